@@ -1,0 +1,18 @@
+#ifndef C_AFFINITY_H
+#define C_AFFINITY_H
+
+/// Pins the calling process (pid 0 = every thread created after this call inherits it) to `count` CPUs
+/// listed in `cpus`. Returns 0, or an errno value.
+int tagood_set_process_affinity(const int *cpus, int count);
+
+/// Pins the calling thread only. Returns 0, or an errno value.
+int tagood_set_thread_affinity(const int *cpus, int count);
+
+/// Writes up to `capacity` CPU ids the calling thread may run on into `cpus`; returns how many there are,
+/// or -errno.
+int tagood_get_affinity(int *cpus, int capacity);
+
+/// The CPU the calling thread runs on now, or -1.
+int tagood_current_cpu(void);
+
+#endif

@@ -1,0 +1,62 @@
+#ifndef C_HDF5_SHIM_H
+#define C_HDF5_SHIM_H
+
+#include <hdf5.h>
+
+// HDF5's type and property-list "constants" are macros that call H5open() and read a global, which
+// Swift cannot import. Each is wrapped here as a static inline function.
+
+static inline hid_t tagood_H5T_NATIVE_INT8(void) { return H5T_NATIVE_INT8; }
+static inline hid_t tagood_H5T_NATIVE_UINT8(void) { return H5T_NATIVE_UINT8; }
+static inline hid_t tagood_H5T_NATIVE_INT16(void) { return H5T_NATIVE_INT16; }
+static inline hid_t tagood_H5T_NATIVE_INT32(void) { return H5T_NATIVE_INT32; }
+static inline hid_t tagood_H5T_NATIVE_INT64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t tagood_H5T_NATIVE_UINT64(void) { return H5T_NATIVE_UINT64; }
+static inline hid_t tagood_H5T_NATIVE_FLOAT(void) { return H5T_NATIVE_FLOAT; }
+static inline hid_t tagood_H5T_NATIVE_DOUBLE(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t tagood_H5T_IEEE_F32LE(void) { return H5T_IEEE_F32LE; }
+static inline hid_t tagood_H5T_STD_I8LE(void) { return H5T_STD_I8LE; }
+static inline hid_t tagood_H5T_STD_U8LE(void) { return H5T_STD_U8LE; }
+static inline hid_t tagood_H5T_STD_I16LE(void) { return H5T_STD_I16LE; }
+static inline hid_t tagood_H5T_STD_I32LE(void) { return H5T_STD_I32LE; }
+static inline hid_t tagood_H5T_STD_I64LE(void) { return H5T_STD_I64LE; }
+static inline hid_t tagood_H5T_STD_U64LE(void) { return H5T_STD_U64LE; }
+static inline hid_t tagood_H5T_IEEE_F64LE(void) { return H5T_IEEE_F64LE; }
+static inline hid_t tagood_H5T_C_S1(void) { return H5T_C_S1; }
+static inline size_t tagood_H5T_VARIABLE(void) { return H5T_VARIABLE; }
+
+static inline hid_t tagood_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
+static inline hid_t tagood_H5P_FILE_CREATE(void) { return H5P_FILE_CREATE; }
+static inline hid_t tagood_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
+static inline hid_t tagood_H5P_DATASET_XFER(void) { return H5P_DATASET_XFER; }
+static inline hid_t tagood_H5P_DEFAULT(void) { return H5P_DEFAULT; }
+static inline hid_t tagood_H5S_ALL(void) { return H5S_ALL; }
+static inline hsize_t tagood_H5S_UNLIMITED(void) { return H5S_UNLIMITED; }
+static inline hid_t tagood_H5E_DEFAULT(void) { return H5E_DEFAULT; }
+
+static inline unsigned tagood_H5F_ACC_TRUNC(void) { return H5F_ACC_TRUNC; }
+static inline unsigned tagood_H5F_ACC_EXCL(void) { return H5F_ACC_EXCL; }
+static inline unsigned tagood_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
+static inline unsigned tagood_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
+
+/// An IEEE 754 half-precision little-endian float type (HDF5 1.10 has none built in). h5py reads it
+/// as numpy float16. The caller closes it with H5Tclose.
+static inline hid_t tagood_make_float16_type(void) {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    if (t < 0) return t;
+    if (H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 || H5Tset_size(t, 2) < 0 || H5Tset_ebias(t, 15) < 0 ||
+        H5Tset_precision(t, 16) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+/// Turns HDF5's automatic error printing off for the default error stack.
+static inline herr_t tagood_silence_hdf5_errors(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+/// Collects the messages of the current default error stack into `buffer` (newest last, "; "-separated),
+/// then clears the stack.
+void tagood_hdf5_error_message(char *buffer, size_t capacity);
+
+#endif

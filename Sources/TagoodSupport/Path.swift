@@ -1,0 +1,22 @@
+/// Small, allocation-light helpers on `/`-separated path strings (no Foundation on hot paths).
+public enum Path {
+    /// The directory part of `path` (`"."` when there is none).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        if slash == path.utf8.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// The last component of `path`.
+    public static func basename(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(path[path.utf8.index(after: slash)...])
+    }
+
+    /// `a/b`, without doubling a slash.
+    public static func join(_ a: String, _ b: String) -> String {
+        if a.isEmpty { return b }
+        if b.hasPrefix("/") { return b }
+        return a.hasSuffix("/") ? a + b : a + "/" + b
+    }
+}

@@ -1,0 +1,23 @@
+import Testing
+import Foundation
+@testable import TagoodSupport
+
+@Suite struct AtomicFileTests {
+    @Test func writesWholeContentAndLeavesNoTemporary() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/plan.json"
+        try AtomicFile.write("first", to: path)
+        try AtomicFile.write("second version", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "second version")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(left == ["plan.json"])
+    }
+
+    @Test func failsWithPathWhenDirectoryIsMissing() {
+        #expect {
+            try AtomicFile.write("x", to: "/nonexistent-tagood-dir/plan.json")
+        } throws: { error in
+            (error as? FileError)?.code == "file.create" && "\(error)".contains("/nonexistent-tagood-dir/plan.json")
+        }
+    }
+}
