@@ -1,4 +1,5 @@
 import ArgumentParser
+import TagoodSupport
 
 /// The `tagood` command line: TagOOD out-of-distribution detection at cluster scale.
 @main
