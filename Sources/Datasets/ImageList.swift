@@ -1,0 +1,44 @@
+/// The images of one dataset, in their canonical order, with their labels.
+///
+/// The order is deterministic: it depends only on the file names, never on the order the file system
+/// returns them in, so two scans of the same tree give the same list and the same plan hash.
+public struct ImageList: Sendable, Equatable {
+    /// Image paths relative to the dataset root, `/`-separated.
+    public var paths: [String]
+    /// One label per path: the class index for ImageFolder layouts, the list's label, or -1.
+    public var labels: [Int32]
+    /// Class names in index order (ImageFolder only; empty otherwise).
+    public var classes: [String]
+    /// Files under the root that were not taken as images (wrong extension), counted so that nothing
+    /// disappears without a word. Hidden files and folders are not counted.
+    public var skippedFiles: Int
+
+    public init(paths: [String], labels: [Int32], classes: [String] = [], skippedFiles: Int = 0) {
+        precondition(paths.count == labels.count, "one label per path")
+        self.paths = paths
+        self.labels = labels
+        self.classes = classes
+        self.skippedFiles = skippedFiles
+    }
+
+    /// The number of images.
+    public var count: Int { paths.count }
+
+    /// Whether `name` has an image extension tagood reads: `.jpg`, `.jpeg`, `.png`, in any case
+    /// (ImageNet uses `.JPEG`). The content decides the decoder later, not the extension.
+    public static func hasImageExtension(_ name: String) -> Bool {
+        var ext: [UInt8] = []
+        var sawDot = false
+        for byte in name.utf8.reversed() {
+            if byte == UInt8(ascii: ".") { sawDot = true; break }
+            if ext.count == 4 { return false }
+            ext.append(byte | 0x20)  // ASCII lower case
+        }
+        guard sawDot else { return false }
+        switch ext.count {
+        case 3: return ext == Array("gpj".utf8) || ext == Array("gnp".utf8)
+        case 4: return ext == Array("gepj".utf8)
+        default: return false
+        }
+    }
+}

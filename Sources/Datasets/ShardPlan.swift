@@ -1,0 +1,169 @@
+import TagoodSupport
+
+/// Where one dataset's images come from.
+public struct DatasetSpec: Sendable, Equatable {
+    /// A short name, used as the folder name of its shards (`[A-Za-z0-9._-]`).
+    public var name: String
+    public var role: DatasetRole
+    public var layout: DatasetLayout
+    /// The folder image paths are relative to.
+    public var root: String
+    /// The list file, for the `.list` layout.
+    public var listFile: String?
+
+    public init(name: String, role: DatasetRole, layout: DatasetLayout, root: String, listFile: String? = nil) {
+        self.name = name
+        self.role = role
+        self.layout = layout
+        self.root = root
+        self.listFile = listFile
+    }
+
+    /// Scans the dataset's images.
+    public func scan(checkListedFilesExist: Bool = true) throws(DatasetError) -> ImageList {
+        switch layout {
+        case .imageFolder, .nested:
+            return try DirectoryScanner.scan(root: root, layout: layout)
+        case .list:
+            guard let listFile else {
+                throw DatasetError(.badPlan, "dataset \(name) has layout 'list' but no list file")
+            }
+            return try ListFileReader.read(file: listFile, root: root, checkFilesExist: checkListedFilesExist)
+        }
+    }
+}
+
+/// A contiguous run of one dataset's images that is extracted, written and verified as a unit.
+public struct ShardRange: Sendable, Equatable, Hashable, Codable {
+    /// The shard's index within its dataset; stable as long as the plan hash is.
+    public var index: Int
+    /// The first image (an index into the dataset's ``ImageList``).
+    public var start: Int
+    /// How many images.
+    public var count: Int
+
+    public init(index: Int, start: Int, count: Int) {
+        self.index = index
+        self.start = start
+        self.count = count
+    }
+
+    /// The image indices of this shard.
+    public var images: Range<Int> { start..<(start + count) }
+
+    /// `shard-00042.h5`: the file name under `shards/<dataset>/`.
+    public var fileName: String { "shard-\(ShardRange.zeroPadded(index, width: 5)).h5" }
+
+    static func zeroPadded(_ value: Int, width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+/// One dataset in a plan: its spec, its images and its shards.
+public struct PlannedDataset: Sendable, Equatable {
+    public var spec: DatasetSpec
+    public var images: ImageList
+    public var shards: [ShardRange]
+    /// XXH64 (hex) over everything that decides this dataset's shard contents: name, role, shard size,
+    /// classes, and every path and label in order. Shards record it; a changed list changes it.
+    public var hash: String
+
+    /// The path of a shard relative to the job directory: `shards/<dataset>/shard-00042.h5`.
+    public func relativePath(of shard: ShardRange) -> String {
+        "shards/\(spec.name)/\(shard.fileName)"
+    }
+}
+
+/// The shard plan of a job: every dataset cut into fixed-size shards, with a hash that changes when any
+/// list or the shard size changes. `plan.json` in the job directory records it.
+public struct ShardPlan: Sendable, Equatable {
+    /// The plan format written to `plan.json`.
+    public static let schemaVersion = 1
+
+    public var imagesPerShard: Int
+    public var datasets: [PlannedDataset]
+    /// XXH64 (hex) over the shard size and every dataset's hash, in order.
+    public var hash: String
+
+    /// Scans every dataset and cuts it into shards of `imagesPerShard` images (the last one may be
+    /// smaller).
+    public static func make(datasets specs: [DatasetSpec], imagesPerShard: Int,
+                            checkListedFilesExist: Bool = true) throws(DatasetError) -> ShardPlan {
+        var planned: [PlannedDataset] = []
+        for spec in specs {
+            let images = try spec.scan(checkListedFilesExist: checkListedFilesExist)
+            planned.append(try plan(spec, images: images, imagesPerShard: imagesPerShard))
+        }
+        return try ShardPlan(imagesPerShard: imagesPerShard, datasets: planned)
+    }
+
+    /// Cuts an already scanned dataset into shards.
+    public static func plan(_ spec: DatasetSpec, images: ImageList, imagesPerShard: Int) throws(DatasetError) -> PlannedDataset {
+        guard imagesPerShard > 0 else {
+            throw DatasetError(.badShardSize, "images_per_shard must be at least 1 (got \(imagesPerShard))")
+        }
+        try validateName(spec.name)
+        guard images.count > 0 else {
+            throw DatasetError(.empty, "dataset \(spec.name) (root \(spec.root)) has no images")
+        }
+        var shards: [ShardRange] = []
+        var start = 0
+        while start < images.count {
+            let count = min(imagesPerShard, images.count - start)
+            shards.append(ShardRange(index: shards.count, start: start, count: count))
+            start += count
+        }
+        return PlannedDataset(spec: spec, images: images, shards: shards,
+                              hash: datasetHash(spec, images: images, imagesPerShard: imagesPerShard))
+    }
+
+    /// Assembles a plan from planned datasets, checking that names are unique.
+    public init(imagesPerShard: Int, datasets: [PlannedDataset]) throws(DatasetError) {
+        var names = Set<String>()
+        for dataset in datasets where !names.insert(dataset.spec.name).inserted {
+            throw DatasetError(.badPlan, "two datasets are named '\(dataset.spec.name)'; dataset names must be unique")
+        }
+        self.imagesPerShard = imagesPerShard
+        self.datasets = datasets
+        var h = XXH64()
+        h.update("tagood-plan-v\(Self.schemaVersion)\u{0}")
+        h.update(integer: Int64(imagesPerShard))
+        for dataset in datasets { h.update(dataset.hash) }
+        self.hash = h.hexDigest()
+    }
+
+    /// The total number of images and shards.
+    public var imageCount: Int { datasets.reduce(0) { $0 + $1.images.count } }
+    public var shardCount: Int { datasets.reduce(0) { $0 + $1.shards.count } }
+
+    /// The dataset called `name`.
+    public func dataset(named name: String) -> PlannedDataset? {
+        datasets.first { $0.spec.name == name }
+    }
+
+    static func validateName(_ name: String) throws(DatasetError) {
+        let allowed = name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+        }
+        guard !name.isEmpty, allowed, name != ".", name != ".." else {
+            throw DatasetError(.badPlan, "dataset name '\(name)' must be letters, digits, '.', '_' or '-' (it names a folder)")
+        }
+    }
+
+    static func datasetHash(_ spec: DatasetSpec, images: ImageList, imagesPerShard: Int) -> String {
+        var h = XXH64()
+        h.update("tagood-dataset-v\(Self.schemaVersion)\u{0}\(spec.name)\u{0}\(spec.role.rawValue)\u{0}")
+        h.update(integer: Int64(imagesPerShard))
+        h.update(integer: Int64(images.classes.count))
+        for name in images.classes { h.update(name); h.update([0]) }
+        h.update(integer: Int64(images.count))
+        for (path, label) in zip(images.paths, images.labels) {
+            h.update(path)
+            h.update([0])
+            h.update(integer: label)
+        }
+        return h.hexDigest()
+    }
+}
