@@ -1,0 +1,59 @@
+# tagood: build, test, demo and benchmark. `make test` and `make demo` install what they need first.
+
+SWIFT          ?= swift
+PYTHON         ?= python3
+# Debian packages the build, the tests and the demo need (Debian 12).
+DEBIAN_PACKAGES := pkg-config libzmq3-dev libopenblas-dev libhdf5-dev hdf5-tools libjpeg-dev libpng-dev
+RELEASE_BIN    := .build/release/tagood
+DEBUG_BIN      := .build/debug/tagood
+
+.PHONY: all deps build release test demo bench clean help
+
+all: build
+
+help:
+	@echo "make deps    install missing Debian packages ($(DEBIAN_PACKAGES))"
+	@echo "make build   debug build of tagood"
+	@echo "make test    deps + build + every test"
+	@echo "make demo    deps + build + the end-to-end demo"
+	@echo "make bench   deps + release build + benchmarks against the Python references"
+
+# Installs the Debian packages that are missing; silent when none is. Without root (and without
+# password-less sudo) it prints the exact command to run instead.
+deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	echo "deps: installing$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	else \
+	  echo "deps: cannot install as $$(id -un). Run:"; \
+	  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
+	  exit 1; \
+	fi; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Build the tests once, then run them without rebuilding.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: deps
+	$(SWIFT) build
+	./tools/demo.sh $(DEBUG_BIN)
+
+bench: release
+	$(PYTHON) tools/bench.py --tagood $(RELEASE_BIN)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Datasets
+import Foundation
+
+/// `tagood bench scan`: how fast a dataset root is scanned into a sorted image list.
+struct BenchScan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Scan a dataset root (or read a list file) and report paths per second."
+    )
+
+    @Option(help: "Dataset root to scan.")
+    var root: String
+
+    @Option(help: "imagefolder, nested or list.")
+    var layout: String = "imagefolder"
+
+    @Option(help: "List file, for --layout list (files are not stat'ed).")
+    var list: String?
+
+    @Flag(help: "Print one JSON line.")
+    var json = false
+
+    mutating func run() throws {
+        guard let layout = DatasetLayout(rawValue: layout) else { throw ValidationError("unknown layout \(layout)") }
+        let started = Date()
+        let images: ImageList
+        if layout == .list {
+            guard let list else { throw ValidationError("--layout list needs --list FILE") }
+            images = try ListFileReader.read(file: list, root: root, checkFilesExist: false)
+        } else {
+            images = try DirectoryScanner.scan(root: root, layout: layout)
+        }
+        let seconds = Date().timeIntervalSince(started)
+        BenchResult(bench: "scan-\(layout.rawValue)", unit: "paths/s", value: Double(images.count) / seconds,
+                    extra: [("paths", String(images.count)), ("seconds", Format.fixed(seconds, 3))]).print(json: json)
+    }
+}
