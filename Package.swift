@@ -38,10 +38,13 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["TagoodSupport"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "TagoodSupport"]),
         .target(name: "Shards", dependencies: ["CHDF5", "CHDF5Shim", "TagoodSupport"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"]),
+        .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"]),
+        .target(name: "Extract", dependencies: ["TagoodSupport"]),
         .executableTarget(
             name: "tagood",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "TagoodSupport",
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "TagoodSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,7 +57,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ExtractTests", dependencies: ["Extract"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
-        .testTarget(name: "CLITests", dependencies: ["TagoodSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "Datasets"]),
     ]
 )
