@@ -41,10 +41,11 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"]),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"]),
         .target(name: "Extract", dependencies: ["TagoodSupport"]),
+        .target(name: "Reduce", dependencies: ["TagoodSupport"]),
         .executableTarget(
             name: "tagood",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "TagoodSupport",
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Reduce", "TagoodSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +60,7 @@ let package = Package(
         .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract"]),
+        .testTarget(name: "ReduceTests", dependencies: ["Reduce"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelTests", dependencies: ["Model"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
         .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "Datasets"]),
