@@ -42,10 +42,11 @@ let package = Package(
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"]),
         .target(name: "Extract", dependencies: ["TagoodSupport"]),
         .target(name: "Reduce", dependencies: ["TagoodSupport"]),
+        .target(name: "Transport", dependencies: ["CZeroMQ", "TagoodSupport"]),
         .executableTarget(
             name: "tagood",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Reduce", "TagoodSupport",
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Reduce", "Transport", "TagoodSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "ReduceTests", dependencies: ["Reduce"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelTests", dependencies: ["Model"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),

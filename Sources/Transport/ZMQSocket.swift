@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CZeroMQ
+
+/// One ZeroMQ socket, with multipart send/receive and poll timeouts.
+///
+/// A socket belongs to the one thread that uses it: run socket loops on a dedicated `Thread`, never on
+/// the Swift concurrency pool (native-libraries.md). `ZMQ_LINGER` is 0 so closing never blocks.
+public final class ZMQSocket: @unchecked Sendable {
+    /// The socket types tagood uses.
+    public enum Kind: Sendable {
+        case router, dealer, pair
+
+        var raw: Int32 {
+            switch self {
+            case .router: ZMQ_ROUTER
+            case .dealer: ZMQ_DEALER
+            case .pair: ZMQ_PAIR
+            }
+        }
+    }
+
+    private var handle: UnsafeMutableRawPointer?
+    public let kind: Kind
+
+    public init(_ context: ZMQContext, _ kind: Kind) throws(TransportError) {
+        guard let socket = zmq_socket(context.handle, kind.raw) else {
+            throw TransportError(.socket, "cannot create a ZeroMQ socket: \(Self.lastError())")
+        }
+        handle = socket
+        self.kind = kind
+        try setOption(ZMQ_LINGER, 0)
+        if kind == .router {
+            // Report unroutable replies (a peer that vanished) instead of dropping them silently.
+            try setOption(ZMQ_ROUTER_MANDATORY, 1)
+        }
+    }
+
+    deinit { close() }
+
+    /// Closes the socket; further calls fail.
+    public func close() {
+        if let handle { zmq_close(handle) }
+        handle = nil
+    }
+
+    /// Sets an integer socket option.
+    public func setOption(_ option: Int32, _ value: Int32) throws(TransportError) {
+        var v = value
+        guard zmq_setsockopt(try live(), option, &v, MemoryLayout<Int32>.size) == 0 else {
+            throw TransportError(.socket, "cannot set socket option \(option): \(Self.lastError())")
+        }
+    }
+
+    /// Sets the routing identity a DEALER presents to a ROUTER.
+    public func setIdentity(_ identity: [UInt8]) throws(TransportError) {
+        let socket = try live()
+        let rc = identity.withUnsafeBytes { zmq_setsockopt(socket, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
+        guard rc == 0 else { throw TransportError(.socket, "cannot set the routing id: \(Self.lastError())") }
+    }
+
+    /// Binds to an endpoint such as `tcp://127.0.0.1:5555` (port 0 or `*` picks a free port); returns
+    /// the bound endpoint.
+    @discardableResult
+    public func bind(_ endpoint: String) throws(TransportError) -> String {
+        guard zmq_bind(try live(), endpoint) == 0 else {
+            let reason = Self.lastError()
+            let hint = zmq_errno() == EADDRINUSE
+                ? " (another process — perhaps an earlier coordinator — is using that port; stop it or choose another port)" : ""
+            throw TransportError(.bind, "cannot bind \(endpoint): \(reason)\(hint)")
+        }
+        var buffer = [CChar](repeating: 0, count: 256)
+        var size = buffer.count
+        if zmq_getsockopt(try live(), ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 {
+            return String(cString: buffer)
+        }
+        return endpoint
+    }
+
+    /// Connects to an endpoint (ZeroMQ reconnects by itself if the peer is not up yet).
+    public func connect(_ endpoint: String) throws(TransportError) {
+        guard zmq_connect(try live(), endpoint) == 0 else {
+            throw TransportError(.connect, "cannot connect to \(endpoint): \(Self.lastError())")
+        }
+    }
+
+    /// Sends the frames of one message.
+    public func send(_ frames: [[UInt8]]) throws(TransportError) {
+        let socket = try live()
+        for (i, frame) in frames.enumerated() {
+            let flags: Int32 = i < frames.count - 1 ? ZMQ_SNDMORE : 0
+            while true {
+                let rc = frame.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, flags) }
+                if rc >= 0 { break }
+                if zmq_errno() == EINTR { continue }
+                throw TransportError(.send, "cannot send: \(Self.lastError())")
+            }
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` (-1 = forever) for a message; nil on timeout.
+    public func receive(timeoutMilliseconds: Int) throws(TransportError) -> [[UInt8]]? {
+        guard try poll(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
+        return try receiveNow()
+    }
+
+    /// Whether a message is waiting, waiting up to `timeoutMilliseconds`.
+    public func poll(timeoutMilliseconds: Int) throws(TransportError) -> Bool {
+        var item = zmq_pollitem_t(socket: try live(), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        let rc = zmq_poll(&item, 1, timeoutMilliseconds)
+        if rc < 0 {
+            if zmq_errno() == EINTR { return false }
+            throw TransportError(.receive, "poll failed: \(Self.lastError())")
+        }
+        return rc > 0
+    }
+
+    /// Receives one whole message (all frames). Blocks if none is waiting.
+    private func receiveNow() throws(TransportError) -> [[UInt8]] {
+        let socket = try live()
+        var frames: [[UInt8]] = []
+        // zmq_msg_t must not be copied after init: keep it on the heap (native-libraries.md).
+        let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+        defer { message.deallocate() }
+        while true {
+            zmq_msg_init(message)
+            defer { zmq_msg_close(message) }
+            var rc: Int32
+            repeat { rc = zmq_msg_recv(message, socket, 0) } while rc < 0 && zmq_errno() == EINTR
+            guard rc >= 0 else { throw TransportError(.receive, "cannot receive: \(Self.lastError())") }
+            let size = zmq_msg_size(message)
+            let data = zmq_msg_data(message)!
+            frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
+            if zmq_msg_more(message) == 0 { break }
+        }
+        return frames
+    }
+
+    private func live() throws(TransportError) -> UnsafeMutableRawPointer {
+        guard let handle else { throw TransportError(.socket, "the socket is closed") }
+        return handle
+    }
+
+    static func lastError() -> String { String(cString: zmq_strerror(zmq_errno())) }
+}
