@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // MARK: C libraries (Debian -dev packages; see `make deps`).
@@ -43,10 +44,14 @@ let package = Package(
         .target(name: "Extract", dependencies: ["TagoodSupport"]),
         .target(name: "Reduce", dependencies: ["TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "TagoodSupport"]),
+        .target(
+            name: "Cluster",
+            dependencies: ["Transport", "Datasets", "Shards", "CAffinity", "TagoodSupport", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "tagood",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Reduce", "Transport", "TagoodSupport",
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Reduce", "Transport", "Cluster", "TagoodSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +67,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "ReduceTests", dependencies: ["Reduce"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelTests", dependencies: ["Model"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),

@@ -1,0 +1,194 @@
+import CAffinity
+import TagoodSupport
+
+/// A cluster file (`cluster.yaml`): where the work runs.
+///
+/// ```yaml
+/// coordinator:
+///   bind: 127.0.0.1          # address the coordinator's ROUTER socket binds (0.0.0.0 on a real cluster)
+///   advertise: 127.0.0.1     # address workers connect to (default: the bind address)
+///   port: 5555               # 0 picks a free port
+/// launcher: local            # local (ssh and slurm: see the README)
+/// heartbeat_seconds: 1.0     # a busy worker's heartbeat interval
+/// liveness: 3                # missed heartbeats before its shard is re-queued
+/// max_attempts: 3            # attempts before a shard is marked failed
+/// shutdown_grace_seconds: 30 # how long running shards may finish after SIGINT/SIGTERM
+/// workers:
+///   - {host: localhost, cores: "0", threads: 1}
+///   - {host: localhost, cores: "1", threads: 1}
+///   # - {host: gpu-node-1, gpu: 0, threads: 8}
+/// ```
+public struct ClusterSpec: Sendable, Equatable {
+    public enum Launcher: String, Sendable, CaseIterable { case local, ssh, slurm }
+
+    /// Where one worker runs and what it is pinned to.
+    public struct Worker: Sendable, Equatable {
+        public enum Device: Sendable, Equatable {
+            case cores([Int])
+            case gpu(Int)
+        }
+        public var host: String
+        public var device: Device
+        public var threads: Int
+    }
+
+    public var bind: String
+    public var advertise: String
+    public var port: Int
+    public var launcher: Launcher
+    public var heartbeatSeconds: Double
+    public var liveness: Int
+    public var maxAttempts: Int
+    public var shutdownGraceSeconds: Double
+    public var workers: [Worker]
+
+    /// The endpoint workers connect to.
+    public var connectEndpoint: String { "tcp://\(advertise):\(port)" }
+    /// The endpoint the coordinator binds.
+    public var bindEndpoint: String { "tcp://\(bind):\(port == 0 ? "*" : String(port))" }
+
+    public static func load(path: String) throws(ConfigError) -> ClusterSpec {
+        let text: String
+        do {
+            text = String(decoding: try FileBytes.read(path), as: UTF8.self)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: "", problem: "cannot read the cluster file: \(error)")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> ClusterSpec {
+        let root = try ConfigNode.parse(text, file: file)
+        let top = try root.mapping(allowed: ["coordinator", "launcher", "heartbeat_seconds", "liveness", "max_attempts",
+                                             "shutdown_grace_seconds", "workers"])
+        var bind = "127.0.0.1", advertise: String? = nil, port = 5555
+        if let node = top.optional("coordinator") {
+            let c = try node.mapping(allowed: ["bind", "advertise", "port"])
+            if let b = c.optional("bind") { bind = try b.string() }
+            if let a = c.optional("advertise") { advertise = try a.string() }
+            if let p = c.optional("port") {
+                port = try p.int()
+                guard (0...65535).contains(port) else { throw p.error("must be a TCP port (0 … 65535; 0 picks a free one)") }
+            }
+        }
+        var launcher = Launcher.local
+        if let node = top.optional("launcher") {
+            guard let value = Launcher(rawValue: try node.string()) else {
+                throw node.error("must be one of \(Launcher.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            launcher = value
+        }
+        func number(_ key: String, _ fallback: Double, minimum: Double) throws(ConfigError) -> Double {
+            guard let node = top.optional(key) else { return fallback }
+            let value = try node.double()
+            guard value >= minimum else { throw node.error("must be at least \(minimum)") }
+            return value
+        }
+        func count(_ key: String, _ fallback: Int) throws(ConfigError) -> Int {
+            guard let node = top.optional(key) else { return fallback }
+            let value = try node.int()
+            guard value >= 1 else { throw node.error("must be at least 1") }
+            return value
+        }
+        let heartbeat = try number("heartbeat_seconds", 1.0, minimum: 0.05)
+        let grace = try number("shutdown_grace_seconds", 30, minimum: 0)
+        let liveness = try count("liveness", 3)
+        let maxAttempts = try count("max_attempts", 3)
+
+        var workers: [Worker] = []
+        for node in try top.required("workers").sequence() {
+            let w = try node.mapping(allowed: ["host", "cores", "gpu", "threads"])
+            let host = try w.optional("host")?.string() ?? "localhost"
+            let device: Worker.Device
+            switch (w.optional("cores"), w.optional("gpu")) {
+            case (let cores?, nil):
+                let text = try cores.node.map { $0.string ?? "" } ?? ""
+                guard let list = CoreSet.parse(text) else {
+                    throw cores.error("'\(text)' is not a core list such as \"0-3\" or \"0,2,4-7\"")
+                }
+                if ClusterSpec.isLocal(host) {
+                    let available = CoreSet.available()
+                    if let missing = list.first(where: { !available.contains($0) }) {
+                        throw cores.error("core \(missing) is not available on \(host) (available: \(CoreSet.format(available)))")
+                    }
+                }
+                device = .cores(list)
+            case (nil, let gpu?):
+                let index = try gpu.int()
+                guard index >= 0 else { throw gpu.error("must be a GPU index (0, 1, …)") }
+                device = .gpu(index)
+            case (nil, nil):
+                throw node.error("give either 'cores' (e.g. \"0-3\") or 'gpu' (e.g. 0)")
+            default:
+                throw node.error("give either 'cores' or 'gpu', not both")
+            }
+            var threads: Int
+            if let t = w.optional("threads") {
+                threads = try t.int()
+                guard threads >= 1 else { throw t.error("must be at least 1") }
+            } else if case .cores(let list) = device {
+                threads = list.count
+            } else {
+                threads = 4
+            }
+            workers.append(Worker(host: host, device: device, threads: threads))
+        }
+        guard !workers.isEmpty else { throw root.error("'workers' lists no worker") }
+        if launcher == .local, let remote = workers.first(where: { !isLocal($0.host) }) {
+            throw root.error("launcher 'local' can only start workers on this machine, but a worker's host is '\(remote.host)'; use launcher ssh or slurm")
+        }
+        return ClusterSpec(bind: bind, advertise: advertise ?? (bind == "0.0.0.0" ? "127.0.0.1" : bind), port: port,
+                           launcher: launcher, heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
+                           shutdownGraceSeconds: grace, workers: workers)
+    }
+
+    static func isLocal(_ host: String) -> Bool {
+        host == "localhost" || host == "127.0.0.1" || host == "::1"
+    }
+}
+
+/// CPU core lists such as `0-3,6`.
+public enum CoreSet {
+    /// Parses `0-3,6` into `[0, 1, 2, 3, 6]`; nil when malformed.
+    public static func parse(_ text: String) -> [Int]? {
+        var cores: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.trimmingCharacters(in: " ").split(separator: "-", omittingEmptySubsequences: false)
+            guard bounds.count == 1 || bounds.count == 2, let lo = Int(bounds[0]), lo >= 0 else { return nil }
+            let hi = bounds.count == 2 ? Int(bounds[1]) : lo
+            guard let hi, hi >= lo else { return nil }
+            cores.append(contentsOf: lo...hi)
+        }
+        let unique = Array(Set(cores)).sorted()
+        return unique.isEmpty || unique.count != cores.count ? nil : unique
+    }
+
+    /// `[0, 1, 2, 3, 6]` → `0-3,6`.
+    public static func format(_ cores: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < cores.count {
+            var j = i
+            while j + 1 < cores.count && cores[j + 1] == cores[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(cores[i])" : "\(cores[i])-\(cores[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+
+    /// The cores this process may run on.
+    public static func available() -> [Int] {
+        var buffer = [Int32](repeating: 0, count: 4096)
+        let n = tagood_get_affinity(&buffer, 4096)
+        return n > 0 ? buffer[0..<Int(min(n, 4096))].map(Int.init) : []
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingCharacters(in set: String) -> Substring {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,0 +1,86 @@
+import Yams
+
+/// A YAML node with its file and key path, so every error can say exactly where it is
+/// (`jobs/imagenet-val.yaml:12: datasets[1].root: …`).
+struct ConfigNode {
+    let file: String
+    let path: String
+    let node: Node?
+
+    /// Parses a YAML document.
+    static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: file, line: nil, key: "", problem: "the file is empty")
+            }
+            return ConfigNode(file: file, path: "", node: node)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: file, line: nil, key: "", problem: "not valid YAML: \(error)")
+        }
+    }
+
+    var line: Int? { node?.mark?.line }
+
+    func error(_ problem: String) -> ConfigError {
+        ConfigError(file: file, line: line, key: path, problem: problem)
+    }
+
+    private func child(_ key: String, _ node: Node?) -> ConfigNode {
+        ConfigNode(file: file, path: path.isEmpty ? key : "\(path).\(key)", node: node)
+    }
+
+    /// The node as a mapping whose keys must all be in `allowed`.
+    func mapping(allowed: [String]) throws(ConfigError) -> Mapping {
+        guard case .mapping(let mapping)? = node else { throw error("expected a mapping of keys (\(allowed.joined(separator: ", ")))") }
+        var values: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { throw error("keys must be strings") }
+            guard allowed.contains(name) else {
+                let at = ConfigNode(file: file, path: path.isEmpty ? name : "\(path).\(name)", node: key)
+                throw at.error("unknown key; allowed here: \(allowed.joined(separator: ", "))")
+            }
+            values[name] = value
+        }
+        return Mapping(owner: self, values: values)
+    }
+
+    /// The node as a sequence.
+    func sequence() throws(ConfigError) -> [ConfigNode] {
+        guard case .sequence(let seq)? = node else { throw error("expected a list") }
+        return seq.enumerated().map { ConfigNode(file: file, path: "\(path)[\($0.offset)]", node: $0.element) }
+    }
+
+    func string() throws(ConfigError) -> String {
+        guard case .scalar(let scalar)? = node, !scalar.string.isEmpty else { throw error("expected a non-empty string") }
+        return scalar.string
+    }
+
+    func int() throws(ConfigError) -> Int {
+        guard let value = node?.int else { throw error("expected an integer, found '\(node?.string ?? "nothing")'") }
+        return value
+    }
+
+    func double() throws(ConfigError) -> Double {
+        guard let value = node?.float else { throw error("expected a number, found '\(node?.string ?? "nothing")'") }
+        return value
+    }
+
+    /// The keys of one mapping, read one by one.
+    struct Mapping {
+        let owner: ConfigNode
+        let values: [String: Node]
+
+        func has(_ key: String) -> Bool { values[key] != nil }
+
+        func optional(_ key: String) -> ConfigNode? {
+            values[key].map { owner.child(key, $0) }
+        }
+
+        func required(_ key: String) throws(ConfigError) -> ConfigNode {
+            guard let value = values[key] else { throw owner.error("missing required key '\(key)'") }
+            return owner.child(key, value)
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Datasets
+import TagoodSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A job file (`jobs/<name>.yaml`): what to extract and how. Relative paths are resolved against the
+/// folder of the job file.
+///
+/// ```yaml
+/// job: imagenet-val                 # the job directory is <output>/<job>
+/// output: ../out
+/// model:
+///   config: swin_l_384              # built-in name or a RAM-format .json
+///   weights: ../models/ram_swin_large_14m.pth
+///   tags: ../data/ram/ram_tag_list.txt
+/// class_tags: ../data/ram/imagenet_class_tags.txt   # class → tag map (the ID tag set)
+/// datasets:
+///   - {name: imagenet-val, role: id-val, layout: imagefolder, root: /data/imagenet/val}
+///   - {name: inaturalist, role: ood, layout: list, root: /data/ood/iNaturalist, list: /data/ood/iNaturalist.txt}
+/// extract:                          # all optional; these are the defaults
+///   images_per_shard: 1000
+///   token_dtype: f16                # f16 | f32
+///   compression: none               # none | gzip-1 … gzip-9
+///   tag_threshold: 0.5
+///   attention_threshold: 0.5
+///   batch_size: 8
+///   decode_threads: 2
+///   max_pixels: 89478485
+/// ```
+public struct JobSpec: Sendable, Equatable {
+    public struct ModelSpec: Sendable, Equatable {
+        /// A built-in config name or a path to a RAM-format JSON config.
+        public var config: String
+        public var weights: String
+        public var tags: String
+    }
+
+    public struct ExtractSettings: Sendable, Equatable {
+        public var imagesPerShard = 1000
+        public var tokenDType = "f16"
+        /// nil = no compression, else the gzip level.
+        public var gzipLevel: Int? = nil
+        public var tagThreshold = 0.5
+        public var attentionThreshold = 0.5
+        public var batchSize = 8
+        public var decodeThreads = 2
+        public var maxPixels = 89_478_485
+    }
+
+    public var name: String
+    /// The folder job directories go in; the job directory is `output/name`.
+    public var output: String
+    public var model: ModelSpec
+    public var classTags: String?
+    public var datasets: [DatasetSpec]
+    public var extract: ExtractSettings
+    /// The file it was read from.
+    public var file: String
+
+    /// The job directory.
+    public var directory: String { Path.join(output, name) }
+
+    /// Reads and checks a job file: unknown keys, bad values and missing dataset roots are errors that
+    /// name the file, line and key.
+    public static func load(path: String) throws(ConfigError) -> JobSpec {
+        let text: String
+        do {
+            text = String(decoding: try FileBytes.read(path), as: UTF8.self)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: "", problem: "cannot read the job file: \(error)")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses job-file text; `file` names it in errors and anchors relative paths.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> JobSpec {
+        let base = Path.directory(of: file)
+        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : Path.join(base, path) }
+
+        let root = try ConfigNode.parse(text, file: file)
+        let top = try root.mapping(allowed: ["job", "output", "model", "class_tags", "datasets", "extract"])
+        let nameNode = try top.required("job")
+        let name = try nameNode.string()
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw nameNode.error("'\(name)' must be letters, digits, '-', '_' or '.' (it names the job directory)")
+        }
+        var output = resolve("out")
+        if let node = top.optional("output") { output = resolve(try node.string()) }
+
+        let modelNode = try top.required("model")
+        let m = try modelNode.mapping(allowed: ["config", "weights", "tags"])
+        let configName = try m.required("config").string()
+        let model = ModelSpec(config: configName.hasSuffix(".json") ? resolve(configName) : configName,
+                              weights: resolve(try m.required("weights").string()),
+                              tags: resolve(try m.required("tags").string()))
+        var classTags: String? = nil
+        if let node = top.optional("class_tags") { classTags = resolve(try node.string()) }
+
+        var datasets: [DatasetSpec] = []
+        for node in try top.required("datasets").sequence() {
+            let d = try node.mapping(allowed: ["name", "role", "layout", "root", "list"])
+            let roleNode = try d.required("role")
+            guard let role = DatasetRole(rawValue: try roleNode.string()) else {
+                throw roleNode.error("must be one of \(DatasetRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let layoutNode = try d.optional("layout")
+            let layoutName = try layoutNode?.string() ?? (role == .ood ? "nested" : "imagefolder")
+            guard let layout = DatasetLayout(rawValue: layoutName) else {
+                throw (layoutNode ?? node).error("layout must be one of \(DatasetLayout.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let rootNode = try d.required("root")
+            let datasetRoot = resolve(try rootNode.string())
+            var st = stat()
+            guard stat(datasetRoot, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw rootNode.error("dataset root \(datasetRoot) does not exist or is not a directory")
+            }
+            var list: String? = nil
+            if let listNode = d.optional("list") {
+                list = resolve(try listNode.string())
+                guard access(list!, R_OK) == 0 else { throw listNode.error("list file \(list!) cannot be read") }
+            }
+            if layout == .list && list == nil { throw node.error("layout 'list' needs a 'list' file") }
+            if layout != .list && list != nil { throw node.error("'list' is only used with layout 'list'") }
+            if role != .ood && classTags == nil {
+                throw roleNode.error("ID datasets need the job's 'class_tags' map (the ID tag set)")
+            }
+            let datasetName = try d.required("name").string()
+            if datasets.contains(where: { $0.name == datasetName }) {
+                throw node.error("dataset name '\(datasetName)' is used twice")
+            }
+            datasets.append(DatasetSpec(name: datasetName, role: role, layout: layout, root: datasetRoot, listFile: list))
+        }
+        guard !datasets.isEmpty else { throw root.error("'datasets' lists no dataset") }
+
+        var settings = ExtractSettings()
+        if let extractNode = top.optional("extract") {
+            let e = try extractNode.mapping(allowed: ["images_per_shard", "token_dtype", "compression", "tag_threshold",
+                                                      "attention_threshold", "batch_size", "decode_threads", "max_pixels"])
+            func positive(_ key: String, _ value: inout Int) throws(ConfigError) {
+                guard let node = e.optional(key) else { return }
+                value = try node.int()
+                guard value > 0 else { throw node.error("must be at least 1") }
+            }
+            func fraction(_ key: String, _ value: inout Double) throws(ConfigError) {
+                guard let node = e.optional(key) else { return }
+                value = try node.double()
+                guard value >= 0 && value < 1 else { throw node.error("must be in [0, 1)") }
+            }
+            try positive("images_per_shard", &settings.imagesPerShard)
+            try positive("batch_size", &settings.batchSize)
+            try positive("decode_threads", &settings.decodeThreads)
+            try positive("max_pixels", &settings.maxPixels)
+            try fraction("tag_threshold", &settings.tagThreshold)
+            try fraction("attention_threshold", &settings.attentionThreshold)
+            if let node = e.optional("token_dtype") {
+                settings.tokenDType = try node.string()
+                guard ["f16", "f32"].contains(settings.tokenDType) else { throw node.error("must be f16 or f32") }
+            }
+            if let node = e.optional("compression") {
+                let value = try node.string()
+                if value == "none" {
+                    settings.gzipLevel = nil
+                } else if value.hasPrefix("gzip-"), let level = Int(value.dropFirst(5)), (1...9).contains(level) {
+                    settings.gzipLevel = level
+                } else {
+                    throw node.error("must be none or gzip-1 … gzip-9")
+                }
+            }
+        }
+        return JobSpec(name: name, output: output, model: model, classTags: classTags, datasets: datasets,
+                       extract: settings, file: file)
+    }
+}

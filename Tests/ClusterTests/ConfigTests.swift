@@ -1,0 +1,83 @@
+import Testing
+import Foundation
+@testable import Cluster
+import TagoodSupport
+
+@Suite struct ConfigTests {
+    static let cluster = """
+    coordinator: {bind: 127.0.0.1, port: 0}
+    heartbeat_seconds: 0.5
+    workers:
+      - {host: localhost, cores: "0", threads: 1}
+      - {cores: "0-0"}
+    """
+
+    @Test func readsAClusterFile() throws {
+        let spec = try ClusterSpec.parse(Self.cluster, file: "cluster.yaml")
+        #expect(spec.workers.count == 2)
+        #expect(spec.workers[0].device == .cores([0]))
+        #expect(spec.workers[1].threads == 1)
+        #expect(spec.heartbeatSeconds == 0.5 && spec.liveness == 3 && spec.maxAttempts == 3)
+        #expect(spec.bindEndpoint == "tcp://127.0.0.1:*")
+    }
+
+    @Test func clusterErrorsNameFileLineAndKey() {
+        func failure(_ text: String) -> String {
+            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch { return error.description }
+        }
+        #expect(failure("workers:\n  - {cores: \"0\", colour: red}\n").contains("cluster.yaml:2: workers[0].colour: unknown key"))
+        #expect(failure("workers:\n  - {cores: \"3-1\"}\n").contains("workers[0].cores: '3-1' is not a core list"))
+        #expect(failure("workers:\n  - {cores: \"4096\"}\n").contains("core 4096 is not available on localhost"))
+        #expect(failure("workers:\n  - {cores: \"0\", gpu: 1}\n").contains("not both"))
+        #expect(failure("coordinator: {port: 70000}\nworkers: [{cores: \"0\"}]\n").contains("coordinator.port"))
+        #expect(failure("launcher: local\nworkers: [{host: node7, cores: \"0\"}]\n").contains("use launcher ssh or slurm"))
+        #expect(failure("workers: []\n").contains("lists no worker"))
+    }
+
+    @Test func readsAJobFileResolvingPathsAgainstItsFolder() throws {
+        let dir = try TemporaryDirectory(prefix: "tagood-config")
+        try FileManager.default.createDirectory(atPath: dir.path + "/data/val", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir.path + "/jobs", withIntermediateDirectories: true)
+        let text = """
+        job: demo
+        output: ../out
+        model: {config: tiny.json, weights: ../model.safetensors, tags: ../tags.txt}
+        class_tags: ../map.txt
+        datasets:
+          - {name: val, role: id-val, root: ../data/val}
+        extract: {images_per_shard: 10, token_dtype: f32, compression: gzip-4}
+        """
+        let spec = try JobSpec.parse(text, file: dir.path + "/jobs/demo.yaml")
+        #expect(spec.directory == dir.path + "/jobs/../out/demo")
+        #expect(spec.model.config == dir.path + "/jobs/tiny.json")
+        #expect(spec.datasets[0].layout == .imageFolder && spec.datasets[0].role == .idVal)
+        #expect(spec.extract.imagesPerShard == 10 && spec.extract.gzipLevel == 4 && spec.extract.tokenDType == "f32")
+        #expect(spec.extract.batchSize == 8)
+    }
+
+    @Test func jobErrorsNameFileLineAndKey() throws {
+        let dir = try TemporaryDirectory(prefix: "tagood-config")
+        func failure(_ body: String) -> String {
+            let text = "job: j\nmodel: {config: swin_l_384, weights: w, tags: t}\nclass_tags: m\n" + body
+            do { _ = try JobSpec.parse(text, file: dir.path + "/job.yaml"); return "no error" } catch { return error.description }
+        }
+        #expect(failure("datasets:\n  - {name: v, role: id-val, root: /nonexistent/val}\n")
+            .contains("job.yaml:5: datasets[0].root: dataset root /nonexistent/val does not exist"))
+        #expect(failure("datasets:\n  - {name: v, role: train, root: /tmp}\n").contains("datasets[0].role: must be one of"))
+        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {images_per_shard: 0}\n")
+            .contains("extract.images_per_shard: must be at least 1"))
+        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {token_dtype: f64}\n").contains("must be f16 or f32"))
+        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nshards: 3\n").contains("shards: unknown key"))
+        #expect(failure("datasets:\n  - {name: v, role: ood, layout: list, root: /tmp}\n").contains("needs a 'list' file"))
+        #expect(failure("datasets: [{name: v, role: ood, root: /tmp}, {name: v, role: ood, root: /tmp}]\n").contains("used twice"))
+        #expect(failure(": : :\n").contains("job.yaml"))
+    }
+
+    @Test func coreSetsParseAndFormat() {
+        #expect(CoreSet.parse("0-3,6") == [0, 1, 2, 3, 6])
+        #expect(CoreSet.parse("1") == [1])
+        for bad in ["", "a", "3-1", "-1", "0,0", "1-"] { #expect(CoreSet.parse(bad) == nil, "\(bad)") }
+        #expect(CoreSet.format([0, 1, 2, 3, 6, 8, 9]) == "0-3,6,8-9")
+        #expect(!CoreSet.available().isEmpty)
+    }
+}
