@@ -41,12 +41,13 @@ let package = Package(
         .target(name: "Shards", dependencies: ["CHDF5", "CHDF5Shim", "TagoodSupport"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"]),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"]),
-        .target(name: "Extract", dependencies: ["TagoodSupport"]),
+        .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "TagoodSupport"]),
         .target(name: "Reduce", dependencies: ["TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "TagoodSupport"]),
         .target(
             name: "Cluster",
-            dependencies: ["Transport", "Datasets", "Shards", "CAffinity", "TagoodSupport", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Transport", "Datasets", "Extract", "Shards", "CAffinity", "COpenBLAS", "TagoodSupport",
+                           .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "tagood",
@@ -63,7 +64,7 @@ let package = Package(
             name: "ImagingTests", dependencies: ["Imaging"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards", "CHDF5", "CHDF5Shim"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),

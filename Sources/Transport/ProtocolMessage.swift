@@ -106,15 +106,30 @@ public struct Assign: Sendable, Equatable, Codable {
     /// The first image and the image count (indices into the dataset's plan list).
     public var start: Int
     public var count: Int
-    /// Where to write: the shard's final path, relative to the job directory.
+    /// The shard's final path, relative to the job directory (the worker writes beside it).
     public var path: String
+    /// The dataset's plan hash, stamped into the shard.
+    public var datasetHash: String
+    /// `id-train`, `id-val` or `ood`.
+    public var role: String
+    /// The dataset root and the shard's images (relative paths) and labels, so workers need not load
+    /// the plan.
+    public var root: String
+    public var paths: [String]
+    public var labels: [Int32]
 
-    public init(shard: ShardID, attempt: Int, start: Int, count: Int, path: String) {
+    public init(shard: ShardID, attempt: Int, start: Int, count: Int, path: String, datasetHash: String = "",
+                role: String = "ood", root: String = "", paths: [String] = [], labels: [Int32] = []) {
         self.shard = shard
         self.attempt = attempt
         self.start = start
         self.count = count
         self.path = path
+        self.datasetHash = datasetHash
+        self.role = role
+        self.root = root
+        self.paths = paths
+        self.labels = labels
     }
 }
 

@@ -51,7 +51,7 @@ import TagoodSupport
         #expect(spec.directory == dir.path + "/jobs/../out/demo")
         #expect(spec.model.config == dir.path + "/jobs/tiny.json")
         #expect(spec.datasets[0].layout == .imageFolder && spec.datasets[0].role == .idVal)
-        #expect(spec.extract.imagesPerShard == 10 && spec.extract.gzipLevel == 4 && spec.extract.tokenDType == "f32")
+        #expect(spec.extract.imagesPerShard == 10 && spec.extract.gzipLevel == 4 && spec.extract.tokenDType == .float32)
         #expect(spec.extract.batchSize == 8)
     }
 

@@ -2,6 +2,8 @@
 #define C_HDF5_SHIM_H
 
 #include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
 
 // HDF5's type and property-list "constants" are macros that call H5open() and read a global, which
 // Swift cannot import. Each is wrapped here as a static inline function.
@@ -29,6 +31,7 @@ static inline hid_t tagood_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
 static inline hid_t tagood_H5P_FILE_CREATE(void) { return H5P_FILE_CREATE; }
 static inline hid_t tagood_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
 static inline hid_t tagood_H5P_DATASET_XFER(void) { return H5P_DATASET_XFER; }
+static inline hid_t tagood_H5P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
 static inline hid_t tagood_H5P_DEFAULT(void) { return H5P_DEFAULT; }
 static inline hid_t tagood_H5S_ALL(void) { return H5S_ALL; }
 static inline hsize_t tagood_H5S_UNLIMITED(void) { return H5S_UNLIMITED; }
@@ -58,5 +61,36 @@ static inline herr_t tagood_silence_hdf5_errors(void) { return H5Eset_auto2(H5E_
 /// Collects the messages of the current default error stack into `buffer` (newest last, "; "-separated),
 /// then clears the stack.
 void tagood_hdf5_error_message(char *buffer, size_t capacity);
+
+/// A variable-length, NUL-terminated UTF-8 string type (h5py reads it as `str`). The caller closes it
+/// with H5Tclose.
+static inline hid_t tagood_make_utf8_string_type(void) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return t;
+    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0 ||
+        H5Tset_strpad(t, H5T_STR_NULLTERM) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+/// 1 when the linked HDF5 library was built thread-safe (one global lock around every API call), 0 when
+/// not, -1 when the library cannot say.
+static inline int tagood_hdf5_is_threadsafe(void) {
+    hbool_t ts = 0;
+    if (H5is_library_threadsafe(&ts) < 0) return -1;
+    return ts ? 1 : 0;
+}
+
+// MARK: float16 conversion (IEEE 754 binary16 bits in uint16_t, round to nearest even, like numpy).
+
+/// Converts `count` floats to binary16 bits. Uses the F16C instructions when the CPU has them.
+void tagood_f32_to_f16(const float *source, uint16_t *destination, size_t count);
+/// Converts `count` binary16 values to floats (exact). Uses F16C when the CPU has it.
+void tagood_f16_to_f32(const uint16_t *source, float *destination, size_t count);
+/// The portable (non-SIMD) paths of the two conversions above, exposed so tests can check both.
+void tagood_f32_to_f16_portable(const float *source, uint16_t *destination, size_t count);
+void tagood_f16_to_f32_portable(const uint16_t *source, float *destination, size_t count);
 
 #endif

@@ -1,4 +1,6 @@
 import Datasets
+import Extract
+import Shards
 import TagoodSupport
 #if canImport(Glibc)
 import Glibc
@@ -36,25 +38,13 @@ public struct JobSpec: Sendable, Equatable {
         public var tags: String
     }
 
-    public struct ExtractSettings: Sendable, Equatable {
-        public var imagesPerShard = 1000
-        public var tokenDType = "f16"
-        /// nil = no compression, else the gzip level.
-        public var gzipLevel: Int? = nil
-        public var tagThreshold = 0.5
-        public var attentionThreshold = 0.5
-        public var batchSize = 8
-        public var decodeThreads = 2
-        public var maxPixels = 89_478_485
-    }
-
     public var name: String
     /// The folder job directories go in; the job directory is `output/name`.
     public var output: String
     public var model: ModelSpec
     public var classTags: String?
     public var datasets: [DatasetSpec]
-    public var extract: ExtractSettings
+    public var extract: ExtractionSettings
     /// The file it was read from.
     public var file: String
 
@@ -133,7 +123,7 @@ public struct JobSpec: Sendable, Equatable {
         }
         guard !datasets.isEmpty else { throw root.error("'datasets' lists no dataset") }
 
-        var settings = ExtractSettings()
+        var settings = ExtractionSettings()
         if let extractNode = top.optional("extract") {
             let e = try extractNode.mapping(allowed: ["images_per_shard", "token_dtype", "compression", "tag_threshold",
                                                       "attention_threshold", "batch_size", "decode_threads", "max_pixels"])
@@ -154,8 +144,9 @@ public struct JobSpec: Sendable, Equatable {
             try fraction("tag_threshold", &settings.tagThreshold)
             try fraction("attention_threshold", &settings.attentionThreshold)
             if let node = e.optional("token_dtype") {
-                settings.tokenDType = try node.string()
-                guard ["f16", "f32"].contains(settings.tokenDType) else { throw node.error("must be f16 or f32") }
+                let name = try node.string()
+                guard ["f16", "f32"].contains(name), let dtype = TokenDType(name: name) else { throw node.error("must be f16 or f32") }
+                settings.tokenDType = dtype
             }
             if let node = e.optional("compression") {
                 let value = try node.string()

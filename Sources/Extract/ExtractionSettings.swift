@@ -1,0 +1,25 @@
+import Shards
+
+/// How images become shard rows: the `extract:` section of a job file.
+public struct ExtractionSettings: Sendable, Equatable {
+    public var imagesPerShard = 1000
+    /// Storage type of `tokens` and `global_embed`.
+    public var tokenDType: TokenDType = .float16
+    /// gzip level, or nil for no compression (the default: float features barely compress).
+    public var gzipLevel: Int? = nil
+    public var tagThreshold = 0.5
+    public var attentionThreshold = 0.5
+    /// Images per model forward pass.
+    public var batchSize = 8
+    /// Threads decoding and preprocessing images ahead of the model.
+    public var decodeThreads = 2
+    /// Images above this many pixels are refused (Pillow's MAX_IMAGE_PIXELS by default).
+    public var maxPixels = 89_478_485
+
+    public init() {}
+
+    /// The shard writer options these settings ask for.
+    public var writerOptions: ShardWriter.Options {
+        ShardWriter.Options(tokenDType: tokenDType, compression: gzipLevel.map { .gzip(level: $0) } ?? .none)
+    }
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@preconcurrency import CHDF5
+import CHDF5Shim
+
+/// Reads and verifies one shard, streaming: no call loads a whole dataset (except the per-image
+/// offsets of one block).
+///
+/// Open it, ``verify(expectedFileChecksum:)`` it, then stream its images with ``images(blockImages:maxBlockTokens:)``
+/// or ``forEach(_:)``. Use one reader from one thread at a time; readers and writers on different threads
+/// are fine with the thread-safe HDF5 build this package links (see ``ShardWriter``).
+public final class ShardReader {
+    /// The shard's path.
+    public let path: String
+    let file: HDF5Handle
+
+    /// Opens the file read-only. Fails with `shard.open` when it is missing, truncated or not HDF5.
+    public init(path: String) throws(ShardError) {
+        self.path = path
+        HDF5.prepareThread()
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ShardError(.open, path: path, detail: "the file does not exist or cannot be read (\(String(cString: strerror(errno))))")
+        }
+        let access = H5Pcreate(tagood_H5P_FILE_ACCESS())
+        defer { if access >= 0 { H5Pclose(access) } }
+        if access >= 0 { H5Pset_fclose_degree(access, H5F_CLOSE_STRONG) }
+        let id = H5Fopen(path, tagood_H5F_ACC_RDONLY(), access >= 0 ? access : HDF5.defaultList)
+        guard id >= 0 else {
+            throw ShardError.hdf5(.open, path: path, "HDF5 cannot open it (truncated, corrupt or not an HDF5 file)")
+        }
+        file = HDF5Handle(id, .file)
+    }
+
+    /// Closes the file now (also done when the reader is released).
+    public func close() {
+        file.close()
+    }
+
+    /// Reads the root attributes. Throws `shard.schema` when one is missing or has the wrong type, or
+    /// when `schema_version` is not ``ShardSchema/version``. An uncommitted shard is reported through
+    /// ``ShardHeader/isComplete``, not thrown.
+    public func header() throws(ShardError) -> ShardHeader {
+        HDF5.prepareThread()
+        let root = file.id
+        let version = try integer(root, "schema_version")
+        guard version == ShardSchema.version else {
+            throw ShardError(.schema, path: path, subject: "attribute `schema_version`",
+                             detail: "is \(version); this tagood reads version \(ShardSchema.version)")
+        }
+        let completeFlag: Int64
+        switch HDF5.readIntegerAttribute(root, "complete") {
+        case .value(let value): completeFlag = value
+        case .missing: completeFlag = 0
+        case .wrongType(let type):
+            throw ShardError(.schema, path: path, subject: "attribute `complete`", detail: "has type \(type); expected an integer")
+        case .failed:
+            throw ShardError.hdf5(.read, path: path, subject: "attribute `complete`", "cannot read it")
+        }
+        let roleName = try string(root, "role")
+        guard let role = ShardRole(rawValue: roleName) else {
+            throw ShardError(.schema, path: path, subject: "attribute `role`",
+                             detail: "is \(roleName.debugDescription); expected id-train, id-val or ood")
+        }
+        let dtypeName = try string(root, "token_dtype")
+        guard let tokenDType = TokenDType(rawValue: dtypeName) else {
+            throw ShardError(.schema, path: path, subject: "attribute `token_dtype`",
+                             detail: "is \(dtypeName.debugDescription); expected float16 or float32")
+        }
+        let metadata = ShardMetadata(
+            jobID: try string(root, "job_id"), planHash: try string(root, "plan_hash"),
+            shardIndex: Int(try integer(root, "shard_index")), dataset: try string(root, "dataset"), role: role,
+            modelName: try string(root, "model_name"), modelHash: try string(root, "model_hash"),
+            preprocessing: try string(root, "preprocessing"), tagThreshold: try double(root, "tag_threshold"),
+            attentionThreshold: try double(root, "attention_threshold"), embedDim: Int(try integer(root, "embed_dim")),
+            imageTokens: Int(try integer(root, "image_tokens")), createdBy: try string(root, "created_by"))
+        guard metadata.embedDim > 0, metadata.imageTokens > 0, metadata.imageTokens <= Int(Int16.max) + 1 else {
+            throw ShardError(.schema, path: path, subject: "attributes `embed_dim`/`image_tokens`",
+                             detail: "\(metadata.embedDim)/\(metadata.imageTokens) are out of range")
+        }
+        var contentChecksum: String?
+        switch HDF5.readStringAttribute(root, "content_checksum") {
+        case .value(let value): contentChecksum = value
+        case .missing: contentChecksum = nil
+        case .wrongType(let type):
+            throw ShardError(.schema, path: path, subject: "attribute `content_checksum`", detail: "has type \(type); expected a string")
+        case .failed:
+            throw ShardError.hdf5(.read, path: path, subject: "attribute `content_checksum`", "cannot read it")
+        }
+        return ShardHeader(schemaVersion: Int(version), metadata: metadata, tokenDType: tokenDType,
+                           contentChecksum: contentChecksum, isComplete: completeFlag == 1)
+    }
+
+    private func unwrap<V>(_ read: HDF5.AttributeRead<V>, _ name: String, expected: String) throws(ShardError) -> V {
+        switch read {
+        case .value(let value): return value
+        case .missing:
+            throw ShardError(.schema, path: path, subject: "attribute `\(name)`", detail: "is missing")
+        case .wrongType(let type):
+            throw ShardError(.schema, path: path, subject: "attribute `\(name)`", detail: "has type \(type); expected \(expected)")
+        case .failed:
+            throw ShardError.hdf5(.read, path: path, subject: "attribute `\(name)`", "cannot read it")
+        }
+    }
+
+    private func string(_ root: hid_t, _ name: String) throws(ShardError) -> String {
+        try unwrap(HDF5.readStringAttribute(root, name), name, expected: "a string")
+    }
+
+    private func integer(_ root: hid_t, _ name: String) throws(ShardError) -> Int64 {
+        try unwrap(HDF5.readIntegerAttribute(root, name), name, expected: "an integer")
+    }
+
+    private func double(_ root: hid_t, _ name: String) throws(ShardError) -> Double {
+        try unwrap(HDF5.readDoubleAttribute(root, name), name, expected: "a float")
+    }
+}

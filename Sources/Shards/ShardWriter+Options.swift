@@ -1,0 +1,23 @@
+extension ShardWriter {
+    /// How a shard is stored and buffered.
+    public struct Options: Sendable, Equatable {
+        /// The type of `tokens` and `global_embed` (float16 by default: half the size).
+        public var tokenDType: TokenDType
+        /// Compression of the numeric datasets (off by default).
+        public var compression: ShardCompression
+        /// How many staged bytes (all datasets together) trigger a flush to the file. Bounds the writer's
+        /// memory to about twice this.
+        public var bufferBytes: Int
+        /// The target chunk size in bytes (see ``ShardLayout/chunkRows(rowBytes:chunkBytes:)``).
+        public var chunkBytes: Int
+
+        /// The defaults: float16 tokens, no compression, 8 MiB buffer, 512 KiB chunks.
+        public init(tokenDType: TokenDType = .float16, compression: ShardCompression = .none,
+                    bufferBytes: Int = 8 << 20, chunkBytes: Int = 512 << 10) {
+            self.tokenDType = tokenDType
+            self.compression = compression
+            self.bufferBytes = bufferBytes
+            self.chunkBytes = chunkBytes
+        }
+    }
+}

@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@preconcurrency import CHDF5
+import CHDF5Shim
+import TagoodSupport
+
+#if _endian(big)
+#error("Shards are little-endian and the writer stages host bytes: port ByteBuffer staging before using a big-endian host")
+#endif
+
+/// Writes one shard: an HDF5 file with the schema of DESIGN.md, committed atomically.
+///
+/// The writer creates `<path>.tmp-<pid>-<n>` beside the target, stages appended images in memory and
+/// flushes them in batches (each dataset is extended and the new rows written as one hyperslab), hashing
+/// the data as it goes. ``commit()`` writes `content_checksum` and then `complete = 1`, closes and
+/// `fsync`s the file, renames it over the target and `fsync`s the directory. ``abandon()``, or releasing
+/// an uncommitted writer, deletes the temporary file.
+///
+/// Threading: use one writer from one thread at a time (it is not `Sendable`). Writers on different
+/// threads are fine because Debian's HDF5 1.10 is the thread-safe build (one global lock around every
+/// call, so their HDF5 work is serialised, not parallel); a test checks that assumption.
+public final class ShardWriter {
+    /// The final shard path.
+    public let path: String
+    /// The temporary file being written until ``commit()``.
+    public let temporaryPath: String
+    /// The descriptive attributes.
+    public let metadata: ShardMetadata
+    /// Storage options.
+    public let options: Options
+
+    /// Images appended so far.
+    public internal(set) var imageCount = 0
+    /// Images appended with a status other than ok.
+    public internal(set) var failedCount = 0
+    /// Token rows appended so far.
+    public internal(set) var tokenCount = 0
+    /// Tags appended so far.
+    public internal(set) var tagCount = 0
+
+    enum State {
+        case writing, committed, abandoned
+        case failed(ShardError)
+    }
+
+    var state: State = .writing
+    var file: HDF5Handle?
+    /// The datasets in schema order.
+    var columns: [Column] = []
+    var paths: Column { columns[0] }
+    var labels: Column { columns[1] }
+    var tokenOffsets: Column { columns[2] }
+    var tokens: Column { columns[3] }
+    var tokenIndex: Column { columns[4] }
+    var globalEmbed: Column { columns[5] }
+    var tagIDs: Column { columns[6] }
+    var tagOffsets: Column { columns[7] }
+    var tagProbs: Column { columns[8] }
+    var attention: Column { columns[9] }
+    var status: Column { columns[10] }
+    var errors: Column { columns[11] }
+
+    /// Creates the temporary file with every attribute except `content_checksum` and `complete`, and
+    /// every dataset (empty). The target's directory must exist.
+    public init(path: String, metadata: ShardMetadata, options: Options = Options()) throws(ShardError) {
+        self.path = path
+        self.temporaryPath = AtomicFile.temporaryPath(for: path)
+        self.metadata = metadata
+        self.options = options
+        HDF5.prepareThread()
+        guard metadata.embedDim > 0, metadata.imageTokens > 0 else {
+            throw ShardError(.write, path: path, subject: "metadata",
+                             detail: "embed_dim (\(metadata.embedDim)) and image_tokens (\(metadata.imageTokens)) must be positive")
+        }
+        guard metadata.imageTokens <= Int(Int16.max) + 1 else {
+            throw ShardError(.write, path: path, subject: "metadata",
+                             detail: "image_tokens \(metadata.imageTokens) does not fit token_index's int16")
+        }
+        let id = H5Fcreate(temporaryPath, tagood_H5F_ACC_EXCL(), HDF5.defaultList, HDF5.defaultList)
+        guard id >= 0 else {
+            throw ShardError.hdf5(.write, path: path, subject: "temporary file \(temporaryPath)",
+                                  "cannot create the HDF5 file (does the directory exist and is it writable?)")
+        }
+        let file = HDF5Handle(id, .file)
+        self.file = file
+        do throws(ShardError) {
+            try writeHeaderAttributes(file.id)
+            try createDatasets(file.id)
+        } catch {
+            discardTemporaryFile()
+            throw error
+        }
+        tokenOffsets.staged.append(integer: Int64(0))
+        tokenOffsets.didStage(rows: 1)
+        tagOffsets.staged.append(integer: Int64(0))
+        tagOffsets.didStage(rows: 1)
+    }
+
+    deinit {
+        if case .committed = state { return }
+        discardTemporaryFile()
+    }
+
+    /// Deletes the temporary file; the target is left as it was. Further calls do nothing; appending or
+    /// committing afterwards fails.
+    public func abandon() {
+        switch state {
+        case .committed, .abandoned: return
+        default: break
+        }
+        HDF5.prepareThread()
+        discardTemporaryFile()
+        state = .abandoned
+    }
+
+    /// Closes every handle and unlinks the temporary file.
+    func discardTemporaryFile() {
+        closeAll()
+        unlink(temporaryPath)
+    }
+
+    /// Closes datasets, then the file.
+    @discardableResult
+    func closeAll() -> Bool {
+        var ok = true
+        for column in columns {
+            if !column.dataset.close() { ok = false }
+        }
+        columns.removeAll()
+        if let file {
+            if !file.close() { ok = false }
+            self.file = nil
+        }
+        return ok
+    }
+
+    private func writeHeaderAttributes(_ root: hid_t) throws(ShardError) {
+        let m = metadata
+        let strings: [(String, String)] = [
+            ("job_id", m.jobID), ("plan_hash", m.planHash), ("dataset", m.dataset), ("role", m.role.rawValue),
+            ("model_name", m.modelName), ("model_hash", m.modelHash), ("preprocessing", m.preprocessing),
+            ("created_by", m.createdBy), ("token_dtype", options.tokenDType.rawValue),
+        ]
+        let integers: [(String, Int)] = [
+            ("schema_version", ShardSchema.version), ("shard_index", m.shardIndex),
+            ("embed_dim", m.embedDim), ("image_tokens", m.imageTokens),
+        ]
+        let doubles: [(String, Double)] = [
+            ("tag_threshold", m.tagThreshold), ("attention_threshold", m.attentionThreshold),
+        ]
+        for (name, value) in integers where !HDF5.writeAttribute(on: root, name, integer: Int64(value)) {
+            throw ShardError.hdf5(.write, path: path, subject: "attribute `\(name)`", "cannot write it")
+        }
+        for (name, value) in strings where !HDF5.writeAttribute(on: root, name, string: value) {
+            throw ShardError.hdf5(.write, path: path, subject: "attribute `\(name)`", "cannot write it")
+        }
+        for (name, value) in doubles where !HDF5.writeAttribute(on: root, name, double: value) {
+            throw ShardError.hdf5(.write, path: path, subject: "attribute `\(name)`", "cannot write it")
+        }
+    }
+
+    private func createDatasets(_ root: hid_t) throws(ShardError) {
+        for spec in ShardSchema.datasets(tokenDType: options.tokenDType) {
+            let width = spec.width == .embedDim ? metadata.embedDim : spec.width == .imageTokens ? metadata.imageTokens : 1
+            let rowBytes = ShardLayout.fileRowBytes(spec.element, width: width)
+            let chunkRows = ShardLayout.chunkRows(rowBytes: rowBytes, chunkBytes: options.chunkBytes)
+            let compression: ShardCompression = spec.element == .utf8String ? .none : options.compression
+            guard let type = HDF5.makeType(spec.element),
+                  let dataset = HDF5.createExtendible(file: root, name: spec.name, type: type.id, rank: spec.rank,
+                                                      width: width, chunkRows: chunkRows, compression: compression,
+                                                      cacheBytes: 4 * chunkRows * rowBytes)
+            else {
+                throw ShardError.hdf5(.write, path: path, subject: "dataset `\(spec.name)`", "cannot create it")
+            }
+            columns.append(Column(spec: spec, width: width, dataset: dataset, type: type))
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Shards
+import TagoodSupport
+
+/// `tagood bench shard-write`: how fast the shard writer stores token data.
+///
+/// Writes one shard of synthetic images (seeded random tokens, as float32 rows the way the extractor hands
+/// them over) and reports MB/s of stored token data (`tokens` bytes / seconds), timing everything from
+/// creating the writer to the committed, fsync'd and renamed file, including the content and file
+/// checksums. `tools/bench/shard_write_reference.py` writes the same shapes, dtype and chunking with h5py.
+struct BenchShardWrite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shard-write",
+        abstract: "Write a synthetic shard and report MB/s of token data."
+    )
+
+    @Option(help: "Images in the shard.")
+    var images: Int = 2000
+
+    @Option(help: "Tokens per image.")
+    var tokensPerImage: Int = 40
+
+    @Option(help: "Token dtype: f16 or f32.")
+    var dtype: String = "f16"
+
+    @Option(help: "Token width (RAM: 512).")
+    var embedDim: Int = 512
+
+    @Option(help: "Image tokens (attention width; RAM at 384 px: 145).")
+    var imageTokens: Int = 145
+
+    @Option(help: "Tags per image.")
+    var tagsPerImage: Int = 8
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Directory for the shard (default: a fresh temporary directory, removed afterwards).")
+    var dir: String?
+
+    @Flag(help: "Print one JSON line.")
+    var json = false
+
+    mutating func run() throws {
+        guard let tokenDType = TokenDType(name: dtype) else { throw ValidationError("--dtype must be f16 or f32, not \(dtype)") }
+        guard images >= 0, tokensPerImage >= 0, embedDim > 0, imageTokens > 0, tagsPerImage >= 0 else {
+            throw ValidationError("counts must be non-negative and widths positive")
+        }
+        let scratch = dir == nil ? try TemporaryDirectory(prefix: "tagood-bench-shard") : nil
+        let path = (dir ?? scratch!.path) + "/bench-shard.h5"
+
+        // A pool of distinct synthetic images, cycled: memory stays small while every row is random.
+        var rng = SplitMix64(seed: seed)
+        let pool = (0..<min(max(images, 1), 64)).map { _ in
+            SyntheticImage(rng: &rng, tokens: tokensPerImage, embedDim: embedDim, imageTokens: imageTokens, tags: tagsPerImage)
+        }
+        let metadata = ShardMetadata(jobID: "bench", planHash: "bench", shardIndex: 0, dataset: "synthetic", role: .idTrain,
+                                     modelName: "synthetic", modelHash: "none", preprocessing: "none", tagThreshold: 0.68,
+                                     attentionThreshold: 0.5, embedDim: embedDim, imageTokens: imageTokens)
+        let started = DispatchTime.now()
+        let writer = try ShardWriter(path: path, metadata: metadata, options: .init(tokenDType: tokenDType))
+        for i in 0..<images {
+            let image = pool[i % pool.count]
+            try writer.append(ShardRecord(
+                path: "synthetic/\(i / 1000)/image-\(i).jpg", label: Int32(i % 1000), tokens: image.tokens,
+                tokenIndex: image.tokenIndex, globalEmbed: image.globalEmbed, tagIDs: image.tagIDs,
+                tagProbs: image.tagProbs, attention: image.attention))
+        }
+        let summary = try writer.commit()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        let tokenBytes = Double(summary.tokens * embedDim * tokenDType.byteSize)
+        BenchResult(bench: "shard-write", unit: "MB/s", value: tokenBytes / 1e6 / seconds,
+                    extra: [("images", String(images)), ("tokens", String(summary.tokens)),
+                            ("token_mb", Format.fixed(tokenBytes / 1e6, 1)), ("file_mb", Format.fixed(Double(summary.fileBytes) / 1e6, 1)),
+                            ("seconds", Format.fixed(seconds, 3))]).print(json: json)
+    }
+}
+
+/// One synthetic image's record fields.
+private struct SyntheticImage {
+    var tokens: [Float], tokenIndex: [Int16], globalEmbed: [Float], tagIDs: [Int32], tagProbs: [Float], attention: [Float]
+
+    init(rng: inout SplitMix64, tokens count: Int, embedDim: Int, imageTokens: Int, tags: Int) {
+        tokens = (0..<count * embedDim).map { _ in rng.nextGaussianish() }
+        tokenIndex = (0..<count).map { Int16($0 % imageTokens) }
+        globalEmbed = (0..<embedDim).map { _ in rng.nextGaussianish() }
+        tagIDs = (0..<tags).map { _ in Int32(rng.next() % 4585) }
+        tagProbs = (0..<tags).map { _ in 0.5 + rng.nextUnit() / 2 }
+        attention = (0..<imageTokens).map { _ in rng.nextUnit() }
+    }
+}
+
+/// A small seeded generator (SplitMix64).
+private struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func nextUnit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    /// Roughly normal (sum of four uniforms, centred), like embedding values.
+    mutating func nextGaussianish() -> Float { (nextUnit() + nextUnit() + nextUnit() + nextUnit() - 2) * 1.7 }
+}

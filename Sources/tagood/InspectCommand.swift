@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import Shards
+
+/// `tagood inspect SHARD.h5`: verifies one shard and prints what is in it.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Verify a shard and print its attributes, counts, checksums and first images.",
+        discussion: """
+        Runs the same verification as the coordinator (schema, complete flag, counts, content checksum) and \
+        exits non-zero with the reason when it fails. The file checksum is always computed and printed; with \
+        --file-checksum it must match (use the value from the job journal).
+        """
+    )
+
+    @Argument(help: "The shard file (.h5).")
+    var shard: String
+
+    @Option(help: "How many images to list.")
+    var images: Int = 5
+
+    @Option(help: "The file checksum the journal recorded (16 hex digits); verification fails if it differs.")
+    var fileChecksum: String?
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    mutating func run() throws {
+        let verification: ShardVerification
+        let listed: [ShardImage]
+        let fileChecksum: String
+        do {
+            let reader = try ShardReader(path: shard)
+            verification = try reader.verify(expectedFileChecksum: self.fileChecksum)
+            fileChecksum = try verification.fileChecksum ?? ShardFile.checksum(path: shard)
+            var first: [ShardImage] = []
+            if images > 0 {
+                let cursor = try reader.images(blockImages: min(images, 256))
+                while first.count < images, let image = try cursor.next() { first.append(image) }
+            }
+            listed = first
+        } catch let error as ShardError {
+            if json {
+                printJSON(["shard": shard, "ok": false, "code": error.code, "error": error.description])
+            } else {
+                FileHandle.standardError.write(Data("tagood inspect: verification FAILED [\(error.code)]\n\(error)\n".utf8))
+            }
+            throw ExitCode(1)
+        }
+        if json {
+            printJSON(jsonReport(verification, fileChecksum: fileChecksum, images: listed))
+        } else {
+            print(textReport(verification, fileChecksum: fileChecksum, images: listed))
+        }
+    }
+
+    // MARK: Text
+
+    private func textReport(_ v: ShardVerification, fileChecksum: String, images: [ShardImage]) -> String {
+        let m = v.header.metadata
+        var lines: [String] = []
+        lines.append("shard \(v.path)  (\(Format.bytes(v.fileBytes)))")
+        lines.append("verified: ok  content checksum \(v.contentChecksum)  file checksum \(fileChecksum)"
+            + (self.fileChecksum != nil ? " (matches the journal)" : ""))
+        lines.append("")
+        var attributes = TextTable("attribute", "value")
+        for (name, value) in attributeList(v) { attributes.add(name, value) }
+        lines.append(attributes.render())
+        lines.append("")
+        let failures = v.statusCounts.filter { !$0.key.isOK }.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.key) \(Format.count($0.value))" }.joined(separator: ", ")
+        lines.append("images  \(Format.count(v.images))  ok \(Format.count(v.okImages))  failed \(Format.count(v.failedImages))"
+            + (failures.isEmpty ? "" : " (\(failures))"))
+        lines.append("tokens  \(Format.count(v.tokens))  per ok image min \(v.tokensPerImage.min) / mean "
+            + "\(Format.fixed(v.tokensPerImage.mean, 1)) / max \(v.tokensPerImage.max)  (\(m.embedDim) × \(v.header.tokenDType.rawValue))")
+        lines.append("tags    \(Format.count(v.tags))  per ok image min \(v.tagsPerImage.min) / mean "
+            + "\(Format.fixed(v.tagsPerImage.mean, 1)) / max \(v.tagsPerImage.max)")
+        if !images.isEmpty {
+            lines.append("")
+            lines.append("first \(images.count) image\(images.count == 1 ? "" : "s"):")
+            var table = TextTable("#", "path", "label", "tokens", "top tags (id:prob)", "status / error", rightAligned: [0, 2, 3])
+            for image in images {
+                table.add(String(image.index), image.path, String(image.label), String(image.tokenCount),
+                          topTags(image).map { "\($0.id):\(Format.fixed(Double($0.prob), 2))" }.joined(separator: " "),
+                          image.status.isOK ? "ok" : "\(image.status): \(image.error)")
+            }
+            lines.append(table.render())
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func attributeList(_ v: ShardVerification) -> [(String, String)] {
+        let m = v.header.metadata
+        return [
+            ("schema_version", String(v.header.schemaVersion)), ("job_id", m.jobID), ("plan_hash", m.planHash),
+            ("shard_index", String(m.shardIndex)), ("dataset", m.dataset), ("role", m.role.rawValue),
+            ("model_name", m.modelName), ("model_hash", m.modelHash), ("preprocessing", m.preprocessing),
+            ("tag_threshold", String(m.tagThreshold)), ("attention_threshold", String(m.attentionThreshold)),
+            ("created_by", m.createdBy), ("token_dtype", v.header.tokenDType.rawValue), ("embed_dim", String(m.embedDim)),
+            ("image_tokens", String(m.imageTokens)), ("content_checksum", v.contentChecksum),
+            ("complete", v.header.isComplete ? "1" : "0"),
+        ]
+    }
+
+    /// The image's three most probable tags.
+    private func topTags(_ image: ShardImage) -> [(id: Int32, prob: Float)] {
+        Array(zip(image.tagIDs, image.tagProbs).map { (id: $0, prob: $1) }.sorted { $0.prob > $1.prob }.prefix(3))
+    }
+
+    // MARK: JSON
+
+    private func jsonReport(_ v: ShardVerification, fileChecksum: String, images: [ShardImage]) -> [String: Any] {
+        var attributes: [String: Any] = [:]
+        for (name, value) in attributeList(v) { attributes[name] = value }
+        let m = v.header.metadata
+        attributes["schema_version"] = v.header.schemaVersion
+        attributes["shard_index"] = m.shardIndex
+        attributes["embed_dim"] = m.embedDim
+        attributes["image_tokens"] = m.imageTokens
+        attributes["tag_threshold"] = m.tagThreshold
+        attributes["attention_threshold"] = m.attentionThreshold
+        attributes["complete"] = v.header.isComplete ? 1 : 0
+        func spread(_ s: ShardVerification.Spread) -> [String: Any] { ["min": s.min, "mean": s.mean, "max": s.max] }
+        var statuses: [String: Int] = [:]
+        for (status, count) in v.statusCounts { statuses[status.description] = count }
+        return [
+            "shard": v.path, "ok": true, "file_bytes": v.fileBytes, "file_checksum": fileChecksum,
+            "file_checksum_checked": self.fileChecksum != nil, "content_checksum": v.contentChecksum,
+            "attributes": attributes, "images": v.images, "ok_images": v.okImages, "failed_images": v.failedImages,
+            "status_counts": statuses, "tokens": v.tokens, "tags": v.tags,
+            "tokens_per_image": spread(v.tokensPerImage), "tags_per_image": spread(v.tagsPerImage),
+            "first_images": images.map { image -> [String: Any] in
+                [
+                    "index": image.index, "path": image.path, "label": Int(image.label), "status": image.status.description,
+                    "error": image.error, "tokens": image.tokenCount,
+                    "top_tags": topTags(image).map { ["id": Int($0.id), "prob": Double($0.prob)] },
+                ]
+            },
+        ]
+    }
+
+    private func printJSON(_ object: [String: Any]) {
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
