@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 static int fill_set(cpu_set_t *set, const int *cpus, int count) {
     CPU_ZERO(set);
@@ -18,6 +21,13 @@ int tagood_set_process_affinity(const int *cpus, int count) {
     int rc = fill_set(&set, cpus, count);
     if (rc != 0) return rc;
     return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : errno;
+}
+
+int tagood_set_task_affinity(int tid, const int *cpus, int count) {
+    cpu_set_t set;
+    int rc = fill_set(&set, cpus, count);
+    if (rc != 0) return rc;
+    return sched_setaffinity((pid_t)tid, sizeof(set), &set) == 0 ? 0 : errno;
 }
 
 int tagood_set_thread_affinity(const int *cpus, int count) {
@@ -42,3 +52,8 @@ int tagood_get_affinity(int *cpus, int capacity) {
 }
 
 int tagood_current_cpu(void) { return sched_getcpu(); }
+
+int tagood_exit_with_parent(int expected_parent) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    return getppid() == expected_parent;
+}

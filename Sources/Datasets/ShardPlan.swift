@@ -19,17 +19,23 @@ public struct DatasetSpec: Sendable, Equatable {
         self.listFile = listFile
     }
 
-    /// Scans the dataset's images.
+    /// Scans the dataset's images. OOD images are labelled -1 whatever the layout says (an OOD set in
+    /// class folders, like ImageNet-O, has no in-distribution class).
     public func scan(checkListedFilesExist: Bool = true) throws(DatasetError) -> ImageList {
+        var images: ImageList
         switch layout {
         case .imageFolder, .nested:
-            return try DirectoryScanner.scan(root: root, layout: layout)
+            images = try DirectoryScanner.scan(root: root, layout: layout)
         case .list:
             guard let listFile else {
                 throw DatasetError(.badPlan, "dataset \(name) has layout 'list' but no list file")
             }
-            return try ListFileReader.read(file: listFile, root: root, checkFilesExist: checkListedFilesExist)
+            images = try ListFileReader.read(file: listFile, root: root, checkFilesExist: checkListedFilesExist)
         }
+        if role == .ood {
+            images.labels = [Int32](repeating: -1, count: images.count)
+        }
+        return images
     }
 }
 

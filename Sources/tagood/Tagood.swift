@@ -14,6 +14,6 @@ struct Tagood: ParsableCommand {
         Start with `make demo`, or look at one image the way the model will: `tagood preprocess IMAGE -o x.npy`.
         """,
         version: TagoodVersion.string,
-        subcommands: [Plan.self, Inspect.self, Metrics.self, Bench.self]
+        subcommands: [Launch.self, Resume.self, Status.self, WorkerCommand.self, Plan.self, Preprocess.self, Inspect.self, Metrics.self, Bench.self]
     )
 }

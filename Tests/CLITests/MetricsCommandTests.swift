@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import TagoodSupport
+import TagoodTestSupport
 
 @Suite struct MetricsCommandTests {
     @Test func computesMetricsFromScoreFiles() throws {

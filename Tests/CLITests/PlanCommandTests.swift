@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import Datasets
 import TagoodSupport
+import TagoodTestSupport
 
 @Suite struct PlanCommandTests {
     @Test func helpListsTheCommands() throws {

@@ -13,7 +13,7 @@ import Glibc
 /// job: imagenet-val                 # the job directory is <output>/<job>
 /// output: ../out
 /// model:
-///   config: swin_l_384              # built-in name or a RAM-format .json
+///   config: swin_l_384              # built-in name, a RAM-format .json, or decode-only (no model)
 ///   weights: ../models/ram_swin_large_14m.pth
 ///   tags: ../data/ram/ram_tag_list.txt
 /// class_tags: ../data/ram/imagenet_class_tags.txt   # class → tag map (the ID tag set)
@@ -32,7 +32,11 @@ import Glibc
 /// ```
 public struct JobSpec: Sendable, Equatable {
     public struct ModelSpec: Sendable, Equatable {
-        /// A built-in config name or a path to a RAM-format JSON config.
+        /// The config that runs no model: images are decoded and preprocessed and written without
+        /// tokens. It checks a dataset and measures the cluster's own overhead.
+        public static let decodeOnly = "decode-only"
+
+        /// A built-in config name, a path to a RAM-format JSON config, or `decode-only`.
         public var config: String
         public var weights: String
         public var tags: String
@@ -47,6 +51,9 @@ public struct JobSpec: Sendable, Equatable {
     public var extract: ExtractionSettings
     /// The file it was read from.
     public var file: String
+
+    /// Whether the job runs no model (``ModelSpec/decodeOnly``).
+    public var isDecodeOnly: Bool { model.config == ModelSpec.decodeOnly }
 
     /// The job directory.
     public var directory: String { Path.join(output, name) }
@@ -65,7 +72,11 @@ public struct JobSpec: Sendable, Equatable {
 
     /// Parses job-file text; `file` names it in errors and anchors relative paths.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> JobSpec {
-        let base = Path.directory(of: file)
+        var base = Path.directory(of: file)
+        if !base.hasPrefix("/") {
+            var cwd = [CChar](repeating: 0, count: 4096)
+            if getcwd(&cwd, cwd.count) != nil { base = Path.join(String(cString: cwd), base == "." ? "" : base) }
+        }
         func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : Path.join(base, path) }
 
         let root = try ConfigNode.parse(text, file: file)
@@ -81,9 +92,14 @@ public struct JobSpec: Sendable, Equatable {
         let modelNode = try top.required("model")
         let m = try modelNode.mapping(allowed: ["config", "weights", "tags"])
         let configName = try m.required("config").string()
-        let model = ModelSpec(config: configName.hasSuffix(".json") ? resolve(configName) : configName,
+        let model: ModelSpec
+        if configName == ModelSpec.decodeOnly {
+            model = ModelSpec(config: configName, weights: "", tags: "")
+        } else {
+            model = ModelSpec(config: configName.hasSuffix(".json") ? resolve(configName) : configName,
                               weights: resolve(try m.required("weights").string()),
                               tags: resolve(try m.required("tags").string()))
+        }
         var classTags: String? = nil
         if let node = top.optional("class_tags") { classTags = resolve(try node.string()) }
 

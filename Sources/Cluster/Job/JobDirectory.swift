@@ -29,8 +29,18 @@ public struct JobDirectory: Sendable, Equatable {
 
     /// Creates the directory tree for a plan.
     public func create(for plan: ShardPlan) throws(FileError) {
-        for folder in [path, shardsFolder, logsFolder] + plan.datasets.map({ shardsFolder + "/" + $0.spec.name }) {
+        try Self.makeDirectories(path)
+        for folder in [shardsFolder, logsFolder] + plan.datasets.map({ shardsFolder + "/" + $0.spec.name }) {
             if mkdir(folder, 0o755) != 0 && errno != EEXIST { throw FileError(.create, path: folder, errno: errno) }
+        }
+    }
+
+    /// `mkdir -p`.
+    static func makeDirectories(_ path: String) throws(FileError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw FileError(.create, path: current, errno: errno) }
         }
     }
 

@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Counts SIGINT and SIGTERM so the coordinator can stop gracefully on the first and at once on the
+/// second. The handler only increments a lock-free atomic (async-signal-safe).
+public enum SignalMonitor {
+    private static let count = Atomic<Int>(0)
+
+    /// Installs the handlers (idempotent).
+    public static func install() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in SignalMonitor.count.add(1, ordering: .relaxed) }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+    }
+
+    /// How many SIGINT/SIGTERM arrived since start.
+    public static var received: Int { count.load(ordering: .relaxed) }
+}
+
+/// Monotonic seconds, for leases and rates (wall-clock jumps must not expire a lease).
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Wall-clock seconds since 1970, for journal records.
+public func wallSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import CAffinity
+import Cluster
+import Extract
+import Foundation
+import TagoodSupport
+
+/// `tagood worker`: one worker process (normally started by `launch`, or by ssh/Slurm).
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run one worker: connect to a coordinator and extract the shards it assigns.",
+        discussion: """
+        A CPU worker pins the whole process (every thread, OpenBLAS's included) to its core set and sizes \
+        its threads to it; a GPU worker exports CUDA_VISIBLE_DEVICES. `tagood launch` starts workers itself; \
+        run this by hand (or from ssh/Slurm) to add workers on other machines that see the job directory.
+
+        Example:
+          tagood worker --connect tcp://10.0.0.1:5555 --cores 0-3 --job /shared/out/imagenet-val
+        """
+    )
+
+    @Option(help: "The coordinator's endpoint, tcp://HOST:PORT.")
+    var connect: String
+
+    @Option(help: "CPU cores to pin to, e.g. 0-3 or 0,2.")
+    var cores: String?
+
+    @Option(help: "GPU index (sets CUDA_VISIBLE_DEVICES).")
+    var gpu: Int?
+
+    @Option(help: "Threads (default: the number of cores).")
+    var threads: Int?
+
+    @Option(help: "The job directory (its job.yaml says which model and settings to use).")
+    var job: String
+
+    @Option(help: "Seconds without a word from the coordinator before giving up.")
+    var coordinatorTimeout: Double = 30
+
+    @Option(help: ArgumentHelp("Exit when this process (the local coordinator) dies.", visibility: .hidden))
+    var parent: Int32?
+
+    mutating func validate() throws {
+        guard (cores == nil) != (gpu == nil) else { throw ValidationError("give exactly one of --cores and --gpu") }
+        if let cores, CoreSet.parse(cores) == nil { throw ValidationError("--cores '\(cores)' is not a core list such as 0-3") }
+    }
+
+    mutating func run() throws {
+        if let parent, tagood_exit_with_parent(parent) == 0 {
+            throw ValidationError("the coordinator (pid \(parent)) is gone")
+        }
+        let pinning: Pinning = cores.flatMap(CoreSet.parse).map(Pinning.cores) ?? .gpu(gpu ?? 0)
+        let threadCount: Int
+        switch pinning {
+        case .cores(let list): threadCount = threads ?? list.count
+        case .gpu: threadCount = threads ?? 4
+        }
+        try pinning.apply(threads: threadCount)
+        let directory = JobDirectory(job)
+        let spec = try JobSpec.load(path: directory.jobFile)
+        let producer: ShardProducer
+        if spec.isDecodeOnly {
+            producer = DecodeOnlyProducer(settings: spec.extract)
+        } else {
+            throw ValidationError("model extraction is not wired into workers yet; use `config: decode-only`")
+        }
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, 255)
+        let hostname = String(cString: host)
+        let options = WorkerRuntime.Options(
+            endpoint: connect, workerID: "\(hostname):\(getpid())", host: hostname, pinning: pinning,
+            threads: threadCount, jobDirectory: directory, settings: spec.extract, coordinatorTimeout: coordinatorTimeout)
+        let runtime = try WorkerRuntime(options: options, producer: producer) { message in
+            let line = "[worker \(getpid())] \(message)\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        let exit = runtime.run()
+        if exit != .finished { throw ExitCode(exit.rawValue) }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import TagoodTestSupport
+import Transport
+@testable import Cluster
+
+/// Real jobs: a `tagood launch` process, two pinned worker processes, ZeroMQ on 127.0.0.1, HDF5 shards
+/// on disk — and the faults DESIGN.md names, caused for real (kill -9, SIGSTOP, a flipped byte).
+@Suite(.serialized) struct ClusterJobTests {
+    @Test func twoWorkersCommitEveryImageExactlyOnce() throws {
+        let job = try ClusterFixture()
+        let result = try job.launch(failpoints: "delay-per-image-ms=20")
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("all 6 shards committed and verified"))
+        try job.expectExactlyOnce()
+        let workers = Set(try job.journal().filter { $0.event == .assigned }.compactMap(\.worker))
+        #expect(workers.count == 2, "both workers took shards: \(workers)")
+        let status = try TagoodProcess.run(["status", job.jobDirectory.path])
+        #expect(status.stdout.contains("complete: every shard is committed"))
+    }
+
+    @Test func aWorkerKilledMidShardIsReplacedAndItsShardRedoneOnce() throws {
+        let job = try ClusterFixture()
+        let run = try job.launchInBackground(failpoints: "delay-per-image-ms=150")
+        let first = try #require(try job.waitForRecord { $0.event == .assigned })
+        let victim = try #require(ClusterFixture.pid(ofWorker: first.worker))
+        usleep(200_000)  // mid-shard: one or two of its four images done
+        kill(victim, SIGKILL)
+        let result = run.wait()
+        #expect(result.status == 0, "\(result.stdout)")
+        let records = try job.journal()
+        let shard = try #require(first.shard)
+        #expect(records.contains { $0.event == .expired && $0.shard == shard && $0.attempt == first.attempt })
+        let commits = records.filter { $0.event == .committed && $0.shard == shard }
+        #expect(commits.count == 1 && (commits.first?.attempt ?? 0) > (first.attempt ?? 0))
+        try job.expectExactlyOnce()
+    }
+
+    @Test func aStoppedWorkerLosesItsLeaseAndItsLateResultIsDiscarded() throws {
+        let job = try ClusterFixture(images: 24)
+        let run = try job.launchInBackground(failpoints: "delay-per-image-ms=100")
+        let first = try #require(try job.waitForRecord { $0.event == .assigned })
+        let victim = try #require(ClusterFixture.pid(ofWorker: first.worker))
+        kill(victim, SIGSTOP)
+        let expired = try job.waitForRecord(seconds: 30) { $0.event == .expired && $0.shard == first.shard }
+        kill(victim, SIGCONT)
+        #expect(expired != nil, "the lease of the stopped worker expired")
+        let result = run.wait()
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("discarded a late result for shard \(first.shard!) attempt \(first.attempt!)"))
+        let commits = try job.journal().filter { $0.event == .committed && $0.shard == first.shard }
+        #expect(commits.count == 1 && commits[0].attempt != first.attempt)
+        try job.expectExactlyOnce()
+    }
+
+    @Test func aCoordinatorKilledMidJobIsResumedExactlyOnce() throws {
+        let job = try ClusterFixture()
+        let run = try job.launchInBackground(failpoints: "delay-per-image-ms=100")
+        _ = try #require(try job.waitForRecord { $0.event == .committed })
+        kill(run.pid, SIGKILL)
+        _ = run.wait()
+        let before = try job.journal().filter { $0.event == .committed }.count
+        #expect(before < 6, "killed mid-job")
+        let resumed = try job.resume()
+        #expect(resumed.status == 0, "\(resumed.stdout)")
+        try job.expectExactlyOnce()
+        // A second resume has nothing to do and says so.
+        let again = try job.resume()
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("nothing to do"))
+    }
+
+    @Test func aFlippedByteInACommittedShardIsRedoneAlone() throws {
+        let job = try ClusterFixture()
+        #expect(try job.launch().status == 0)
+        let target = job.jobDirectory.shardsFolder + "/far/shard-00001.h5"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: target))
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: target))
+        let started = try job.journal().count
+        let resumed = try job.resume()
+        #expect(resumed.status == 0, "\(resumed.stdout)")
+        #expect(resumed.stdout.contains("shard far/1 will be redone"))
+        let assigned = try job.journal().dropFirst(started).filter { $0.event == .assigned }.compactMap(\.shard)
+        #expect(assigned == [ShardID(dataset: "far", index: 1)])
+        try job.expectExactlyOnce()
+    }
+
+    @Test func aShardOfUndecodableImagesCommitsWithErrorsOnce() throws {
+        // Root-level files come first in a nested scan: far/0 is exactly the four corrupt files.
+        let job = try ClusterFixture(corrupt: ["bad0.jpg", "bad1.jpg", "bad2.png", "bad3.jpeg"])
+        let result = try job.launch()
+        #expect(result.status == 0, "\(result.stdout)")
+        let far0 = ShardID(dataset: "far", index: 0)
+        let records = try job.journal()
+        #expect(records.filter { $0.event == .assigned && $0.shard == far0 }.count == 1)
+        let commit = try #require(records.first { $0.event == .committed && $0.shard == far0 })
+        #expect(commit.failedImages == 4 && commit.images == 4)
+        #expect(result.stdout.contains("4 of 4 images unreadable"))
+        try job.expectExactlyOnce()
+    }
+
+    @Test func aShardThatCrashesItsWorkerFailsAfterMaxAttempts() throws {
+        let job = try ClusterFixture(maxAttempts: 2)
+        let result = try job.launch(failpoints: "crash-on-image=f005")
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.contains("1 shard(s) FAILED after every attempt"))
+        #expect(result.stdout.contains("far/1 [lease.expired]"))
+        let records = try job.journal()
+        #expect(records.filter { $0.event == .assigned && $0.shard == ShardID(dataset: "far", index: 1) }.count == 2)
+        #expect(records.filter { $0.event == .committed }.count == 5, "the rest of the job went on")
+        let status = try TagoodProcess.run(["status", job.jobDirectory.path])
+        #expect(status.stdout.contains("gave-up far/1"))
+        #expect(status.stdout.contains("1 shard(s) failed for good"))
+    }
+}

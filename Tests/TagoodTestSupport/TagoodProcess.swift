@@ -1,0 +1,72 @@
+import Foundation
+
+/// Runs the real `tagood` executable (built next to the test bundle) as a child process.
+public struct TagoodProcess {
+    public struct Result {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// `$TAGOOD_BIN`, or `tagood` in the build folder that holds this test binary.
+    public static var executable: String {
+        if let path = ProcessInfo.processInfo.environment["TAGOOD_BIN"] { return path }
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = me.deletingLastPathComponent()
+        // Linux: .build/<triple>/debug/tagoodPackageTests.xctest
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("tagood").path
+    }
+
+    /// Runs `tagood args…` to completion.
+    public static func run(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = args
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting so a full pipe cannot block the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// A `tagood` child process running in the background (a coordinator the test will disturb).
+public final class BackgroundTagood {
+    public let process = Process()
+    private let output = Pipe()
+    private var collected = Data()
+
+    /// Starts `tagood args…`; stdout and stderr are collected together.
+    public init(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: TagoodProcess.executable)
+        process.arguments = args
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Waits for the process to end (at most `seconds`) and returns its exit status and output.
+    public func wait(seconds: Double = 120) -> TagoodProcess.Result {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let text = String(decoding: data, as: UTF8.self)
+        return TagoodProcess.Result(status: process.terminationStatus, stdout: text, stderr: text)
+    }
+}
