@@ -140,6 +140,9 @@ public struct JobSpec: Sendable, Equatable {
             datasets.append(DatasetSpec(name: datasetName, role: role, layout: layout, root: datasetRoot, listFile: list))
         }
         guard !datasets.isEmpty else { throw root.error("'datasets' lists no dataset") }
+        if configName != ModelSpec.decodeOnly && classTags == nil {
+            throw root.error("'class_tags' is required: TagOOD selects every image's tokens against the ID classes' tags")
+        }
 
         var settings = ExtractionSettings()
         if let extractNode = top.optional("extract") {
