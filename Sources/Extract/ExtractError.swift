@@ -1,25 +1,15 @@
 import TagoodSupport
 
 /// Why tag data or a selection input was rejected. Each message names the file and line.
-public struct ExtractError: TagoodError {
-    public enum Kind: String, Sendable {
-        case unreadable = "extract.unreadable"
-        case badTagList = "extract.bad-tag-list"
-        case badClassMap = "extract.bad-class-map"
-        case unknownTag = "extract.unknown-tag"
-        case badInput = "extract.bad-input"
-    }
+public typealias ExtractError = CodedError<ExtractErrorKind>
 
-    public let kind: Kind
-    public let message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
-    public var code: String { kind.rawValue }
-    public var description: String { message }
+/// The kinds of ``ExtractError``; each raw value is the error code.
+public enum ExtractErrorKind: String, Sendable, Equatable {
+    case unreadable = "extract.unreadable"
+    case badTagList = "extract.bad-tag-list"
+    case badClassMap = "extract.bad-class-map"
+    case unknownTag = "extract.unknown-tag"
+    case badInput = "extract.bad-input"
 }
 
 extension ExtractError {

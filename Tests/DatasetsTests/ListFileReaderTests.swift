@@ -26,7 +26,7 @@ import Testing
     @Test func duplicatesAbsolutePathsAndNonImagesAreRejected() throws {
         let tree = try TreeBuilder()
         try tree.files(["a.jpg"])
-        for (text, kind) in [("a.jpg\na.jpg\n", DatasetError.Kind.duplicateImage),
+        for (text, kind) in [("a.jpg\na.jpg\n", DatasetErrorKind.duplicateImage),
                              ("/etc/a.jpg\n", .badListLine),
                              ("notes.txt\n", .badListLine),
                              ("# nothing\n", .empty)] {
