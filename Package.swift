@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"]),
         .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "TagoodSupport"]),
         .target(name: "Reduce", dependencies: ["TagoodSupport"]),
+        .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "TagoodSupport"]),
         .target(
             name: "Cluster",
@@ -53,7 +54,7 @@ let package = Package(
             name: "tagood",
             dependencies: [
                 "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Reduce", "Transport", "Cluster", "TagoodSupport",
-                "CAffinity",
+                "CAffinity", "DemoData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +69,7 @@ let package = Package(
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "CHDF5", "CHDF5Shim"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract"]),
+        .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Imaging", "Shards", "TagoodTestSupport"]),
         .testTarget(name: "ReduceTests", dependencies: ["Reduce"], resources: [.copy("Fixtures")]),

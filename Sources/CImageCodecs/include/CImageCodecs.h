@@ -118,6 +118,13 @@ int tg_png_encode_rgb(const unsigned char *pixels, int width, int height, int co
 /** Frees a buffer returned by this module. */
 void tg_free(void *pointer);
 
+/** Encodes 8-bit interleaved RGB (`width*height*3` bytes, rows top to bottom) as a baseline JFIF JPEG
+ *  with libjpeg's standard tables scaled to `quality` (1...100), 4:2:0 chroma and the integer DCT.
+ *  On success `*out` is a malloc'd buffer of `*out_size` bytes that the caller frees with tg_free.
+ *  A bad size or quality is TG_ERR_USAGE. Returns the status code. */
+int tg_jpeg_encode_rgb(const unsigned char *pixels, int width, int height, int quality,
+                       unsigned char **out, size_t *out_size, tg_status *status);
+
 #ifdef __cplusplus
 }
 #endif
