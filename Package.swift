@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"]),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"]),
         .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "TagoodSupport"]),
-        .target(name: "Reduce", dependencies: ["TagoodSupport"]),
+        .target(name: "Reduce", dependencies: ["Shards", "Datasets", "Cluster", "Transport", "COpenBLAS", "TagoodSupport"]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "TagoodSupport"]),
         .target(
@@ -72,7 +72,10 @@ let package = Package(
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Imaging", "Shards", "TagoodTestSupport"]),
-        .testTarget(name: "ReduceTests", dependencies: ["Reduce"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ReduceTests", dependencies: ["Reduce", "Shards", "Datasets", "Cluster", "Transport", "TagoodSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "ModelTests", dependencies: ["Model"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
         .target(name: "TagoodTestSupport", dependencies: ["TagoodSupport"], path: "Tests/TagoodTestSupport"),

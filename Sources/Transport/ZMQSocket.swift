@@ -23,6 +23,8 @@ public final class ZMQSocket: @unchecked Sendable {
 
     private var handle: UnsafeMutableRawPointer?
     public let kind: Kind
+    /// Kept alive as long as the socket: `zmq_ctx_term` blocks until every socket of the context is closed.
+    private let context: ZMQContext
 
     public init(_ context: ZMQContext, _ kind: Kind) throws(TransportError) {
         guard let socket = zmq_socket(context.handle, kind.raw) else {
@@ -30,6 +32,7 @@ public final class ZMQSocket: @unchecked Sendable {
         }
         handle = socket
         self.kind = kind
+        self.context = context
         try setOption(ZMQ_LINGER, 0)
         if kind == .router {
             // Report unroutable replies (a peer that vanished) instead of dropping them silently.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TagoodSupport
+import Tensor
 
 /// The `tagood` command line: TagOOD out-of-distribution detection at cluster scale.
 @main
@@ -14,6 +15,14 @@ struct Tagood: ParsableCommand {
         Start with `make demo`, or look at one image the way the model will: `tagood preprocess IMAGE -o x.npy`.
         """,
         version: TagoodVersion.string,
-        subcommands: [Launch.self, Resume.self, Status.self, WorkerCommand.self, Plan.self, Preprocess.self, Inspect.self, Metrics.self, Bench.self]
+        subcommands: [Demo.self, Launch.self, Resume.self, Status.self, WorkerCommand.self, Plan.self, ExtractCommand.self, ModelCommand.self, Preprocess.self, Inspect.self, ReduceCommand.self, ReportCommand.self, Metrics.self, Bench.self]
     )
+
+    /// Runs the command line. Debian's OpenBLAS 0.3.21 does not recognise recent CPUs and falls back to
+    /// slow generic kernels; when OPENBLAS_CORETYPE is unset, re-run once with the best kernels the CPU
+    /// supports (workers inherit the setting). An OPENBLAS_CORETYPE already set is never overridden.
+    static func main() {
+        BLAS.reexecWithPreferredKernelsIfNeeded()
+        main(nil)
+    }
 }

@@ -63,7 +63,11 @@ struct WorkerCommand: ParsableCommand {
         if spec.isDecodeOnly {
             producer = DecodeOnlyProducer(settings: spec.extract)
         } else {
-            throw ValidationError("model extraction is not wired into workers yet; use `config: decode-only`")
+            guard let classTags = spec.classTags else {
+                throw ValidationError("\(directory.jobFile) has no class_tags: the model needs the ID tag set")
+            }
+            producer = try ModelProducer.load(config: spec.model.config, weights: spec.model.weights, tags: spec.model.tags,
+                                              classTags: classTags, settings: spec.extract)
         }
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, 255)

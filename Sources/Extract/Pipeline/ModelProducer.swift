@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Imaging
+import Model
+import Shards
+import Tensor
+
+/// The real producer: decode → batch → RAM → TagOOD selection → shard writer.
+///
+/// Decoding and preprocessing of the next batch run on `decodeThreads` threads while the model runs
+/// the current one; at most two batches of images are in memory, so memory stays flat whatever the
+/// shard size. Rows are written in the plan's order. An image that cannot be read or decoded becomes a
+/// failed row with its error; it never fails the shard.
+public final class ModelProducer: ShardProducer, @unchecked Sendable {
+    public let model: RAMModel
+    public let modelName: String
+    public let modelHash: String
+    public var embedDim: Int { model.config.head.encoderWidth }
+    public var imageTokens: Int { model.imageTokens }
+    private let idTags: [Int]
+    private let settings: ExtractionSettings
+    private let transform: TagOODTransform
+    private let decodeQueue: DispatchQueue
+
+    /// - Parameters:
+    ///   - idTags: the in-distribution tag ids (from the class → tag map).
+    ///   - modelHash: the identity the coordinator checks (``ModelIdentity/hash(weightsFile:)``).
+    public init(model: RAMModel, modelHash: String, idTags: [Int], settings: ExtractionSettings) throws(ExtractError) {
+        guard !idTags.isEmpty else { throw ExtractError(.badInput, "the ID tag set is empty: give the class → tag map of the ID classes") }
+        if let bad = idTags.first(where: { $0 >= model.config.head.numTags }) {
+            throw ExtractError(.badInput, "ID tag \(bad) is outside the model's \(model.config.head.numTags) tags: the class → tag map and the tag list do not belong together")
+        }
+        self.model = model
+        self.modelName = model.config.name
+        self.modelHash = modelHash
+        self.idTags = idTags
+        self.settings = settings
+        let r = model.config.vision.imageResolution
+        // TagOOD's transform: Resize((r + 8, r + 8)) then CenterCrop(r) — 392 → 384 for RAM.
+        self.transform = TagOODTransform(resizeTo: r + 8, crop: r)
+        decodeQueue = DispatchQueue(label: "tagood.decode", attributes: .concurrent)
+    }
+
+    /// Loads everything a job's model section names: config, weights, tag list and class → tag map.
+    public static func load(config: String, weights: String, tags: String, classTags: String,
+                            settings: ExtractionSettings) throws -> ModelProducer {
+        let vocabulary = try TagVocabulary.load(path: tags)
+        let map = try ClassTagMap.load(path: classTags, vocabulary: vocabulary)
+        let ramConfig = try RAMConfig.resolve(config, numTags: vocabulary.count)
+        let model = try RAMModel.load(path: weights, config: ramConfig)
+        return try ModelProducer(model: model, modelHash: try ModelIdentity.hash(weightsFile: weights),
+                                 idTags: map.idTags, settings: settings)
+    }
+
+    /// One decoded image (or why it failed).
+    private enum Slot {
+        case ready([Float])
+        case failed(ImageStatus, String)
+    }
+
+    public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
+        let writer = try ShardWriter(path: work.outputPath, metadata: work.metadata, options: settings.writerOptions)
+        let selector = TokenSelector(idTags: idTags, inDistribution: work.metadata.role != .ood,
+                                     tagThreshold: Float(settings.tagThreshold),
+                                     attentionThreshold: Float(settings.attentionThreshold))
+        let batch = max(1, settings.batchSize)
+        var start = 0
+        var pending = decode(work, range: 0..<min(batch, work.paths.count))
+        while start < work.paths.count {
+            let end = min(start + batch, work.paths.count)
+            let slots = pending.wait()
+            // Decode the next batch while the model runs this one.
+            let nextEnd = min(end + batch, work.paths.count)
+            pending = decode(work, range: end..<nextEnd)
+            if progress.isCancelled {
+                _ = pending.wait()
+                writer.abandon()
+                throw ProducerCancelled()
+            }
+            try run(slots, paths: Array(work.paths[start..<end]), labels: Array(work.labels[start..<end]),
+                    selector: selector, writer: writer)
+            progress.add(end - start)
+            start = end
+        }
+        return try writer.commit()
+    }
+
+    /// Starts decoding `range` on the decode threads.
+    private func decode(_ work: ShardWork, range: Range<Int>) -> PendingBatch {
+        let pending = PendingBatch(count: range.count)
+        let decoder = ImageDecoder(maxPixels: settings.maxPixels)
+        let threads = max(1, min(settings.decodeThreads, range.count))
+        let next = NextIndex()
+        for _ in 0..<threads {
+            pending.group.enter()
+            let transform = self.transform
+            decodeQueue.async {
+                defer { pending.group.leave() }
+                while let i = next.take(below: range.count) {
+                    let path = work.paths[range.lowerBound + i]
+                    pending.set(i, Self.decodeOne(root: work.root, path: path, decoder: decoder, transform: transform))
+                }
+            }
+        }
+        return pending
+    }
+
+    private static func decodeOne(root: String, path: String, decoder: ImageDecoder, transform: TagOODTransform) -> Slot {
+        Failpoints.willProcess(imagePath: path)
+        do throws(ImageError) {
+            let decoded = try decoder.decode(file: root + "/" + path)
+            return .ready(transform(decoded.image))
+        } catch {
+            return .failed(error.imageStatus, error.description)
+        }
+    }
+
+    /// Runs the model on the decoded images of one batch and appends every row in order.
+    private func run(_ slots: [Slot], paths: [String], labels: [Int32], selector: TokenSelector, writer: ShardWriter) throws {
+        var ready: [Int] = []
+        for (i, slot) in slots.enumerated() { if case .ready = slot { ready.append(i) } }
+        var output: RAMOutput?
+        if !ready.isEmpty {
+            let r = model.config.vision.imageResolution, each = 3 * r * r
+            let images = Tensor(shape: [ready.count, 3, r, r]) { buffer in
+                for (row, i) in ready.enumerated() {
+                    guard case .ready(let pixels) = slots[i] else { continue }
+                    pixels.withUnsafeBufferPointer { src in
+                        (buffer.baseAddress! + row * each).update(from: src.baseAddress!, count: each)
+                    }
+                }
+            }
+            output = try model.forward(images: images)
+        }
+        let l1 = imageTokens, e = embedDim, tags = model.config.head.numTags, heads = model.config.head.numHeads
+        var row = 0
+        for (i, slot) in slots.enumerated() {
+            switch slot {
+            case .failed(let status, let message):
+                try writer.append(.failed(path: paths[i], label: labels[i], status: status, error: message))
+            case .ready:
+                let out = output!
+                let embeds = out.imageEmbeds.scalars, probs = out.probabilities.scalars
+                let choice = try probs.withUnsafeBufferPointer { p in
+                    try selector.chooseTags(probs: UnsafeBufferPointer(rebasing: p[(row * tags)..<((row + 1) * tags)]))
+                }
+                let attention = try model.layer0Attention(imageEmbeds: out.imageEmbeds, image: row, tags: choice.tags)
+                let tokens = try selector.selectTokens(attention: attention.scalars, heads: heads, tags: choice.tags.count, tokens: l1)
+                let base = row * l1 * e
+                var selected: [Float] = []
+                selected.reserveCapacity(tokens.tokens.count * e)
+                for t in tokens.tokens { selected.append(contentsOf: embeds[(base + t * e)..<(base + (t + 1) * e)]) }
+                try writer.append(ShardRecord(
+                    path: paths[i], label: labels[i], tokens: selected, tokenIndex: tokens.tokens.map { Int16($0) },
+                    globalEmbed: Array(embeds[base..<(base + e)]), tagIDs: choice.tags.map { Int32($0) },
+                    tagProbs: choice.probs, attention: tokens.attention))
+                row += 1
+            }
+        }
+    }
+
+    /// Decoded slots of one batch, filled by the decode threads.
+    private final class PendingBatch: @unchecked Sendable {
+        let group = DispatchGroup()
+        private var slots: [Slot]
+        private let lock = NSLockLike()
+
+        init(count: Int) { slots = Array(repeating: .failed(.other, "not decoded"), count: count) }
+
+        func set(_ i: Int, _ slot: Slot) {
+            lock.locked { slots[i] = slot }
+        }
+
+        func wait() -> [Slot] {
+            group.wait()
+            return lock.locked { slots }
+        }
+    }
+
+    /// A shared counter handing out indices to the decode threads.
+    private final class NextIndex: @unchecked Sendable {
+        private var value = 0
+        private let lock = NSLockLike()
+        func take(below limit: Int) -> Int? {
+            lock.locked {
+                guard value < limit else { return nil }
+                value += 1
+                return value - 1
+            }
+        }
+    }
+}
+
+/// A pthread mutex (Foundation-free).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

@@ -1,0 +1,134 @@
+import Datasets
+import Shards
+
+/// Reads one shard, streaming, and makes its ``ShardPartial``.
+public enum PartialBuilder {
+    /// Gram blocks: rows folded into Σ x xᵀ per BLAS call (a fixed size, so results never depend on threads).
+    static let gramBlock = 512
+
+    /// Builds the partial of `task`. With `verify`, the shard's file checksum (against the journal) and
+    /// content checksums are checked first, which reads the file one more time.
+    public static func build(_ task: ShardTask, verify: Bool) throws(ReduceError) -> ShardPartial {
+        do {
+            return try buildThrowing(task, verify: verify)
+        } catch let error as ReduceError {
+            throw error
+        } catch {
+            throw ReduceError(.shard, "\(error)")
+        }
+    }
+
+    private static func buildThrowing(_ task: ShardTask, verify: Bool) throws -> ShardPartial {
+        let reader = try ShardReader(path: task.path)
+        defer { reader.close() }
+        if verify { _ = try reader.verify(expectedFileChecksum: task.checksum) }
+        let header = try reader.header()
+        let meta = header.metadata
+        guard header.isComplete, meta.dataset == task.dataset, meta.shardIndex == task.range.index,
+              meta.planHash == task.planHash, meta.role.rawValue == task.role.rawValue else {
+            throw ReduceError(.shard, "shard \(task.path) holds \(meta.dataset)/\(meta.shardIndex) (role \(meta.role.rawValue), "
+                + "plan \(meta.planHash), complete \(header.isComplete)); the plan expects \(task.dataset)/\(task.range.index) "
+                + "(role \(task.role.rawValue), plan \(task.planHash)): run `tagood resume` to re-verify the job")
+        }
+        let d = meta.embedDim
+        var partial = ShardPartial(dataset: task.dataset, role: task.role, shardIndex: task.range.index, checksum: task.checksum,
+                                   embedDim: d, tagThreshold: meta.tagThreshold, images: 0, failed: 0, noTokens: 0)
+        let inDistribution = task.role != .ood
+        var sums = SumsBuilder(d: d)
+        var bank: [Float] = []
+        var rows = ShardPartial.Rows()
+        // Blocks of at most 4096 token rows (8 MB as Float): small enough for malloc to reuse, not mmap afresh.
+        let cursor = try reader.images(blockImages: 128, maxBlockTokens: 4096)
+        while let image = try cursor.next() {
+            partial.images += 1
+            guard image.status.isOK else { partial.failed += 1; continue }
+            let f = ImageFeatures(image)
+            if f.object == nil { partial.noTokens += 1 }
+            if inDistribution {
+                guard image.label >= 0 else {
+                    throw ReduceError(.shard, "shard \(task.path): image #\(image.index) (\(image.path)) of in-distribution dataset "
+                        + "\(task.dataset) has label \(image.label); every ID image needs its class index (check the dataset layout)")
+                }
+                sums.add(label: image.label, f)
+            }
+            if task.role == .idTrain {
+                if let o = f.object { bank += o }
+            } else {
+                rows.imageIndex.append(Int32(image.index))
+                rows.labels.append(image.label)
+                rows.hasObject.append(f.object == nil ? 0 : 1)
+                rows.tagMax.append(f.tagMax ?? .nan)
+                rows.object += f.object ?? [Float](repeating: 0, count: d)
+                rows.pooled += f.pooled
+            }
+        }
+        guard partial.images == task.range.count else {
+            throw ReduceError(.shard, "shard \(task.path) has \(partial.images) images; the plan says \(task.range.count): run `tagood resume`")
+        }
+        if inDistribution { partial.sums = sums.finish() }
+        if task.role == .idTrain { partial.bank = bank } else { partial.rows = rows }
+        return partial
+    }
+}
+
+/// Accumulates per-class sums and the Gram matrices of one shard.
+struct SumsBuilder {
+    let d: Int
+    private var slot: [Int32: Int] = [:]
+    private var objectCounts: [Int64] = [], pooledCounts: [Int64] = []
+    private var objectSums: [[Double]] = [], pooledSums: [[Double]] = []
+    private var objectGram: [Double], pooledGram: [Double]
+    private var objectBlock: [Double] = [], pooledBlock: [Double] = []
+
+    init(d: Int) {
+        self.d = d
+        objectGram = [Double](repeating: 0, count: d * d)
+        pooledGram = objectGram
+    }
+
+    mutating func add(label: Int32, _ f: ImageFeatures) {
+        let s: Int
+        if let existing = slot[label] { s = existing } else {
+            s = objectCounts.count
+            slot[label] = s
+            objectCounts.append(0); pooledCounts.append(0)
+            objectSums.append([Double](repeating: 0, count: d)); pooledSums.append([Double](repeating: 0, count: d))
+        }
+        if let o = f.object {
+            objectCounts[s] += 1
+            for j in 0..<d { objectSums[s][j] += Double(o[j]) }
+            for x in o { objectBlock.append(Double(x)) }
+            if objectBlock.count == PartialBuilder.gramBlock * d { Self.fold(&objectBlock, into: &objectGram, d: d) }
+        }
+        pooledCounts[s] += 1
+        for j in 0..<d { pooledSums[s][j] += Double(f.pooled[j]) }
+        for x in f.pooled { pooledBlock.append(Double(x)) }
+        if pooledBlock.count == PartialBuilder.gramBlock * d { Self.fold(&pooledBlock, into: &pooledGram, d: d) }
+    }
+
+    private static func fold(_ block: inout [Double], into gram: inout [Double], d: Int) {
+        let m = block.count / d
+        block.withUnsafeBufferPointer { x in
+            gram.withUnsafeMutableBufferPointer { g in BLAS.dsyrkUpperAtA(d: d, m: m, x: x.baseAddress!, c: g.baseAddress!) }
+        }
+        block.removeAll(keepingCapacity: true)
+    }
+
+    mutating func finish() -> ShardPartial.ClassSums {
+        Self.fold(&objectBlock, into: &objectGram, d: d)
+        Self.fold(&pooledBlock, into: &pooledGram, d: d)
+        let order = slot.keys.sorted()
+        var out = ShardPartial.ClassSums()
+        for label in order {
+            let s = slot[label]!
+            out.classes.append(label)
+            out.objectCounts.append(objectCounts[s])
+            out.pooledCounts.append(pooledCounts[s])
+            out.objectSums += objectSums[s]
+            out.pooledSums += pooledSums[s]
+        }
+        out.objectGram = Vectors.packUpper(objectGram, d: d)
+        out.pooledGram = Vectors.packUpper(pooledGram, d: d)
+        return out
+    }
+}

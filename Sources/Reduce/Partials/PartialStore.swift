@@ -1,0 +1,65 @@
+import Datasets
+import TagoodSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where partials live: `reduce/partials/<dataset>/shard-<index>-<file checksum>.bin`. The checksum in
+/// the name makes a redone shard (new checksum) get a new partial, and lets a re-run skip every shard
+/// whose partial is already there.
+public struct PartialStore: Sendable {
+    /// `<job>/reduce/partials`.
+    public let folder: String
+
+    public init(folder: String) { self.folder = folder }
+
+    /// The partial file of a shard.
+    public func path(of task: ShardTask) -> String {
+        "\(folder)/\(task.dataset)/\(prefix(task))\(task.checksum).bin"
+    }
+
+    private func prefix(_ task: ShardTask) -> String {
+        "shard-" + String(task.range.fileName.dropFirst("shard-".count).dropLast(".h5".count)) + "-"
+    }
+
+    /// Whether the shard's partial exists.
+    public func has(_ task: ShardTask) -> Bool { Folders.exists(path(of: task)) }
+
+    /// Builds and writes the partial of `task` unless it exists, then deletes the shard's older partials
+    /// (other checksums) and temporary files. Returns whether it built one.
+    @discardableResult
+    public func ensure(_ task: ShardTask, verify: Bool) throws(ReduceError) -> Bool {
+        let target = path(of: task)
+        if Folders.exists(target) { return false }
+        try Folders.make(folder + "/" + task.dataset)
+        let partial = try PartialBuilder.build(task, verify: verify)
+        try partial.arrayFile().write(to: target)
+        for name in Folders.list(folder + "/" + task.dataset) where name.hasPrefix(prefix(task)) {
+            let full = folder + "/" + task.dataset + "/" + name
+            if full != target { unlink(full) }
+        }
+        return true
+    }
+
+    /// Reads the partial of `task` and checks it belongs to that shard.
+    public func load(_ task: ShardTask) throws(ReduceError) -> ShardPartial {
+        let p = path(of: task)
+        let partial = try ShardPartial(file: try ArrayFile.read(path: p), path: p)
+        guard partial.dataset == task.dataset, partial.shardIndex == task.range.index, partial.checksum == task.checksum else {
+            throw ReduceError(.damaged, "partial \(p) is for \(partial.dataset)/\(partial.shardIndex) (\(partial.checksum)); delete it and re-run `tagood reduce`")
+        }
+        return partial
+    }
+
+    /// Deletes temporary files a killed reduce left; returns how many.
+    @discardableResult
+    public func removeTemporaryFiles() -> Int {
+        var removed = 0
+        for dataset in Folders.list(folder) {
+            for name in Folders.list(folder + "/" + dataset) where AtomicFile.isTemporary(name) {
+                if unlink(folder + "/" + dataset + "/" + name) == 0 { removed += 1 }
+            }
+        }
+        return removed
+    }
+}

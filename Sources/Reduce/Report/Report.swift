@@ -1,0 +1,76 @@
+import TagoodSupport
+
+/// `report/report.json`: the evaluation of a reduced job. All metrics are fractions in [0, 1].
+///
+/// ```json
+/// {"schema_version": 1, "job": "...", "plan_hash": "...",
+///  "id": {"datasets": ["imagenet-val"], "images": 50000, "scored": 50000, "failed": 0, "no_tokens": 0, "top1_accuracy": 0.78},
+///  "centers": {"source_job": "...", "source_datasets": ["imagenet-train"], "classes": 1000, "knn_bank": 1281167, "knn_k": 50},
+///  "columns": [{"name": "tagood", "title": "TagOOD", "definition": "..."}, ...],
+///  "ood": [{"dataset": "inat", "images": 10000, "scored": 10000, "failed": 0, "no_tokens": 1234,
+///           "metrics": {"tagood": {"auroc": 0.95, "aupr_in": 0.97, "aupr_out": 0.9, "fpr95_tagood": 0.3, "fpr95_openood": 0.31}, ...}}],
+///  "average": {"tagood": {...}, ...},
+///  "notes": ["..."]}
+/// ```
+public struct Report: Codable, Sendable, Equatable {
+    public struct IDSummary: Codable, Sendable, Equatable {
+        public var datasets: [String]
+        public var images: Int, scored: Int, failed: Int, noTokens: Int
+        public var top1Accuracy: Double?
+        enum CodingKeys: String, CodingKey {
+            case datasets, images, scored, failed, noTokens = "no_tokens", top1Accuracy = "top1_accuracy"
+        }
+    }
+
+    public struct Centers: Codable, Sendable, Equatable {
+        public var sourceJob: String
+        public var sourceDatasets: [String]
+        public var classes: Int, knnBank: Int, knnK: Int
+        public var mahalanobisRidge: [String: Double]
+        enum CodingKeys: String, CodingKey {
+            case sourceJob = "source_job", sourceDatasets = "source_datasets", classes, knnBank = "knn_bank", knnK = "knn_k"
+            case mahalanobisRidge = "mahalanobis_ridge"
+        }
+    }
+
+    public struct OODSet: Codable, Sendable, Equatable {
+        public var dataset: String
+        public var images: Int, scored: Int, failed: Int, noTokens: Int
+        /// Column name → metrics.
+        public var metrics: [String: OODMetrics]
+        enum CodingKeys: String, CodingKey {
+            case dataset, images, scored, failed, noTokens = "no_tokens", metrics
+        }
+    }
+
+    public var schemaVersion = 1
+    public var createdBy = TagoodVersion.createdBy
+    public var job: String
+    public var planHash: String
+    public var id: IDSummary
+    public var centers: Centers
+    public var columns: [ReduceSummary.Column]
+    public var ood: [OODSet]
+    /// Column name → the mean of each metric over the OOD sets.
+    public var average: [String: OODMetrics]
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", createdBy = "created_by", job, planHash = "plan_hash", id, centers, columns, ood
+        case average, notes
+    }
+}
+
+extension OODMetrics {
+    /// The mean of each metric over several sets.
+    static func mean(_ all: [OODMetrics]) -> OODMetrics {
+        var m = all[0]
+        let n = Double(all.count)
+        m.auroc = all.map(\.auroc).reduce(0, +) / n
+        m.auprIn = all.map(\.auprIn).reduce(0, +) / n
+        m.auprOut = all.map(\.auprOut).reduce(0, +) / n
+        m.fpr95TagOOD = all.map(\.fpr95TagOOD).reduce(0, +) / n
+        m.fpr95OpenOOD = all.map(\.fpr95OpenOOD).reduce(0, +) / n
+        return m
+    }
+}

@@ -1,0 +1,64 @@
+import Cluster
+import Datasets
+import Shards
+import TagoodSupport
+import Transport
+
+/// Writes a complete job directory (plan.json, committed shards, journal.jsonl) from in-memory records,
+/// as `tagood launch` would leave it. For tests, benchmarks and demos of the reducer.
+public enum SyntheticJob {
+    /// One dataset's images.
+    public struct Dataset: Sendable {
+        public var name: String
+        public var role: DatasetRole
+        /// Class names (in-distribution datasets; the labels index them).
+        public var classes: [String]
+        /// The records, in order; their `path` and `label` become the plan's image list.
+        public var records: [ShardRecord]
+
+        public init(name: String, role: DatasetRole, classes: [String] = [], records: [ShardRecord]) {
+            self.name = name
+            self.role = role
+            self.classes = classes
+            self.records = records
+        }
+    }
+
+    /// Writes the job at `path` (created if needed) with `imagesPerShard` images per shard; returns the
+    /// plan. Every shard is committed in the journal with its file checksum.
+    @discardableResult
+    public static func write(at path: String, datasets: [Dataset], imagesPerShard: Int, embedDim: Int, imageTokens: Int = 145,
+                             tokenDType: TokenDType = .float16, tagThreshold: Double = 0.68) throws -> ShardPlan {
+        var planned: [PlannedDataset] = []
+        for d in datasets {
+            let spec = DatasetSpec(name: d.name, role: d.role, layout: d.role == .ood ? .nested : .imageFolder,
+                                   root: "/synthetic/\(d.name)")
+            let images = ImageList(paths: d.records.map(\.path), labels: d.records.map(\.label), classes: d.classes)
+            planned.append(try ShardPlan.plan(spec, images: images, imagesPerShard: imagesPerShard))
+        }
+        let plan = try ShardPlan(imagesPerShard: imagesPerShard, datasets: planned)
+        let directory = JobDirectory(path)
+        try directory.create(for: plan)
+        try plan.write(to: directory.planFile)
+        let journal = try Journal(path: directory.journalFile)
+        try journal.append(JournalRecord(.started, time: 0, planHash: plan.hash))
+        for (dataset, source) in zip(plan.datasets, datasets) {
+            for range in dataset.shards {
+                let metadata = ShardMetadata(
+                    jobID: "synthetic", planHash: dataset.hash, shardIndex: range.index, dataset: dataset.spec.name,
+                    role: ShardRole(rawValue: dataset.spec.role.rawValue)!, modelName: "synthetic", modelHash: "none",
+                    preprocessing: "none", tagThreshold: tagThreshold, attentionThreshold: 0.5, embedDim: embedDim,
+                    imageTokens: imageTokens)
+                let writer = try ShardWriter(path: directory.shardFile(dataset, range), metadata: metadata,
+                                             options: .init(tokenDType: tokenDType))
+                for record in source.records[range.images] { try writer.append(record) }
+                let summary = try writer.commit()
+                try journal.append(JournalRecord(.committed, time: 0, shard: ShardID(dataset: dataset.spec.name, index: range.index),
+                                                 attempt: 1, worker: "synthetic", checksum: summary.fileChecksum,
+                                                 images: summary.images, failedImages: summary.failedImages, tokens: summary.tokens))
+            }
+        }
+        try journal.append(JournalRecord(.finished, time: 0))
+        return plan
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Model
+import Tensor
+
+/// `tagood bench forward`: RAM forward throughput (fp32, random weights in memory) and peak memory.
+struct BenchForward: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Time RAM's forward pass (encoder + image_proj + tagging head) on random weights and images."
+    )
+
+    @Option(help: "A built-in (swin_l_384, swin_b_384, test_*) or a RAM-format .json file.")
+    var config: String = "swin_l_384"
+
+    @Option(help: "Images per forward call.")
+    var batch: Int = 1
+
+    @Option(help: "Timed forward calls (after one untimed warm-up call).")
+    var iterations: Int = 2
+
+    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice, OPENBLAS_NUM_THREADS or all cores).")
+    var threads: Int?
+
+    @Flag(help: "Skip the warm-up call.")
+    var noWarmup = false
+
+    @Flag(help: "Print one JSON line.")
+    var json = false
+
+    mutating func run() throws {
+        guard batch >= 1, iterations >= 1 else { throw ValidationError("--batch and --iterations must be at least 1") }
+        BLAS.reexecWithPreferredKernelsIfNeeded()
+        if let threads { BLAS.setThreadCount(threads) }
+        let config = try RAMConfig.resolve(self.config)
+        let loadStart = Date()
+        let model = RAMModel(weights: RAMWeights.random(config: config, seed: 0))
+        let loadSeconds = Date().timeIntervalSince(loadStart)
+        let r = config.vision.imageResolution
+        var rng = SplitMix64(seed: 7)
+        let images = Tensor(shape: [batch, 3, r, r]) { out in
+            for i in 0..<out.count { out[i] = rng.truncatedNormal() }
+        }
+        if !noWarmup { _ = try model.forward(images: images) }
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let start = Date()
+            let out = try model.forward(images: images)
+            times.append(Date().timeIntervalSince(start))
+            guard out.probabilities.scalars.allSatisfy(\.isFinite) else {
+                throw ValidationError("the forward pass produced non-finite probabilities (OpenBLAS \(BLAS.coreName) kernels)")
+            }
+        }
+        let median = times.sorted()[times.count / 2]
+        let imagesPerSecond = Double(batch) / median
+        let peak = Self.peakRSSMegabytes()
+        let name = "forward-\(config.name)"
+        if json {
+            print("{\"bench\": \"\(name)\", \"impl\": \"tagood\", \"unit\": \"images/s\", \"value\": \(imagesPerSecond), "
+                + "\"peak_rss_mb\": \(peak), \"batch\": \(batch), \"threads\": \(BLAS.threadCount), \"blas_core\": \"\(BLAS.coreName)\", "
+                + "\"seconds_per_batch\": \(median), \"setup_seconds\": \(loadSeconds)}")
+        } else {
+            print("\(name): \(Format.fixed(imagesPerSecond, 3)) images/s (batch \(batch), \(BLAS.threadCount) BLAS threads, OpenBLAS \(BLAS.coreName) kernels, "
+                + "median of \(iterations): \(Format.fixed(median, 2)) s per batch), peak RSS \(Format.fixed(peak, 0)) MB, "
+                + "weights set up in \(Format.fixed(loadSeconds, 1)) s")
+        }
+    }
+
+    /// The process's peak resident set (VmHWM in /proc/self/status), in MB.
+    static func peakRSSMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import Reduce
+import Shards
+import TagoodSupport
+
+/// `tagood bench reduce`: reduce throughput against `cat`, and KNN against the GEMM ceiling, each pair
+/// measured in the same run on the same input.
+///
+/// 1. Writes a synthetic job (id-train shards, one id-val and one OOD shard), `cat`s its shard files to
+///    /dev/null (the file-reading ceiling, from the page cache like the reduce after it), then reduces it:
+///    MB/s of shard files and images/s of the partial stage (reading + features + sums).
+/// 2. Runs the exact KNN on `--knn-queries` × `--knn-bank` random unit vectors (k = `--knn-k`), then a
+///    plain multi-threaded `cblas_sgemm` of the same shapes (no top-k), and extrapolates the KNN time to
+///    50,000 queries × 1,281,167 bank images (ImageNet val against ImageNet train).
+struct BenchReduce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reduce",
+        abstract: "Reduce throughput vs `cat`, and KNN time vs the cblas_sgemm ceiling."
+    )
+
+    @Option(help: "id-train shards to write.")
+    var shards: Int = 8
+    @Option(help: "Images per shard.")
+    var imagesPerShard: Int = 500
+    @Option(help: "Tokens per image.")
+    var tokensPerImage: Int = 40
+    @Option(help: "Token width.")
+    var embedDim: Int = 512
+    @Option(help: "Classes.")
+    var classes: Int = 100
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+    @Option(help: "KNN queries in the measured run.")
+    var knnQueries: Int = 5000
+    @Option(help: "KNN bank rows in the measured run.")
+    var knnBank: Int = 128_000
+    @Option(help: "k.")
+    var knnK: Int = 50
+    @Flag(help: "Skip the KNN part.")
+    var noKnn = false
+    @Option(help: "Directory for the job (default: a fresh temporary directory, removed afterwards).")
+    var dir: String?
+    @Flag(help: "Print JSON lines.")
+    var json = false
+
+    mutating func run() throws {
+        let threads = self.threads ?? ParallelFor.defaultThreads
+        try benchReduce(threads: threads)
+        if !noKnn { try benchKNN(threads: threads) }
+    }
+
+    private func benchReduce(threads: Int) throws {
+        let scratch = dir == nil ? try TemporaryDirectory(prefix: "tagood-bench-reduce") : nil
+        let job = (dir ?? scratch!.path) + "/job"
+        var rng = BenchRandom(seed: 1)
+        let d = embedDim
+        // ID images scatter around their class's mean, OOD images around 16 other means; a quarter of the
+        // OOD images have no token (no ID tag), as TagOOD's selection leaves them.
+        let classMeans = (0..<classes).map { _ in (0..<d).map { _ in rng.normal() } }
+        let oodMeans = (0..<16).map { _ in (0..<d).map { _ in rng.normal() } }
+        func records(_ name: String, _ count: Int, ood: Bool) -> [ShardRecord] {
+            (0..<count).map { i in
+                let mean = ood ? oodMeans[i % oodMeans.count] : classMeans[i % classes]
+                let empty = ood && i % 4 == 0
+                let rows = empty ? 0 : tokensPerImage
+                var tokens = [Float](repeating: 0, count: rows * d)
+                for r in 0..<rows { for j in 0..<d { tokens[r * d + j] = mean[j] + 1.5 * rng.normal() } }
+                return ShardRecord(path: "\(name)/\(i).jpg", label: ood ? -1 : Int32(i % classes), tokens: tokens,
+                                   tokenIndex: (0..<rows).map { Int16($0 % 145) }, globalEmbed: mean.map { $0 + 2 * rng.normal() },
+                                   tagIDs: empty ? [] : [1, 2], tagProbs: empty ? [] : [(ood ? 0.5 : 0.7) + rng.unit() * 0.3, 0.69],
+                                   attention: [Float](repeating: 0.1, count: 145))
+            }
+        }
+        let names = (0..<classes).map { "c\($0)" }
+        try SyntheticJob.write(at: job, datasets: [
+            .init(name: "train", role: .idTrain, classes: names, records: records("train", shards * imagesPerShard, ood: false)),
+            .init(name: "val", role: .idVal, classes: names, records: records("val", imagesPerShard, ood: false)),
+            .init(name: "ood", role: .ood, records: records("ood", imagesPerShard, ood: true)),
+        ], imagesPerShard: imagesPerShard, embedDim: d)
+        let files = try FileManager.default.subpathsOfDirectory(atPath: job + "/shards").filter { $0.hasSuffix(".h5") }.sorted()
+            .map { job + "/shards/" + $0 }
+        let bytes = try files.reduce(0) { $0 + (try ShardFile.size(path: $1)) }
+        let images = (shards + 2) * imagesPerShard
+
+        // The ceiling: cat every shard to /dev/null (page cache, as the reduce right after).
+        let cat = Process()
+        cat.executableURL = URL(fileURLWithPath: "/bin/cat")
+        cat.arguments = files
+        cat.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        let catStart = Date()
+        try cat.run()
+        cat.waitUntilExit()
+        let catSeconds = Date().timeIntervalSince(catStart)
+
+        let outcome = try Reducer.run(jobPath: job, options: ReduceOptions(threads: threads, knnK: min(knnK, 50)))
+        let mbps = Double(bytes) / 1e6 / outcome.partialSeconds, catMBps = Double(bytes) / 1e6 / catSeconds
+        let shape = "\(files.count) shards, \(images) images x \(tokensPerImage) tokens x \(d) f16, \(threads) threads"
+        emit("reduce-read", "tagood", "MB/s", mbps, [("vs_cat", Format.fixed(mbps / catMBps, 3)), ("mb", Format.fixed(Double(bytes) / 1e6, 1)),
+                                                     ("input", shape)])
+        emit("reduce-read", "cat", "MB/s", catMBps, [("input", shape)])
+        emit("reduce-images", "tagood", "images/s", Double(images) / outcome.partialSeconds,
+             [("reduce_total_s", Format.fixed(outcome.partialSeconds + outcome.scoringSeconds, 3))])
+    }
+
+    private func benchKNN(threads: Int) throws {
+        let d = embedDim, q = knnQueries, n = knnBank
+        var rng = BenchRandom(seed: 2)
+        func unitRows(_ rows: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: rows * d)
+            for r in 0..<rows {
+                var norm: Float = 0
+                for j in 0..<d { let v = rng.normal(); out[r * d + j] = v; norm += v * v }
+                let inv = 1 / norm.squareRoot()
+                for j in 0..<d { out[r * d + j] *= inv }
+            }
+            return out
+        }
+        let queries = unitRows(q), bank = unitRows(n)
+        let flops = 2.0 * Double(q) * Double(n) * Double(d)
+
+        BLAS.singleThreaded()
+        var start = 0
+        let knnStart = Date()
+        _ = try KNNScorer.kthSimilarity(queries: queries, n: q, d: d, k: knnK, threads: threads) {
+            guard start < n else { return nil }
+            let rows = min(KNNScorer.chunkRows, n - start)
+            defer { start += rows }
+            return Array(bank[(start * d)..<((start + rows) * d)])
+        }
+        let knnSeconds = Date().timeIntervalSince(knnStart)
+
+        // The ceiling: OpenBLAS's own threads, the same products, no top-k, output tiles overwritten.
+        BLAS.setThreads(threads)
+        let block = KNNScorer.bankBlock
+        var out = [Float](repeating: 0, count: q * block)
+        let gemmStart = Date()
+        queries.withUnsafeBufferPointer { qp in
+            bank.withUnsafeBufferPointer { bp in
+                out.withUnsafeMutableBufferPointer { op in
+                    var b0 = 0
+                    while b0 < n {
+                        let bn = min(block, n - b0)
+                        BLAS.sgemmABt(m: q, n: bn, k: d, a: qp.baseAddress!, lda: d, b: bp.baseAddress! + b0 * d, ldb: d,
+                                      c: op.baseAddress!, ldc: bn)
+                        b0 += bn
+                    }
+                }
+            }
+        }
+        let gemmSeconds = Date().timeIntervalSince(gemmStart)
+        BLAS.singleThreaded()
+
+        let scale = 50_000.0 * 1_281_167.0 / (Double(q) * Double(n))
+        let knnGflops = flops / knnSeconds / 1e9, gemmGflops = flops / gemmSeconds / 1e9
+        let shape = "\(q) queries x \(n) bank x \(d), k=\(knnK), \(threads) threads"
+        emit("knn", "tagood", "GFLOP/s", knnGflops, [("vs_gemm", Format.fixed(knnGflops / gemmGflops, 3)),
+                                                      ("seconds", Format.fixed(knnSeconds, 3)), ("input", shape)])
+        emit("knn", "cblas_sgemm", "GFLOP/s", gemmGflops, [("seconds", Format.fixed(gemmSeconds, 3)), ("input", shape)])
+        emit("knn-imagenet-extrapolated", "tagood", "s", knnSeconds * scale, [("input", "50000 x 1281167 x \(d), from the run above")])
+        emit("knn-imagenet-extrapolated", "cblas_sgemm", "s", gemmSeconds * scale, [("input", "GEMM alone")])
+    }
+
+    private func emit(_ bench: String, _ impl: String, _ unit: String, _ value: Double, _ extra: [(String, String)]) {
+        if json {
+            let fields = extra.map { ", \"\($0.0)\": \"\($0.1)\"" }.joined()
+            print("{\"bench\": \"\(bench)\", \"impl\": \"\(impl)\", \"unit\": \"\(unit)\", \"value\": \(value)\(fields)}")
+        } else {
+            print("\(bench) [\(impl)]: \(Format.fixed(value, 2)) \(unit)" + extra.map { "  \($0.0)=\($0.1)" }.joined())
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64) for synthetic inputs.
+private struct BenchRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    mutating func normal() -> Float { (unit() + unit() + unit() + unit() - 2) * 1.7 }
+}

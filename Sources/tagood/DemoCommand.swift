@@ -1,0 +1,161 @@
+import ArgumentParser
+import Cluster
+import DemoData
+import Extract
+import Foundation
+import Model
+import TagoodSupport
+import Transport
+
+/// `tagood demo`: the whole pipeline, for real, on a dataset made on the spot.
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole TagOOD pipeline on a generated dataset: extract on a local cluster, survive a killed worker, resume, reduce, report.",
+        discussion: """
+        1. generates a deterministic dataset of real JPEGs: 8 ID classes (train and val), near OOD (other \
+        shapes, same style) and far OOD (textures and patterns), with its tag list and class → tag map;
+        2. writes a small random-weight RAM-architecture model (jobs/demo-model.json);
+        3. launches jobs/demo.yaml on cluster.yaml's local cluster (2 workers, one core each);
+        4. kills one worker with SIGKILL partway through, on purpose;
+        5. runs resume, which re-verifies every shard;
+        6. reduces the shards into class centers and scores and writes the report;
+        7. prints the report table and where everything is.
+
+        Random weights carry no semantics: the numbers show the machinery working, not TagOOD's quality.
+        """
+    )
+
+    @Option(help: "Where to put the data, the model and the job (default: out/, next to jobs/).")
+    var out: String?
+
+    @Option(help: "The demo job file (default: jobs/demo.yaml of this checkout).")
+    var job: String?
+
+    @Option(help: "The cluster file; its port is replaced by a free one (default: cluster.yaml of this checkout).")
+    var cluster: String?
+
+    @Option(help: "Seed of the dataset and of the model weights.")
+    var seed: UInt64 = 7
+
+    @Flag(help: "Reuse the dataset and model of an earlier demo (they are deterministic); only the job runs again.")
+    var keep = false
+
+    mutating func run() throws {
+        SignalMonitor.install()
+        let started = Date()
+        let job = try self.job ?? Self.repositoryFile("jobs/demo.yaml")
+        let cluster = try self.cluster ?? Self.repositoryFile("cluster.yaml")
+        var spec = try JobSpec.load(path: job, checkPaths: false)
+        let base = out.map { Self.absolute($0) } ?? spec.output
+        let data = base + "/demo-data"
+        spec.output = base
+        let jobDirectory = JobDirectory(spec.directory)
+        let weights = data + "/model.safetensors"
+        let reuse = keep && FileManager.default.fileExists(atPath: weights)
+        if !reuse { TemporaryDirectory.removeTree(data) }
+        TemporaryDirectory.removeTree(jobDirectory.path)
+
+        // 1. The dataset.
+        let tagList = data + "/tag_list.txt", classMap = data + "/class_tags.txt"
+        if reuse {
+            step(1, "reusing the dataset in \(data) (--keep)")
+        } else {
+            step(1, "generating the dataset in \(data)")
+            let manifest = try DemoDataset(seed: seed).generate(into: data)
+            print("   \(manifest.classes.count) classes: \(manifest.classes.map(\.folder).joined(separator: ", "))")
+            print("   \(manifest.trainCount) train, \(manifest.valCount) val, \(manifest.oodNearCount) near-OOD, \(manifest.oodFarCount) far-OOD JPEGs; \(manifest.tags.count) tags")
+        }
+        let tagCount = try TagVocabulary.load(path: tagList).count
+
+        // 2. The model.
+        let config = try RAMConfig.resolve(spec.model.config, numTags: tagCount)
+        if reuse {
+            step(2, "reusing the model \(weights)")
+        } else {
+            step(2, "writing a random-weight model (\(Path.basename(of: spec.model.config)))")
+            try RAMWeights.random(config: config, seed: seed).write(to: weights, metadata: ["seed": String(seed)])
+            print("   \(config.name): Swin \(config.vision.imageResolution) px, depths \(config.vision.depths), \(tagCount) tags → \(weights)")
+        }
+
+        spec.model.weights = weights
+        spec.model.tags = tagList
+        spec.classTags = classMap
+        for i in spec.datasets.indices { spec.datasets[i].root = data + "/" + spec.datasets[i].name }
+
+        // 3 + 4. Launch, and kill a worker on purpose.
+        var clusterSpec = try ClusterSpec.load(path: cluster)
+        clusterSpec.port = 0
+        step(3, "launching job \(spec.name) on \(clusterSpec.workers.count) local workers (\(cluster))")
+        var options = JobRunner.Options(executable: currentExecutable())
+        let view = Box<ProgressView?>(nil)
+        let runner = JobRunner(job: spec, cluster: clusterSpec, options: options) { view.value?.log($0) ?? print($0) }
+        let (plan, _) = try runner.preparePlan()
+        let progress = ProgressView(plan: plan)
+        view.value = progress
+        var killed = false
+        let launch = try runner.run(plan: plan) { event in
+            progress.handle(event)
+            if !killed, case .committed = event, let victim = Self.busyWorker(runner.directory) {
+                killed = true
+                progress.log("demo: step 4 — killing worker pid \(victim) with SIGKILL, on purpose; its shard will be re-queued")
+                kill(victim, SIGKILL)
+            }
+        }
+        progress.finish()
+        let code = JobSummaryPrinter.print(launch, directory: runner.directory)
+        guard code == 0 else { throw ExitCode(code) }
+
+        // 5. Resume.
+        step(5, "resume: re-verifying every shard")
+        options.resume = true
+        let resumed = try JobRunner(job: spec, cluster: clusterSpec, options: options) { print("   " + $0) }.run(plan: plan) { _ in }
+        print(resumed.nothingToDo ? "   nothing to do: all \(plan.shardCount) shards verified (\(resumed.audit.verified) checked)"
+                                  : "   redone: \(resumed.audit.invalid.map(\.shard.description).joined(separator: ", "))")
+
+        // 6 + 7. Reduce and report.
+        try DemoReport.run(jobDirectory: runner.directory, step: step)
+        print("")
+        print("demo finished in \(Format.fixed(Date().timeIntervalSince(started), 1)) s")
+        print("  shards:  \(runner.directory.shardsFolder)/<dataset>/shard-NNNNN.h5  (tagood inspect …)")
+        print("  status:  tagood status \(runner.directory.path)")
+    }
+
+    private func step(_ n: Int, _ text: String) {
+        print("\n== \(n). \(text)")
+    }
+
+    /// A worker that holds a lease now (from the journal), to kill.
+    static func busyWorker(_ directory: JobDirectory) -> Int32? {
+        guard let records = try? Journal.read(path: directory.journalFile) else { return nil }
+        var running: [ShardID: String] = [:]
+        for r in records {
+            guard let shard = r.shard else { continue }
+            if r.event == .assigned { running[shard] = r.worker } else { running[shard] = nil }
+        }
+        return running.values.compactMap { $0.split(separator: ":").last.flatMap { Int32($0) } }.first
+    }
+
+    /// A file of this checkout: under the current directory, or above the executable (`.build/…/tagood`).
+    static func repositoryFile(_ relative: String) throws -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: relative) { return relative }
+        var dir = URL(fileURLWithPath: currentExecutable()).deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = dir.appendingPathComponent(relative).path
+            if fm.fileExists(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        throw ValidationError("cannot find \(relative): run the demo from the tagood checkout, or pass --job and --cluster")
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// A mutable reference for closures.
+final class Box<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}

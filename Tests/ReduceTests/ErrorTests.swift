@@ -1,0 +1,80 @@
+import Datasets
+import Foundation
+import Reduce
+import Testing
+
+/// The clear errors: a class without images, an OOD set without a readable image, no centers, an
+/// unfinished job.
+@Suite struct ErrorTests {
+    static let g = JobBuilder.e(3)
+
+    static func train(classes: [String] = ["a", "b"]) -> SyntheticJob.Dataset {
+        .init(name: "train", role: .idTrain, classes: classes, records: [
+            JobBuilder.image("a/0.jpg", label: 0, tokens: [[1, 0, 0, 0]], global: g, tagProbs: [0.9]),
+            JobBuilder.image("b/0.jpg", label: 1, tokens: [[0, 1, 0, 0]], global: g, tagProbs: [0.9]),
+        ])
+    }
+
+    static let val = SyntheticJob.Dataset(name: "val", role: .idVal, classes: ["a", "b"], records: [
+        JobBuilder.image("a/v.jpg", label: 0, tokens: [[1, 1, 0, 0]], global: g, tagProbs: [0.9]),
+    ])
+
+    @Test func classWithoutImagesIsAClearError() throws {
+        let (tmp, job) = try JobBuilder.job([Self.train(classes: ["a", "b", "zebra"]), Self.val], imagesPerShard: 4, embedDim: 4)
+        defer { _ = tmp }
+        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        #expect(error?.code == "reduce.empty-class")
+        #expect(error?.description.contains("2 (zebra)") == true)
+        #expect(error?.description.contains("train") == true)
+    }
+
+    @Test func classWhoseImagesAllFailedIsAClearError() throws {
+        var train = Self.train()
+        train.records[1] = JobBuilder.failed("b/0.jpg", label: 1)
+        let (tmp, job) = try JobBuilder.job([train, Self.val], imagesPerShard: 4, embedDim: 4)
+        defer { _ = tmp }
+        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        #expect(error?.code == "reduce.empty-class")
+        #expect(error?.description.contains("1 (b)") == true)
+    }
+
+    @Test func oodDatasetWithoutReadableImagesIsAClearError() throws {
+        let ood = SyntheticJob.Dataset(name: "textures", role: .ood, records: [
+            JobBuilder.failed("x.jpg", label: -1), JobBuilder.failed("y.jpg", label: -1),
+        ])
+        let (tmp, job) = try JobBuilder.job([Self.train(), Self.val, ood], imagesPerShard: 4, embedDim: 4)
+        defer { _ = tmp }
+        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        #expect(error?.code == "reduce.empty-dataset")
+        #expect(error?.description.contains("textures") == true)
+        #expect(error?.description.contains("all 2 images failed") == true)
+    }
+
+    @Test func jobWithoutTrainingDataNeedsCentersFrom() throws {
+        let (tmp, job) = try JobBuilder.job([Self.val], imagesPerShard: 4, embedDim: 4)
+        defer { _ = tmp }
+        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        #expect(error?.code == "reduce.no-centers")
+        #expect(error?.description.contains("--centers-from") == true)
+    }
+
+    @Test func uncommittedShardIsAClearError() throws {
+        let (tmp, job) = try JobBuilder.job([Self.train(), Self.val], imagesPerShard: 1, embedDim: 4)
+        defer { _ = tmp }
+        // Drop the journal's last commit (train shard 1) as if the job had not finished.
+        let lines = try String(contentsOfFile: job + "/journal.jsonl", encoding: .utf8).split(separator: "\n")
+        let kept = lines.filter { !($0.contains("\"committed\"") && $0.contains("\"dataset\":\"train\",\"index\":1")) }
+        #expect(kept.count == lines.count - 1)
+        try (kept.joined(separator: "\n") + "\n").write(toFile: job + "/journal.jsonl", atomically: true, encoding: .utf8)
+        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        #expect(error?.code == "reduce.incomplete")
+        #expect(error?.description.contains("train/1") == true)
+    }
+
+    @Test func reportBeforeReduceIsAClearError() throws {
+        let (tmp, job) = try JobBuilder.job([Self.train(), Self.val], imagesPerShard: 4, embedDim: 4)
+        defer { _ = tmp }
+        let error = #expect(throws: ReduceError.self) { try ReportBuilder(jobPath: job) }
+        #expect(error?.code == "reduce.not-reduced")
+    }
+}
