@@ -48,9 +48,10 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The whole pipeline on a generated dataset: see `tagood demo --help`.
 demo: deps
 	$(SWIFT) build
-	./tools/demo.sh $(DEBUG_BIN)
+	$(DEBUG_BIN) demo
 
 bench: release
 	$(PYTHON) tools/bench.py --tagood $(RELEASE_BIN)

@@ -9,6 +9,9 @@ import PackageDescription
 ///                ─► Datasets ─► TagoodSupport
 /// Each C library is one system-library module; the few calls Swift cannot make (setjmp error
 /// recovery, HDF5's macro constants, `_GNU_SOURCE` affinity) live in small shim targets.
+/// `-O` for hot numeric modules in debug builds too.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "tagood",
     platforms: [.macOS(.v13)],
@@ -39,8 +42,10 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["TagoodSupport"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "TagoodSupport"]),
         .target(name: "Shards", dependencies: ["CHDF5", "CHDF5Shim", "TagoodSupport"]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"]),
-        .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"]),
+        // The numeric kernels are optimised even in debug builds: unoptimised Swift loops are ~50× slower,
+        // which would make the tests and the demo crawl.
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"], swiftSettings: optimizedInDebug),
+        .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "TagoodSupport"]),
         .target(name: "Reduce", dependencies: ["Shards", "Datasets", "Cluster", "Transport", "COpenBLAS", "TagoodSupport"]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
@@ -79,6 +84,6 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
         .target(name: "TagoodTestSupport", dependencies: ["TagoodSupport"], path: "Tests/TagoodTestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets"]),
+        .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards"]),
     ]
 )
