@@ -81,9 +81,9 @@ let package = Package(
             name: "ReduceTests", dependencies: ["Reduce", "Shards", "Datasets", "Cluster", "Transport", "TagoodSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "ModelTests", dependencies: ["Model"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "TagoodSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
         .target(name: "TagoodTestSupport", dependencies: ["TagoodSupport"], path: "Tests/TagoodTestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards"]),
+        .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards", "Transport"]),
     ]
 )

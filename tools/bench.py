@@ -81,38 +81,54 @@ def list_file(lines=1_281_167):
 
 
 # ---- benchmarks ------------------------------------------------------------------------------
+#
+# Each benchmark gives the commands of one run; every JSON line they print is a measurement
+# {"bench", "impl", "unit", "value", ...}. Lines of the same bench are compared: tagood's against the
+# other implementation (the reference, or a ceiling such as `cat` or plain sgemm measured in the same run).
 
 def benchmarks(tagood):
     py = sys.executable
+    ref = lambda name: os.path.join(HERE, "bench", name)
     out = []
 
     def decode():
         images = bench_images()
-        return (pinned([tagood, "bench", "decode", "--images", images, "--json"]),
-                pinned([py, os.path.join(HERE, "bench", "decode_reference.py"), images]),
-                "Pillow + numpy (ToTensor/Normalize ops)", "one core, 48 JPEGs 500x375/375x500 → 3x384x384 f32")
-    out.append(("decode", decode))
+        return [pinned([tagood, "bench", "decode", "--images", images, "--json"]),
+                pinned([py, ref("decode_reference.py"), images])], "one core, 48 JPEGs 500x375/375x500 -> 3x384x384 f32"
+    out.append(("decode", decode, None))
 
     def shard_write():
         args = ["--images", "2000", "--tokens-per-image", "40", "--dtype", "f16"]
-        return ([tagood, "bench", "shard-write", *args, "--json"],
-                [py, os.path.join(HERE, "bench", "shard_write_reference.py"), *args],
-                "h5py", "2000 images × 40 tokens × 512 f16")
-    out.append(("shard-write", shard_write))
+        return [[tagood, "bench", "shard-write", *args, "--json"], [py, ref("shard_write_reference.py"), *args]], \
+            "2000 images x 40 tokens x 512 f16"
+    out.append(("shard-write", shard_write, None))
 
     def scan():
         root = scan_tree()
-        return ([tagood, "bench", "scan", "--root", root, "--json"],
-                [py, os.path.join(HERE, "bench", "scan_reference.py"), root],
-                "torchvision ImageFolder logic (os.walk)", "100k files; ×12.8 for ImageNet train")
-    out.append(("scan", scan))
+        return [[tagood, "bench", "scan", "--root", root, "--json"], [py, ref("scan_reference.py"), root]], \
+            "100k files; x12.8 for ImageNet train"
+    out.append(("scan", scan, None))
 
     def scan_list():
         path = list_file()
-        return ([tagood, "bench", "scan", "--root", CACHE, "--layout", "list", "--list", path, "--json"],
-                [py, os.path.join(HERE, "bench", "scan_reference.py"), "--list", path],
-                "Python line parsing", "1,281,167-line list file")
-    out.append(("scan-list", scan_list))
+        return [[tagood, "bench", "scan", "--root", CACHE, "--layout", "list", "--list", path, "--json"],
+                [py, ref("scan_reference.py"), "--list", path]], "1,281,167-line list file"
+    out.append(("scan-list", scan_list, None))
+
+    def reduce():
+        return [[tagood, "bench", "reduce", "--json"]], "8 shards x 500 images x 40 tokens x 512 f16; KNN 5k x 128k x 512"
+    out.append(("reduce", reduce, 3))
+
+    def knn_numpy():
+        return [[py, ref("knn_reference.py"), "--queries", "5000", "--bank", "128000"]], "numpy reference of the same KNN"
+    out.append(("knn-numpy", knn_numpy, 3))
+
+    for config, batch, iterations in [("swin_b_384", 1, 2), ("swin_l_384", 1, 2), ("swin_l_384", 8, 1)]:
+        def forward(config=config, batch=batch, iterations=iterations):
+            args = ["--config", config, "--batch", str(batch), "--iterations", str(iterations)]
+            return [[tagood, "bench", "forward", *args, "--json"], [py, ref("forward_reference.py"), *args]], \
+                f"{config} batch {batch}, fp32, all cores, random weights"
+        out.append((f"forward-{config}-b{batch}", forward, 3))
     return out
 
 
@@ -124,37 +140,56 @@ def main():
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
 
-    rows = []
-    for name, setup in benchmarks(os.path.abspath(args.tagood)):
+    measurements = {}  # (bench, impl) -> values
+    units, notes, extras = {}, {}, {}
+    order = []
+    for name, setup, runs in benchmarks(os.path.abspath(args.tagood)):
         if only and name not in only:
             continue
         try:
-            ours_cmd, ref_cmd, ref_name, what = setup()
+            commands, what = setup()
         except (subprocess.CalledProcessError, ImportError, FileNotFoundError) as e:
-            rows.append((name, "-", "-", "-", "-", f"skipped: {e}"))
+            print(f"  {name}: skipped ({e})", file=sys.stderr)
             continue
-        ours, ref = [], []
-        unit = "?"
         t0 = time.time()
-        for _ in range(args.runs):
-            try:
-                a = run_json(ours_cmd, env=one_core_env())
-                ours.append(a["value"]); unit = a["unit"]
-            except (subprocess.CalledProcessError, RuntimeError) as e:
-                print(f"{name}: tagood failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
-                break
-            try:
-                b = run_json(ref_cmd, env=one_core_env())
-                ref.append(b["value"])
-            except (subprocess.CalledProcessError, RuntimeError) as e:
-                print(f"{name}: reference failed (pip install Pillow numpy h5py?): {getattr(e, 'stderr', e)}", file=sys.stderr)
-                ref = []
-                break
-        mo = statistics.median(ours) if ours else float("nan")
-        mr = statistics.median(ref) if ref else float("nan")
-        ratio = mo / mr if ours and ref else float("nan")
-        rows.append((name, unit, f"{mo:,.1f}", f"{mr:,.1f}", f"{ratio:.2f}x", f"{ref_name}; {what}"))
+        for _ in range(runs or args.runs):
+            for cmd in commands:  # alternate the implementations within each run
+                try:
+                    lines = run_all_json(cmd, env=bench_env(cmd))
+                except (subprocess.CalledProcessError, RuntimeError) as e:
+                    print(f"  {name}: {' '.join(cmd[:3])} failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
+                    continue
+                for line in lines:
+                    if name.startswith("forward-"):
+                        line["bench"] = name  # one row per config and batch size
+                    key = (line["bench"], line.get("impl", "?"))
+                    if key not in measurements:
+                        measurements[key] = []
+                        if line["bench"] not in order:
+                            order.append(line["bench"])
+                            notes[line["bench"]] = what
+                    measurements[key].append(line["value"])
+                    units[line["bench"]] = line["unit"]
+                    extras[key] = {k: v for k, v in line.items() if k in ("peak_rss_mb", "input")}
         print(f"  {name}: done in {time.time() - t0:.0f} s", file=sys.stderr)
+
+    rows = []
+    for bench in order:
+        impls = [impl for (b, impl) in measurements if b == bench]
+        ours = measurements.get((bench, "tagood"))
+        others = [i for i in impls if i != "tagood"]
+        mo = statistics.median(ours) if ours else None
+        for other in others or [None]:
+            mr = statistics.median(measurements[(bench, other)]) if other else None
+            lower_is_better = units[bench] == "s"
+            ratio = "-"
+            if mo and mr:
+                ratio = f"{(mr / mo if lower_is_better else mo / mr):.2f}x"
+            rss = extras.get((bench, "tagood"), {}).get("peak_rss_mb")
+            rss_ref = extras.get((bench, other), {}).get("peak_rss_mb") if other else None
+            memory = f"; peak RSS {float(rss):.0f} MB vs {float(rss_ref):.0f} MB" if rss and rss_ref else (f"; peak RSS {float(rss):.0f} MB" if rss else "")
+            rows.append((bench, units[bench], f"{mo:,.1f}" if mo is not None else "-", f"{mr:,.1f}" if mr is not None else "-",
+                         ratio, f"{other or '-'}; {notes[bench]}{memory}"))
 
     header = ("bench", "unit", "tagood", "reference", "ratio", "reference and input")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
@@ -163,7 +198,23 @@ def main():
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print(fmt(r))
-    print(f"\nmedians of {args.runs} alternating runs; ratio = tagood / reference (higher is better)")
+    print(f"\nmedians of alternating runs; ratio = tagood / reference (for seconds: reference / tagood); higher is better")
+
+
+def run_all_json(cmd, env=None):
+    """Runs a command; returns every JSON result line it printed."""
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"no JSON result line from {' '.join(cmd)}:\n{out}")
+    for l in lines:
+        l.setdefault("impl", "reference" if "tagood" not in cmd[0] and "tagood" not in " ".join(cmd[:3]) else "tagood")
+    return lines
+
+
+def bench_env(cmd):
+    """One-core runs (pinned with taskset) get one BLAS thread; the others use the machine."""
+    return one_core_env() if cmd[0] == "taskset" else dict(os.environ)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,9 @@ public struct ShardRange: Sendable, Equatable, Hashable, Codable {
     /// `shard-00042.h5`: the file name under `shards/<dataset>/`.
     public var fileName: String { "shard-\(ShardRange.zeroPadded(index, width: 5)).h5" }
 
+    /// `42` → `00042`.
+    public static func padded(_ value: Int) -> String { zeroPadded(value, width: 5) }
+
     static func zeroPadded(_ value: Int, width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits

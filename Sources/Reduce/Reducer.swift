@@ -83,7 +83,7 @@ public enum Reducer {
                 try store.ensure(task, verify: options.verify)
                 let size = (try? ShardFileSize.bytes(task.path)) ?? 0
                 let (done, total) = counter.add(bytes: size)
-                if done == todo.count || done % max(1, todo.count / 20) == 0 {
+                if done == todo.count || done % max(5, todo.count / 10) == 0 {
                     log("partials: \(done)/\(todo.count) shards read (\(total / 1_000_000) MB)")
                 }
             }

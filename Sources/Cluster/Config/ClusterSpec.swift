@@ -41,6 +41,8 @@ public struct ClusterSpec: Sendable, Equatable {
     public var maxAttempts: Int
     public var shutdownGraceSeconds: Double
     public var workers: [Worker]
+    /// The file it was read from (named in errors found later, such as a busy port).
+    public var file = "cluster.yaml"
 
     /// The endpoint workers connect to.
     public var connectEndpoint: String { "tcp://\(advertise):\(port)" }
@@ -139,7 +141,7 @@ public struct ClusterSpec: Sendable, Equatable {
         }
         return ClusterSpec(bind: bind, advertise: advertise ?? (bind == "0.0.0.0" ? "127.0.0.1" : bind), port: port,
                            launcher: launcher, heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
-                           shutdownGraceSeconds: grace, workers: workers)
+                           shutdownGraceSeconds: grace, workers: workers, file: file)
     }
 
     static func isLocal(_ host: String) -> Bool {

@@ -82,6 +82,9 @@ public final class Coordinator {
 
     private func onEvent(_ event: CoordinatorEvent) { sink.handle(event) }
     private var leases: [ShardID: Lease] = [:]
+    /// Replies waiting for the journal records they depend on to be durable (group commit).
+    private var outbox: [(identity: [UInt8], message: ProtocolMessage)] = []
+    private var journalDirty = false
     private var workers: [[UInt8]: WorkerInfo] = [:]
     private let shards: [ShardID: (dataset: PlannedDataset, range: ShardRange)]
 
@@ -110,9 +113,24 @@ public final class Coordinator {
     /// The plan entry of a shard.
     public func shard(_ id: ShardID) -> (dataset: PlannedDataset, range: ShardRange)? { shards[id] }
 
+    /// Appends a record (made durable by the next ``flush()``, before any reply is sent).
     private func record(_ r: JournalRecord) throws {
-        try journal.append(r)
+        try journal.append(r, sync: false)
+        journalDirty = true
         state.apply(r)
+    }
+
+    /// Group commit: one fsync for every record since the last flush, then the replies that depend on them.
+    private func flush() throws {
+        if journalDirty {
+            try journal.sync()
+            journalDirty = false
+        }
+        for (identity, message) in outbox {
+            // A worker that vanished cannot be routed to (ROUTER_MANDATORY): that is not the job's failure.
+            try? socket.send([identity, message.encoded()])
+        }
+        outbox.removeAll(keepingCapacity: true)
     }
 
     /// Runs until every shard is committed or failed for good, or until a signal stops it.
@@ -132,6 +150,7 @@ public final class Coordinator {
             }
             if let deadline = stopDeadline, signals >= 2 || now >= deadline || leases.isEmpty {
                 try abandonAll()
+                try flush()
                 outcome = .interrupted
                 break loop
             }
@@ -139,12 +158,18 @@ public final class Coordinator {
                 let failed = state.failed
                 outcome = failed.isEmpty ? .complete : .shardsFailed(failed)
                 if failed.isEmpty { try record(JournalRecord(.finished, time: wallSeconds())) }
+                try flush()
                 break loop
             }
-            if let frames = try socket.receive(timeoutMilliseconds: pollMilliseconds), frames.count == 2 {
-                try handle(frames[1], from: frames[0], stopping: stopDeadline != nil)
+            // Handle every message that is waiting (up to a bound), then commit the journal once.
+            var timeout = pollMilliseconds
+            for _ in 0..<256 {
+                guard let frames = try socket.receive(timeoutMilliseconds: timeout) else { break }
+                if frames.count == 2 { try handle(frames[1], from: frames[0], stopping: stopDeadline != nil) }
+                timeout = 0
             }
             try expireLeases(now: monotonicSeconds())
+            try flush()
             if now - lastTick >= 0.25 {
                 lastTick = now
                 onEvent(.tick(state, running: leases.mapValues(\.imagesDone)))
@@ -152,6 +177,7 @@ public final class Coordinator {
         }
         onEvent(.tick(state, running: [:]))
         shutdownWorkers(reason: outcome == .interrupted ? "the job was interrupted" : "the job is finished")
+        try flush()
         return outcome
     }
 
@@ -320,8 +346,7 @@ public final class Coordinator {
     }
 
     private func reply(_ identity: [UInt8], _ message: ProtocolMessage) {
-        // A worker that vanished cannot be routed to (ROUTER_MANDATORY): that is not the job's failure.
-        try? socket.send([identity, message.encoded()])
+        outbox.append((identity, message))
     }
 
     private func workerName(_ identity: [UInt8]) -> String {

@@ -7,7 +7,7 @@ import Transport
 /// Runs a job end to end on a cluster: plan (or reuse the plan), audit existing shards, bind the
 /// coordinator, start the workers, coordinate until done, stop the workers. `tagood launch` and
 /// `tagood resume` are thin wrappers around it.
-public final class JobRunner {
+public final class JobRunner: @unchecked Sendable {
     public struct Options {
         /// The `tagood` executable workers are started from.
         public var executable: String
@@ -33,6 +33,7 @@ public final class JobRunner {
     public let directory: JobDirectory
     public let options: Options
     private let log: (String) -> Void
+    private var bound: (context: ZMQContext, socket: ZMQSocket, endpoint: String)?
 
     public init(job: JobSpec, cluster: ClusterSpec, options: Options, log: @escaping (String) -> Void) {
         self.job = job
@@ -40,6 +41,22 @@ public final class JobRunner {
         self.directory = JobDirectory(job.directory)
         self.options = options
         self.log = log
+    }
+
+    /// Binds the coordinator's socket. `launch` and `resume` call it first, so that a busy port fails
+    /// before anything is written or started.
+    public func bindCoordinator() throws {
+        guard bound == nil else { return }
+        let context = ZMQContext()
+        let socket = try ZMQSocket(context, .router)
+        let endpoint: String
+        do {
+            endpoint = try socket.bind(cluster.bindEndpoint)
+        } catch {
+            throw ConfigError(file: cluster.file, line: nil, key: "coordinator.port", problem: error.description)
+        }
+        let port = endpoint.split(separator: ":").last.map(String.init) ?? String(cluster.port)
+        bound = (context, socket, "tcp://\(cluster.advertise):\(port)")
     }
 
     /// Scans the datasets and writes `plan.json` and `job.yaml`, or reuses the job directory's plan
@@ -71,12 +88,9 @@ public final class JobRunner {
         for shard in audit.adopted { log("shard \(shard) was in place but not journaled; verified and adopted") }
         if audit.removedTemporary > 0 { log("removed \(audit.removedTemporary) temporary files left by earlier writers") }
 
-        // Bind before anything starts, so a busy port fails fast.
-        let context = ZMQContext()
-        let socket = try ZMQSocket(context, .router)
-        let bound = try socket.bind(cluster.bindEndpoint)
-        let port = bound.split(separator: ":").last.map(String.init) ?? String(cluster.port)
-        let endpoint = "tcp://\(cluster.advertise):\(port)"
+        try bindCoordinator()
+        let (_, socket, endpoint) = bound!
+        defer { bound = nil }
 
         let expectedHash = job.isDecodeOnly ? "decode-only" : try ModelIdentity.hash(weightsFile: job.model.weights)
         let coordinator = try Coordinator(

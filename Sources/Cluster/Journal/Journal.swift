@@ -26,13 +26,20 @@ public final class Journal: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    /// Appends one record durably.
-    public func append(_ record: JournalRecord) throws(FileError) {
+    /// Appends one record; with `sync` (the default) it is durable when this returns. A caller that
+    /// appends several records at once may pass `sync: false` and call ``sync()`` once before acting on
+    /// any of them (group commit).
+    public func append(_ record: JournalRecord, sync: Bool = true) throws(FileError) {
         var line: [UInt8]
         do { line = Array(try encoder.encode(record)) } catch { preconditionFailure("journal records always encode: \(error)") }
         line.append(UInt8(ascii: "\n"))
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == line.count else { throw FileError(.write, path: path, errno: written < 0 ? errno : EIO) }
+        if sync { try self.sync() }
+    }
+
+    /// Makes every appended record durable.
+    public func sync() throws(FileError) {
         guard fsync(fd) == 0 else { throw FileError(.sync, path: path, errno: errno) }
     }
 

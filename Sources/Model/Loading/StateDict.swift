@@ -125,7 +125,14 @@ public struct StateDict: Sendable {
         if head.count == 4, head[0] == 0x50, head[1] == 0x4B, head[2] == 0x03, head[3] == 0x04 {
             return try TorchCheckpoint.read(file)
         }
-        if head.count >= 2, head[0] == 0x80 {
+        // safetensors: an 8-byte little-endian header length, then the JSON header. Check for it before
+        // the legacy-pickle magic (0x80): a header length's low byte can be 0x80 too.
+        if file.count >= 9, let prefix = file.bytes(at: 0, count: 9) {
+            var length: UInt64 = 0
+            for i in (0..<8).reversed() { length = length << 8 | UInt64(prefix[i]) }
+            if length <= UInt64(file.count - 8), prefix[8] == UInt8(ascii: "{") { return try Safetensors.read(file) }
+        }
+        if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
             throw .malformed(file: path, reason: "legacy (pre-1.6, non-zip) PyTorch format; re-save it with torch.save in a current PyTorch, or convert to safetensors")
         }
         if file.count >= 8 { return try Safetensors.read(file) }

@@ -78,6 +78,7 @@ enum JobExecution {
         let runner = JobRunner(job: job, cluster: cluster, options: options) { message in
             if let view { view.log(message) } else { print(message) }
         }
+        try runner.bindCoordinator()  // a busy port fails before anything is written
         let (plan, reused) = try runner.preparePlan()
         print("job \(job.name): \(Format.count(plan.imageCount)) images in \(plan.shardCount) shards "
             + "(\(plan.datasets.count) datasets, plan \(plan.hash)\(reused ? ", reusing the existing plan" : ""))")

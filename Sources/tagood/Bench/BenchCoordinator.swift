@@ -1,0 +1,121 @@
+import ArgumentParser
+import Cluster
+import Datasets
+import Foundation
+import Imaging
+import Shards
+import TagoodSupport
+import Transport
+
+/// `tagood bench coordinator`: the coordinator's own cost, with real worker processes in decode-only
+/// mode on shards of tiny images, and an exactly-once check of the result.
+struct BenchCoordinator: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Measure the coordinator: shard assignments per second, its CPU time per shard, and exit latency.",
+        discussion: """
+        Runs a real decode-only job (tiny PNGs, one image per shard by default) with N local worker processes \
+        pinned round-robin to this machine's cores, then checks that every image is in exactly one shard. \
+        The coordinator's CPU time is this process's (workers are separate processes), so CPU ms per shard \
+        gives the assignment rate one core could sustain; the measured rate is bounded by the workers.
+
+        Example (simulate a large cluster):
+          tagood bench coordinator --workers 256 --shards 2000
+        """
+    )
+
+    @Option(help: "Worker processes.")
+    var workers: Int = 2
+    @Option(help: "Shards in the job.")
+    var shards: Int = 1000
+    @Option(help: "Images per shard.")
+    var imagesPerShard: Int = 1
+    @Flag(help: "Print JSON lines.")
+    var json = false
+
+    mutating func run() throws {
+        let dir = try TemporaryDirectory(prefix: "tagood-bench-coordinator")
+        let images = dir.path + "/data"
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        let tiny = RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 128, count: 48))
+        let png = try tiny.pngData()
+        for i in 0..<(shards * imagesPerShard) {
+            try AtomicFile.write(png, to: images + "/img\(ShardRange.padded(i)).png")
+        }
+        var job = try JobSpec.parse("""
+            job: bench
+            output: \(dir.path)/out
+            model: {config: decode-only}
+            datasets:
+              - {name: tiny, role: ood, layout: nested, root: \(images)}
+            extract: {images_per_shard: \(imagesPerShard)}
+            """, file: dir.path + "/job.yaml")
+        job.output = dir.path + "/out"
+        let cores = CoreSet.available()
+        let workerLines = (0..<workers).map { "  - {cores: \"\(cores[$0 % cores.count])\", threads: 1}" }.joined(separator: "\n")
+        let cluster = try ClusterSpec.parse("""
+            coordinator: {bind: 127.0.0.1, port: 0}
+            heartbeat_seconds: 2
+            liveness: 5
+            workers:
+            \(workerLines)
+            """, file: "bench-cluster.yaml")
+
+        let runner = JobRunner(job: job, cluster: cluster, options: JobRunner.Options(executable: currentExecutable())) { _ in }
+        try runner.bindCoordinator()
+        let (plan, _) = try runner.preparePlan()
+        let clock = Clock()
+        let before = CPUTime.now()
+        let summary = try runner.run(plan: plan) { event in
+            switch event {
+            case .assigned: clock.firstAssign = clock.firstAssign ?? monotonicSeconds()
+            case .committed: clock.lastCommit = monotonicSeconds()
+            case .tick(let state, let running) where running.isEmpty && state.isComplete:
+                clock.coordinatorDone = clock.coordinatorDone ?? monotonicSeconds()
+            default: break
+            }
+        }
+        let exited = monotonicSeconds()
+        let cpu = CPUTime.now() - before
+        guard summary.outcome == .complete else { throw ValidationError("the benchmark job did not complete: \(summary.outcome)") }
+
+        // Exactly once: every image in one committed shard.
+        var seen: [String] = []
+        for range in plan.datasets[0].shards {
+            let reader = try ShardReader(path: runner.directory.shardFile(plan.datasets[0], range))
+            try reader.forEach { seen.append($0.path) }
+            reader.close()
+        }
+        guard seen == plan.datasets[0].images.paths else { throw ValidationError("exactly-once check FAILED") }
+
+        let span = max(1e-9, (clock.lastCommit ?? exited) - (clock.firstAssign ?? exited))
+        let perShardMs = cpu * 1000 / Double(shards)
+        let input = "\(workers) workers, \(shards) shards x \(imagesPerShard) tiny images, exactly-once verified"
+        let results = [
+            BenchResult(bench: "coordinator-assignments", unit: "shards/s", value: Double(shards) / span, extra: [("input", input)]),
+            BenchResult(bench: "coordinator-cpu-per-shard", unit: "ms", value: perShardMs,
+                        extra: [("one_core_capacity_shards_per_s", Format.fixed(1000 / perShardMs, 0)), ("input", input)]),
+            BenchResult(bench: "coordinator-exit-after-last-done", unit: "s",
+                        value: (clock.coordinatorDone ?? exited) - (clock.lastCommit ?? exited), extra: [("input", input)]),
+            BenchResult(bench: "workers-exited-after-last-done", unit: "s", value: exited - (clock.lastCommit ?? exited),
+                        extra: [("input", input)]),
+        ]
+        for r in results { r.print(json: json) }
+    }
+
+    private final class Clock: @unchecked Sendable {
+        var firstAssign: Double?
+        var lastCommit: Double?
+        var coordinatorDone: Double?
+    }
+}
+
+/// This process's CPU time (user + system) in seconds.
+enum CPUTime {
+    static func now() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}

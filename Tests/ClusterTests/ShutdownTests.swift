@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import TagoodTestSupport
+import Transport
+@testable import Cluster
+
+/// SIGTERM / SIGINT on a running `tagood launch`: graceful first, immediate on the second signal; the
+/// journal stays consistent and `resume` finishes the job exactly once.
+@Suite(.serialized) struct ShutdownTests {
+    @Test func aSignalStopsGracefullyAndResumeFinishes() throws {
+        let job = try ClusterFixture(images: 24)
+        let run = try job.launchInBackground(failpoints: "delay-per-image-ms=100")
+        _ = try #require(try job.waitForRecord { $0.event == .committed })
+        kill(run.pid, SIGTERM)
+        let result = run.wait()
+        #expect(result.status == 130, "\(result.stdout)")
+        #expect(result.stdout.contains("stopping: no new shards"))
+        #expect(result.stdout.contains("continue with: tagood resume"))
+        let records = try job.journal()
+        let state = JobState(shards: Array(Set(records.compactMap(\.shard))), replaying: records)
+        #expect(state.running.isEmpty, "no lease is left open in the journal")
+        #expect(state.committed.count < 12, "stopped before the end")
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: job.jobDirectory.shardsFolder).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        let resumed = try job.resume()
+        #expect(resumed.status == 0, "\(resumed.stdout)")
+        try job.expectExactlyOnce()
+    }
+
+    @Test func aSecondSignalStopsAtOnce() throws {
+        let job = try ClusterFixture()
+        let run = try job.launchInBackground(failpoints: "delay-per-image-ms=2000")
+        _ = try #require(try job.waitForRecord { $0.event == .assigned })
+        usleep(300_000)
+        let started = Date()
+        kill(run.pid, SIGINT)
+        usleep(200_000)
+        kill(run.pid, SIGINT)
+        let result = run.wait()
+        #expect(result.status == 130, "\(result.stdout)")
+        #expect(Date().timeIntervalSince(started) < 4.5, "did not wait for the 5 s grace period")
+        let abandoned = try job.journal().filter { $0.event == .abandoned }
+        #expect(!abandoned.isEmpty)
+        #expect(result.stdout.contains("abandoned shard"))
+    }
+}
