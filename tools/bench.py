@@ -119,6 +119,12 @@ def benchmarks(tagood):
         return [[tagood, "bench", "reduce", "--json"]], "8 shards x 500 images x 40 tokens x 512 f16; KNN 5k x 128k x 512"
     out.append(("reduce", reduce, 3))
 
+    for workers in (2, 256):
+        def coordinator(workers=workers):
+            return [[tagood, "bench", "coordinator", "--workers", str(workers), "--shards", "2000", "--json"]], \
+                f"{workers} local worker processes on the 2 cores, 2000 one-image shards, decode-only, exactly-once checked"
+        out.append((f"coordinator-{workers}", coordinator, 1))
+
     def knn_numpy():
         return [[py, ref("knn_reference.py"), "--queries", "5000", "--bank", "128000"]], "numpy reference of the same KNN"
     out.append(("knn-numpy", knn_numpy, 3))
@@ -160,8 +166,8 @@ def main():
                     print(f"  {name}: {' '.join(cmd[:3])} failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
                     continue
                 for line in lines:
-                    if name.startswith("forward-"):
-                        line["bench"] = name  # one row per config and batch size
+                    if name.startswith("forward-") or name.startswith("coordinator-"):
+                        line["bench"] = name + ("" if name.startswith("forward-") else "/" + line["bench"])
                     key = (line["bench"], line.get("impl", "?"))
                     if key not in measurements:
                         measurements[key] = []

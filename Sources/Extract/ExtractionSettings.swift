@@ -18,8 +18,9 @@ public struct ExtractionSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// The shard writer options these settings ask for.
-    public var writerOptions: ShardWriter.Options {
-        ShardWriter.Options(tokenDType: tokenDType, compression: gzipLevel.map { .gzip(level: $0) } ?? .none)
+    /// The shard writer options these settings ask for, for a shard of `images` images.
+    public func writerOptions(images: Int) -> ShardWriter.Options {
+        ShardWriter.Options(tokenDType: tokenDType, compression: gzipLevel.map { .gzip(level: $0) } ?? .none,
+                            expectedImages: images)
     }
 }

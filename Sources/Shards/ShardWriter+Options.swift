@@ -10,14 +10,19 @@ extension ShardWriter {
         public var bufferBytes: Int
         /// The target chunk size in bytes (see ``ShardLayout/chunkRows(rowBytes:chunkBytes:)``).
         public var chunkBytes: Int
+        /// How many images the shard will hold, when known (the plan knows). Chunks are then no larger
+        /// than the data needs: HDF5 allocates whole chunks, so a small shard with 512 KiB chunks would
+        /// weigh megabytes.
+        public var expectedImages: Int?
 
         /// The defaults: float16 tokens, no compression, 8 MiB buffer, 512 KiB chunks.
         public init(tokenDType: TokenDType = .float16, compression: ShardCompression = .none,
-                    bufferBytes: Int = 8 << 20, chunkBytes: Int = 512 << 10) {
+                    bufferBytes: Int = 8 << 20, chunkBytes: Int = 512 << 10, expectedImages: Int? = nil) {
             self.tokenDType = tokenDType
             self.compression = compression
             self.bufferBytes = bufferBytes
             self.chunkBytes = chunkBytes
+            self.expectedImages = expectedImages
         }
     }
 }

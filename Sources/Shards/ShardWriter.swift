@@ -166,7 +166,12 @@ public final class ShardWriter {
         for spec in ShardSchema.datasets(tokenDType: options.tokenDType) {
             let width = spec.width == .embedDim ? metadata.embedDim : spec.width == .imageTokens ? metadata.imageTokens : 1
             let rowBytes = ShardLayout.fileRowBytes(spec.element, width: width)
-            let chunkRows = ShardLayout.chunkRows(rowBytes: rowBytes, chunkBytes: options.chunkBytes)
+            var chunkRows = ShardLayout.chunkRows(rowBytes: rowBytes, chunkBytes: options.chunkBytes)
+            if let images = options.expectedImages {
+                // Per-token and per-tag rows: a generous 32 per image; per-image rows: the images (+1 offset).
+                let perImage = ["tokens", "token_index", "tag_ids", "tag_probs"].contains(spec.name) ? 32 : 1
+                chunkRows = max(1, min(chunkRows, (images + 1) * perImage))
+            }
             let compression: ShardCompression = spec.element == .utf8String ? .none : options.compression
             guard let type = HDF5.makeType(spec.element),
                   let dataset = HDF5.createExtendible(file: root, name: spec.name, type: type.id, rank: spec.rank,

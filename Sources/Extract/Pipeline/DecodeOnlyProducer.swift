@@ -19,7 +19,7 @@ public final class DecodeOnlyProducer: ShardProducer {
     }
 
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
-        let writer = try ShardWriter(path: work.outputPath, metadata: work.metadata, options: settings.writerOptions)
+        let writer = try ShardWriter(path: work.outputPath, metadata: work.metadata, options: settings.writerOptions(images: work.paths.count))
         let decoder = ImageDecoder(maxPixels: settings.maxPixels)
         let embedDim = work.metadata.embedDim, imageTokens = work.metadata.imageTokens
         var tensor = [Float](repeating: 0, count: transform.outputCount)

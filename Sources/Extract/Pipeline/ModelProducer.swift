@@ -61,7 +61,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     }
 
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
-        let writer = try ShardWriter(path: work.outputPath, metadata: work.metadata, options: settings.writerOptions)
+        let writer = try ShardWriter(path: work.outputPath, metadata: work.metadata, options: settings.writerOptions(images: work.paths.count))
         let selector = TokenSelector(idTags: idTags, inDistribution: work.metadata.role != .ood,
                                      tagThreshold: Float(settings.tagThreshold),
                                      attentionThreshold: Float(settings.attentionThreshold))
