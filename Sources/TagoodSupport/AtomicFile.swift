@@ -48,14 +48,15 @@ public enum AtomicFile {
         try commit(temporary: temporary, to: path)
     }
 
-    /// Renames a finished, already fsync'd temporary file over `path` and syncs the directory.
-    public static func commit(temporary: String, to path: String) throws(FileError) {
+    /// Renames a finished, already fsync'd temporary file over `path` and syncs the directory. A caller
+    /// committing many files may pass `syncDirectory: false` and sync each directory once afterwards.
+    public static func commit(temporary: String, to path: String, syncDirectory sync: Bool = true) throws(FileError) {
         guard rename(temporary, path) == 0 else {
             let e = errno
             unlink(temporary)
             throw FileError(.rename, path: path, errno: e)
         }
-        try syncDirectory(containing: path)
+        if sync { try syncDirectory(containing: path) }
     }
 
     /// `fsync`s an existing file, for writers (like HDF5) that produce the file themselves.

@@ -85,6 +85,8 @@ public final class Coordinator {
     /// Replies waiting for the journal records they depend on to be durable (group commit).
     private var outbox: [(identity: [UInt8], message: ProtocolMessage)] = []
     private var journalDirty = false
+    /// Shard folders with renames not yet made durable (synced once per flush, before the journal).
+    private var dirtyFolders = Set<String>()
     private var workers: [[UInt8]: WorkerInfo] = [:]
     private let shards: [ShardID: (dataset: PlannedDataset, range: ShardRange)]
 
@@ -120,8 +122,11 @@ public final class Coordinator {
         state.apply(r)
     }
 
-    /// Group commit: one fsync for every record since the last flush, then the replies that depend on them.
+    /// Group commit: the renamed shards' folders are synced, then one fsync for every journal record since
+    /// the last flush, then the replies that depend on them are sent.
     private func flush() throws {
+        for folder in dirtyFolders { try AtomicFile.syncDirectory(containing: folder + "/.") }
+        dirtyFolders.removeAll(keepingCapacity: true)
         if journalDirty {
             try journal.sync()
             journalDirty = false
@@ -277,7 +282,9 @@ public final class Coordinator {
         leases[done.shard] = nil
         do {
             try verifyResult(at: temporary, done: done, dataset: dataset, range: range)
-            try AtomicFile.commit(temporary: temporary, to: directory.shardFile(dataset, range))
+            let final = directory.shardFile(dataset, range)
+            try AtomicFile.commit(temporary: temporary, to: final, syncDirectory: false)
+            dirtyFolders.insert(Path.directory(of: final))
         } catch {
             unlink(temporary)
             let code = (error as? TagoodError)?.code ?? "shard.verify"
