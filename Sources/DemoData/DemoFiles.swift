@@ -9,12 +9,10 @@ import TagoodSupport
 enum DemoFiles {
     /// Creates `path` and any missing parents (`mkdir -p`).
     static func makeDirectories(_ path: String) throws(DemoDataError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw DemoDataError(.unwritable, "cannot create the folder \(current): \(String(cString: strerror(errno)))")
-            }
+        do {
+            try FileSystem.makeDirectories(path)
+        } catch {
+            throw DemoDataError(.unwritable, "cannot create the folder \(error.path): \(String(cString: strerror(error.errno)))")
         }
     }
 

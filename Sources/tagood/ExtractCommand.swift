@@ -83,6 +83,22 @@ struct ExtractCommand: ParsableCommand {
             embedDim: producer.embedDim, imageTokens: producer.imageTokens)
         let work = ShardWork(metadata: metadata, attempt: 1, root: images, paths: list.paths, labels: labels, outputPath: out)
         let progress = ProgressCounter()
+        // Report progress every few seconds while the producer works (on this thread).
+        let total = list.count
+        let reporter = Thread {
+            var lastPrint = Date()
+            while !Thread.current.isCancelled {
+                Thread.sleep(forTimeInterval: 0.2)
+                let done = progress.current
+                if done < total && Date().timeIntervalSince(lastPrint) >= 5 {
+                    lastPrint = Date()
+                    let rate = Double(done) / Date().timeIntervalSince(started)
+                    FileHandle.standardError.write(Data("extract: \(done)/\(total) images, \(Format.fixed(rate, 2)) images/s\n".utf8))
+                }
+            }
+        }
+        reporter.start()
+        defer { reporter.cancel() }
         let summary = try producer.produce(work, progress: progress)
         let seconds = Date().timeIntervalSince(started) - loaded
         print("wrote \(out): \(Format.count(summary.images)) images (\(summary.failedImages) unreadable), "

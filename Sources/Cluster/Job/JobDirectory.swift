@@ -29,18 +29,8 @@ public struct JobDirectory: Sendable, Equatable {
 
     /// Creates the directory tree for a plan.
     public func create(for plan: ShardPlan) throws(FileError) {
-        try Self.makeDirectories(path)
-        for folder in [shardsFolder, logsFolder] + plan.datasets.map({ shardsFolder + "/" + $0.spec.name }) {
-            if mkdir(folder, 0o755) != 0 && errno != EEXIST { throw FileError(.create, path: folder, errno: errno) }
-        }
-    }
-
-    /// `mkdir -p`.
-    static func makeDirectories(_ path: String) throws(FileError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw FileError(.create, path: current, errno: errno) }
+        for folder in [logsFolder] + plan.datasets.map({ shardsFolder + "/" + $0.spec.name }) {
+            try FileSystem.makeDirectories(folder)
         }
     }
 

@@ -7,12 +7,10 @@ import Glibc
 enum Folders {
     /// `mkdir -p`.
     static func make(_ path: String) throws(ReduceError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw ReduceError(.write, "cannot create the folder \(current): \(String(cString: strerror(errno)))")
-            }
+        do {
+            try FileSystem.makeDirectories(path)
+        } catch {
+            throw ReduceError(.write, "cannot create the folder \(error.path): \(String(cString: strerror(error.errno)))")
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TagoodSupport
 import Foundation
 import Model
 import Tensor

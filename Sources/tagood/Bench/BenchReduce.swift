@@ -53,21 +53,21 @@ struct BenchReduce: ParsableCommand {
     private func benchReduce(threads: Int) throws {
         let scratch = dir == nil ? try TemporaryDirectory(prefix: "tagood-bench-reduce") : nil
         let job = (dir ?? scratch!.path) + "/job"
-        var rng = BenchRandom(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let d = embedDim
         // ID images scatter around their class's mean, OOD images around 16 other means; a quarter of the
         // OOD images have no token (no ID tag), as TagOOD's selection leaves them.
-        let classMeans = (0..<classes).map { _ in (0..<d).map { _ in rng.normal() } }
-        let oodMeans = (0..<16).map { _ in (0..<d).map { _ in rng.normal() } }
+        let classMeans = (0..<classes).map { _ in (0..<d).map { _ in rng.truncatedNormal() } }
+        let oodMeans = (0..<16).map { _ in (0..<d).map { _ in rng.truncatedNormal() } }
         func records(_ name: String, _ count: Int, ood: Bool) -> [ShardRecord] {
             (0..<count).map { i in
                 let mean = ood ? oodMeans[i % oodMeans.count] : classMeans[i % classes]
                 let empty = ood && i % 4 == 0
                 let rows = empty ? 0 : tokensPerImage
                 var tokens = [Float](repeating: 0, count: rows * d)
-                for r in 0..<rows { for j in 0..<d { tokens[r * d + j] = mean[j] + 1.5 * rng.normal() } }
+                for r in 0..<rows { for j in 0..<d { tokens[r * d + j] = mean[j] + 1.5 * rng.truncatedNormal() } }
                 return ShardRecord(path: "\(name)/\(i).jpg", label: ood ? -1 : Int32(i % classes), tokens: tokens,
-                                   tokenIndex: (0..<rows).map { Int16($0 % 145) }, globalEmbed: mean.map { $0 + 2 * rng.normal() },
+                                   tokenIndex: (0..<rows).map { Int16($0 % 145) }, globalEmbed: mean.map { $0 + 2 * rng.truncatedNormal() },
                                    tagIDs: empty ? [] : [1, 2], tagProbs: empty ? [] : [(ood ? 0.5 : 0.7) + rng.unit() * 0.3, 0.69],
                                    attention: [Float](repeating: 0.1, count: 145))
             }
@@ -105,12 +105,12 @@ struct BenchReduce: ParsableCommand {
 
     private func benchKNN(threads: Int) throws {
         let d = embedDim, q = knnQueries, n = knnBank
-        var rng = BenchRandom(seed: 2)
+        var rng = SplitMix64(seed: 2)
         func unitRows(_ rows: Int) -> [Float] {
             var out = [Float](repeating: 0, count: rows * d)
             for r in 0..<rows {
                 var norm: Float = 0
-                for j in 0..<d { let v = rng.normal(); out[r * d + j] = v; norm += v * v }
+                for j in 0..<d { let v = rng.truncatedNormal(); out[r * d + j] = v; norm += v * v }
                 let inv = 1 / norm.squareRoot()
                 for j in 0..<d { out[r * d + j] *= inv }
             }
@@ -172,16 +172,4 @@ struct BenchReduce: ParsableCommand {
 }
 
 /// A small seeded generator (SplitMix64) for synthetic inputs.
-private struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    mutating func normal() -> Float { (unit() + unit() + unit() + unit() - 2) * 1.7 }
-}
+

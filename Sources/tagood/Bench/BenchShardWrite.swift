@@ -82,28 +82,14 @@ private struct SyntheticImage {
     var tokens: [Float], tokenIndex: [Int16], globalEmbed: [Float], tagIDs: [Int32], tagProbs: [Float], attention: [Float]
 
     init(rng: inout SplitMix64, tokens count: Int, embedDim: Int, imageTokens: Int, tags: Int) {
-        tokens = (0..<count * embedDim).map { _ in rng.nextGaussianish() }
+        tokens = (0..<count * embedDim).map { _ in rng.truncatedNormal() }
         tokenIndex = (0..<count).map { Int16($0 % imageTokens) }
-        globalEmbed = (0..<embedDim).map { _ in rng.nextGaussianish() }
+        globalEmbed = (0..<embedDim).map { _ in rng.truncatedNormal() }
         tagIDs = (0..<tags).map { _ in Int32(rng.next() % 4585) }
-        tagProbs = (0..<tags).map { _ in 0.5 + rng.nextUnit() / 2 }
-        attention = (0..<imageTokens).map { _ in rng.nextUnit() }
+        tagProbs = (0..<tags).map { _ in 0.5 + rng.unit() / 2 }
+        attention = (0..<imageTokens).map { _ in rng.unit() }
     }
 }
 
 /// A small seeded generator (SplitMix64).
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    /// Roughly normal (sum of four uniforms, centred), like embedding values.
-    mutating func nextGaussianish() -> Float { (nextUnit() + nextUnit() + nextUnit() + nextUnit() - 2) * 1.7 }
-}
+
