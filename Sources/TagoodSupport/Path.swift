@@ -19,4 +19,18 @@ public enum Path {
         if b.hasPrefix("/") { return b }
         return a.hasSuffix("/") ? a + b : a + "/" + b
     }
+
+    /// `path` with `.` and `..` components and repeated slashes removed (lexically, without touching
+    /// the file system): `/a/jobs/../out` → `/a/out`.
+    public static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == "." { continue }
+            if component == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            if component == ".." && path.hasPrefix("/") { continue }
+            parts.append(component)
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
 }

@@ -21,3 +21,13 @@ import Foundation
         }
     }
 }
+
+@Suite struct PathTests {
+    @Test func normalizeRemovesDotComponentsLexically() {
+        #expect(Path.normalize("/a/jobs/../out/./demo") == "/a/out/demo")
+        #expect(Path.normalize("/a//b/") == "/a/b")
+        #expect(Path.normalize("/../x") == "/x")
+        #expect(Path.normalize("a/../../b") == "../b")
+        #expect(Path.normalize("./") == ".")
+    }
+}

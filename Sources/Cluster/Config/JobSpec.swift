@@ -79,7 +79,7 @@ public struct JobSpec: Sendable, Equatable {
             var cwd = [CChar](repeating: 0, count: 4096)
             if getcwd(&cwd, cwd.count) != nil { base = Path.join(String(cString: cwd), base == "." ? "" : base) }
         }
-        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : Path.join(base, path) }
+        func resolve(_ path: String) -> String { Path.normalize(path.hasPrefix("/") ? path : Path.join(base, path)) }
 
         let root = try ConfigNode.parse(text, file: file)
         let top = try root.mapping(allowed: ["job", "output", "model", "class_tags", "datasets", "extract"])
