@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Imaging", "Shards", "TagoodTestSupport"]),
         .testTarget(
-            name: "ReduceTests", dependencies: ["Reduce", "Shards", "Datasets", "Cluster", "Transport", "TagoodSupport"],
+            name: "ReduceTests", dependencies: ["Reduce", "Shards", "Datasets", "Cluster", "Transport", "TagoodSupport", "TagoodTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TagoodSupport"], resources: [.copy("Fixtures")]),

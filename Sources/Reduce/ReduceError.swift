@@ -29,6 +29,8 @@ public struct ReduceError: TagoodError {
         case notReduced = "not-reduced"
         /// An option value is out of range.
         case option
+        /// Building the partials on the cluster's workers failed or was interrupted.
+        case cluster
     }
 
     /// The kind of failure.

@@ -4,7 +4,8 @@ import TagoodSupport
 /// `tagood reduce`: partials per shard (parallel, incremental), then the class centers, then every score.
 ///
 /// 1. Every shard the reduce needs gets its ``ShardPartial`` (``PartialStore``), on `threads` dedicated
-///    threads; existing partials (same shard file checksum) are reused.
+///    threads, or on a cluster's workers (``ReduceCluster``); existing partials (same shard file
+///    checksum) are reused.
 /// 2. The center source's partials are merged in plan order into `reduce/centers.bin` (``CenterModel``).
 /// 3. The `id-val` and `ood` rows are scored (``ScoreColumn``) and written to
 ///    `reduce/scores-<dataset>.json`, with `reduce/summary.json`.
@@ -23,8 +24,9 @@ public enum Reducer {
         public var partialSeconds: Double, scoringSeconds: Double
     }
 
-    /// Runs the reduce of the job at `jobPath`. `log` receives progress lines.
-    public static func run(jobPath: String, options: ReduceOptions,
+    /// Runs the reduce of the job at `jobPath`. With `cluster`, the missing partials are built by its
+    /// workers instead of local threads; the merge and the scores are the same. `log` receives progress lines.
+    public static func run(jobPath: String, options: ReduceOptions, cluster: ReduceCluster? = nil,
                            log: @escaping @Sendable (String) -> Void = { _ in }) throws(ReduceError) -> Outcome {
         guard options.knnK >= 1 else { throw ReduceError(.option, "--knn-k must be at least 1 (got \(options.knnK))") }
         guard options.threads >= 1 else { throw ReduceError(.option, "--threads must be at least 1 (got \(options.threads))") }
@@ -44,7 +46,12 @@ public enum Reducer {
         // 1. Partials.
         let clock = ContinuousClock()
         let t0 = clock.now
-        let (built, bytes) = try buildPartials(tasks, store: store, options: options, log: log)
+        let (built, bytes): (Int, Int)
+        if let cluster {
+            (built, bytes) = try buildOnCluster(tasks, cluster: cluster, job: job, store: store, options: options, log: log)
+        } else {
+            (built, bytes) = try buildPartials(tasks, store: store, options: options, log: log)
+        }
         let t1 = clock.now
 
         // 2. Centers.
@@ -93,6 +100,16 @@ public enum Reducer {
             throw ReduceError(.shard, "\(error)")
         }
         return (todo.count, counter.bytes)
+    }
+
+    /// Builds every missing partial on the cluster's workers; returns how many were built and the shard bytes read.
+    static func buildOnCluster(_ tasks: [ShardTask], cluster: ReduceCluster, job: ReduceJob, store: PartialStore, options: ReduceOptions,
+                               log: @escaping @Sendable (String) -> Void) throws(ReduceError) -> (Int, Int) {
+        let todo = tasks.filter { !store.has($0) }
+        log("partials: \(tasks.count - todo.count) of \(tasks.count) shards already reduced, \(todo.count) to read on \(cluster.cluster.workers.count) cluster workers")
+        try cluster.build(todo, job: job, store: store, verify: options.verify, log: log)
+        let bytes = todo.reduce(0) { $0 + ((try? ShardFileSize.bytes($1.path)) ?? 0) }
+        return (todo.count, bytes)
     }
 
     /// Merges the class sums of `datasets` in plan order.

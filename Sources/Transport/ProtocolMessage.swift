@@ -99,8 +99,16 @@ public struct Refused: Sendable, Equatable, Codable {
     public init(reason: String) { self.reason = reason }
 }
 
-/// One shard to extract, attempt `attempt` (1-based).
+/// One shard to extract (or, with ``task`` `reduce`, to reduce into its partial), attempt `attempt` (1-based).
 public struct Assign: Sendable, Equatable, Codable {
+    /// The kind of task an assignment can be.
+    public enum Task: String, Sendable, Codable {
+        /// Extract the shard's images into its HDF5 file (the default).
+        case extract
+        /// Reduce the committed shard into its partial file (`tagood reduce --cluster`).
+        case reduce
+    }
+
     public var shard: ShardID
     public var attempt: Int
     /// The first image and the image count (indices into the dataset's plan list).
@@ -117,9 +125,17 @@ public struct Assign: Sendable, Equatable, Codable {
     public var root: String
     public var paths: [String]
     public var labels: [Int32]
+    /// The kind of task; absent (nil) means ``Task/extract``, so version-1 peers that predate it agree.
+    public var task: Task?
+    /// For a reduce task: the committed shard file's XXH64, which names its partial.
+    public var checksum: String?
+
+    /// The kind of task, `extract` when the field is absent.
+    public var kind: Task { task ?? .extract }
 
     public init(shard: ShardID, attempt: Int, start: Int, count: Int, path: String, datasetHash: String = "",
-                role: String = "ood", root: String = "", paths: [String] = [], labels: [Int32] = []) {
+                role: String = "ood", root: String = "", paths: [String] = [], labels: [Int32] = [],
+                task: Task? = nil, checksum: String? = nil) {
         self.shard = shard
         self.attempt = attempt
         self.start = start
@@ -130,6 +146,8 @@ public struct Assign: Sendable, Equatable, Codable {
         self.root = root
         self.paths = paths
         self.labels = labels
+        self.task = task
+        self.checksum = checksum
     }
 }
 

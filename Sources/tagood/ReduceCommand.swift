@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Reduce
 
@@ -20,6 +21,11 @@ struct ReduceCommand: ParsableCommand {
         Examples:
           tagood reduce runs/imagenet
           tagood reduce runs/ood-only --centers-from runs/imagenet-train
+          tagood reduce runs/imagenet --cluster cluster.yaml
+
+        With --cluster, the missing partials are built by the cluster's workers (`tagood worker --reduce`), \
+        handed out by a coordinator with the extraction's leases, heartbeats and attempts (journal: \
+        <job>/reduce/journal.jsonl); the merge and the scores then run here, exactly as without it.
         """
     )
 
@@ -38,6 +44,9 @@ struct ReduceCommand: ParsableCommand {
     @Flag(help: "Verify each shard's file and content checksums before reading it (reads every shard twice).")
     var verify = false
 
+    @Option(help: "Build the missing partials on this cluster's workers (a cluster.yaml) instead of local threads.")
+    var cluster: String?
+
     @Flag(help: "Print only errors.")
     var quiet = false
 
@@ -45,7 +54,12 @@ struct ReduceCommand: ParsableCommand {
         let started = Date()
         let quiet = self.quiet
         let options = ReduceOptions(threads: threads ?? ParallelFor.defaultThreads, knnK: knnK, centersFrom: centersFrom, verify: verify)
-        let outcome = try Reducer.run(jobPath: job, options: options) { line in
+        var distributed: ReduceCluster?
+        if let cluster {
+            SignalMonitor.install()
+            distributed = ReduceCluster(cluster: try ClusterSpec.load(path: cluster), executable: currentExecutable())
+        }
+        let outcome = try Reducer.run(jobPath: job, options: options, cluster: distributed) { line in
             if !quiet { FileHandle.standardError.write(Data(("reduce: " + line + "\n").utf8)) }
         }
         guard !quiet else { return }

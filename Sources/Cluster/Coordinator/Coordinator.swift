@@ -1,13 +1,13 @@
 import Datasets
-import Shards
 import TagoodSupport
 import Transport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The job's coordinator: hands shards to workers over a ZeroMQ ROUTER socket, holds their leases,
-/// verifies and commits their results, and journals every step.
+/// The job's coordinator: hands tasks (shards to extract, or partials to reduce) to workers over a
+/// ZeroMQ ROUTER socket, holds their leases, has their results verified and committed, and journals
+/// every step. What a task is and how its result is checked is its ``CoordinatorTasks``'s.
 ///
 /// Exactly-once: a worker writes its attempt to a private temporary file; only the coordinator renames
 /// a file into a shard's final place, only for the attempt it currently leases, and only after the
@@ -88,32 +88,30 @@ public final class Coordinator {
     /// Shard folders with renames not yet made durable (synced once per flush, before the journal).
     private var dirtyFolders = Set<String>()
     private var workers: [[UInt8]: WorkerInfo] = [:]
-    private let shards: [ShardID: (dataset: PlannedDataset, range: ShardRange)]
+    /// What is handed out and how results are accepted.
+    public let tasks: any CoordinatorTasks
 
-    /// Prepares a coordinator on a bound ROUTER socket. The journal's records are replayed first.
-    public init(directory: JobDirectory, plan: ShardPlan, settings: Settings, socket: ZMQSocket,
-                onEvent: @escaping (CoordinatorEvent) -> Void) throws {
+    /// Prepares the extraction coordinator of `plan` on a bound ROUTER socket, journaling to
+    /// `journal.jsonl`. The journal's records are replayed first.
+    public convenience init(directory: JobDirectory, plan: ShardPlan, settings: Settings, socket: ZMQSocket,
+                            onEvent: @escaping (CoordinatorEvent) -> Void) throws {
+        try self.init(directory: directory, plan: plan, tasks: ExtractionTasks(directory: directory, plan: plan),
+                      journalPath: directory.journalFile, settings: settings, socket: socket, onEvent: onEvent)
+    }
+
+    /// Prepares a coordinator of `tasks` on a bound ROUTER socket, journaling to `journalPath`. The
+    /// journal's records are replayed first.
+    public init(directory: JobDirectory, plan: ShardPlan, tasks: any CoordinatorTasks, journalPath: String,
+                settings: Settings, socket: ZMQSocket, onEvent: @escaping (CoordinatorEvent) -> Void) throws {
         self.directory = directory
         self.plan = plan
+        self.tasks = tasks
         self.settings = settings
         self.socket = socket
         self.sink = EventSink(onEvent)
-        var shards: [ShardID: (PlannedDataset, ShardRange)] = [:]
-        var order: [ShardID] = []
-        for dataset in plan.datasets {
-            for range in dataset.shards {
-                let id = ShardID(dataset: dataset.spec.name, index: range.index)
-                shards[id] = (dataset, range)
-                order.append(id)
-            }
-        }
-        self.shards = shards
-        state = JobState(shards: order, replaying: try Journal.read(path: directory.journalFile))
-        journal = try Journal(path: directory.journalFile)
+        state = JobState(shards: tasks.order, replaying: try Journal.read(path: journalPath))
+        journal = try Journal(path: journalPath)
     }
-
-    /// The plan entry of a shard.
-    public func shard(_ id: ShardID) -> (dataset: PlannedDataset, range: ShardRange)? { shards[id] }
 
     /// Appends a record (made durable by the next ``flush()``, before any reply is sent).
     private func record(_ r: JournalRecord) throws {
@@ -257,36 +255,25 @@ public final class Coordinator {
     }
 
     private func assign(_ id: ShardID, to identity: [UInt8], now: Double) throws {
-        guard let (dataset, range) = shards[id] else { return }
         let attempt = state.shards[id]!.lastAttempt + 1
+        guard let assignment = tasks.assignment(for: id, attempt: attempt) else { return }
         try record(JournalRecord(.assigned, time: wallSeconds(), shard: id, attempt: attempt, worker: workerName(identity)))
         leases[id] = Lease(attempt: attempt, worker: identity, lastBeat: now, imagesDone: 0)
-        let images = range.images
-        let assignment = Assign(
-            shard: id, attempt: attempt, start: range.start, count: range.count,
-            path: dataset.relativePath(of: range), datasetHash: dataset.hash, role: dataset.spec.role.rawValue,
-            root: dataset.spec.root, paths: Array(dataset.images.paths[images]), labels: Array(dataset.images.labels[images]))
         onEvent(.assigned(id, attempt: attempt, worker: workerName(identity)))
         reply(identity, .assign(assignment))
     }
 
     private func finish(_ done: Done, from identity: [UInt8]) throws {
-        let temporary = directory.resolve(done.temporaryPath)
-        guard let lease = leases[done.shard], lease.attempt == done.attempt, lease.worker == identity,
-              let (dataset, range) = shards[done.shard] else {
+        guard let lease = leases[done.shard], lease.attempt == done.attempt, lease.worker == identity else {
             // A late result of an expired or voided attempt: never commit it.
-            if AtomicFile.isTemporary(done.temporaryPath) { unlink(temporary) }
+            tasks.discard(done)
             onEvent(.staleResultDiscarded(done.shard, attempt: done.attempt, worker: workerName(identity)))
             return
         }
         leases[done.shard] = nil
         do {
-            try verifyResult(at: temporary, done: done, dataset: dataset, range: range)
-            let final = directory.shardFile(dataset, range)
-            try AtomicFile.commit(temporary: temporary, to: final, syncDirectory: false)
-            dirtyFolders.insert(Path.directory(of: final))
+            if let folder = try tasks.accept(done) { dirtyFolders.insert(folder) }
         } catch {
-            unlink(temporary)
             let code = (error as? TagoodError)?.code ?? "shard.verify"
             let message = "the result of attempt \(done.attempt) did not verify: \(error)"
             try record(JournalRecord(.failed, time: wallSeconds(), shard: done.shard, attempt: done.attempt,
@@ -299,22 +286,6 @@ public final class Coordinator {
                                  worker: workerName(identity), checksum: done.checksum, images: done.images,
                                  failedImages: done.failedImages, tokens: done.tokens, seconds: done.seconds))
         onEvent(.committed(done.shard, attempt: done.attempt, images: done.images, failedImages: done.failedImages, tokens: done.tokens))
-    }
-
-    /// Opens the worker's file and checks it is this shard's, complete, consistent and the file reported.
-    private func verifyResult(at path: String, done: Done, dataset: PlannedDataset, range: ShardRange) throws {
-        let reader = try ShardReader(path: path)
-        defer { reader.close() }
-        let verification = try reader.verify(expectedFileChecksum: done.checksum)
-        let meta = verification.header.metadata
-        guard meta.dataset == dataset.spec.name, meta.shardIndex == range.index, meta.planHash == dataset.hash else {
-            throw ShardError(.schema, path: path, subject: "attributes",
-                             detail: "the file is shard \(meta.dataset)/\(meta.shardIndex) of plan \(meta.planHash), expected \(dataset.spec.name)/\(range.index) of plan \(dataset.hash)")
-        }
-        guard verification.images == range.count else {
-            throw ShardError(.counts, path: path, subject: "paths",
-                             detail: "the file holds \(verification.images) images, the plan gives this shard \(range.count)")
-        }
     }
 
     private func expireLeases(now: Double) throws {
@@ -345,7 +316,7 @@ public final class Coordinator {
             onEvent(.abandoned(id, attempt: lease.attempt))
         }
         leases.removeAll()
-        directory.removeTemporaryFiles()
+        tasks.removeLeftovers()
     }
 
     private func shutdownWorkers(reason: String) {

@@ -33,7 +33,7 @@ public final class JobRunner: @unchecked Sendable {
     public let directory: JobDirectory
     public let options: Options
     private let log: (String) -> Void
-    private var bound: (context: ZMQContext, socket: ZMQSocket, endpoint: String)?
+    private var bound: BoundSocket?
 
     public init(job: JobSpec, cluster: ClusterSpec, options: Options, log: @escaping (String) -> Void) {
         self.job = job
@@ -47,16 +47,7 @@ public final class JobRunner: @unchecked Sendable {
     /// before anything is written or started.
     public func bindCoordinator() throws {
         guard bound == nil else { return }
-        let context = ZMQContext()
-        let socket = try ZMQSocket(context, .router)
-        let endpoint: String
-        do {
-            endpoint = try socket.bind(cluster.bindEndpoint)
-        } catch {
-            throw ConfigError(file: cluster.file, line: nil, key: "coordinator.port", problem: error.description)
-        }
-        let port = endpoint.split(separator: ":").last.map(String.init) ?? String(cluster.port)
-        bound = (context, socket, "tcp://\(cluster.advertise):\(port)")
+        bound = try BoundSocket(cluster: cluster)
     }
 
     /// Scans the datasets and writes `plan.json` and `job.yaml`, or reuses the job directory's plan
@@ -89,7 +80,7 @@ public final class JobRunner: @unchecked Sendable {
         if audit.removedTemporary > 0 { log("removed \(audit.removedTemporary) temporary files left by earlier writers") }
 
         try bindCoordinator()
-        let (_, socket, endpoint) = bound!
+        let socket = bound!.socket, endpoint = bound!.endpoint
         defer { bound = nil }
 
         let expectedHash = job.isDecodeOnly ? "decode-only" : try ModelIdentity.hash(weightsFile: job.model.weights)

@@ -4,10 +4,11 @@ import Shards
 import TagoodSupport
 import Transport
 
-/// A worker process's main loop: says hello, asks for shards, runs the producer on a thread of its own,
+/// A worker process's main loop: says hello, asks for shards, runs each assignment (its
+/// ``AssignmentRunner``: extraction by default, reduce partials with `--reduce`) on a thread of its own,
 /// heartbeats while it works, and reports the result.
 ///
-/// All socket I/O happens on the thread that calls ``run()``; the producer only touches its
+/// All socket I/O happens on the thread that calls ``run()``; the runner only touches its
 /// ``ProgressCounter``. A worker that hears nothing from the coordinator for `coordinatorTimeout`
 /// seconds exits, so workers of a killed coordinator do not linger.
 public final class WorkerRuntime {
@@ -44,7 +45,7 @@ public final class WorkerRuntime {
     }
 
     private let options: Options
-    private let producer: ShardProducer
+    private let runner: any AssignmentRunner
     private let socket: ZMQSocket
     private let context: ZMQContext
     private let log: (String) -> Void
@@ -53,9 +54,17 @@ public final class WorkerRuntime {
     /// The staging file of the last `done`, until the coordinator answers again (then it has taken it).
     private var unacknowledgedStaging: String?
 
-    public init(options: Options, producer: ShardProducer, log: @escaping (String) -> Void) throws {
+    /// An extraction worker: `producer` writes the assigned shards.
+    public convenience init(options: Options, producer: ShardProducer, log: @escaping (String) -> Void) throws {
+        try self.init(options: options,
+                      runner: ExtractionRunner(producer: producer, jobDirectory: options.jobDirectory, settings: options.settings),
+                      log: log)
+    }
+
+    /// A worker that runs its assignments with `runner`.
+    public init(options: Options, runner: any AssignmentRunner, log: @escaping (String) -> Void) throws {
         self.options = options
-        self.producer = producer
+        self.runner = runner
         self.log = log
         context = ZMQContext()
         socket = try ZMQSocket(context, .dealer)
@@ -70,7 +79,7 @@ public final class WorkerRuntime {
         case .gpu(let index): pinned = [index]
         }
         let hello = Hello(workerID: options.workerID, host: options.host, pid: getpid(), device: options.pinning.deviceName,
-                          pinned: pinned, threads: options.threads, modelHash: producer.modelHash,
+                          pinned: pinned, threads: options.threads, modelHash: runner.modelHash,
                           tagoodVersion: TagoodVersion.string)
         do {
             try send(.hello(hello))
@@ -125,21 +134,16 @@ public final class WorkerRuntime {
     /// Runs one assignment; returns an exit when the worker must stop.
     private func work(on assign: Assign) throws -> Exit? {
         let started = monotonicSeconds()
-        // A private staging file per attempt: only the coordinator moves it into the shard's place.
-        let stagingRelative = "\(assign.path).tmp-a\(assign.attempt)-\(getpid())"
-        let metadata = ShardMetadata(
-            jobID: jobID, planHash: assign.datasetHash, shardIndex: assign.shard.index, dataset: assign.shard.dataset,
-            role: ShardRole(rawValue: assign.role) ?? .ood, modelName: producer.modelName, modelHash: producer.modelHash,
-            preprocessing: "Resize((392, 392)) bilinear antialias (Pillow), CenterCrop(384), ToTensor, Normalize(ImageNet)",
-            tagThreshold: options.settings.tagThreshold, attentionThreshold: options.settings.attentionThreshold,
-            embedDim: producer.embedDim, imageTokens: producer.imageTokens)
-        let work = ShardWork(metadata: metadata, attempt: assign.attempt, root: assign.root, paths: assign.paths,
-                             labels: assign.labels, outputPath: options.jobDirectory.resolve(stagingRelative))
-
+        guard assign.kind == runner.task else {
+            let hint = runner.task == .reduce ? "without --reduce" : "with --reduce"
+            try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: "worker.task",
+                                    message: "worker \(options.workerID) runs \(runner.task.rawValue) tasks, not \(assign.kind.rawValue): start it \(hint)")))
+            return nil
+        }
         let progress = ProgressCounter()
         let box = ResultBox()
-        let thread = Thread { [producer] in
-            box.set(Result { try producer.produce(work, progress: progress) })
+        let thread = Thread { [runner, jobID] in
+            box.set(Result { try runner.run(assign, jobID: jobID, control: AssignmentControl(progress: progress)) })
         }
         thread.stackSize = 16 << 20
         thread.start()
@@ -150,9 +154,9 @@ public final class WorkerRuntime {
             if let result = box.get() {
                 switch result {
                 case .success(let summary):
-                    unacknowledgedStaging = options.jobDirectory.resolve(stagingRelative)
-                    try send(.done(Done(shard: assign.shard, attempt: assign.attempt, temporaryPath: stagingRelative,
-                                        checksum: summary.fileChecksum, images: summary.images, failedImages: summary.failedImages,
+                    if summary.isStaging { unacknowledgedStaging = options.jobDirectory.resolve(summary.path) }
+                    try send(.done(Done(shard: assign.shard, attempt: assign.attempt, temporaryPath: summary.path,
+                                        checksum: summary.checksum, images: summary.images, failedImages: summary.failedImages,
                                         tokens: summary.tokens, seconds: monotonicSeconds() - started)))
                 case .failure(let error as ProducerCancelled):
                     _ = error
@@ -206,17 +210,17 @@ public final class WorkerRuntime {
     }
 }
 
-/// The producer thread's result, handed to the socket thread.
+/// The runner thread's result, handed to the socket thread.
 private final class ResultBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var value: Result<ShardWriteSummary, Error>?
+    private var value: Result<AssignmentResult, Error>?
 
-    func set(_ result: Result<ShardWriteSummary, Error>) {
+    func set(_ result: Result<AssignmentResult, Error>) {
         lock.lock(); defer { lock.unlock() }
         value = result
     }
 
-    func get() -> Result<ShardWriteSummary, Error>? {
+    func get() -> Result<AssignmentResult, Error>? {
         lock.lock(); defer { lock.unlock() }
         return value
     }

@@ -3,6 +3,7 @@ import CAffinity
 import Cluster
 import Extract
 import Foundation
+import Reduce
 import TagoodSupport
 
 /// `tagood worker`: one worker process (normally started by `launch`, or by ssh/Slurm).
@@ -41,6 +42,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Exit when this process (the local coordinator) dies.", visibility: .hidden))
     var parent: Int32?
 
+    @Flag(help: "Build reduce partials (for `tagood reduce --cluster`) instead of extracting shards; needs no model.")
+    var reduce = false
+
+    @Flag(help: ArgumentHelp("With --reduce: verify each shard's checksums before reading it.", visibility: .hidden))
+    var verify = false
+
     mutating func validate() throws {
         guard (cores == nil) != (gpu == nil) else { throw ValidationError("give exactly one of --cores and --gpu") }
         if let cores, CoreSet.parse(cores) == nil { throw ValidationError("--cores '\(cores)' is not a core list such as 0-3") }
@@ -58,6 +65,22 @@ struct WorkerCommand: ParsableCommand {
         }
         try pinning.apply(threads: threadCount)
         let directory = JobDirectory(job)
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, 255)
+        let hostname = String(cString: host)
+        let log: (String) -> Void = { message in
+            let line = "[worker \(getpid())] \(message)\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        if reduce {
+            let options = WorkerRuntime.Options(
+                endpoint: connect, workerID: "\(hostname):\(getpid())", host: hostname, pinning: pinning,
+                threads: threadCount, jobDirectory: directory, settings: ExtractionSettings(), coordinatorTimeout: coordinatorTimeout)
+            let runtime = try WorkerRuntime(options: options, runner: PartialRunner(jobDirectory: directory, verify: verify), log: log)
+            let exit = runtime.run()
+            if exit != .finished { throw ExitCode(exit.rawValue) }
+            return
+        }
         let spec = try JobSpec.load(path: directory.jobFile)
         let producer: ShardProducer
         if spec.isDecodeOnly {
@@ -69,16 +92,10 @@ struct WorkerCommand: ParsableCommand {
             producer = try ModelProducer.load(config: spec.model.config, weights: spec.model.weights, tags: spec.model.tags,
                                               classTags: classTags, settings: spec.extract)
         }
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, 255)
-        let hostname = String(cString: host)
         let options = WorkerRuntime.Options(
             endpoint: connect, workerID: "\(hostname):\(getpid())", host: hostname, pinning: pinning,
             threads: threadCount, jobDirectory: directory, settings: spec.extract, coordinatorTimeout: coordinatorTimeout)
-        let runtime = try WorkerRuntime(options: options, producer: producer) { message in
-            let line = "[worker \(getpid())] \(message)\n"
-            FileHandle.standardError.write(Data(line.utf8))
-        }
+        let runtime = try WorkerRuntime(options: options, producer: producer, log: log)
         let exit = runtime.run()
         if exit != .finished { throw ExitCode(exit.rawValue) }
     }

@@ -1,0 +1,128 @@
+import Cluster
+import Foundation
+import Reduce
+import TagoodSupport
+import TagoodTestSupport
+import Testing
+import Transport
+
+/// `tagood reduce --cluster`: real coordinator and `tagood worker --reduce` processes on 127.0.0.1 build
+/// the partials; the merged outputs are byte-identical to a local reduce of the same job.
+@Suite(.serialized) struct ClusterReduceTests {
+    /// A random job, a pristine copy of it, and a cluster file with two pinned one-thread workers.
+    final class Fixture {
+        let tmp: TemporaryDirectory
+        let job: String
+        let pristine: String
+        var cluster: String { tmp.path + "/cluster.yaml" }
+        var journal: String { job + "/reduce/journal.jsonl" }
+
+        init(seed: UInt64) throws {
+            let (tmp, job) = try JobBuilder.randomJob(seed: seed)
+            self.tmp = tmp
+            self.job = job
+            pristine = tmp.path + "/pristine"
+            try FileManager.default.copyItem(atPath: job, toPath: pristine)
+            let cores = CoreSet.available()
+            try """
+            coordinator: {bind: 127.0.0.1, port: 0}
+            heartbeat_seconds: 0.25
+            liveness: 4
+            max_attempts: 3
+            shutdown_grace_seconds: 5
+            workers:
+              - {cores: "\(cores[0])", threads: 1}
+              - {cores: "\(cores[cores.count > 1 ? 1 : 0])", threads: 1}
+            """.write(toFile: cluster, atomically: true, encoding: .utf8)
+        }
+
+        var arguments: [String] { ["reduce", job, "--cluster", cluster, "--knn-k", "5"] }
+
+        /// The outputs of the distributed run, then of a local `tagood reduce` of the pristine copy put in
+        /// the same place (so that outputs naming the job directory compare byte for byte too).
+        func outputs() throws -> (cluster: [String: [UInt8]], local: [String: [UInt8]]) {
+            try ReportBuilder(jobPath: job).write(jobPath: job)
+            var distributed = try JobBuilder.outputs(job)
+            distributed["reduce/journal.jsonl"] = nil
+            try FileManager.default.moveItem(atPath: job, toPath: tmp.path + "/distributed")
+            try FileManager.default.copyItem(atPath: pristine, toPath: job)
+            let local = try TagoodProcess.run(["reduce", job, "--knn-k", "5"])
+            #expect(local.status == 0, "\(local.stdout)\n\(local.stderr)")
+            try ReportBuilder(jobPath: job).write(jobPath: job)
+            return (distributed, try JobBuilder.outputs(job))
+        }
+
+        func records() throws -> [JournalRecord] { try Journal.read(path: journal) }
+
+        func waitForRecord(seconds: Double = 60, _ predicate: (JournalRecord) -> Bool) throws -> JournalRecord? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let r = (try? records())?.first(where: predicate) { return r }
+                usleep(20_000)
+            }
+            return nil
+        }
+    }
+
+    static func expectSame(_ outputs: (cluster: [String: [UInt8]], local: [String: [UInt8]]),
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(Set(outputs.cluster.keys) == Set(outputs.local.keys), sourceLocation: sourceLocation)
+        #expect(outputs.local.keys.contains("report/report.json") && outputs.local.keys.contains("reduce/scores-ood-a.json"),
+                sourceLocation: sourceLocation)
+        for (name, bytes) in outputs.local.sorted(by: { $0.key < $1.key }) {
+            let other = outputs.cluster[name] ?? []
+            let same = other == bytes
+            let at = zip(other, bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(other.count, bytes.count)
+            let theirs = String(decoding: other.dropFirst(max(0, at - 60)).prefix(120), as: UTF8.self)
+            let ours = String(decoding: bytes.dropFirst(max(0, at - 60)).prefix(120), as: UTF8.self)
+            #expect(same, "\(name) differs between the cluster and the local reduce at byte \(at): \(theirs) vs \(ours)",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func aDistributedReduceIsByteIdenticalToALocalOne() throws {
+        let f = try Fixture(seed: 17)
+        let result = try TagoodProcess.run(f.arguments)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("15 shards read"), "\(result.stdout)")
+        let records = try f.records()
+        #expect(records.filter { $0.event == .committed }.count == 15)
+        #expect(Set(records.filter { $0.event == .assigned }.compactMap(\.worker)).count == 2, "both workers took partials")
+        Self.expectSame(try f.outputs())
+
+        // A second distributed run has nothing to build and starts no worker.
+        let again = try TagoodProcess.run(["reduce", f.tmp.path + "/distributed", "--cluster", f.cluster, "--knn-k", "5"])
+        #expect(again.status == 0 && again.stdout.contains("0 shards read"), "\(again.stdout)\n\(again.stderr)")
+    }
+
+    @Test func aReduceWorkerKilledMidTaskIsReplacedAndTheResultIsTheSame() throws {
+        let f = try Fixture(seed: 19)
+        let run = try BackgroundTagood(f.arguments, environment: ["TAGOOD_FAILPOINTS": "delay-per-shard-ms=800"])
+        let first = try #require(try f.waitForRecord { $0.event == .assigned })
+        let victim = try #require(first.worker.flatMap { $0.split(separator: ":").last }.flatMap { Int32($0) })
+        kill(victim, SIGKILL)
+        let result = run.wait(seconds: 120)
+        #expect(result.status == 0, "\(result.stdout)")
+        let records = try f.records()
+        let shard = try #require(first.shard)
+        #expect(records.contains { $0.event == .expired && $0.shard == shard && $0.attempt == first.attempt })
+        let commits = records.filter { $0.event == .committed && $0.shard == shard }
+        #expect(commits.count == 1 && (commits.first?.attempt ?? 0) > (first.attempt ?? 0))
+        #expect(records.filter { $0.event == .committed }.count == 15)
+        Self.expectSame(try f.outputs())
+    }
+
+    @Test func assignStaysWireCompatibleWithinVersionOne() throws {
+        // Wire compatibility: an assignment without `task` is an extraction; `reduce` round-trips.
+        let plain = Assign(shard: ShardID(dataset: "d", index: 0), attempt: 1, start: 0, count: 1, path: "p")
+        let encoded = String(decoding: ProtocolMessage.assign(plain).encoded(), as: UTF8.self)
+        #expect(!encoded.contains("\"task\"") && !encoded.contains("\"checksum\""))
+        #expect(try ProtocolMessage(decoding: Array(encoded.utf8)) == .assign(plain))
+        var reduce = plain
+        reduce.task = .reduce
+        reduce.checksum = "abc"
+        #expect(try ProtocolMessage(decoding: ProtocolMessage.assign(reduce).encoded()) == .assign(reduce))
+        #expect(plain.kind == .extract && reduce.kind == .reduce)
+    }
+}
+
