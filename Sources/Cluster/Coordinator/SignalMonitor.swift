@@ -24,6 +24,13 @@ public enum SignalMonitor {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
+    /// Puts the default handling of SIGINT and SIGTERM back (they end the process), for work that
+    /// follows a coordinated phase and has no graceful stop of its own.
+    public static func restoreDefaults() {
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+
     /// How many SIGINT/SIGTERM arrived since start.
     public static var received: Int { count.load(ordering: .relaxed) }
 }

@@ -26,6 +26,8 @@ public struct ReduceCluster {
     func build(_ todo: [ShardTask], job: ReduceJob, store: PartialStore, verify: Bool,
                log: @escaping @Sendable (String) -> Void) throws(ReduceError) {
         guard !todo.isEmpty else { return }
+        // The merge and scoring that follow have no graceful stop: Ctrl-C ends them as usual.
+        defer { SignalMonitor.restoreDefaults() }
         let tasks = PartialTasks(todo, job: job, store: store)
         let options = TaskRunner.Options(executable: executable, workerArguments: ["--reduce"] + (verify ? ["--verify"] : []),
                                          workerEnvironment: environment, jobID: Path.basename(of: job.directory.path))
