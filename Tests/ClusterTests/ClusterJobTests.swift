@@ -9,7 +9,7 @@ import Transport
 @Suite(.serialized) struct ClusterJobTests {
     @Test func twoWorkersCommitEveryImageExactlyOnce() throws {
         let job = try ClusterFixture()
-        let result = try job.launch(failpoints: "delay-per-image-ms=20")
+        let result = try job.launch(failpoints: "delay-per-image-ms=100")
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.contains("all 6 shards committed and verified"))
         try job.expectExactlyOnce()
