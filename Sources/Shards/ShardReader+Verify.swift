@@ -15,7 +15,11 @@ extension ShardReader {
     ///    tokens or tags; `token_index` values are in `0..<image_tokens` (`shard.counts`);
     /// 4. the content checksum recomputed from the data (`shard.checksum`, naming the damaged dataset);
     /// 5. when `expectedFileChecksum` is given, the XXH64 of the file's bytes (`shard.file-checksum`).
-    public func verify(expectedFileChecksum: String? = nil) throws(ShardError) -> ShardVerification {
+    ///
+    /// With `content: false` step 4 is skipped (the attribute must still be present): a caller that
+    /// compares the file checksum a trusted writer computed — the coordinator accepting a worker's
+    /// file — gets the same protection against changed bytes for half the reading.
+    public func verify(expectedFileChecksum: String? = nil, content: Bool = true) throws(ShardError) -> ShardVerification {
         HDF5.prepareThread()
         let header = try header()
         guard header.isComplete else {
@@ -27,13 +31,15 @@ extension ShardReader {
         }
         let structure = try openStructure(header: header)
         var summary = try checkCounts(structure)
-        let computed = try computeContentChecksum(structure)
-        guard computed == storedChecksum.lowercased() else {
-            throw ShardError(.checksum, path: path, subject: "attribute `content_checksum`",
-                             detail: "stores \(storedChecksum) but the data hashes to \(computed): "
-                                 + "the data or the attribute changed after the shard was committed")
+        if content {
+            let computed = try computeContentChecksum(structure)
+            guard computed == storedChecksum.lowercased() else {
+                throw ShardError(.checksum, path: path, subject: "attribute `content_checksum`",
+                                 detail: "stores \(storedChecksum) but the data hashes to \(computed): "
+                                     + "the data or the attribute changed after the shard was committed")
+            }
         }
-        summary.contentChecksum = computed
+        summary.contentChecksum = storedChecksum.lowercased()
         summary.fileBytes = try ShardFile.size(path: path)
         if let expected = expectedFileChecksum {
             let actual = try ShardFile.checksum(path: path)

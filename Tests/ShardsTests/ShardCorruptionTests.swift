@@ -69,6 +69,24 @@ import TagoodSupport
         #expect(try ShardFile.checksum(path: path) != summary.fileChecksum)
     }
 
+    @Test func withoutTheContentPassTheFileChecksumStillCatchesAFlippedByte() throws {
+        // The coordinator's acceptance check: structure + the worker's file checksum, no content pass.
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/shard.h5"
+        let (summary, marker) = try writeMarkedShard(path)
+        let intact = try ShardReader(path: path)
+        _ = try intact.verify(expectedFileChecksum: summary.fileChecksum, content: false)
+        intact.close()
+        var bytes = try ShardFixtures.bytes(path)
+        let offset = try #require(ShardFixtures.find(marker, in: bytes))
+        bytes[offset + 5] ^= 0x10
+        try ShardFixtures.writeBytes(bytes, path)
+        let reader = try ShardReader(path: path)
+        expectShardError("shard.file-checksum", mentioning: [path]) {
+            _ = try reader.verify(expectedFileChecksum: summary.fileChecksum, content: false)
+        }
+    }
+
     @Test func flippedByteAnywhereChangesTheFileChecksum() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/shard.h5"
