@@ -1,26 +1,40 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// tagood: TagOOD out-of-distribution detection at cluster scale.
+/// tagood: TagOOD out-of-distribution detection at cluster scale. Linux only (Glibc, /proc, sched_setaffinity).
 ///
-/// Module layout (data-flow order, see DESIGN.md):
-///   tagood (CLI) ─► Shards ─► CHDF5Shim ─► CHDF5
-///                ─► Imaging ─► CImageCodecs ─► CJPEG, CPNG
-///                ─► Datasets ─► TagoodSupport
+/// Modules in data-flow order; an arrow points at what a module imports. docs/DESIGN.md is the map, and
+/// `tools/check_module_graph.py` (run by `make test`) fails when an import leaves this graph.
+///
+///   TagoodSupport    XXH64, atomic files, errors, the parallel-for, progress, failpoints, time
+///   Datasets   ─► TagoodSupport                     scans, list files, the shard plan
+///   Imaging    ─► CImageCodecs, TagoodSupport         Pillow-exact decode and resize
+///   Shards     ─► CHDF5, CHDF5Shim, TagoodSupport     the HDF5 shard format
+///   Tensor     ─► COpenBLAS, TagoodSupport            float32 kernels, BLAS
+///   Model      ─► Tensor                              RAM (Swin + tagging head), loaders
+///   Extract    ─► Imaging, Shards, Model              token selection, the worker's pipeline
+///   Job        ─► Datasets, Shards                    shard ids, the job directory, journal, state, audit
+///   Transport  ─► CZeroMQ, Job                        ZeroMQ sockets, the protocol
+///   Reduce     ─► Job, Shards, Datasets, Tensor       partials, centers, scores, metrics, reports
+///   Cluster    ─► Transport, Job, Extract, Reduce, CAffinity, Yams
+///                                                     coordinator, workers, launchers, config
+///   DemoData   ─► Imaging                             the demo's generated dataset
+///   tagood     ─► every module, ArgumentParser, Logging   the CLI
 /// Each C library is one system-library module; the few calls Swift cannot make (setjmp error
 /// recovery, HDF5's macro constants, `_GNU_SOURCE` affinity) live in small shim targets.
 /// `-O` for hot numeric modules in debug builds too.
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "tagood",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tagood", targets: ["tagood"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: C libraries (Debian -dev packages; see `make deps`).
@@ -39,6 +53,7 @@ let package = Package(
 
         // MARK: Swift modules.
         .target(name: "TagoodSupport"),
+        .target(name: "Job", dependencies: ["Datasets", "Shards", "TagoodSupport"]),
         .target(name: "Datasets", dependencies: ["TagoodSupport"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "TagoodSupport"]),
         .target(name: "Shards", dependencies: ["CHDF5", "CHDF5Shim", "TagoodSupport"]),
@@ -47,20 +62,20 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "TagoodSupport"]),
-        .target(name: "Reduce", dependencies: ["Shards", "Datasets", "Cluster", "Transport", "COpenBLAS", "TagoodSupport"]),
+        .target(name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "TagoodSupport", logging]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
-        .target(name: "Transport", dependencies: ["CZeroMQ", "TagoodSupport"]),
+        .target(name: "Transport", dependencies: ["CZeroMQ", "Job", "Datasets", "TagoodSupport"]),
         .target(
             name: "Cluster",
-            dependencies: ["Transport", "Datasets", "Extract", "Shards", "CAffinity", "COpenBLAS", "TagoodSupport",
-                           .product(name: "Yams", package: "Yams")]
+            dependencies: ["Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "CAffinity", "COpenBLAS", "TagoodSupport",
+                           .product(name: "Yams", package: "Yams"), logging]
         ),
         .executableTarget(
             name: "tagood",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Reduce", "Transport", "Cluster", "TagoodSupport",
-                "CAffinity", "DemoData",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Reduce", "Transport", "Cluster", "TagoodSupport",
+                "CAffinity", "DemoData", "TagoodTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
 
@@ -75,15 +90,20 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Imaging", "Shards", "TagoodTestSupport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Job"]),
+        .testTarget(name: "JobTests", dependencies: ["Job", "Datasets", "Shards", "TagoodSupport", "TagoodTestSupport"]),
         .testTarget(
-            name: "ReduceTests", dependencies: ["Reduce", "Shards", "Datasets", "Cluster", "Transport", "TagoodSupport", "TagoodTestSupport"],
+            name: "ClusterTests", dependencies: ["Cluster", "Job", "Transport", "Datasets", "Imaging", "Shards", "TagoodTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ReduceTests", dependencies: ["Reduce", "Cluster", "Job", "Shards", "Datasets", "TagoodSupport", "TagoodTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TagoodSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
-        .target(name: "TagoodTestSupport", dependencies: ["TagoodSupport"], path: "Tests/TagoodTestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards", "Transport"]),
+        /// Helpers for tests and for `tagood bench`: running the CLI, synthetic finished jobs, a hand-moved clock.
+        .target(name: "TagoodTestSupport", dependencies: ["TagoodSupport", "Job", "Datasets", "Shards"], path: "Tests/TagoodTestSupport"),
+        .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards", "Job", "Transport"]),
     ]
 )

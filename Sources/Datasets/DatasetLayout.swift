@@ -11,16 +11,3 @@ public enum DatasetLayout: String, Sendable, Codable, CaseIterable {
     /// label. For the MOS and ViM benchmark lists.
     case list
 }
-
-/// What a dataset is for in the TagOOD evaluation.
-public enum DatasetRole: String, Sendable, Codable, CaseIterable {
-    /// In-distribution training images: they make the class centers.
-    case idTrain = "id-train"
-    /// In-distribution validation images: the positives of every OOD metric.
-    case idVal = "id-val"
-    /// Out-of-distribution images.
-    case ood
-
-    /// Whether images of this role belong to the in-distribution classes (this changes token selection).
-    public var isInDistribution: Bool { self != .ood }
-}

@@ -1,3 +1,4 @@
+import TagoodSupport
 /// How `tagood reduce` runs.
 public struct ReduceOptions: Sendable {
     /// Worker threads for reading shards and for scoring (all cores by default).

@@ -1,4 +1,7 @@
+import Tensor
 import Datasets
+import Job
+import Logging
 import TagoodSupport
 
 /// `tagood reduce`: partials per shard (parallel, incremental), then the class centers, then every score.
@@ -24,16 +27,17 @@ public enum Reducer {
         public var partialSeconds: Double, scoringSeconds: Double
     }
 
-    /// Runs the reduce of the job at `jobPath`. With `cluster`, the missing partials are built by its
-    /// workers instead of local threads; the merge and the scores are the same. `log` receives progress lines.
-    public static func run(jobPath: String, options: ReduceOptions, cluster: ReduceCluster? = nil,
-                           log: @escaping @Sendable (String) -> Void = { _ in }) throws(ReduceError) -> Outcome {
+    /// Runs the reduce of the job at `jobPath`. The missing partials are built by `builder` (local
+    /// threads unless given, such as a cluster's workers); the merge and the scores are the same.
+    /// `logger` receives the progress lines.
+    public static func run(jobPath: String, options: ReduceOptions, builder: (any PartialsBuilder)? = nil,
+                           logger: Logger = Logger(label: "tagood.reduce", factory: { _ in SwiftLogNoOpLogHandler() })) throws(ReduceError) -> Outcome {
         guard options.knnK >= 1 else { throw ReduceError(.option, "--knn-k must be at least 1 (got \(options.knnK))") }
         guard options.threads >= 1 else { throw ReduceError(.option, "--threads must be at least 1 (got \(options.threads))") }
-        BLAS.singleThreaded()
+        BLAS.setThreadCount(1)
         let job = try ReduceJob(path: jobPath)
-        let store = PartialStore(folder: job.partialsFolder)
-        try Folders.make(job.partialsFolder)
+        let store = PartialStore(folder: job.directory.partialsFolder)
+        try Folders.make(job.directory.partialsFolder)
         store.removeTemporaryFiles()
 
         // Which datasets make the centers.
@@ -46,12 +50,8 @@ public enum Reducer {
         // 1. Partials.
         let clock = ContinuousClock()
         let t0 = clock.now
-        let (built, bytes): (Int, Int)
-        if let cluster {
-            (built, bytes) = try buildOnCluster(tasks, cluster: cluster, job: job, store: store, options: options, log: log)
-        } else {
-            (built, bytes) = try buildPartials(tasks, store: store, options: options, log: log)
-        }
+        let (built, bytes) = try buildPartials(tasks, builder: builder ?? LocalPartialsBuilder(threads: options.threads), job: job,
+                                               store: store, options: options, logger: logger)
         let t1 = clock.now
 
         // 2. Centers.
@@ -60,56 +60,31 @@ public enum Reducer {
         switch source {
         case .datasets(let names):
             (model, sourceCounts) = try mergeCenters(job: job, datasets: names, store: store)
-            try model.write(to: job.reduceFolder + "/centers.bin")
+            try model.write(to: job.directory.reduceFolder + "/centers.bin")
         case .job(let path):
             model = try CenterModel.read(path: path + "/reduce/centers.bin")
-            for p in model.bankPartials where !Folders.exists(p) {
+            for p in model.bankPartials where !FileSystem.exists(p) {
                 throw ReduceError(.noCenters, "the KNN bank partial \(p) of \(model.sourceJob) is missing; re-run `tagood reduce \(model.sourceJob)`")
             }
         }
-        log("centers: \(model.classCount) classes from \(model.sourceDatasets.joined(separator: ", ")), KNN bank \(model.bankSize) images")
+        logger.info("centers: \(model.classCount) classes from \(model.sourceDatasets.joined(separator: ", ")), KNN bank \(model.bankSize) images")
 
         // 3. Scores.
         let summary = try Scoring.run(job: job, datasets: queryDatasets, sourceCounts: sourceCounts,
-                                      store: store, model: model, options: options, log: log)
-        try JSONFiles.write(summary, to: job.reduceFolder + "/summary.json")
+                                      store: store, model: model, options: options, logger: logger)
+        try JSONFiles.write(summary, to: job.directory.reduceFolder + "/summary.json")
         let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         return Outcome(summary: summary, builtPartials: built, reusedPartials: tasks.count - built, shardBytesRead: bytes,
                        partialSeconds: seconds(t1 - t0), scoringSeconds: seconds(clock.now - t1))
     }
 
-    /// Builds every missing partial in parallel; returns how many were built and the shard bytes read.
-    static func buildPartials(_ tasks: [ShardTask], store: PartialStore, options: ReduceOptions,
-                              log: @escaping @Sendable (String) -> Void) throws(ReduceError) -> (Int, Int) {
-        let todo = tasks.filter { !store.has($0) }
-        log("partials: \(tasks.count - todo.count) of \(tasks.count) shards already reduced, \(todo.count) to read")
-        let counter = ProgressCounter()
-        do {
-            try ParallelFor.run(count: todo.count, threads: options.threads) { i in
-                let task = todo[i]
-                try store.ensure(task, verify: options.verify)
-                let size = (try? ShardFileSize.bytes(task.path)) ?? 0
-                let (done, total) = counter.add(bytes: size)
-                if done == todo.count || done % max(5, todo.count / 10) == 0 {
-                    log("partials: \(done)/\(todo.count) shards read (\(total / 1_000_000) MB)")
-                }
-            }
-        } catch let error as ReduceError {
-            throw error
-        } catch {
-            throw ReduceError(.shard, "\(error)")
-        }
-        return (todo.count, counter.bytes)
-    }
-
-    /// Builds every missing partial on the cluster's workers; returns how many were built and the shard bytes read.
-    static func buildOnCluster(_ tasks: [ShardTask], cluster: ReduceCluster, job: ReduceJob, store: PartialStore, options: ReduceOptions,
-                               log: @escaping @Sendable (String) -> Void) throws(ReduceError) -> (Int, Int) {
-        let todo = tasks.filter { !store.has($0) }
-        log("partials: \(tasks.count - todo.count) of \(tasks.count) shards already reduced, \(todo.count) to read on \(cluster.cluster.workers.count) cluster workers")
-        try cluster.build(todo, job: job, store: store, verify: options.verify, log: log)
-        let bytes = todo.reduce(0) { $0 + ((try? ShardFileSize.bytes($1.path)) ?? 0) }
-        return (todo.count, bytes)
+    /// Builds every missing partial with `builder`; returns how many were built and the shard bytes read.
+    static func buildPartials(_ shards: [CommittedShard], builder: any PartialsBuilder, job: ReduceJob, store: PartialStore,
+                              options: ReduceOptions, logger: Logger) throws(ReduceError) -> (Int, Int) {
+        let todo = shards.filter { !store.has($0) }
+        logger.info("partials: \(shards.count - todo.count) of \(shards.count) shards already reduced, \(todo.count) to read on \(builder.description)")
+        try builder.build(todo, directory: job.directory, verify: options.verify, logger: logger)
+        return (todo.count, todo.reduce(0) { $0 + (FileSystem.size($1.path) ?? 0) })
     }
 
     /// Merges the class sums of `datasets` in plan order.
@@ -179,7 +154,7 @@ enum CenterSource: Equatable {
             return .datasets([option])
         }
         let centers = option + "/reduce/centers.bin"
-        guard Folders.exists(centers) else {
+        guard FileSystem.exists(centers) else {
             throw ReduceError(.noCenters, "--centers-from \(option) is neither a dataset of this job nor a reduced job directory "
                 + "(no \(centers)); run `tagood reduce \(option)` first")
         }

@@ -1,14 +1,8 @@
 import TagoodSupport
 
-/// Which side of the OOD evaluation a shard's dataset is on; stored in the `role` attribute.
-public enum ShardRole: String, Sendable, CaseIterable, Codable {
-    /// In-distribution training images (class centers are built from these); labels are class indices.
-    case idTrain = "id-train"
-    /// In-distribution validation images; labels are class indices.
-    case idVal = "id-val"
-    /// Out-of-distribution images; every label is -1.
-    case ood
-}
+/// Which side of the OOD evaluation a shard's dataset is on; stored in the `role` attribute. It is
+/// TagoodSupport's ``DatasetRole``, the one role type of every module.
+public typealias ShardRole = DatasetRole
 
 /// The root attributes of a shard that describe where its images came from and how they were processed.
 ///
@@ -16,8 +10,10 @@ public enum ShardRole: String, Sendable, CaseIterable, Codable {
 public struct ShardMetadata: Sendable, Equatable, Codable {
     /// `job_id`: the job that produced the shard.
     public var jobID: String
-    /// `plan_hash`: the hash of the shard plan (the image lists and shard boundaries).
-    public var planHash: String
+    /// `plan_hash` (the attribute keeps its name): the hash of this shard's *dataset* in the plan
+    /// (`PlannedDataset.hash`: its image list and shard size), so adding a dataset to a job leaves the
+    /// other datasets' shards valid. The whole plan's hash is the journal's `planHash`.
+    public var datasetHash: String
     /// `shard_index`: the shard's index in its dataset's plan.
     public var shardIndex: Int
     /// `dataset`: the dataset name from the job spec.
@@ -42,12 +38,12 @@ public struct ShardMetadata: Sendable, Equatable, Codable {
     public var createdBy: String
 
     /// Creates metadata; `imageTokens` defaults to RAM at 384 px, `createdBy` to this tagood.
-    public init(jobID: String, planHash: String, shardIndex: Int, dataset: String, role: ShardRole,
+    public init(jobID: String, datasetHash: String, shardIndex: Int, dataset: String, role: ShardRole,
                 modelName: String, modelHash: String, preprocessing: String, tagThreshold: Double,
                 attentionThreshold: Double, embedDim: Int = 512, imageTokens: Int = 145,
                 createdBy: String = TagoodVersion.createdBy) {
         self.jobID = jobID
-        self.planHash = planHash
+        self.datasetHash = datasetHash
         self.shardIndex = shardIndex
         self.dataset = dataset
         self.role = role

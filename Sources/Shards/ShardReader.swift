@@ -71,7 +71,7 @@ public final class ShardReader {
                              detail: "is \(dtypeName.debugDescription); expected float16 or float32")
         }
         let metadata = ShardMetadata(
-            jobID: try string(root, "job_id"), planHash: try string(root, "plan_hash"),
+            jobID: try string(root, "job_id"), datasetHash: try string(root, "plan_hash"),
             shardIndex: Int(try integer(root, "shard_index")), dataset: try string(root, "dataset"), role: role,
             modelName: try string(root, "model_name"), modelHash: try string(root, "model_hash"),
             preprocessing: try string(root, "preprocessing"), tagThreshold: try double(root, "tag_threshold"),

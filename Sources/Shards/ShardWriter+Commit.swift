@@ -4,7 +4,7 @@ import TagoodSupport
 extension ShardWriter {
     /// Finishes the shard: flushes, writes each dataset's `checksum`, then `content_checksum`, then
     /// `complete = 1` (last), closes and `fsync`s the file, computes its file checksum, renames it over
-    /// ``path`` and `fsync`s the directory. On failure the temporary file is deleted and the writer is
+    /// ``path`` and `fsync`s the directory (a staged writer stops before the rename). On failure the temporary file is deleted and the writer is
     /// unusable.
     @discardableResult
     public func commit() throws(ShardError) -> ShardWriteSummary {
@@ -54,10 +54,12 @@ extension ShardWriter {
             throw ShardError(.write, path: path, detail: "\(error)")
         }
         let (fileChecksum, fileBytes) = try ShardFile.checksumAndSize(path: temporaryPath, reportAs: path)
-        do {
-            try AtomicFile.commit(temporary: temporaryPath, to: path)
-        } catch {
-            throw ShardError(.write, path: path, detail: "\(error)")
+        if renamesOnCommit {
+            do {
+                try AtomicFile.commit(temporary: temporaryPath, to: path)
+            } catch {
+                throw ShardError(.write, path: path, detail: "\(error)")
+            }
         }
         return ShardWriteSummary(path: path, images: imageCount, okImages: imageCount - failedCount,
                                  failedImages: failedCount, tokens: tokenCount, tags: tagCount,

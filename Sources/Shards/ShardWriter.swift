@@ -23,10 +23,14 @@ import TagoodSupport
 /// threads are fine because Debian's HDF5 1.10 is the thread-safe build (one global lock around every
 /// call, so their HDF5 work is serialised, not parallel); a test checks that assumption.
 public final class ShardWriter {
-    /// The final shard path.
+    /// The final shard path (for a staged writer, the staging file itself).
     public let path: String
-    /// The temporary file being written until ``commit()``.
+    /// The file being written until ``commit()``: a private temporary name beside ``path``, or, for a
+    /// staged writer, the staging file itself.
     public let temporaryPath: String
+    /// Whether ``commit()`` renames the finished file over ``path`` (false for a staged writer, whose
+    /// file is renamed into place by someone else: the coordinator).
+    public let renamesOnCommit: Bool
     /// The descriptive attributes.
     public let metadata: ShardMetadata
     /// Storage options.
@@ -65,9 +69,22 @@ public final class ShardWriter {
 
     /// Creates the temporary file with every attribute except `content_checksum` and `complete`, and
     /// every dataset (empty). The target's directory must exist.
-    public init(path: String, metadata: ShardMetadata, options: Options = Options()) throws(ShardError) {
+    public convenience init(path: String, metadata: ShardMetadata, options: Options = Options()) throws(ShardError) {
+        try self.init(path: path, temporaryPath: AtomicFile.temporaryPath(for: path), metadata: metadata, options: options)
+    }
+
+    /// A writer for a cluster attempt: it writes `stagingPath` (which must not exist) and ``commit()``
+    /// finishes and `fsync`s it there without renaming it. The coordinator verifies the file and renames
+    /// it into the shard's place: one write and one rename per shard. An uncommitted staged writer deletes
+    /// its file like any other.
+    public convenience init(stagingPath: String, metadata: ShardMetadata, options: Options = Options()) throws(ShardError) {
+        try self.init(path: stagingPath, temporaryPath: stagingPath, metadata: metadata, options: options)
+    }
+
+    private init(path: String, temporaryPath: String, metadata: ShardMetadata, options: Options) throws(ShardError) {
         self.path = path
-        self.temporaryPath = AtomicFile.temporaryPath(for: path)
+        self.temporaryPath = temporaryPath
+        self.renamesOnCommit = temporaryPath != path
         self.metadata = metadata
         self.options = options
         HDF5.prepareThread()
@@ -140,7 +157,7 @@ public final class ShardWriter {
     private func writeHeaderAttributes(_ root: hid_t) throws(ShardError) {
         let m = metadata
         let strings: [(String, String)] = [
-            ("job_id", m.jobID), ("plan_hash", m.planHash), ("dataset", m.dataset), ("role", m.role.rawValue),
+            ("job_id", m.jobID), ("plan_hash", m.datasetHash), ("dataset", m.dataset), ("role", m.role.rawValue),
             ("model_name", m.modelName), ("model_hash", m.modelHash), ("preprocessing", m.preprocessing),
             ("created_by", m.createdBy), ("token_dtype", options.tokenDType.rawValue),
         ]

@@ -1,8 +1,7 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
+import Synchronization
 
 /// Writes files so that readers see either the old content or the whole new content, never a part.
 ///
@@ -76,29 +75,55 @@ public enum AtomicFile {
         guard fsync(fd) == 0 else { throw FileError(.sync, path: directory, errno: errno) }
     }
 
-    /// A unique temporary name beside `path`: `<path>.tmp-<pid>-<counter>`. Temporary files are
-    /// recognisable (``isTemporary(_:)``) so that cleanup can find what a killed writer left.
+    /// A unique temporary name beside `path`: `<path>.tmp-<pid>-<counter>` (``temporaryPath(for:tag:)``
+    /// with this process's tag).
     public static func temporaryPath(for path: String) -> String {
-        "\(path).tmp-\(getpid())-\(counter.next())"
+        temporaryPath(for: path, tag: "\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)")
     }
 
-    /// Whether `path` names a temporary file made by ``temporaryPath(for:)``.
-    public static func isTemporary(_ path: String) -> Bool {
-        path.contains(".tmp-")
+    /// The one temporary-name scheme of tagood: `<path>.tmp-<tag>`, where `tag` is made of
+    /// `[A-Za-z0-9_-]` (other characters become `_`). The atomic writes here use `<pid>-<n>`; a cluster
+    /// attempt's staging file uses `a<attempt>-<worker>` (`JobDirectory.stagingFile`).
+    public static func temporaryPath(for path: String, tag: String) -> String {
+        let safe = String(decoding: tag.utf8.map { isTagByte($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
+        return "\(path)\(marker)\(safe.isEmpty ? "_" : safe)"
     }
 
-    private static let counter = Counter()
+    /// The target of a temporary name made by ``temporaryPath(for:tag:)``, or nil when `path` is not one.
+    /// Only the last component is parsed: `shard-00001.h5.tmp-a2-host_17` → `shard-00001.h5`; a name
+    /// that merely contains `.tmp-` somewhere (`x.tmp-/y`, `a.tmp-b.c`) is not temporary.
+    public static func target(ofTemporary path: String) -> String? {
+        let name = Path.basename(of: path).utf8
+        guard let range = name.lastRange(of: marker.utf8), range.lowerBound > name.startIndex else { return nil }
+        let tag = name[range.upperBound...]
+        guard !tag.isEmpty, tag.allSatisfy(isTagByte) else { return nil }
+        let targetName = String(Substring(name[..<range.lowerBound]))
+        let folder = Path.directory(of: path)
+        return path.utf8.contains(UInt8(ascii: "/")) ? Path.join(folder, targetName) : targetName
+    }
+
+    /// Whether `path` names a temporary file of ``temporaryPath(for:tag:)``'s scheme.
+    public static func isTemporary(_ path: String) -> Bool { target(ofTemporary: path) != nil }
+
+    private static let marker = ".tmp-"
+
+    private static func isTagByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+    }
+
+    private static let counter = Atomic<Int>(0)
 }
 
-/// A process-wide counter for unique temporary names.
-private final class Counter: @unchecked Sendable {
-    private var value = 0
-    private var lock = pthread_mutex_t()
-    init() { pthread_mutex_init(&lock, nil) }
-    func next() -> Int {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        value += 1
-        return value
+extension Collection where Element: Equatable {
+    /// The last occurrence of `pattern` as a contiguous run.
+    func lastRange(of pattern: some Collection<Element>) -> Range<Index>? {
+        guard !pattern.isEmpty, count >= pattern.count else { return nil }
+        var found: Range<Index>?
+        var i = startIndex
+        while i != endIndex {
+            if self[i...].starts(with: pattern) { found = i..<index(i, offsetBy: pattern.count) }
+            i = index(after: i)
+        }
+        return found
     }
 }

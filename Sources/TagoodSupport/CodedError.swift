@@ -1,20 +1,29 @@
-/// An error whose code comes from a module's `Kind` enum (raw values like `dataset.missing-root`) and
-/// whose message says what is wrong and what to do. Modules declare their error as a type alias:
+/// The one error shape of tagood: a code from a module's `Kind` enum (raw values like
+/// `dataset.missing-root`), a message that says what is wrong and names what is involved, the subject
+/// itself (a file, a config key, a shard) and what to do. Modules declare their error as a type alias:
 ///
 /// ```swift
 /// public enum DatasetErrorKind: String, Sendable { case missingRoot = "dataset.missing-root", … }
 /// public typealias DatasetError = CodedError<DatasetErrorKind>
-/// throw DatasetError(.missingRoot, "dataset root /x/val does not exist")
+/// throw DatasetError(.missingRoot, "dataset root /x/val does not exist", subject: "/x/val",
+///                    remedy: "fix datasets[1].root in the job file")
 /// ```
 public struct CodedError<Kind: RawRepresentable & Sendable & Equatable>: TagoodError where Kind.RawValue == String {
     public let kind: Kind
+    /// What is wrong, naming the subject.
     public let message: String
+    /// The file, key or shard the error is about, when there is one.
+    public let subject: String?
+    /// What to do about it, when the message does not already say.
+    public let remedy: String?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, subject: String? = nil, remedy: String? = nil) {
         self.kind = kind
         self.message = message
+        self.subject = subject
+        self.remedy = remedy
     }
 
     public var code: String { kind.rawValue }
-    public var description: String { message }
+    public var description: String { remedy.map { "\(message); \($0)" } ?? message }
 }

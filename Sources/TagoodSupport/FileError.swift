@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// A file-system operation that failed, with the path and the system's reason.
@@ -22,6 +20,8 @@ public struct FileError: TagoodError {
     }
 
     public var code: String { "file.\(operation.rawValue)" }
+
+    public var subject: String? { path }
 
     public var description: String {
         "cannot \(operation.rawValue) \(path): \(String(cString: strerror(errno)))"

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// A fresh directory under `$TMPDIR` (or /tmp), removed with its content when the value is released.
@@ -33,16 +31,7 @@ public final class TemporaryDirectory: @unchecked Sendable {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            if let dir = opendir(path) {
-                while let entry = readdir(dir) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-                    }
-                    if name == "." || name == ".." { continue }
-                    removeTree(path + "/" + name)
-                }
-                closedir(dir)
-            }
+            for entry in (try? FileSystem.entries(path)) ?? [] { removeTree(path + "/" + entry.name) }
             rmdir(path)
         } else {
             unlink(path)

@@ -1,8 +1,10 @@
-import Foundation
+import Datasets
+import Job
+import TagoodSupport
 
 /// The coordinator ⇄ worker protocol, version ``ProtocolMessage/version``.
 ///
-/// Every message travels as one ZeroMQ frame of JSON, `{"v": 1, "type": "<type>", "body": {…}}` (a
+/// Every message travels as one ZeroMQ frame of JSON, `{"v": 2, "type": "<type>", "body": {…}}` (a
 /// ROUTER adds the worker's identity frame in front). A receiver checks `v` before anything else and
 /// refuses another version with a clear error, so mixed deployments fail at `hello`, not mid-job.
 ///
@@ -11,7 +13,7 @@ import Foundation
 /// then `done` or `failed`, then `ready` again.
 public enum ProtocolMessage: Sendable, Equatable {
     /// The protocol version this build speaks.
-    public static let version = 1
+    public static let version = 2
 
     case hello(Hello)
     case welcome(Welcome)
@@ -39,19 +41,6 @@ public enum ProtocolMessage: Sendable, Equatable {
         case .shutdown: "shutdown"
         }
     }
-}
-
-/// A shard's identity: its dataset and its index there.
-public struct ShardID: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var dataset: String
-    public var index: Int
-
-    public init(dataset: String, index: Int) {
-        self.dataset = dataset
-        self.index = index
-    }
-
-    public var description: String { "\(dataset)/\(index)" }
 }
 
 /// A worker introduces itself.
@@ -99,54 +88,97 @@ public struct Refused: Sendable, Equatable, Codable {
     public init(reason: String) { self.reason = reason }
 }
 
-/// One shard to extract (or, with ``task`` `reduce`, to reduce into its partial), attempt `attempt` (1-based).
+/// One attempt of one task: shard `shard`, attempt `attempt` (1-based, never reused), and what to do.
+///
+/// Nothing in it is a path: the worker derives its output file from the shard, the attempt and its own
+/// worker id (``JobDirectory/stagingFile(_:attempt:worker:)``) under its own mount of the job directory,
+/// and the coordinator derives the same name from the lease.
 public struct Assign: Sendable, Equatable, Codable {
-    /// The kind of task an assignment can be.
-    public enum Task: String, Sendable, Codable {
-        /// Extract the shard's images into its HDF5 file (the default).
-        case extract
-        /// Reduce the committed shard into its partial file (`tagood reduce --cluster`).
-        case reduce
-    }
-
     public var shard: ShardID
     public var attempt: Int
-    /// The first image and the image count (indices into the dataset's plan list).
-    public var start: Int
-    public var count: Int
-    /// The shard's final path, relative to the job directory (the worker writes beside it).
-    public var path: String
-    /// The dataset's plan hash, stamped into the shard.
+    /// The task kind and its inputs.
+    public var task: TaskAssignment
+
+    public init(shard: ShardID, attempt: Int, task: TaskAssignment) {
+        self.shard = shard
+        self.attempt = attempt
+        self.task = task
+    }
+}
+
+/// The kinds of task a coordinator hands out.
+public enum TaskKind: String, Sendable, Codable, CaseIterable {
+    /// Extract a shard's images into its HDF5 file (`tagood launch`, `resume`).
+    case extract
+    /// Reduce a committed shard into its partial (`tagood reduce --cluster`).
+    case reduce
+}
+
+/// What an assignment asks for: one message shape per task kind.
+public enum TaskAssignment: Sendable, Equatable, Codable {
+    case extract(ExtractTask)
+    case reduce(ReduceTask)
+
+    /// The kind of task.
+    public var kind: TaskKind {
+        switch self {
+        case .extract: .extract
+        case .reduce: .reduce
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, extract, reduce }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(TaskKind.self, forKey: .kind) {
+        case .extract: self = .extract(try c.decode(ExtractTask.self, forKey: .extract))
+        case .reduce: self = .reduce(try c.decode(ReduceTask.self, forKey: .reduce))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        switch self {
+        case .extract(let task): try c.encode(task, forKey: .extract)
+        case .reduce(let task): try c.encode(task, forKey: .reduce)
+        }
+    }
+}
+
+/// Extract these images into the attempt's staging file.
+public struct ExtractTask: Sendable, Equatable, Codable {
+    public var role: DatasetRole
+    /// The dataset's hash in the plan, stamped into the shard's `plan_hash`.
     public var datasetHash: String
-    /// `id-train`, `id-val` or `ood`.
-    public var role: String
-    /// The dataset root and the shard's images (relative paths) and labels, so workers need not load
+    /// The dataset root, and the shard's images (relative to it) and labels, so workers need not load
     /// the plan.
     public var root: String
     public var paths: [String]
     public var labels: [Int32]
-    /// The kind of task; absent (nil) means ``Task/extract``, so version-1 peers that predate it agree.
-    public var task: Task?
-    /// For a reduce task: the committed shard file's XXH64, which names its partial.
-    public var checksum: String?
 
-    /// The kind of task, `extract` when the field is absent.
-    public var kind: Task { task ?? .extract }
-
-    public init(shard: ShardID, attempt: Int, start: Int, count: Int, path: String, datasetHash: String = "",
-                role: String = "ood", root: String = "", paths: [String] = [], labels: [Int32] = [],
-                task: Task? = nil, checksum: String? = nil) {
-        self.shard = shard
-        self.attempt = attempt
-        self.start = start
-        self.count = count
-        self.path = path
-        self.datasetHash = datasetHash
+    public init(role: DatasetRole, datasetHash: String, root: String, paths: [String], labels: [Int32]) {
         self.role = role
+        self.datasetHash = datasetHash
         self.root = root
         self.paths = paths
         self.labels = labels
-        self.task = task
+    }
+}
+
+/// Reduce the committed shard into its partial (content-addressed by the shard file's checksum).
+public struct ReduceTask: Sendable, Equatable, Codable {
+    public var role: DatasetRole
+    public var datasetHash: String
+    public var range: ShardRange
+    /// The committed shard file's XXH64 (from the journal), which names its partial.
+    public var checksum: String
+
+    public init(role: DatasetRole, datasetHash: String, range: ShardRange, checksum: String) {
+        self.role = role
+        self.datasetHash = datasetHash
+        self.range = range
         self.checksum = checksum
     }
 }
@@ -170,24 +202,21 @@ public struct Heartbeat: Sendable, Equatable, Codable {
     }
 }
 
-/// A shard is written (to a temporary file) and ready to be verified and committed.
+/// An attempt's result is written (to the file its assignment names) and ready to be verified and
+/// committed.
 public struct Done: Sendable, Equatable, Codable {
     public var shard: ShardID
     public var attempt: Int
-    /// The temporary file, relative to the job directory.
-    public var temporaryPath: String
-    /// XXH64 of the file's bytes.
+    /// XXH64 of the result file's bytes (for a reduce task, the shard's checksum the partial is for).
     public var checksum: String
     public var images: Int
     public var failedImages: Int
     public var tokens: Int
     public var seconds: Double
 
-    public init(shard: ShardID, attempt: Int, temporaryPath: String, checksum: String, images: Int,
-                failedImages: Int, tokens: Int, seconds: Double) {
+    public init(shard: ShardID, attempt: Int, checksum: String, images: Int, failedImages: Int, tokens: Int, seconds: Double) {
         self.shard = shard
         self.attempt = attempt
-        self.temporaryPath = temporaryPath
         self.checksum = checksum
         self.images = images
         self.failedImages = failedImages

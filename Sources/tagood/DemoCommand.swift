@@ -6,6 +6,7 @@ import Foundation
 import Model
 import TagoodSupport
 import Transport
+import Job
 
 /// `tagood demo`: the whole pipeline, for real, on a dataset made on the spot.
 struct Demo: ParsableCommand {
@@ -88,13 +89,13 @@ struct Demo: ParsableCommand {
         clusterSpec.port = 0
         step(3, "launching job \(spec.name) on \(clusterSpec.workers.count) local workers (\(cluster))")
         var options = JobRunner.Options(executable: currentExecutable())
-        let view = Box<ProgressView?>(nil)
-        let runner = JobRunner(job: spec, cluster: clusterSpec, options: options) { view.value?.log($0) ?? print($0) }
+        let logger = Console.logger("tagood.demo")
+        let runner = JobRunner(job: spec, cluster: clusterSpec, options: options, logger: logger)
         let (plan, _) = try runner.preparePlan()
-        let progress = ProgressView(plan: plan)
-        view.value = progress
+        let progress = ProgressView(plan: plan, logger: logger)
         var killed = false
-        let launch = try runner.run(plan: plan) { event in
+        var observer = progress.observer
+        observer.onEvent = { event in
             progress.handle(event)
             if !killed, case .committed = event, let victim = Self.busyWorker(runner.directory) {
                 killed = true
@@ -102,6 +103,7 @@ struct Demo: ParsableCommand {
                 kill(victim, SIGKILL)
             }
         }
+        let launch = try runner.run(plan: plan, observer: observer)
         progress.finish()
         let code = JobSummaryPrinter.print(launch, directory: runner.directory)
         guard code == 0 else { throw ExitCode(code) }
@@ -109,7 +111,8 @@ struct Demo: ParsableCommand {
         // 5. Resume.
         step(5, "resume: re-verifying every shard")
         options.resume = true
-        let resumed = try JobRunner(job: spec, cluster: clusterSpec, options: options) { print("   " + $0) }.run(plan: plan) { _ in }
+        let resumed = try JobRunner(job: spec, cluster: clusterSpec, options: options, logger: Console.logger("tagood.demo", prefix: "  "))
+            .run(plan: plan, observer: ClusterRun.Observer())
         print(resumed.nothingToDo ? "   nothing to do: all \(plan.shardCount) shards verified (\(resumed.audit.verified) checked)"
                                   : "   redone: \(resumed.audit.invalid.map(\.shard.description).joined(separator: ", "))")
 
@@ -152,10 +155,4 @@ struct Demo: ParsableCommand {
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
-}
-
-/// A mutable reference for closures.
-final class Box<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
 }

@@ -93,7 +93,7 @@ struct Inspect: ParsableCommand {
     private func attributeList(_ v: ShardVerification) -> [(String, String)] {
         let m = v.header.metadata
         return [
-            ("schema_version", String(v.header.schemaVersion)), ("job_id", m.jobID), ("plan_hash", m.planHash),
+            ("schema_version", String(v.header.schemaVersion)), ("job_id", m.jobID), ("plan_hash", m.datasetHash),
             ("shard_index", String(m.shardIndex)), ("dataset", m.dataset), ("role", m.role.rawValue),
             ("model_name", m.modelName), ("model_hash", m.modelHash), ("preprocessing", m.preprocessing),
             ("tag_threshold", String(m.tagThreshold)), ("attention_threshold", String(m.attentionThreshold)),

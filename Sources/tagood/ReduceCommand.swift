@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Reduce
+import TagoodSupport
 
 /// `tagood reduce`: class centers and every OOD score of a finished job, streamed from its shards.
 struct ReduceCommand: ParsableCommand {
@@ -54,14 +55,14 @@ struct ReduceCommand: ParsableCommand {
         let started = Date()
         let quiet = self.quiet
         let options = ReduceOptions(threads: threads ?? ParallelFor.defaultThreads, knnK: knnK, centersFrom: centersFrom, verify: verify)
-        var distributed: ReduceCluster?
+        var builder: (any PartialsBuilder)?
         if let cluster {
             SignalMonitor.install()
-            distributed = ReduceCluster(cluster: try ClusterSpec.load(path: cluster), executable: currentExecutable())
+            builder = ClusterPartialsBuilder(cluster: try ClusterSpec.load(path: cluster), executable: currentExecutable())
         }
-        let outcome = try Reducer.run(jobPath: job, options: options, cluster: distributed) { line in
-            if !quiet { FileHandle.standardError.write(Data(("reduce: " + line + "\n").utf8)) }
-        }
+        var logger = Console.logger("tagood.reduce", stream: .stderr, prefix: "reduce:")
+        if quiet { logger.logLevel = .error }
+        let outcome = try Reducer.run(jobPath: job, options: options, builder: builder, logger: logger)
         guard !quiet else { return }
         let seconds = Date().timeIntervalSince(started)
         let s = outcome.summary

@@ -94,7 +94,7 @@ final class ClusterFixture {
         for dataset in plan.datasets {
             var seen: [String] = []
             for range in dataset.shards {
-                let path = jobDirectory.shardFile(dataset, range)
+                let path = jobDirectory.shardFile(ShardID(dataset: dataset.spec.name, index: range.index))
                 let reader = try ShardReader(path: path)
                 _ = try reader.verify()
                 try reader.forEach { seen.append($0.path) }
@@ -109,3 +109,4 @@ final class ClusterFixture {
 }
 
 import Datasets
+import Job

@@ -3,6 +3,7 @@ import Testing
 import TagoodTestSupport
 import Transport
 @testable import Cluster
+import Job
 
 /// Real jobs: a `tagood launch` process, two pinned worker processes, ZeroMQ on 127.0.0.1, HDF5 shards
 /// on disk — and the faults DESIGN.md names, caused for real (kill -9, SIGSTOP, a flipped byte).

@@ -3,6 +3,7 @@ import Foundation
 @testable import Cluster
 import Transport
 import TagoodSupport
+import Job
 
 @Suite struct JournalTests {
     let a = ShardID(dataset: "val", index: 0)

@@ -32,7 +32,7 @@ import Transport
         guard case .refused(let refused) = try ProtocolMessage(decoding: versionReply[0]) else {
             Issue.record("expected refused"); return
         }
-        #expect(refused.reason.contains("version 99") && refused.reason.contains("version 1"), "\(refused.reason)")
+        #expect(refused.reason.contains("version 99") && refused.reason.contains("version \(ProtocolMessage.version)"), "\(refused.reason)")
 
         let hello = Hello(workerID: "intruder", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
                           modelHash: "another-model", tagoodVersion: "0.1.0")
@@ -62,6 +62,6 @@ import Transport
         try fake.send([hello[0], Self.frame(#"{"v": 99, "type": "welcome", "body": {"jobID": "x", "heartbeatSeconds": 1}}"#)])
         let result = worker.wait(seconds: 30)
         #expect(result.status == 2, "\(result.stdout)")
-        #expect(result.stdout.contains("version 99") && result.stdout.contains("version 1"), "\(result.stdout)")
+        #expect(result.stdout.contains("version 99") && result.stdout.contains("version \(ProtocolMessage.version)"), "\(result.stdout)")
     }
 }

@@ -3,6 +3,7 @@ import Testing
 import TagoodTestSupport
 import Transport
 @testable import Cluster
+import Job
 
 /// SIGTERM / SIGINT on a running `tagood launch`: graceful first, immediate on the second signal; the
 /// journal stays consistent and `resume` finishes the job exactly once.

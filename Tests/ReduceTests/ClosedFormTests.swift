@@ -1,6 +1,8 @@
 import Foundation
 import Reduce
+import TagoodSupport
 import Testing
+import TagoodTestSupport
 
 /// A hand-made job whose centers and scores are known in closed form (d = 4, two classes).
 ///

@@ -5,6 +5,7 @@ import TagoodSupport
 import TagoodTestSupport
 import Testing
 import Transport
+import Job
 
 /// `tagood reduce --cluster`: real coordinator and `tagood worker --reduce` processes on 127.0.0.1 build
 /// the partials; the merged outputs are byte-identical to a local reduce of the same job.
@@ -111,18 +112,4 @@ import Transport
         #expect(records.filter { $0.event == .committed }.count == 15)
         Self.expectSame(try f.outputs())
     }
-
-    @Test func assignStaysWireCompatibleWithinVersionOne() throws {
-        // Wire compatibility: an assignment without `task` is an extraction; `reduce` round-trips.
-        let plain = Assign(shard: ShardID(dataset: "d", index: 0), attempt: 1, start: 0, count: 1, path: "p")
-        let encoded = String(decoding: ProtocolMessage.assign(plain).encoded(), as: UTF8.self)
-        #expect(!encoded.contains("\"task\"") && !encoded.contains("\"checksum\""))
-        #expect(try ProtocolMessage(decoding: Array(encoded.utf8)) == .assign(plain))
-        var reduce = plain
-        reduce.task = .reduce
-        reduce.checksum = "abc"
-        #expect(try ProtocolMessage(decoding: ProtocolMessage.assign(reduce).encoded()) == .assign(reduce))
-        #expect(plain.kind == .extract && reduce.kind == .reduce)
-    }
 }
-

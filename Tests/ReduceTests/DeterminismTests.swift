@@ -2,6 +2,7 @@ import Foundation
 import Reduce
 import TagoodSupport
 import Testing
+import TagoodTestSupport
 
 /// Streaming, parallel and resumed reduces give byte-identical outputs.
 @Suite struct DeterminismTests {

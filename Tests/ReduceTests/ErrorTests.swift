@@ -1,7 +1,9 @@
 import Datasets
 import Foundation
 import Reduce
+import TagoodSupport
 import Testing
+import TagoodTestSupport
 
 /// The clear errors: a class without images, an OOD set without a readable image, no centers, an
 /// unfinished job.

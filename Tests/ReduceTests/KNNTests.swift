@@ -1,6 +1,7 @@
 import Foundation
 import Reduce
 import Testing
+import TagoodTestSupport
 
 /// The blocked, streamed KNN against a brute-force double-precision reference.
 @Suite struct KNNTests {

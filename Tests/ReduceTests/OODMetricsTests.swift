@@ -1,4 +1,5 @@
 import Testing
+import TagoodTestSupport
 import Foundation
 @testable import Reduce
 

@@ -1,7 +1,9 @@
 import Foundation
 import Reduce
 import Shards
+import TagoodSupport
 import Testing
+import TagoodTestSupport
 
 /// Every score against numpy/scikit-learn (`tools/make_reduce_fixtures.py`): centers, TagOOD (both
 /// variants), cosine, KNN (brute force), Mahalanobis (OpenOOD's recipe with sklearn's EmpiricalCovariance).

@@ -1,6 +1,7 @@
 import Foundation
 import Reduce
 import Testing
+import TagoodTestSupport
 
 /// `tagood report`'s files: report.json's structure, the markdown table and the self-contained HTML.
 @Suite struct ReportTests {

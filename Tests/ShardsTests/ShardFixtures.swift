@@ -8,7 +8,7 @@ enum ShardFixtures {
     static let imageTokens = 17
 
     static func metadata(role: ShardRole = .idVal, embedDim: Int = embedDim, imageTokens: Int = imageTokens) -> ShardMetadata {
-        ShardMetadata(jobID: "job-test", planHash: "plan-0123456789abcdef", shardIndex: 42, dataset: "imagenet-val",
+        ShardMetadata(jobID: "job-test", datasetHash: "plan-0123456789abcdef", shardIndex: 42, dataset: "imagenet-val",
                       role: role, modelName: "ram-test-tiny", modelHash: "model-fedcba", preprocessing: "resize392-crop384-imagenet-norm",
                       tagThreshold: 0.68, attentionThreshold: 0.5, embedDim: embedDim, imageTokens: imageTokens)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensor
+import TagoodSupport
 
 @Suite struct WorkerPoolTests {
     final class Counts: @unchecked Sendable {

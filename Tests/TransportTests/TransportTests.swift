@@ -1,5 +1,8 @@
 import Testing
 import Foundation
+import Datasets
+import Job
+import TagoodSupport
 @testable import Transport
 
 @Suite struct TransportTests {
@@ -10,9 +13,14 @@ import Foundation
         let shard = ShardID(dataset: "imagenet-val", index: 7)
         let messages: [ProtocolMessage] = [
             .hello(Self.hello), .welcome(Welcome(jobID: "j", heartbeatSeconds: 1)), .refused(Refused(reason: "r")),
-            .ready, .assign(Assign(shard: shard, attempt: 2, start: 7000, count: 1000, path: "shards/x.h5")),
+            .ready,
+            .assign(Assign(shard: shard, attempt: 2, task: .extract(ExtractTask(role: .idVal, datasetHash: "d", root: "/r",
+                                                                               paths: ["a.JPEG"], labels: [3])))),
+            .assign(Assign(shard: shard, attempt: 3, task: .reduce(ReduceTask(role: .ood, datasetHash: "d",
+                                                                             range: ShardRange(index: 7, start: 70, count: 10),
+                                                                             checksum: "c")))),
             .idle(Idle(seconds: 0.5)), .heartbeat(Heartbeat(shard: shard, attempt: 2, imagesDone: 10)),
-            .done(Done(shard: shard, attempt: 2, temporaryPath: "t", checksum: "c", images: 1000, failedImages: 1, tokens: 9, seconds: 3)),
+            .done(Done(shard: shard, attempt: 2, checksum: "c", images: 1000, failedImages: 1, tokens: 9, seconds: 3)),
             .failed(Failed(shard: shard, attempt: 2, code: "image.corrupt", message: "m")), .shutdown(Shutdown(reason: "done")),
         ]
         for message in messages {
@@ -21,15 +29,15 @@ import Foundation
     }
 
     @Test func anotherVersionIsRefusedWithAClearError() {
-        let frame = Array(#"{"v": 2, "type": "ready"}"#.utf8)
+        let frame = Array(#"{"v": 1, "type": "ready"}"#.utf8)
         #expect {
             try ProtocolMessage(decoding: frame)
         } throws: { error in
             let e = error as! TransportError
-            return e.kind == .versionMismatch && e.description.contains("version 2") && e.description.contains("version 1")
+            return e.kind == .versionMismatch && e.description.contains("version 1") && e.description.contains("version 2")
         }
         #expect(throws: TransportError.self) { try ProtocolMessage(decoding: Array("garbage".utf8)) }
-        #expect(throws: TransportError.self) { try ProtocolMessage(decoding: Array(#"{"v": 1, "type": "teleport"}"#.utf8)) }
+        #expect(throws: TransportError.self) { try ProtocolMessage(decoding: Array(#"{"v": 2, "type": "teleport"}"#.utf8)) }
     }
 
     @Test func routerAndDealerTalkOverRealTCP() throws {

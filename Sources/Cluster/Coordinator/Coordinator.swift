@@ -1,21 +1,25 @@
-import Datasets
+import Job
 import TagoodSupport
 import Transport
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// The job's coordinator: hands tasks (shards to extract, or partials to reduce) to workers over a
-/// ZeroMQ ROUTER socket, holds their leases, has their results verified and committed, and journals
-/// every step. What a task is and how its result is checked is its ``CoordinatorTasks``'s.
+/// The coordinator's logic as a state machine: it hands tasks (shards to extract, or partials to
+/// reduce) to workers, holds their leases, has their results verified and committed by its ``TaskSet``,
+/// and journals every step. It owns no socket, no thread and no clock: ``CoordinatorServer`` feeds it
+/// the messages that arrive and sends the replies it queues, and time comes from an injected
+/// ``TimeSource``. Tests drive it message by message with a clock they move by hand.
 ///
-/// Exactly-once: a worker writes its attempt to a private temporary file; only the coordinator renames
-/// a file into a shard's final place, only for the attempt it currently leases, and only after the
-/// file verified (schema, counts, content checksum, the checksum the worker reported). A late result of
-/// an expired attempt is discarded and its file deleted.
+/// **Exactly-once.** A worker writes an attempt's result to the staging name of (shard, attempt,
+/// worker); only the coordinator renames it into the shard's place, only for the attempt the journal says
+/// is running and only from the worker that holds it, and only after the file verified. A late result of
+/// an expired or voided attempt is discarded and its staging file deleted.
 ///
-/// `run()` blocks the calling thread, which must be a dedicated thread (the main thread of `tagood
-/// launch` / `resume`), never the Swift concurrency pool.
+/// **Durability.** Every state change is a journal record, applied to ``state`` at once and made durable
+/// by ``flush()`` (folders of renamed files first, then one `fsync` of the journal), which returns the
+/// replies that waited for it (group commit): no worker hears of a decision before it is on disk.
+///
+/// **Liveness.** A pending shard is assignable while it has attempts left; a shard whose last attempt
+/// failed gets a `gave-up` record at once, and ``start()`` gives up shards a killed coordinator left
+/// without one. A run ends ``Outcome/complete`` only when every task is committed.
 public final class Coordinator {
     public struct Settings: Sendable {
         public var jobID: String
@@ -26,11 +30,13 @@ public final class Coordinator {
         public var graceSeconds: Double
         /// Workers whose model hash differs are refused; nil accepts any.
         public var expectedModelHash: String?
-        /// Whether this run is a `resume` (failed shards get a fresh attempt budget).
+        /// Whether this run is a `resume` (unfinished shards get a fresh attempt budget).
         public var resume: Bool
+        /// The plan hash the `started` record carries.
+        public var planHash: String?
 
         public init(jobID: String, heartbeatSeconds: Double, liveness: Int, maxAttempts: Int, graceSeconds: Double,
-                    expectedModelHash: String?, resume: Bool) {
+                    expectedModelHash: String?, resume: Bool, planHash: String? = nil) {
             self.jobID = jobID
             self.heartbeatSeconds = heartbeatSeconds
             self.liveness = liveness
@@ -38,215 +44,189 @@ public final class Coordinator {
             self.graceSeconds = graceSeconds
             self.expectedModelHash = expectedModelHash
             self.resume = resume
+            self.planHash = planHash
         }
+
+        /// Seconds without a heartbeat after which a lease expires.
+        public var leaseSeconds: Double { heartbeatSeconds * Double(liveness) }
     }
 
     /// How a run ended.
     public enum Outcome: Sendable, Equatable {
-        /// Every shard is committed.
+        /// Every task is committed.
         case complete
-        /// Some shards failed for good; the rest are committed.
+        /// These tasks failed for good; the rest are committed.
         case shardsFailed([ShardID])
-        /// Stopped by SIGINT/SIGTERM; the journal is consistent and `resume` continues.
+        /// Stopped by a stop request; the journal is consistent and a resume continues.
         case interrupted
     }
 
-    struct Lease {
-        var attempt: Int
-        var worker: [UInt8]
+    /// A worker's routing identity on the coordinator's socket.
+    public typealias Peer = [UInt8]
+
+    /// What the coordinator knows of a running attempt beyond the journal: who holds it and when it was
+    /// last heard of. The attempt itself is the journal's (``JobState/Status/running(attempt:worker:since:)``).
+    struct Liveness {
+        var peer: Peer
         var lastBeat: Double
         var imagesDone: Int
     }
 
-    struct WorkerInfo {
-        var hello: Hello
-        var lastSeen: Double
-    }
-
-    public let directory: JobDirectory
-    public let plan: ShardPlan
     public let settings: Settings
+    public let tasks: any TaskSet
+    /// Every task's state, the journal replayed and every record since applied.
     public private(set) var state: JobState
     private let journal: Journal
-    private let socket: ZMQSocket
-    private var sink: EventSink
-
-    /// Receives the coordinator's events (progress display, the launcher's housekeeping).
-    public struct EventSink {
-        let handle: (CoordinatorEvent) -> Void
-        public init(_ handle: @escaping (CoordinatorEvent) -> Void) { self.handle = handle }
-    }
-
-    /// Replaces the event receiver.
-    public func setEventSink(_ sink: EventSink) { self.sink = sink }
-
-    private func onEvent(_ event: CoordinatorEvent) { sink.handle(event) }
-    private var leases: [ShardID: Lease] = [:]
-    /// Replies waiting for the journal records they depend on to be durable (group commit).
-    private var outbox: [(identity: [UInt8], message: ProtocolMessage)] = []
+    private let time: any TimeSource
+    private var liveness: [ShardID: Liveness] = [:]
+    private var workers: [Peer: Hello] = [:]
+    private var outbox: [(peer: Peer, message: ProtocolMessage)] = []
     private var journalDirty = false
-    /// Shard folders with renames not yet made durable (synced once per flush, before the journal).
     private var dirtyFolders = Set<String>()
-    private var workers: [[UInt8]: WorkerInfo] = [:]
-    /// What is handed out and how results are accepted.
-    public let tasks: any CoordinatorTasks
+    private var stopDeadline: Double?
+    private var stopNow = false
+    /// Receives what happens (progress display, the launcher's housekeeping).
+    public var onEvent: (CoordinatorEvent) -> Void = { _ in }
 
-    /// Prepares the extraction coordinator of `plan` on a bound ROUTER socket, journaling to
-    /// `journal.jsonl`. The journal's records are replayed first.
-    public convenience init(directory: JobDirectory, plan: ShardPlan, settings: Settings, socket: ZMQSocket,
-                            onEvent: @escaping (CoordinatorEvent) -> Void) throws {
-        try self.init(directory: directory, plan: plan, tasks: ExtractionTasks(directory: directory, plan: plan),
-                      journalPath: directory.journalFile, settings: settings, socket: socket, onEvent: onEvent)
-    }
-
-    /// Prepares a coordinator of `tasks` on a bound ROUTER socket, journaling to `journalPath`. The
-    /// journal's records are replayed first.
-    public init(directory: JobDirectory, plan: ShardPlan, tasks: any CoordinatorTasks, journalPath: String,
-                settings: Settings, socket: ZMQSocket, onEvent: @escaping (CoordinatorEvent) -> Void) throws {
-        self.directory = directory
-        self.plan = plan
+    /// A coordinator of `tasks` journaling to `journal`, whose records are replayed first.
+    public init(tasks: any TaskSet, journal: Journal, settings: Settings, time: any TimeSource = SystemTime()) throws {
         self.tasks = tasks
+        self.journal = journal
         self.settings = settings
-        self.socket = socket
-        self.sink = EventSink(onEvent)
-        state = JobState(shards: tasks.order, replaying: try Journal.read(path: journalPath))
-        journal = try Journal(path: journalPath)
+        self.time = time
+        state = JobState(shards: tasks.order, replaying: try Journal.read(path: journal.path))
     }
 
-    /// Appends a record (made durable by the next ``flush()``, before any reply is sent).
-    private func record(_ r: JournalRecord) throws {
-        try journal.append(r, sync: false)
-        journalDirty = true
-        state.apply(r)
+    // MARK: the run
+
+    /// Journals the start of a run (voiding the leases of any earlier coordinator) and gives up the
+    /// shards an earlier run left with their attempts used up but no `gave-up` record.
+    public func start() throws {
+        try record(JournalRecord(.started, time: time.wall(), planHash: settings.planHash, resume: settings.resume))
+        for id in state.pending where state.shards[id]!.attemptsUsed >= settings.maxAttempts {
+            let s = state.shards[id]!
+            try giveUpIfExhausted(id, code: s.lastError?.code ?? "shard.failed", message: s.lastError?.message ?? "no attempt left")
+        }
     }
 
-    /// Group commit: the renamed shards' folders are synced, then one fsync for every journal record since
-    /// the last flush, then the replies that depend on them are sent.
-    private func flush() throws {
+    /// Whether nothing is left to hand out or wait for.
+    public var isDrained: Bool { liveness.isEmpty && nextShard() == nil }
+
+    /// Whether a stop was requested.
+    public var isStopping: Bool { stopDeadline != nil }
+
+    /// Stops handing out work: running attempts may finish within the grace period (or not at all with
+    /// `immediately`), then ``finishIfDone()`` abandons the rest.
+    public func requestStop(immediately: Bool = false) {
+        if stopDeadline == nil {
+            stopDeadline = time.monotonic() + settings.graceSeconds
+            onEvent(.stopping(graceSeconds: settings.graceSeconds))
+        }
+        if immediately { stopNow = true }
+    }
+
+    /// Expires leases whose worker stopped heartbeating, then ends the run when it is over: every task
+    /// committed or given up, or a stop requested and its grace period over (or no attempt running).
+    /// Returns the outcome once the run is over (then it journals `finished` or the abandoned attempts,
+    /// and queues a shutdown for every worker), nil while it goes on.
+    public func finishIfDone() throws -> Outcome? {
+        try expireLeases()
+        if let deadline = stopDeadline {
+            guard stopNow || liveness.isEmpty || time.monotonic() >= deadline else { return nil }
+            try abandonAll()
+            shutdownWorkers(reason: "the job was interrupted")
+            return .interrupted
+        }
+        guard isDrained else { return nil }
+        let unfinished = state.order.filter { if case .committed = state.shards[$0]!.status { false } else { true } }
+        if unfinished.isEmpty { try record(JournalRecord(.finished, time: time.wall())) }
+        shutdownWorkers(reason: "the job is finished")
+        return unfinished.isEmpty ? .complete : .shardsFailed(unfinished)
+    }
+
+    /// Group commit: the folders of renamed files are synced, then one `fsync` for every journal record
+    /// since the last flush; returns the replies that waited for them, to be sent now.
+    public func flush() throws -> [(peer: Peer, message: ProtocolMessage)] {
         for folder in dirtyFolders { try AtomicFile.syncDirectory(containing: folder + "/.") }
         dirtyFolders.removeAll(keepingCapacity: true)
         if journalDirty {
             try journal.sync()
             journalDirty = false
         }
-        for (identity, message) in outbox {
-            // A worker that vanished cannot be routed to (ROUTER_MANDATORY): that is not the job's failure.
-            try? socket.send([identity, message.encoded()])
-        }
-        outbox.removeAll(keepingCapacity: true)
+        defer { outbox.removeAll(keepingCapacity: true) }
+        return outbox
     }
 
-    /// Runs until every shard is committed or failed for good, or until a signal stops it.
-    public func run() throws -> Outcome {
-        try record(JournalRecord(.started, time: wallSeconds(), planHash: plan.hash, resume: settings.resume))
-        var stopDeadline: Double? = nil
-        var lastTick = 0.0
-        let pollMilliseconds = max(10, min(100, Int(settings.heartbeatSeconds * 250)))
-        var outcome: Outcome = .complete
-
-        loop: while true {
-            let now = monotonicSeconds()
-            let signals = SignalMonitor.received
-            if signals >= 1 && stopDeadline == nil {
-                stopDeadline = now + settings.graceSeconds
-                onEvent(.stopping(graceSeconds: settings.graceSeconds))
-            }
-            if let deadline = stopDeadline, signals >= 2 || now >= deadline || leases.isEmpty {
-                try abandonAll()
-                try flush()
-                outcome = .interrupted
-                break loop
-            }
-            if stopDeadline == nil && leases.isEmpty && nextShard() == nil {
-                let failed = state.failed
-                outcome = failed.isEmpty ? .complete : .shardsFailed(failed)
-                if failed.isEmpty { try record(JournalRecord(.finished, time: wallSeconds())) }
-                try flush()
-                break loop
-            }
-            // Handle every message that is waiting (up to a bound), then commit the journal once.
-            var timeout = pollMilliseconds
-            for _ in 0..<256 {
-                guard let frames = try socket.receive(timeoutMilliseconds: timeout) else { break }
-                if frames.count == 2 { try handle(frames[1], from: frames[0], stopping: stopDeadline != nil) }
-                timeout = 0
-            }
-            try expireLeases(now: monotonicSeconds())
-            try flush()
-            if now - lastTick >= 0.25 {
-                lastTick = now
-                onEvent(.tick(state, running: leases.mapValues(\.imagesDone)))
-            }
-        }
-        onEvent(.tick(state, running: [:]))
-        shutdownWorkers(reason: outcome == .interrupted ? "the job was interrupted" : "the job is finished")
-        try flush()
-        return outcome
-    }
+    /// Images done in the running attempts, by shard (from their heartbeats).
+    public var runningProgress: [ShardID: Int] { liveness.mapValues(\.imagesDone) }
 
     // MARK: messages
 
-    private func handle(_ frame: [UInt8], from identity: [UInt8], stopping: Bool) throws {
+    /// Handles one frame from `peer`: a frame that is not a protocol message of this version is refused.
+    public func receive(_ frame: [UInt8], from peer: Peer) throws {
         let message: ProtocolMessage
         do {
             message = try ProtocolMessage(decoding: frame)
         } catch {
-            let worker = String(decoding: identity, as: UTF8.self)
-            onEvent(.workerRefused(worker: worker, reason: error.description))
-            reply(identity, .refused(Refused(reason: "coordinator: \(error.description)")))
+            onEvent(.workerRefused(worker: name(of: peer), reason: error.description))
+            reply(peer, .refused(Refused(reason: "coordinator: \(error.description)")))
             return
         }
-        let now = monotonicSeconds()
-        workers[identity]?.lastSeen = now
+        try handle(message, from: peer)
+    }
+
+    /// Handles one message from `peer`.
+    public func handle(_ message: ProtocolMessage, from peer: Peer) throws {
         switch message {
         case .hello(let hello):
             if let expected = settings.expectedModelHash, hello.modelHash != expected {
                 let reason = "worker \(hello.workerID) loaded model \(hello.modelHash), but this job uses model \(expected): start workers with the job's weights"
                 onEvent(.workerRefused(worker: hello.workerID, reason: reason))
-                reply(identity, .refused(Refused(reason: reason)))
+                reply(peer, .refused(Refused(reason: reason)))
                 return
             }
-            workers[identity] = WorkerInfo(hello: hello, lastSeen: now)
+            workers[peer] = hello
             onEvent(.workerJoined(hello))
-            reply(identity, .welcome(Welcome(jobID: settings.jobID, heartbeatSeconds: settings.heartbeatSeconds)))
+            reply(peer, .welcome(Welcome(jobID: settings.jobID, heartbeatSeconds: settings.heartbeatSeconds)))
         case .ready:
-            guard workers[identity] != nil else {
-                reply(identity, .refused(Refused(reason: "unknown worker: send hello first (was the coordinator restarted?)")))
+            guard workers[peer] != nil else {
+                reply(peer, .refused(Refused(reason: "unknown worker: send hello first (was the coordinator restarted?)")))
                 return
             }
-            if stopping {
-                reply(identity, .shutdown(Shutdown(reason: "the coordinator is stopping")))
+            if isStopping {
+                reply(peer, .shutdown(Shutdown(reason: "the coordinator is stopping")))
             } else if let next = nextShard() {
-                try assign(next, to: identity, now: now)
-            } else if !leases.isEmpty {
-                reply(identity, .idle(Idle(seconds: min(1, settings.heartbeatSeconds))))
+                try assign(next, to: peer)
+            } else if !liveness.isEmpty {
+                reply(peer, .idle(Idle(seconds: min(1, settings.heartbeatSeconds))))
             } else {
-                reply(identity, .shutdown(Shutdown(reason: "the job is finished")))
+                reply(peer, .shutdown(Shutdown(reason: "the job is finished")))
             }
         case .heartbeat(let beat):
-            if var lease = leases[beat.shard], lease.attempt == beat.attempt, lease.worker == identity {
-                lease.lastBeat = now
-                lease.imagesDone = beat.imagesDone
-                leases[beat.shard] = lease
+            if isCurrent(beat.shard, attempt: beat.attempt, from: peer) {
+                liveness[beat.shard]?.lastBeat = time.monotonic()
+                liveness[beat.shard]?.imagesDone = beat.imagesDone
             }
         case .done(let done):
-            try finish(done, from: identity)
+            try finish(done, from: peer)
         case .failed(let failed):
-            guard let lease = leases[failed.shard], lease.attempt == failed.attempt, lease.worker == identity else {
-                onEvent(.staleResultDiscarded(failed.shard, attempt: failed.attempt, worker: workerName(identity)))
+            guard isCurrent(failed.shard, attempt: failed.attempt, from: peer) else {
+                onEvent(.staleResultDiscarded(failed.shard, attempt: failed.attempt, worker: name(of: peer)))
                 return
             }
-            leases[failed.shard] = nil
-            try record(JournalRecord(.failed, time: wallSeconds(), shard: failed.shard, attempt: failed.attempt,
-                                     worker: workerName(identity), code: failed.code, message: failed.message))
+            liveness[failed.shard] = nil
+            try record(JournalRecord(.failed, time: time.wall(), shard: failed.shard, attempt: failed.attempt,
+                                     worker: name(of: peer), code: failed.code, message: failed.message))
             onEvent(.attemptFailed(failed.shard, attempt: failed.attempt, code: failed.code, message: failed.message))
             try giveUpIfExhausted(failed.shard, code: failed.code, message: failed.message)
         case .welcome, .refused, .assign, .idle, .shutdown:
-            reply(identity, .refused(Refused(reason: "coordinator: unexpected '\(message.type)' from a worker")))
+            reply(peer, .refused(Refused(reason: "coordinator: unexpected '\(message.type)' from a worker")))
         }
     }
 
-    /// The first pending shard in plan order that still has attempts left.
+    // MARK: leases
+
+    /// The first pending task in plan order that still has attempts left.
     private func nextShard() -> ShardID? {
         state.order.first { id in
             guard let s = state.shards[id], case .pending = s.status else { return false }
@@ -254,50 +234,59 @@ public final class Coordinator {
         }
     }
 
-    private func assign(_ id: ShardID, to identity: [UInt8], now: Double) throws {
-        let attempt = state.shards[id]!.lastAttempt + 1
-        guard let assignment = tasks.assignment(for: id, attempt: attempt) else { return }
-        try record(JournalRecord(.assigned, time: wallSeconds(), shard: id, attempt: attempt, worker: workerName(identity)))
-        leases[id] = Lease(attempt: attempt, worker: identity, lastBeat: now, imagesDone: 0)
-        onEvent(.assigned(id, attempt: attempt, worker: workerName(identity)))
-        reply(identity, .assign(assignment))
+    /// Whether `attempt` of `id` is the running attempt and `peer` the worker that holds it.
+    private func isCurrent(_ id: ShardID, attempt: Int, from peer: Peer) -> Bool {
+        guard case .running(let running, let worker, _)? = state.shards[id]?.status, running == attempt,
+              let holder = liveness[id], holder.peer == peer, workers[peer]?.workerID == worker else { return false }
+        return true
     }
 
-    private func finish(_ done: Done, from identity: [UInt8]) throws {
-        guard let lease = leases[done.shard], lease.attempt == done.attempt, lease.worker == identity else {
-            // A late result of an expired or voided attempt: never commit it.
-            tasks.discard(done)
-            onEvent(.staleResultDiscarded(done.shard, attempt: done.attempt, worker: workerName(identity)))
+    private func assign(_ id: ShardID, to peer: Peer) throws {
+        guard let task = tasks.assignment(for: id), let worker = workers[peer]?.workerID else { return }
+        let attempt = state.shards[id]!.lastAttempt + 1
+        try record(JournalRecord(.assigned, time: time.wall(), shard: id, attempt: attempt, worker: worker))
+        liveness[id] = Liveness(peer: peer, lastBeat: time.monotonic(), imagesDone: 0)
+        onEvent(.assigned(id, attempt: attempt, worker: worker))
+        reply(peer, .assign(Assign(shard: id, attempt: attempt, task: task)))
+    }
+
+    private func finish(_ done: Done, from peer: Peer) throws {
+        let worker = name(of: peer)
+        guard isCurrent(done.shard, attempt: done.attempt, from: peer) else {
+            // A late result of an expired or voided attempt (or from a stranger): never commit it.
+            if tasks.order.contains(done.shard) { tasks.discard(done.shard, attempt: done.attempt, worker: worker) }
+            onEvent(.staleResultDiscarded(done.shard, attempt: done.attempt, worker: worker))
             return
         }
-        leases[done.shard] = nil
+        liveness[done.shard] = nil
         do {
-            if let folder = try tasks.accept(done) { dirtyFolders.insert(folder) }
+            if let folder = try tasks.accept(done, attempt: done.attempt, worker: worker) { dirtyFolders.insert(folder) }
         } catch {
             let code = (error as? TagoodError)?.code ?? "shard.verify"
             let message = "the result of attempt \(done.attempt) did not verify: \(error)"
-            try record(JournalRecord(.failed, time: wallSeconds(), shard: done.shard, attempt: done.attempt,
-                                     worker: workerName(identity), code: code, message: message))
+            try record(JournalRecord(.failed, time: time.wall(), shard: done.shard, attempt: done.attempt,
+                                     worker: worker, code: code, message: message))
             onEvent(.attemptFailed(done.shard, attempt: done.attempt, code: code, message: message))
             try giveUpIfExhausted(done.shard, code: code, message: message)
             return
         }
-        try record(JournalRecord(.committed, time: wallSeconds(), shard: done.shard, attempt: done.attempt,
-                                 worker: workerName(identity), checksum: done.checksum, images: done.images,
+        try record(JournalRecord(.committed, time: time.wall(), shard: done.shard, attempt: done.attempt,
+                                 worker: worker, checksum: done.checksum, images: done.images,
                                  failedImages: done.failedImages, tokens: done.tokens, seconds: done.seconds))
         onEvent(.committed(done.shard, attempt: done.attempt, images: done.images, failedImages: done.failedImages, tokens: done.tokens))
     }
 
-    private func expireLeases(now: Double) throws {
-        let limit = settings.heartbeatSeconds * Double(settings.liveness)
-        for (id, lease) in leases where now - lease.lastBeat > limit {
-            leases[id] = nil
-            let worker = workerName(lease.worker)
-            workers[lease.worker] = nil  // presumed dead: a late message from it is treated as stale
-            let message = "worker \(worker) missed \(settings.liveness) heartbeats (\(limit) s) on attempt \(lease.attempt)"
-            try record(JournalRecord(.expired, time: wallSeconds(), shard: id, attempt: lease.attempt, worker: worker,
+    private func expireLeases() throws {
+        let now = time.monotonic()
+        for id in state.order {
+            guard let lease = liveness[id], now - lease.lastBeat > settings.leaseSeconds,
+                  case .running(let attempt, let worker, _)? = state.shards[id]?.status else { continue }
+            liveness[id] = nil
+            workers[lease.peer] = nil  // presumed dead: a late message from it is treated as stale
+            let message = "worker \(worker) missed \(settings.liveness) heartbeats (\(settings.leaseSeconds) s) on attempt \(attempt)"
+            try record(JournalRecord(.expired, time: time.wall(), shard: id, attempt: attempt, worker: worker,
                                      code: "lease.expired", message: message))
-            onEvent(.leaseExpired(id, attempt: lease.attempt, worker: worker))
+            onEvent(.leaseExpired(id, attempt: attempt, worker: worker))
             try giveUpIfExhausted(id, code: "lease.expired", message: message)
         }
     }
@@ -305,29 +294,38 @@ public final class Coordinator {
     private func giveUpIfExhausted(_ id: ShardID, code: String, message: String) throws {
         guard let s = state.shards[id], case .pending = s.status, s.attemptsUsed >= settings.maxAttempts else { return }
         let final = "failed \(s.attemptsUsed) attempts; last error: \(message)"
-        try record(JournalRecord(.gaveUp, time: wallSeconds(), shard: id, attempt: s.lastAttempt, code: code, message: final))
+        try record(JournalRecord(.gaveUp, time: time.wall(), shard: id, attempt: s.lastAttempt, code: code, message: final))
         onEvent(.gaveUp(id, code: code, message: final))
     }
 
     private func abandonAll() throws {
-        for (id, lease) in leases {
-            try record(JournalRecord(.abandoned, time: wallSeconds(), shard: id, attempt: lease.attempt,
-                                     worker: workerName(lease.worker), code: "shutdown", message: "abandoned at shutdown"))
-            onEvent(.abandoned(id, attempt: lease.attempt))
+        for id in state.order {
+            guard liveness[id] != nil, case .running(let attempt, let worker, _)? = state.shards[id]?.status else { continue }
+            try record(JournalRecord(.abandoned, time: time.wall(), shard: id, attempt: attempt, worker: worker,
+                                     code: "shutdown", message: "abandoned at shutdown"))
+            onEvent(.abandoned(id, attempt: attempt))
         }
-        leases.removeAll()
-        tasks.removeLeftovers()
+        liveness.removeAll()
     }
 
     private func shutdownWorkers(reason: String) {
-        for identity in workers.keys { reply(identity, .shutdown(Shutdown(reason: reason))) }
+        for peer in workers.keys { reply(peer, .shutdown(Shutdown(reason: reason))) }
     }
 
-    private func reply(_ identity: [UInt8], _ message: ProtocolMessage) {
-        outbox.append((identity, message))
+    // MARK: plumbing
+
+    /// Appends a record (made durable by the next ``flush()``, before any reply is sent) and applies it.
+    private func record(_ r: JournalRecord) throws {
+        try journal.append(r, sync: false)
+        journalDirty = true
+        state.apply(r)
     }
 
-    private func workerName(_ identity: [UInt8]) -> String {
-        workers[identity]?.hello.workerID ?? String(decoding: identity, as: UTF8.self)
+    private func reply(_ peer: Peer, _ message: ProtocolMessage) {
+        outbox.append((peer, message))
+    }
+
+    private func name(of peer: Peer) -> String {
+        workers[peer]?.workerID ?? String(decoding: peer, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import Job
 import Transport
 
 /// What the coordinator reports as it runs; the CLI turns these into progress bars and log lines.
@@ -12,6 +13,4 @@ public enum CoordinatorEvent: Sendable {
     case gaveUp(ShardID, code: String, message: String)
     case stopping(graceSeconds: Double)
     case abandoned(ShardID, attempt: Int)
-    /// Periodic: images done in running attempts, by shard.
-    case tick(JobState, running: [ShardID: Int])
 }

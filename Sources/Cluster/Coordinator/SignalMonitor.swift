@@ -34,17 +34,3 @@ public enum SignalMonitor {
     /// How many SIGINT/SIGTERM arrived since start.
     public static var received: Int { count.load(ordering: .relaxed) }
 }
-
-/// Monotonic seconds, for leases and rates (wall-clock jumps must not expire a lease).
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// Wall-clock seconds since 1970, for journal records.
-public func wallSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TagoodSupport
 
 /// A child process started with `posix_spawn` in a process group of its own (so a Ctrl-C at the
 /// terminal reaches the coordinator, which then shuts workers down in order), with its output appended
@@ -12,7 +13,7 @@ public final class ChildProcess: @unchecked Sendable {
     public private(set) var terminatingSignal: Int32?
 
     /// Starts `executable` with `arguments`; `environment` entries are added to this process's.
-    public init(executable: String, arguments: [String], environment: [String: String] = [:], logFile: String?) throws(LaunchError) {
+    public init(executable: String, arguments: [String], environment: [String: String] = [:], logFile: String?) throws(ClusterError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -53,7 +54,7 @@ public final class ChildProcess: @unchecked Sendable {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else {
-            throw LaunchError("cannot start \(executable): \(String(cString: strerror(rc)))")
+            throw ClusterError(.launch, "cannot start \(executable): \(String(cString: strerror(rc)))", subject: executable)
         }
         self.pid = pid
     }
@@ -90,11 +91,4 @@ public final class ChildProcess: @unchecked Sendable {
             terminatingSignal = status & 0x7f
         }
     }
-}
-
-/// Workers that could not be started.
-public struct LaunchError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }

@@ -1,3 +1,5 @@
+import Job
+import Logging
 import TagoodSupport
 #if canImport(Glibc)
 import Glibc
@@ -21,14 +23,14 @@ public final class LocalLauncher {
     private let maxRestarts: Int
     private var restarts = 0
     private var lastStart = 0.0
-    private let log: (String) -> Void
+    private let logger: Logger
 
     /// - Parameters:
     ///   - executable: the `tagood` binary to run as `tagood worker`.
     ///   - maxRestarts: how many dead workers may be replaced in total during the run.
     public init(cluster: ClusterSpec, executable: String, endpoint: String, directory: JobDirectory,
                 extraArguments: [String] = [], environment: [String: String] = [:], maxRestarts: Int,
-                log: @escaping (String) -> Void) {
+                logger: Logger) {
         slots = cluster.workers.map { Slot(worker: $0) }
         self.executable = executable
         self.endpoint = endpoint
@@ -36,15 +38,15 @@ public final class LocalLauncher {
         self.extraArguments = extraArguments
         self.environment = environment
         self.maxRestarts = maxRestarts
-        self.log = log
+        self.logger = logger
     }
 
     /// Starts every worker.
-    public func startAll() throws(LaunchError) {
+    public func startAll() throws(ClusterError) {
         for i in slots.indices { try start(i) }
     }
 
-    private func start(_ i: Int) throws(LaunchError) {
+    private func start(_ i: Int) throws(ClusterError) {
         var args = ["worker", "--connect", endpoint, "--job", directory.path, "--threads", String(slots[i].worker.threads),
                     "--parent", String(getpid())]
         switch slots[i].worker.device {
@@ -65,18 +67,18 @@ public final class LocalLauncher {
             let how = process.terminatingSignal.map { "killed by signal \($0)" } ?? "exited with status \(process.exitStatus ?? -1)"
             slots[i].process = nil
             guard needWorkers else { continue }
-            log("worker \(i) (pid \(process.pid)) \(how); see \(directory.logsFolder)/worker-\(i).log")
+            logger.warning("worker \(i) (pid \(process.pid)) \(how); see \(directory.logsFolder)/worker-\(i).log")
             guard restarts < maxRestarts else {
-                log("not restarting worker \(i): \(maxRestarts) restarts used")
+                logger.warning("not restarting worker \(i): \(maxRestarts) restarts used")
                 continue
             }
             guard monotonicSeconds() - lastStart > 0.2 else { continue }
             restarts += 1
             do {
                 try start(i)
-                log("restarted worker \(i) as pid \(slots[i].process!.pid)")
+                logger.info("restarted worker \(i) as pid \(slots[i].process!.pid)")
             } catch {
-                log("cannot restart worker \(i): \(error)")
+                logger.warning("cannot restart worker \(i): \(error)")
             }
         }
     }

@@ -1,34 +1,33 @@
 import Extract
+import Job
+import TagoodSupport
 import Transport
 
 /// Runs one kind of assignment in a worker (``ExtractionRunner`` for shards; the reducer's partials for
 /// `tagood worker --reduce`). ``WorkerRuntime`` calls ``run(_:jobID:control:)`` on a thread of its own
 /// while its socket thread heartbeats; the runner only touches `control`.
 public protocol AssignmentRunner: AnyObject, Sendable {
-    /// The kind of assignment it runs; the worker fails assignments of another kind.
-    var task: Assign.Task { get }
+    /// The kind of task it runs; the worker fails assignments of another kind.
+    var kind: TaskKind { get }
     /// The hash the worker reports at `hello` (the coordinator may refuse a different model).
     var modelHash: String { get }
-    /// Runs `assign` of job `jobID`. Calls `control.checkCancelled()` often, which throws once the
-    /// worker was told to stop (after which the runner abandons its files).
-    func run(_ assign: Assign, jobID: String, control: AssignmentControl) throws -> AssignmentResult
+    /// Runs `assign` of job `jobID` as worker `worker`. Calls `control.checkCancelled()` often, which
+    /// throws once the worker was told to stop (after which the runner abandons its files).
+    func run(_ assign: Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult
 }
 
 /// What a finished assignment reports in its `done`.
 public struct AssignmentResult: Sendable {
-    /// The result file, relative to the job directory.
-    public var path: String
-    /// Whether `path` is a private staging file that nobody takes over if the coordinator is lost (the
-    /// worker then deletes it).
-    public var isStaging: Bool
+    /// The attempt's staging file, which nobody takes over if the coordinator is lost (the worker then
+    /// deletes it); nil when the result is shared and content-addressed (a reduce partial).
+    public var stagingFile: String?
     public var checksum: String
     public var images: Int
     public var failedImages: Int
     public var tokens: Int
 
-    public init(path: String, isStaging: Bool, checksum: String, images: Int, failedImages: Int, tokens: Int) {
-        self.path = path
-        self.isStaging = isStaging
+    public init(stagingFile: String?, checksum: String, images: Int, failedImages: Int, tokens: Int) {
+        self.stagingFile = stagingFile
         self.checksum = checksum
         self.images = images
         self.failedImages = failedImages

@@ -1,12 +1,12 @@
 import Extract
+import Job
 import Shards
+import TagoodSupport
 import Transport
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Extraction assignments: the shard's images through a ``ShardProducer`` into a private staging file
-/// beside the shard's place, which only the coordinator moves into it.
+/// Extraction assignments: the shard's images through a ``ShardProducer`` into the attempt's staging
+/// file (``JobDirectory/stagingFile(_:attempt:worker:)``), which only the coordinator moves into the
+/// shard's place.
 public final class ExtractionRunner: AssignmentRunner {
     public let producer: ShardProducer
     public let jobDirectory: JobDirectory
@@ -18,22 +18,24 @@ public final class ExtractionRunner: AssignmentRunner {
         self.settings = settings
     }
 
-    public var task: Assign.Task { .extract }
+    public var kind: TaskKind { .extract }
     public var modelHash: String { producer.modelHash }
 
-    public func run(_ assign: Assign, jobID: String, control: AssignmentControl) throws -> AssignmentResult {
-        // A private staging file per attempt: only the coordinator moves it into the shard's place.
-        let stagingRelative = "\(assign.path).tmp-a\(assign.attempt)-\(getpid())"
+    public func run(_ assign: Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult {
+        guard case .extract(let task) = assign.task else {
+            throw ClusterError(.task, "assignment \(assign.shard) is a \(assign.task.kind.rawValue) task, not extract")
+        }
+        let staging = jobDirectory.stagingFile(assign.shard, attempt: assign.attempt, worker: worker)
         let metadata = ShardMetadata(
-            jobID: jobID, planHash: assign.datasetHash, shardIndex: assign.shard.index, dataset: assign.shard.dataset,
-            role: ShardRole(rawValue: assign.role) ?? .ood, modelName: producer.modelName, modelHash: producer.modelHash,
+            jobID: jobID, datasetHash: task.datasetHash, shardIndex: assign.shard.index, dataset: assign.shard.dataset,
+            role: task.role, modelName: producer.modelName, modelHash: producer.modelHash,
             preprocessing: "Resize((392, 392)) bilinear antialias (Pillow), CenterCrop(384), ToTensor, Normalize(ImageNet)",
             tagThreshold: settings.tagThreshold, attentionThreshold: settings.attentionThreshold,
             embedDim: producer.embedDim, imageTokens: producer.imageTokens)
-        let work = ShardWork(metadata: metadata, attempt: assign.attempt, root: assign.root, paths: assign.paths,
-                             labels: assign.labels, outputPath: jobDirectory.resolve(stagingRelative))
+        let work = ShardWork(metadata: metadata, attempt: assign.attempt, root: task.root, paths: task.paths,
+                             labels: task.labels, output: .staging(staging))
         let summary = try producer.produce(work, progress: control.progress)
-        return AssignmentResult(path: stagingRelative, isStaging: true, checksum: summary.fileChecksum, images: summary.images,
+        return AssignmentResult(stagingFile: staging, checksum: summary.fileChecksum, images: summary.images,
                                 failedImages: summary.failedImages, tokens: summary.tokens)
     }
 }

@@ -1,6 +1,7 @@
 import CAffinity
 import COpenBLAS
 import Foundation
+import TagoodSupport
 
 /// Where a worker runs: a CPU core set or a GPU.
 public enum Pinning: Sendable, Equatable {
@@ -12,15 +13,14 @@ public enum Pinning: Sendable, Equatable {
     /// OpenBLAS starts its thread pool before `main` runs, so pinning the calling thread is not enough:
     /// every existing thread (`/proc/self/task/*`) is pinned, and threads created later inherit the set.
     /// A GPU worker exports `CUDA_VISIBLE_DEVICES` so that it sees exactly its device.
-    public func apply(threads: Int) throws(PinningError) {
+    public func apply(threads: Int) throws(ClusterError) {
         switch self {
         case .cores(let cores):
             let ids = cores.map(Int32.init)
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-            for task in tasks.compactMap(Int32.init) {
+            for task in FileSystem.list("/proc/self/task").compactMap(Int32.init) {
                 let rc = tagood_set_task_affinity(task, ids, Int32(ids.count))
                 if rc != 0 && rc != ESRCH {  // ESRCH: the thread ended meanwhile
-                    throw PinningError(message: "cannot pin to cores \(CoreSet.format(cores)): \(String(cString: strerror(rc)))")
+                    throw ClusterError(.pinning, "cannot pin to cores \(CoreSet.format(cores)): \(String(cString: strerror(rc)))")
                 }
             }
         case .gpu(let index):
@@ -38,10 +38,4 @@ public enum Pinning: Sendable, Equatable {
         case .gpu: "gpu"
         }
     }
-}
-
-/// Pinning that could not be applied.
-public struct PinningError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
 }

@@ -1,5 +1,7 @@
 import Extract
 import Foundation
+import Job
+import Logging
 import Shards
 import TagoodSupport
 import Transport
@@ -48,24 +50,26 @@ public final class WorkerRuntime {
     private let runner: any AssignmentRunner
     private let socket: ZMQSocket
     private let context: ZMQContext
-    private let log: (String) -> Void
+    private var logger: Logger
     private var heartbeatSeconds = 1.0
     private var jobID = ""
     /// The staging file of the last `done`, until the coordinator answers again (then it has taken it).
     private var unacknowledgedStaging: String?
 
     /// An extraction worker: `producer` writes the assigned shards.
-    public convenience init(options: Options, producer: ShardProducer, log: @escaping (String) -> Void) throws {
+    public convenience init(options: Options, producer: ShardProducer, logger: Logger) throws {
         try self.init(options: options,
                       runner: ExtractionRunner(producer: producer, jobDirectory: options.jobDirectory, settings: options.settings),
-                      log: log)
+                      logger: logger)
     }
 
     /// A worker that runs its assignments with `runner`.
-    public init(options: Options, runner: any AssignmentRunner, log: @escaping (String) -> Void) throws {
+    public init(options: Options, runner: any AssignmentRunner, logger: Logger) throws {
         self.options = options
         self.runner = runner
-        self.log = log
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(options.workerID)"
+        self.logger = logger
         context = ZMQContext()
         socket = try ZMQSocket(context, .dealer)
         try socket.setIdentity(Array(options.workerID.utf8))
@@ -84,25 +88,26 @@ public final class WorkerRuntime {
         do {
             try send(.hello(hello))
             guard let reply = try receive(within: options.coordinatorTimeout) else {
-                log("no answer from the coordinator at \(options.endpoint) within \(Int(options.coordinatorTimeout)) s; is `tagood launch` running?")
+                logger.info("no answer from the coordinator at \(options.endpoint) within \(Int(options.coordinatorTimeout)) s; is `tagood launch` running?")
                 return .coordinatorLost
             }
             switch reply {
             case .welcome(let welcome):
                 heartbeatSeconds = welcome.heartbeatSeconds
                 jobID = welcome.jobID
-                log("joined job \(welcome.jobID) at \(options.endpoint) as \(options.workerID) (\(options.pinning.deviceName) \(pinned), \(options.threads) threads)")
+                logger[metadataKey: "job"] = "\(welcome.jobID)"
+                logger.info("joined job \(welcome.jobID) at \(options.endpoint) as \(options.workerID) (\(options.pinning.deviceName) \(pinned), \(options.threads) threads)")
             case .refused(let refused):
-                log("refused by the coordinator: \(refused.reason)")
+                logger.info("refused by the coordinator: \(refused.reason)")
                 return .refused
             default:
-                log("unexpected '\(reply.type)' instead of welcome")
+                logger.info("unexpected '\(reply.type)' instead of welcome")
                 return .failed
             }
             while true {
                 try send(.ready)
                 guard let message = try receive(within: options.coordinatorTimeout) else {
-                    log("the coordinator at \(options.endpoint) stopped answering; exiting")
+                    logger.info("the coordinator at \(options.endpoint) stopped answering; exiting")
                     if let staging = unacknowledgedStaging { unlink(staging) }  // nobody will commit it
                     return .coordinatorLost
                 }
@@ -113,20 +118,20 @@ public final class WorkerRuntime {
                 case .idle(let idle):
                     if let exit = try pause(idle.seconds) { return exit }
                 case .shutdown(let shutdown):
-                    log("shutdown: \(shutdown.reason)")
+                    logger.info("shutdown: \(shutdown.reason)")
                     return .finished
                 case .refused(let refused):
-                    log("refused by the coordinator: \(refused.reason)")
+                    logger.info("refused by the coordinator: \(refused.reason)")
                     return .refused
                 default:
-                    log("ignoring unexpected '\(message.type)'")
+                    logger.info("ignoring unexpected '\(message.type)'")
                 }
             }
         } catch let error as TransportError where error.kind == .versionMismatch {
-            log("refusing the coordinator: \(error.description)")
+            logger.info("refusing the coordinator: \(error.description)")
             return .refused
         } catch {
-            log("worker error: \(error)")
+            logger.info("worker error: \(error)")
             return .failed
         }
     }
@@ -134,29 +139,30 @@ public final class WorkerRuntime {
     /// Runs one assignment; returns an exit when the worker must stop.
     private func work(on assign: Assign) throws -> Exit? {
         let started = monotonicSeconds()
-        guard assign.kind == runner.task else {
-            let hint = runner.task == .reduce ? "without --reduce" : "with --reduce"
-            try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: "worker.task",
-                                    message: "worker \(options.workerID) runs \(runner.task.rawValue) tasks, not \(assign.kind.rawValue): start it \(hint)")))
+        var logger = self.logger
+        logger[metadataKey: "shard"] = "\(assign.shard)"
+        logger[metadataKey: "attempt"] = "\(assign.attempt)"
+        guard assign.task.kind == runner.kind else {
+            try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: ClusterErrorKind.task.rawValue,
+                                    message: "worker \(options.workerID) runs \(runner.kind.rawValue) tasks, not \(assign.task.kind.rawValue): start it \(ClusterTasks.hint(for: assign.task.kind))")))
             return nil
         }
         let progress = ProgressCounter()
-        let box = ResultBox()
-        let thread = Thread { [runner, jobID] in
-            box.set(Result { try runner.run(assign, jobID: jobID, control: AssignmentControl(progress: progress)) })
+        let box = Locked<Result<AssignmentResult, any Error>?>(nil)
+        let thread = Thread { [runner, jobID, workerID = options.workerID] in
+            let result = Result { try runner.run(assign, jobID: jobID, worker: workerID, control: AssignmentControl(progress: progress)) }
+            box.withLock { $0 = result }
         }
         thread.stackSize = 16 << 20
         thread.start()
 
         var nextBeat = monotonicSeconds() + heartbeatSeconds
-        var lastHeard = monotonicSeconds()
         while true {
-            if let result = box.get() {
+            if let result = box.value {
                 switch result {
                 case .success(let summary):
-                    if summary.isStaging { unacknowledgedStaging = options.jobDirectory.resolve(summary.path) }
-                    try send(.done(Done(shard: assign.shard, attempt: assign.attempt, temporaryPath: summary.path,
-                                        checksum: summary.checksum, images: summary.images, failedImages: summary.failedImages,
+                    unacknowledgedStaging = summary.stagingFile
+                    try send(.done(Done(shard: assign.shard, attempt: assign.attempt, checksum: summary.checksum, images: summary.images, failedImages: summary.failedImages,
                                         tokens: summary.tokens, seconds: monotonicSeconds() - started)))
                 case .failure(let error as ProducerCancelled):
                     _ = error
@@ -174,16 +180,14 @@ public final class WorkerRuntime {
             }
             // Listen while working: the coordinator may tell us to stop.
             if let frames = try socket.receive(timeoutMilliseconds: 20), let frame = frames.last {
-                lastHeard = monotonicSeconds()
                 let message = try ProtocolMessage(decoding: frame)
                 if case .shutdown(let shutdown) = message {
-                    log("shutdown while working on \(assign.shard): \(shutdown.reason); abandoning it")
+                    logger.info("shutdown while working on \(assign.shard): \(shutdown.reason); abandoning it")
                     progress.cancel()
-                    while box.get() == nil { usleep(10_000) }
+                    while box.value == nil { usleep(10_000) }
                     return .finished
                 }
             }
-            _ = lastHeard
         }
     }
 
@@ -193,7 +197,7 @@ public final class WorkerRuntime {
         while monotonicSeconds() < until {
             if let frames = try socket.receive(timeoutMilliseconds: 50), let frame = frames.last,
                case .shutdown(let shutdown) = try ProtocolMessage(decoding: frame) {
-                log("shutdown: \(shutdown.reason)")
+                logger.info("shutdown: \(shutdown.reason)")
                 return .finished
             }
         }
@@ -207,21 +211,5 @@ public final class WorkerRuntime {
     private func receive(within seconds: Double) throws -> ProtocolMessage? {
         guard let frames = try socket.receive(timeoutMilliseconds: Int(seconds * 1000)), let frame = frames.last else { return nil }
         return try ProtocolMessage(decoding: frame)
-    }
-}
-
-/// The runner thread's result, handed to the socket thread.
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Result<AssignmentResult, Error>?
-
-    func set(_ result: Result<AssignmentResult, Error>) {
-        lock.lock(); defer { lock.unlock() }
-        value = result
-    }
-
-    func get() -> Result<AssignmentResult, Error>? {
-        lock.lock(); defer { lock.unlock() }
-        return value
     }
 }

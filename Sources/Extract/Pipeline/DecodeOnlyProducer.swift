@@ -1,12 +1,14 @@
 import Imaging
 import Shards
+import TagoodSupport
 
 /// A producer that decodes and preprocesses every image but runs no model: each image is written with
 /// its status and no tokens. It measures the cluster's own overhead (`make bench`) and checks a
 /// dataset's images without a model.
 public final class DecodeOnlyProducer: ShardProducer {
     public let modelName = "decode-only"
-    public let modelHash = "decode-only"
+    public static let modelHash = "decode-only"
+    public var modelHash: String { Self.modelHash }
     public let embedDim: Int
     public let imageTokens: Int
     private let settings: ExtractionSettings
@@ -19,7 +21,7 @@ public final class DecodeOnlyProducer: ShardProducer {
     }
 
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
-        let writer = try ShardWriter(path: work.outputPath, metadata: work.metadata, options: settings.writerOptions(images: work.paths.count))
+        let writer = try work.makeWriter(options: settings.writerOptions(images: work.paths.count))
         let decoder = ImageDecoder(maxPixels: settings.maxPixels)
         let embedDim = work.metadata.embedDim, imageTokens = work.metadata.imageTokens
         var tensor = [Float](repeating: 0, count: transform.outputCount)
@@ -28,7 +30,7 @@ public final class DecodeOnlyProducer: ShardProducer {
                 writer.abandon()
                 throw ProducerCancelled()
             }
-            Failpoints.willProcess(imagePath: path)
+            ExtractFailpoints.willProcess(imagePath: path)
             do {
                 let decoded = try decoder.decode(file: work.root + "/" + path)
                 transform.apply(decoded.image, into: &tensor)

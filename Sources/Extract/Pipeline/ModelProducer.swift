@@ -1,10 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
+import Foundation
 import Imaging
 import Model
 import Shards
+import TagoodSupport
 import Tensor
 
 /// The real producer: decode → batch → RAM → TagOOD selection → shard writer.
@@ -22,7 +23,8 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     private let idTags: [Int]
     private let settings: ExtractionSettings
     private let transform: TagOODTransform
-    private let decodeQueue: DispatchQueue
+    /// The decode threads (a pool of their own: the model's kernels use `WorkerPool.shared` meanwhile).
+    private let decodePool: WorkerPool
 
     /// - Parameters:
     ///   - idTags: the in-distribution tag ids (from the class → tag map).
@@ -40,7 +42,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
         let r = model.config.vision.imageResolution
         // TagOOD's transform: Resize((r + 8, r + 8)) then CenterCrop(r) — 392 → 384 for RAM.
         self.transform = TagOODTransform(resizeTo: r + 8, crop: r)
-        decodeQueue = DispatchQueue(label: "tagood.decode", attributes: .concurrent)
+        decodePool = WorkerPool(threads: max(1, settings.decodeThreads))
     }
 
     /// Loads everything a job's model section names: config, weights, tag list and class → tag map.
@@ -54,14 +56,16 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
                                  idTags: map.idTags, settings: settings)
     }
 
+    deinit { decodePool.stop() }
+
     /// One decoded image (or why it failed).
-    private enum Slot {
+    private enum Slot: Sendable {
         case ready([Float])
         case failed(ImageStatus, String)
     }
 
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
-        let writer = try ShardWriter(path: work.outputPath, metadata: work.metadata, options: settings.writerOptions(images: work.paths.count))
+        let writer = try work.makeWriter(options: settings.writerOptions(images: work.paths.count))
         let selector = TokenSelector(idTags: idTags, inDistribution: work.metadata.role != .ood,
                                      tagThreshold: Float(settings.tagThreshold),
                                      attentionThreshold: Float(settings.attentionThreshold))
@@ -87,28 +91,26 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
         return try writer.commit()
     }
 
-    /// Starts decoding `range` on the decode threads.
+    /// Starts decoding `range` on the decode threads, on a thread of its own so the caller can run the
+    /// model meanwhile.
     private func decode(_ work: ShardWork, range: Range<Int>) -> PendingBatch {
         let pending = PendingBatch(count: range.count)
         let decoder = ImageDecoder(maxPixels: settings.maxPixels)
-        let threads = max(1, min(settings.decodeThreads, range.count))
-        let next = NextIndex()
-        for _ in 0..<threads {
-            pending.group.enter()
-            let transform = self.transform
-            decodeQueue.async {
-                defer { pending.group.leave() }
-                while let i = next.take(below: range.count) {
-                    let path = work.paths[range.lowerBound + i]
-                    pending.set(i, Self.decodeOne(root: work.root, path: path, decoder: decoder, transform: transform))
-                }
+        let (pool, transform) = (decodePool, self.transform)
+        let thread = Thread {
+            pool.parallelFor(range.count) { i, _ in
+                let slot = Self.decodeOne(root: work.root, path: work.paths[range.lowerBound + i], decoder: decoder, transform: transform)
+                pending.slots.withLock { $0[i] = slot }
             }
+            pending.done.signal()
         }
+        thread.stackSize = 8 << 20
+        thread.start()
         return pending
     }
 
     private static func decodeOne(root: String, path: String, decoder: ImageDecoder, transform: TagOODTransform) -> Slot {
-        Failpoints.willProcess(imagePath: path)
+        ExtractFailpoints.willProcess(imagePath: path)
         do throws(ImageError) {
             let decoded = try decoder.decode(file: root + "/" + path)
             return .ready(transform(decoded.image))
@@ -162,45 +164,15 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     }
 
     /// Decoded slots of one batch, filled by the decode threads.
-    private final class PendingBatch: @unchecked Sendable {
-        let group = DispatchGroup()
-        private var slots: [Slot]
-        private let lock = NSLockLike()
+    private struct PendingBatch: Sendable {
+        let slots: Locked<[Slot]>
+        let done = DispatchSemaphore(value: 0)
 
-        init(count: Int) { slots = Array(repeating: .failed(.other, "not decoded"), count: count) }
-
-        func set(_ i: Int, _ slot: Slot) {
-            lock.locked { slots[i] = slot }
-        }
+        init(count: Int) { slots = Locked(Array(repeating: .failed(.other, "not decoded"), count: count)) }
 
         func wait() -> [Slot] {
-            group.wait()
-            return lock.locked { slots }
+            done.wait()
+            return slots.value
         }
-    }
-
-    /// A shared counter handing out indices to the decode threads.
-    private final class NextIndex: @unchecked Sendable {
-        private var value = 0
-        private let lock = NSLockLike()
-        func take(below limit: Int) -> Int? {
-            lock.locked {
-                guard value < limit else { return nil }
-                value += 1
-                return value - 1
-            }
-        }
-    }
-}
-
-/// A pthread mutex (Foundation-free).
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

@@ -1,5 +1,5 @@
 import Shards
-import Synchronization
+import TagoodSupport
 
 /// One shard attempt for a producer: which images, where to write, and the metadata to stamp.
 public struct ShardWork: Sendable {
@@ -10,16 +10,33 @@ public struct ShardWork: Sendable {
     public var root: String
     public var paths: [String]
     public var labels: [Int32]
-    /// Where the finished shard is committed (the writer renames its temporary file here).
-    public var outputPath: String
+    /// Where the shard goes.
+    public var output: Output
 
-    public init(metadata: ShardMetadata, attempt: Int, root: String, paths: [String], labels: [Int32], outputPath: String) {
+    /// Where a producer writes the shard.
+    public enum Output: Sendable, Equatable {
+        /// Committed atomically at this path (a temporary file beside it, renamed over it): `tagood extract`.
+        case file(String)
+        /// Written once to this staging file of a cluster attempt and left there for the coordinator, which
+        /// verifies it and renames it into the shard's place.
+        case staging(String)
+    }
+
+    public init(metadata: ShardMetadata, attempt: Int, root: String, paths: [String], labels: [Int32], output: Output) {
         self.metadata = metadata
         self.attempt = attempt
         self.root = root
         self.paths = paths
         self.labels = labels
-        self.outputPath = outputPath
+        self.output = output
+    }
+
+    /// A writer for this work's output.
+    public func makeWriter(options: ShardWriter.Options) throws(ShardError) -> ShardWriter {
+        switch output {
+        case .file(let path): try ShardWriter(path: path, metadata: metadata, options: options)
+        case .staging(let path): try ShardWriter(stagingPath: path, metadata: metadata, options: options)
+        }
     }
 }
 
@@ -41,22 +58,4 @@ public protocol ShardProducer: AnyObject, Sendable {
 /// Thrown by a producer that stopped because the worker was told to shut down.
 public struct ProducerCancelled: Error {
     public init() {}
-}
-
-/// Images finished so far in the current shard; written by the producer, read by the heartbeat.
-public final class ProgressCounter: Sendable {
-    private let value = Atomic<Int>(0)
-    private let cancelled = Atomic<Bool>(false)
-
-    public init() {}
-
-    public func reset() {
-        value.store(0, ordering: .relaxed)
-        cancelled.store(false, ordering: .relaxed)
-    }
-    /// Asks the producer to stop at the next image.
-    public func cancel() { cancelled.store(true, ordering: .relaxed) }
-    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
-    public func add(_ n: Int) { value.add(n, ordering: .relaxed) }
-    public var current: Int { value.load(ordering: .relaxed) }
 }

@@ -1,3 +1,4 @@
+import TagoodSupport
 import Tensor
 
 /// An immutable float buffer owned by the model, with a stable address for BLAS.

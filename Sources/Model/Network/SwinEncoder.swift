@@ -1,3 +1,4 @@
+import TagoodSupport
 import Tensor
 
 /// One Swin block: LN → (shifted) window attention with relative position bias → proj → residual,

@@ -16,7 +16,7 @@ enum JSONFiles {
     }
 
     static func read<T: Decodable>(_ type: T.Type, from path: String, missing: ReduceError) throws(ReduceError) -> T {
-        guard Folders.exists(path) else { throw missing }
+        guard FileSystem.exists(path) else { throw missing }
         do {
             return try JSONDecoder().decode(type, from: Data(try FileBytes.read(path)))
         } catch {

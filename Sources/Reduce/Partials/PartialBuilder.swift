@@ -1,3 +1,5 @@
+import Job
+import Tensor
 import Datasets
 import Shards
 
@@ -8,7 +10,7 @@ public enum PartialBuilder {
 
     /// Builds the partial of `task`. With `verify`, the shard's file checksum (against the journal) and
     /// content checksums are checked first, which reads the file one more time.
-    public static func build(_ task: ShardTask, verify: Bool) throws(ReduceError) -> ShardPartial {
+    public static func build(_ task: CommittedShard, verify: Bool) throws(ReduceError) -> ShardPartial {
         do {
             return try buildThrowing(task, verify: verify)
         } catch let error as ReduceError {
@@ -18,17 +20,17 @@ public enum PartialBuilder {
         }
     }
 
-    private static func buildThrowing(_ task: ShardTask, verify: Bool) throws -> ShardPartial {
+    private static func buildThrowing(_ task: CommittedShard, verify: Bool) throws -> ShardPartial {
         let reader = try ShardReader(path: task.path)
         defer { reader.close() }
         if verify { _ = try reader.verify(expectedFileChecksum: task.checksum) }
         let header = try reader.header()
         let meta = header.metadata
         guard header.isComplete, meta.dataset == task.dataset, meta.shardIndex == task.range.index,
-              meta.planHash == task.planHash, meta.role.rawValue == task.role.rawValue else {
+              meta.datasetHash == task.datasetHash, meta.role.rawValue == task.role.rawValue else {
             throw ReduceError(.shard, "shard \(task.path) holds \(meta.dataset)/\(meta.shardIndex) (role \(meta.role.rawValue), "
-                + "plan \(meta.planHash), complete \(header.isComplete)); the plan expects \(task.dataset)/\(task.range.index) "
-                + "(role \(task.role.rawValue), plan \(task.planHash)): run `tagood resume` to re-verify the job")
+                + "plan \(meta.datasetHash), complete \(header.isComplete)); the plan expects \(task.dataset)/\(task.range.index) "
+                + "(role \(task.role.rawValue), plan \(task.datasetHash)): run `tagood resume` to re-verify the job")
         }
         let d = meta.embedDim
         var partial = ShardPartial(dataset: task.dataset, role: task.role, shardIndex: task.range.index, checksum: task.checksum,

@@ -1,3 +1,4 @@
+import Job
 import Datasets
 import TagoodSupport
 #if canImport(Glibc)
@@ -14,27 +15,27 @@ public struct PartialStore: Sendable {
     public init(folder: String) { self.folder = folder }
 
     /// The partial file of a shard.
-    public func path(of task: ShardTask) -> String {
+    public func path(of task: CommittedShard) -> String {
         "\(folder)/\(task.dataset)/\(prefix(task))\(task.checksum).bin"
     }
 
-    private func prefix(_ task: ShardTask) -> String {
+    private func prefix(_ task: CommittedShard) -> String {
         "shard-" + String(task.range.fileName.dropFirst("shard-".count).dropLast(".h5".count)) + "-"
     }
 
     /// Whether the shard's partial exists.
-    public func has(_ task: ShardTask) -> Bool { Folders.exists(path(of: task)) }
+    public func has(_ task: CommittedShard) -> Bool { FileSystem.exists(path(of: task)) }
 
     /// Builds and writes the partial of `task` unless it exists, then deletes the shard's older partials
     /// (other checksums) and temporary files. Returns whether it built one.
     @discardableResult
-    public func ensure(_ task: ShardTask, verify: Bool) throws(ReduceError) -> Bool {
+    public func ensure(_ task: CommittedShard, verify: Bool) throws(ReduceError) -> Bool {
         let target = path(of: task)
-        if Folders.exists(target) { return false }
+        if FileSystem.exists(target) { return false }
         try Folders.make(folder + "/" + task.dataset)
         let partial = try PartialBuilder.build(task, verify: verify)
         try partial.arrayFile().write(to: target)
-        for name in Folders.list(folder + "/" + task.dataset) where name.hasPrefix(prefix(task)) {
+        for name in FileSystem.list(folder + "/" + task.dataset) where name.hasPrefix(prefix(task)) {
             let full = folder + "/" + task.dataset + "/" + name
             if full != target { unlink(full) }
         }
@@ -42,7 +43,7 @@ public struct PartialStore: Sendable {
     }
 
     /// Reads the partial of `task` and checks it belongs to that shard.
-    public func load(_ task: ShardTask) throws(ReduceError) -> ShardPartial {
+    public func load(_ task: CommittedShard) throws(ReduceError) -> ShardPartial {
         let p = path(of: task)
         let partial = try ShardPartial(file: try ArrayFile.read(path: p), path: p)
         guard partial.dataset == task.dataset, partial.shardIndex == task.range.index, partial.checksum == task.checksum else {
@@ -55,8 +56,8 @@ public struct PartialStore: Sendable {
     @discardableResult
     public func removeTemporaryFiles() -> Int {
         var removed = 0
-        for dataset in Folders.list(folder) {
-            for name in Folders.list(folder + "/" + dataset) where AtomicFile.isTemporary(name) {
+        for dataset in FileSystem.list(folder) {
+            for name in FileSystem.list(folder + "/" + dataset) where AtomicFile.isTemporary(name) {
                 if unlink(folder + "/" + dataset + "/" + name) == 0 { removed += 1 }
             }
         }

@@ -1,4 +1,5 @@
 import Datasets
+import TagoodSupport
 
 extension ShardPartial {
     /// The partial as an ``ArrayFile``.

@@ -1,4 +1,5 @@
 import Datasets
+import TagoodSupport
 
 /// What the reducer keeps of one shard: a few MB instead of the shard's tokens. Written to
 /// `reduce/partials/<dataset>/shard-<index>-<file checksum>.bin` (an ``ArrayFile``).

@@ -1,3 +1,5 @@
+import Tensor
+import TagoodSupport
 /// Cosine to the class centers: for each row, the largest cos(feature, center_c) and its class.
 public enum CenterScorer {
     /// Rows per BLAS call (fixed, so results never depend on the thread count).
@@ -17,7 +19,7 @@ public enum CenterScorer {
                     features.withUnsafeBufferPointer { f in
                         centers.withUnsafeBufferPointer { c in
                             sims.withUnsafeMutableBufferPointer { s in
-                                BLAS.sgemmABt(m: rows, n: classes, k: d, a: f.baseAddress! + r0 * d, lda: d, b: c.baseAddress!,
+                                BLAS.sgemm(transposeB: true, m: rows, n: classes, k: d, a: f.baseAddress! + r0 * d, lda: d, b: c.baseAddress!,
                                               ldb: d, c: s.baseAddress!, ldc: classes)
                             }
                         }

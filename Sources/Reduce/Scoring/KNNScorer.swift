@@ -1,3 +1,5 @@
+import Tensor
+import TagoodSupport
 /// Exact k-nearest-neighbour search of unit vectors by inner product, streamed over the bank: the bank
 /// arrives in chunks, each chunk is multiplied against blocks of queries with `cblas_sgemm` (a
 /// `queryBlock × bankBlock` tile at a time, never a queries × bank matrix), and every query keeps a
@@ -45,7 +47,7 @@ public enum KNNScorer {
                 var b0 = 0
                 while b0 < bankRows {
                     let bn = min(bankBlock, bankRows - b0)
-                    BLAS.sgemmABt(m: qn, n: bn, k: d, a: q.baseAddress! + q0 * d, lda: d, b: bk.baseAddress! + b0 * d, ldb: d,
+                    BLAS.sgemm(transposeB: true, m: qn, n: bn, k: d, a: q.baseAddress! + q0 * d, lda: d, b: bk.baseAddress! + b0 * d, ldb: d,
                                   c: sims, ldc: bn)
                     for i in 0..<qn {
                         push(row: sims + i * bn, count: bn, heap: heaps + (q0 + i) * k, k: k)

@@ -1,3 +1,5 @@
+import Tensor
+import TagoodSupport
 /// Mahalanobis distance to the nearest class mean under a shared covariance (Lee et al. 2018):
 /// score = −min_c (x − μ_c)ᵀ Σ⁻¹ (x − μ_c).
 ///

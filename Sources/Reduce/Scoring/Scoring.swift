@@ -1,3 +1,4 @@
+import Logging
 import Datasets
 
 /// Step 3 of the reduce: every score of every `id-val` and `ood` image, the score files and the summary.
@@ -12,7 +13,7 @@ enum Scoring {
 
     static func run(job: ReduceJob, datasets: [PlannedDataset], sourceCounts: [ReduceSummary.Dataset], store: PartialStore,
                     model: CenterModel, options: ReduceOptions,
-                    log: @escaping @Sendable (String) -> Void) throws(ReduceError) -> ReduceSummary {
+                    logger: Logger) throws(ReduceError) -> ReduceSummary {
         let d = model.d
         var queries = QuerySet(d: d)
         var segments: [Segment] = []
@@ -57,7 +58,7 @@ enum Scoring {
         let n = queries.count
         if n > 0 {
             do {
-                log("scoring \(n) images: cosine to \(model.classCount) centers")
+                logger.info("scoring \(n) images: cosine to \(model.classCount) centers")
                 let (cosine, best) = try CenterScorer.maxCosine(features: queries.feature, n: n, centers: model.centers,
                                                                classes: model.classCount, d: d, threads: options.threads)
                 predicted = best
@@ -70,7 +71,7 @@ enum Scoring {
                     let prob = queries.tagMax[i].map(Double.init) ?? (queries.hasObject[i] ? 0 : queries.tagThreshold[i])
                     return Double(cosine[i]) * prob
                 }
-                log("scoring: Mahalanobis on object and pooled features")
+                logger.info("scoring: Mahalanobis on object and pooled features")
                 let object = try MahalanobisScorer(means: model.objectMeans, covariance: model.objectCovariance,
                                                    classes: model.classCount, d: d, name: "object-feature")
                 let pooled = try MahalanobisScorer(means: model.pooledMeans, covariance: model.pooledCovariance,
@@ -86,7 +87,7 @@ enum Scoring {
                     notes.append("KNN: k = \(k) is more than the \(model.bankSize) bank images; k = \(model.bankSize) was used")
                     k = model.bankSize
                 }
-                log("scoring: KNN (k = \(k)) against \(model.bankSize) bank images")
+                logger.info("scoring: KNN (k = \(k)) against \(model.bankSize) bank images")
                 var bank = BankChunks(partials: model.bankPartials, d: d)
                 let kth = try KNNScorer.kthSimilarity(queries: queries.feature, n: n, d: d, k: k, threads: options.threads) {
                     try bank.next()

@@ -6,6 +6,8 @@ import Imaging
 import Shards
 import TagoodSupport
 import Transport
+import Job
+import Logging
 
 /// `tagood bench coordinator`: the coordinator's own cost, with real worker processes in decode-only
 /// mode on shards of tiny images, and an exactly-once check of the result.
@@ -61,20 +63,22 @@ struct BenchCoordinator: ParsableCommand {
             \(workerLines)
             """, file: "bench-cluster.yaml")
 
-        let runner = JobRunner(job: job, cluster: cluster, options: JobRunner.Options(executable: currentExecutable())) { _ in }
+        let runner = JobRunner(job: job, cluster: cluster, options: JobRunner.Options(executable: currentExecutable()),
+                               logger: Logger(label: "tagood.bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         try runner.bindCoordinator()
         let (plan, _) = try runner.preparePlan()
-        let clock = Clock()
+        var firstAssign: Double?, lastCommit: Double?, coordinatorDone: Double?
         let before = CPUTime.now()
-        let summary = try runner.run(plan: plan) { event in
+        let observer = ClusterRun.Observer(onEvent: { event in
             switch event {
-            case .assigned: clock.firstAssign = clock.firstAssign ?? monotonicSeconds()
-            case .committed: clock.lastCommit = monotonicSeconds()
-            case .tick(let state, let running) where running.isEmpty && state.isComplete:
-                clock.coordinatorDone = clock.coordinatorDone ?? monotonicSeconds()
+            case .assigned: firstAssign = firstAssign ?? monotonicSeconds()
+            case .committed: lastCommit = monotonicSeconds()
             default: break
             }
-        }
+        }, onTick: { state, running in
+            if running.isEmpty && state.isComplete { coordinatorDone = coordinatorDone ?? monotonicSeconds() }
+        })
+        let summary = try runner.run(plan: plan, observer: observer)
         let exited = monotonicSeconds()
         let cpu = CPUTime.now() - before
         guard summary.outcome == .complete else { throw ValidationError("the benchmark job did not complete: \(summary.outcome)") }
@@ -82,13 +86,13 @@ struct BenchCoordinator: ParsableCommand {
         // Exactly once: every image in one committed shard.
         var seen: [String] = []
         for range in plan.datasets[0].shards {
-            let reader = try ShardReader(path: runner.directory.shardFile(plan.datasets[0], range))
+            let reader = try ShardReader(path: runner.directory.shardFile(ShardID(dataset: plan.datasets[0].spec.name, index: range.index)))
             try reader.forEach { seen.append($0.path) }
             reader.close()
         }
         guard seen == plan.datasets[0].images.paths else { throw ValidationError("exactly-once check FAILED") }
 
-        let span = max(1e-9, (clock.lastCommit ?? exited) - (clock.firstAssign ?? exited))
+        let span = max(1e-9, (lastCommit ?? exited) - (firstAssign ?? exited))
         let perShardMs = cpu * 1000 / Double(shards)
         let input = "\(workers) workers, \(shards) shards x \(imagesPerShard) tiny images, exactly-once verified"
         let results = [
@@ -96,18 +100,13 @@ struct BenchCoordinator: ParsableCommand {
             BenchResult(bench: "coordinator-cpu-per-shard", unit: "ms", value: perShardMs,
                         extra: [("one_core_capacity_shards_per_s", Format.fixed(1000 / perShardMs, 0)), ("input", input)]),
             BenchResult(bench: "coordinator-exit-after-last-done", unit: "s",
-                        value: (clock.coordinatorDone ?? exited) - (clock.lastCommit ?? exited), extra: [("input", input)]),
-            BenchResult(bench: "workers-exited-after-last-done", unit: "s", value: exited - (clock.lastCommit ?? exited),
+                        value: (coordinatorDone ?? exited) - (lastCommit ?? exited), extra: [("input", input)]),
+            BenchResult(bench: "workers-exited-after-last-done", unit: "s", value: exited - (lastCommit ?? exited),
                         extra: [("input", input)]),
         ]
         for r in results { r.print(json: json) }
     }
 
-    private final class Clock: @unchecked Sendable {
-        var firstAssign: Double?
-        var lastCommit: Double?
-        var coordinatorDone: Double?
-    }
 }
 
 /// This process's CPU time (user + system) in seconds.

@@ -3,6 +3,8 @@ import Foundation
 import Reduce
 import Shards
 import TagoodSupport
+import TagoodTestSupport
+import Tensor
 
 /// `tagood bench reduce`: reduce throughput against `cat`, and KNN against the GEMM ceiling, each pair
 /// measured in the same run on the same input.
@@ -119,7 +121,7 @@ struct BenchReduce: ParsableCommand {
         let queries = unitRows(q), bank = unitRows(n)
         let flops = 2.0 * Double(q) * Double(n) * Double(d)
 
-        BLAS.singleThreaded()
+        BLAS.setThreadCount(1)
         var start = 0
         let knnStart = Date()
         _ = try KNNScorer.kthSimilarity(queries: queries, n: q, d: d, k: knnK, threads: threads) {
@@ -131,7 +133,7 @@ struct BenchReduce: ParsableCommand {
         let knnSeconds = Date().timeIntervalSince(knnStart)
 
         // The ceiling: OpenBLAS's own threads, the same products, no top-k, output tiles overwritten.
-        BLAS.setThreads(threads)
+        BLAS.setThreadCount(threads)
         let block = KNNScorer.bankBlock
         var out = [Float](repeating: 0, count: q * block)
         let gemmStart = Date()
@@ -141,7 +143,7 @@ struct BenchReduce: ParsableCommand {
                     var b0 = 0
                     while b0 < n {
                         let bn = min(block, n - b0)
-                        BLAS.sgemmABt(m: q, n: bn, k: d, a: qp.baseAddress!, lda: d, b: bp.baseAddress! + b0 * d, ldb: d,
+                        BLAS.sgemm(transposeB: true, m: q, n: bn, k: d, a: qp.baseAddress!, lda: d, b: bp.baseAddress! + b0 * d, ldb: d,
                                       c: op.baseAddress!, ldc: bn)
                         b0 += bn
                     }
@@ -149,7 +151,7 @@ struct BenchReduce: ParsableCommand {
             }
         }
         let gemmSeconds = Date().timeIntervalSince(gemmStart)
-        BLAS.singleThreaded()
+        BLAS.setThreadCount(1)
 
         let scale = 50_000.0 * 1_281_167.0 / (Double(q) * Double(n))
         let knnGflops = flops / knnSeconds / 1e9, gemmGflops = flops / gemmSeconds / 1e9

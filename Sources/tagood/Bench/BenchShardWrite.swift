@@ -55,7 +55,7 @@ struct BenchShardWrite: ParsableCommand {
         let pool = (0..<min(max(images, 1), 64)).map { _ in
             SyntheticImage(rng: &rng, tokens: tokensPerImage, embedDim: embedDim, imageTokens: imageTokens, tags: tagsPerImage)
         }
-        let metadata = ShardMetadata(jobID: "bench", planHash: "bench", shardIndex: 0, dataset: "synthetic", role: .idTrain,
+        let metadata = ShardMetadata(jobID: "bench", datasetHash: "bench", shardIndex: 0, dataset: "synthetic", role: .idTrain,
                                      modelName: "synthetic", modelHash: "none", preprocessing: "none", tagThreshold: 0.68,
                                      attentionThreshold: 0.5, embedDim: embedDim, imageTokens: imageTokens)
         let started = DispatchTime.now()

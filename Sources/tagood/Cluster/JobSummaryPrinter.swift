@@ -2,6 +2,7 @@ import Foundation
 import Cluster
 import Datasets
 import Transport
+import Job
 
 /// The end-of-run summary of `launch` and `resume`, and their exit codes.
 enum JobSummaryPrinter {
@@ -27,9 +28,13 @@ enum JobSummaryPrinter {
         Swift.print(table.render())
         Swift.print("")
         switch summary.outcome {
-        case .complete:
+        case .complete where state.isComplete:
             Swift.print("all \(summary.plan.shardCount) shards committed and verified in \(directory.shardsFolder)")
             return 0
+        case .complete:
+            // Never claim completion from the outcome alone: the counts decide.
+            Swift.print("\(summary.plan.shardCount - state.committed.count) of \(summary.plan.shardCount) shards are not committed; run: tagood resume \(directory.path)")
+            return 1
         case .shardsFailed(let failed):
             Swift.print("\(failed.count) shard(s) FAILED after every attempt:")
             for id in failed {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Datasets
 import Foundation
+import Job
 
 /// `tagood launch`: run a job on a cluster.
 struct Launch: ParsableCommand {
@@ -74,18 +75,15 @@ enum JobExecution {
     static func execute(job: JobSpec, cluster: ClusterSpec, resume: Bool) throws {
         var options = JobRunner.Options(executable: currentExecutable())
         options.resume = resume
-        var view: ProgressView?
-        let runner = JobRunner(job: job, cluster: cluster, options: options) { message in
-            if let view { view.log(message) } else { print(message) }
-        }
+        let logger = Console.logger("tagood.launch")
+        let runner = JobRunner(job: job, cluster: cluster, options: options, logger: logger)
         try runner.bindCoordinator()  // a busy port fails before anything is written
         let (plan, reused) = try runner.preparePlan()
         print("job \(job.name): \(Format.count(plan.imageCount)) images in \(plan.shardCount) shards "
             + "(\(plan.datasets.count) datasets, plan \(plan.hash)\(reused ? ", reusing the existing plan" : ""))")
         print("job directory: \(runner.directory.path)")
-        let progress = ProgressView(plan: plan)
-        view = progress
-        let summary = try runner.run(plan: plan, onEvent: progress.handle)
+        let progress = ProgressView(plan: plan, logger: logger)
+        let summary = try runner.run(plan: plan, observer: progress.observer)
         progress.finish()
         if summary.nothingToDo {
             print("nothing to do: all \(plan.shardCount) shards are committed and verified (\(summary.audit.verified) checked)")

@@ -3,6 +3,7 @@ import Cluster
 import Datasets
 import Foundation
 import Transport
+import Job
 
 /// `tagood status`: where a job stands, from its plan and journal (works while it runs and after it died).
 struct Status: ParsableCommand {
@@ -24,12 +25,8 @@ struct Status: ParsableCommand {
     var errors: Int = 5
 
     mutating func run() throws {
-        let directory = JobDirectory(jobDirectory)
-        guard directory.exists else { throw ValidationError("\(jobDirectory) is not a job directory (no plan.json)") }
-        let plan = try ShardPlan.load(path: directory.planFile)
-        let records = try Journal.read(path: directory.journalFile)
-        let order = plan.datasets.flatMap { d in d.shards.map { ShardID(dataset: d.spec.name, index: $0.index) } }
-        let state = JobState(shards: order, replaying: records)
+        let snapshot = try JobSnapshot(path: jobDirectory)
+        let (directory, plan, records, state) = (snapshot.directory, snapshot.plan, snapshot.records, snapshot.state)
 
         print("job \(directory.path) — plan \(plan.hash), \(Format.count(plan.imageCount)) images in \(plan.shardCount) shards")
         print(coordinatorLine(directory, records: records))
@@ -82,11 +79,8 @@ struct Status: ParsableCommand {
     }
 
     private func coordinatorLine(_ directory: JobDirectory, records: [JournalRecord]) -> String {
-        guard let data = FileManager.default.contents(atPath: directory.coordinatorFile),
-              let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let pid = info["pid"] as? Int else { return "coordinator: not started" }
-        let alive = kill(pid_t(pid), 0) == 0
-        let endpoint = info["endpoint"] as? String ?? "?"
-        return alive ? "coordinator: running (pid \(pid), \(endpoint))" : "coordinator: not running (last pid \(pid))"
+        guard let info = CoordinatorInfo.read(path: directory.coordinatorFile) else { return "coordinator: not started" }
+        let alive = kill(info.pid, 0) == 0
+        return alive ? "coordinator: running (pid \(info.pid), \(info.endpoint))" : "coordinator: not running (last pid \(info.pid))"
     }
 }

@@ -5,6 +5,7 @@ import Extract
 import Foundation
 import Reduce
 import TagoodSupport
+import Job
 
 /// `tagood worker`: one worker process (normally started by `launch`, or by ssh/Slurm).
 struct WorkerCommand: ParsableCommand {
@@ -65,18 +66,13 @@ struct WorkerCommand: ParsableCommand {
         }
         try pinning.apply(threads: threadCount)
         let directory = JobDirectory(job)
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, 255)
-        let hostname = String(cString: host)
-        let log: (String) -> Void = { message in
-            let line = "[worker \(getpid())] \(message)\n"
-            FileHandle.standardError.write(Data(line.utf8))
-        }
+        let hostname = ProcessIdentity.hostname
+        let logger = Console.logger("tagood.worker", stream: .stderr, prefix: "[worker \(getpid())]")
         if reduce {
             let options = WorkerRuntime.Options(
-                endpoint: connect, workerID: "\(hostname):\(getpid())", host: hostname, pinning: pinning,
+                endpoint: connect, workerID: ProcessIdentity.workerID, host: hostname, pinning: pinning,
                 threads: threadCount, jobDirectory: directory, settings: ExtractionSettings(), coordinatorTimeout: coordinatorTimeout)
-            let runtime = try WorkerRuntime(options: options, runner: PartialRunner(jobDirectory: directory, verify: verify), log: log)
+            let runtime = try WorkerRuntime(options: options, runner: PartialRunner(jobDirectory: directory, verify: verify), logger: logger)
             let exit = runtime.run()
             if exit != .finished { throw ExitCode(exit.rawValue) }
             return
@@ -93,9 +89,9 @@ struct WorkerCommand: ParsableCommand {
                                               classTags: classTags, settings: spec.extract)
         }
         let options = WorkerRuntime.Options(
-            endpoint: connect, workerID: "\(hostname):\(getpid())", host: hostname, pinning: pinning,
+            endpoint: connect, workerID: ProcessIdentity.workerID, host: hostname, pinning: pinning,
             threads: threadCount, jobDirectory: directory, settings: spec.extract, coordinatorTimeout: coordinatorTimeout)
-        let runtime = try WorkerRuntime(options: options, producer: producer, log: log)
+        let runtime = try WorkerRuntime(options: options, producer: producer, logger: logger)
         let exit = runtime.run()
         if exit != .finished { throw ExitCode(exit.rawValue) }
     }

@@ -1,6 +1,8 @@
 import Cluster
 import Datasets
 import Foundation
+import Job
+import Logging
 import Transport
 
 /// Shows a running job: per-dataset bars with images/s and ETA on a terminal, a log line every 10 s
@@ -13,13 +15,23 @@ final class ProgressView {
     private var lastLog = Date.distantPast
     private var lastDraw = Date.distantPast
 
-    init(plan: ShardPlan) { self.plan = plan }
+    private let logger: Logger
+
+    /// A view of `plan`'s progress; its lines go through `logger`, above the bars.
+    init(plan: ShardPlan, logger: Logger) {
+        self.plan = plan
+        self.logger = logger
+        Console.beforeLine = { [weak self] in self?.clearBars() }
+    }
 
     /// Prints a timestamped line (above the bars on a terminal).
-    func log(_ text: String) {
-        clearBars()
-        print("[\(Self.clock())] \(text)")
-        fflush(nil)
+    func log(_ text: String, _ metadata: Logger.Metadata? = nil) {
+        logger.info("\(text)", metadata: metadata)
+    }
+
+    /// The run's observer: events as lines, ticks as bars.
+    var observer: ClusterRun.Observer {
+        ClusterRun.Observer(onEvent: { [self] in handle($0) }, onTick: { [self] in show($0, running: $1) })
     }
 
     func handle(_ event: CoordinatorEvent) {
@@ -31,21 +43,19 @@ final class ProgressView {
         case .assigned:
             break
         case .committed(let shard, let attempt, let images, let failed, _):
-            if failed > 0 { log("shard \(shard) committed (attempt \(attempt)) with \(failed) of \(images) images unreadable") }
+            if failed > 0 { log("shard \(shard) committed (attempt \(attempt)) with \(failed) of \(images) images unreadable", ["shard": "\(shard)", "attempt": "\(attempt)"]) }
         case .attemptFailed(let shard, let attempt, let code, let message):
-            log("shard \(shard) attempt \(attempt) failed [\(code)]: \(message)")
+            log("shard \(shard) attempt \(attempt) failed [\(code)]: \(message)", ["shard": "\(shard)", "attempt": "\(attempt)"])
         case .leaseExpired(let shard, let attempt, let worker):
-            log("shard \(shard) attempt \(attempt): worker \(worker) stopped heartbeating; re-queued")
+            log("shard \(shard) attempt \(attempt): worker \(worker) stopped heartbeating; re-queued", ["shard": "\(shard)", "attempt": "\(attempt)", "worker": "\(worker)"])
         case .staleResultDiscarded(let shard, let attempt, let worker):
-            log("discarded a late result for shard \(shard) attempt \(attempt) from \(worker)")
+            log("discarded a late result for shard \(shard) attempt \(attempt) from \(worker)", ["shard": "\(shard)", "attempt": "\(attempt)", "worker": "\(worker)"])
         case .gaveUp(let shard, let code, let message):
             log("shard \(shard) FAILED for good [\(code)]: \(message)")
         case .stopping(let grace):
             log("stopping: no new shards; running shards may finish within \(Int(grace)) s (press Ctrl-C again to stop now)")
         case .abandoned(let shard, let attempt):
             log("abandoned shard \(shard) attempt \(attempt)")
-        case .tick(let state, let running):
-            show(state, running: running)
         }
     }
 
@@ -103,21 +113,13 @@ final class ProgressView {
     /// Leaves the bars as they are (call before printing the summary).
     func finish() {
         drawnLines = 0
+        Console.beforeLine = nil
     }
 
     private func clearBars() {
         guard isTerminal, drawnLines > 0 else { return }
         print("\u{1B}[\(drawnLines)A\u{1B}[J", terminator: "")
         drawnLines = 0
-    }
-
-    /// The local time as HH:MM:SS.
-    static func clock() -> String {
-        var now = time(nil)
-        var parts = tm()
-        localtime_r(&now, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -3,6 +3,7 @@ import Foundation
 import Reduce
 import Shards
 import TagoodSupport
+import TagoodTestSupport
 
 /// Hand-made records and job directories for the reducer tests.
 enum JobBuilder {

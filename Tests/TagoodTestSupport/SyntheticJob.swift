@@ -1,11 +1,10 @@
-import Cluster
 import Datasets
+import Job
 import Shards
 import TagoodSupport
-import Transport
 
 /// Writes a complete job directory (plan.json, committed shards, journal.jsonl) from in-memory records,
-/// as `tagood launch` would leave it. For tests, benchmarks and demos of the reducer.
+/// as `tagood launch` would leave it. For the reducer's tests and `tagood bench reduce`.
 public enum SyntheticJob {
     /// One dataset's images.
     public struct Dataset: Sendable {
@@ -44,16 +43,17 @@ public enum SyntheticJob {
         try journal.append(JournalRecord(.started, time: 0, planHash: plan.hash))
         for (dataset, source) in zip(plan.datasets, datasets) {
             for range in dataset.shards {
+                let id = ShardID(dataset: dataset.spec.name, index: range.index)
                 let metadata = ShardMetadata(
-                    jobID: "synthetic", planHash: dataset.hash, shardIndex: range.index, dataset: dataset.spec.name,
-                    role: ShardRole(rawValue: dataset.spec.role.rawValue)!, modelName: "synthetic", modelHash: "none",
+                    jobID: "synthetic", datasetHash: dataset.hash, shardIndex: range.index, dataset: dataset.spec.name,
+                    role: dataset.spec.role, modelName: "synthetic", modelHash: "none",
                     preprocessing: "none", tagThreshold: tagThreshold, attentionThreshold: 0.5, embedDim: embedDim,
                     imageTokens: imageTokens)
-                let writer = try ShardWriter(path: directory.shardFile(dataset, range), metadata: metadata,
+                let writer = try ShardWriter(path: directory.shardFile(id), metadata: metadata,
                                              options: .init(tokenDType: tokenDType))
                 for record in source.records[range.images] { try writer.append(record) }
                 let summary = try writer.commit()
-                try journal.append(JournalRecord(.committed, time: 0, shard: ShardID(dataset: dataset.spec.name, index: range.index),
+                try journal.append(JournalRecord(.committed, time: 0, shard: id,
                                                  attempt: 1, worker: "synthetic", checksum: summary.fileChecksum,
                                                  images: summary.images, failedImages: summary.failedImages, tokens: summary.tokens))
             }

@@ -7,7 +7,7 @@ import TagoodSupport
 /// A coordinator killed mid-write can leave a final line without its newline. Reading ignores such a
 /// tail (it was never acted on), and opening for append cuts it off first, so the next record starts on
 /// a fresh line. A malformed line anywhere else is corruption and an error.
-public final class Journal: @unchecked Sendable {
+public final class Journal {
     public let path: String
     private let fd: Int32
     private let encoder: JSONEncoder
@@ -44,10 +44,12 @@ public final class Journal: @unchecked Sendable {
     }
 
     /// Reads every complete record of a journal (an absent file has none).
-    public static func read(path: String) throws(JournalError) -> [JournalRecord] {
+    public static func read(path: String) throws(JobError) -> [JournalRecord] {
         guard access(path, F_OK) == 0 else { return [] }
         let bytes: [UInt8]
-        do { bytes = try FileBytes.read(path) } catch { throw JournalError("cannot read \(path): \(error)") }
+        do { bytes = try FileBytes.read(path) } catch {
+            throw JobError(.journalDamaged, "cannot read \(path): \(error)", subject: path)
+        }
         let decoder = JSONDecoder()
         var records: [JournalRecord] = []
         var start = 0
@@ -60,7 +62,8 @@ public final class Journal: @unchecked Sendable {
             do {
                 records.append(try decoder.decode(JournalRecord.self, from: Data(line)))
             } catch {
-                throw JournalError("\(path) line \(lineNumber) is not a journal record (\(error)); the journal is damaged — move it aside and run `tagood resume`, which re-verifies every shard file")
+                throw JobError(.journalDamaged, "\(path) line \(lineNumber) is not a journal record (\(error))", subject: path,
+                               remedy: "the journal is damaged: move it aside and run `tagood resume`, which re-verifies every shard file")
             }
         }
         return records  // bytes after the last newline: a write cut short by a crash, never acted on
@@ -88,12 +91,4 @@ public final class Journal: @unchecked Sendable {
         }
         guard ftruncate(fd, keep) == 0, fsync(fd) == 0 else { throw FileError(.write, path: path, errno: errno) }
     }
-}
-
-/// A journal that cannot be read.
-public struct JournalError: TagoodError {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var code: String { "journal.damaged" }
-    public var description: String { message }
 }

@@ -1,5 +1,3 @@
-import Transport
-
 /// One line of `journal.jsonl`: something that happened to the job or to one shard.
 ///
 /// The journal is the coordinator's only memory. A coordinator killed at any moment is rebuilt from
@@ -32,6 +30,7 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     public var shard: ShardID?
     public var attempt: Int?
     public var worker: String?
+    /// On `started`: the whole plan's hash (`plan.json`'s `plan_hash`), not a dataset's.
     public var planHash: String?
     public var resume: Bool?
     public var checksum: String?

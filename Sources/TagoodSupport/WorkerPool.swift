@@ -2,26 +2,20 @@
 import Glibc
 #endif
 
-/// A fixed set of pthreads that run the iterations of a parallel loop together with the calling
-/// thread. The model uses it for the work OpenBLAS does not parallelise itself: the many small
-/// per-window attention products, softmax, GELU and LayerNorm.
+/// The one parallel-for of tagood: a fixed set of pthreads (never the Swift concurrency pool) that run
+/// the iterations of a loop together with the calling thread. The model's kernels use the process-wide
+/// pool (`WorkerPool.shared` in Tensor) for what OpenBLAS does not parallelise itself; an extraction
+/// worker decodes on a pool of its own; the reducer reads shards and scores through ``ParallelFor``.
 ///
 /// `parallelFor` blocks the caller until every iteration has run; calls from several threads are
-/// serialised. The body must not call `parallelFor` itself. The number of threads taking part is
-/// `min(threads, BLAS.threadCount)`, so `openblas_set_num_threads` (``BLAS/setThreadCount(_:)``) sizes
-/// both pools at once.
+/// serialised. The body must not call `parallelFor` on the same pool. The number of threads taking part
+/// is `min(threads, participants())`: Tensor's shared pool passes OpenBLAS's thread count, so
+/// `openblas_set_num_threads` sizes both pools at once.
 public final class WorkerPool: @unchecked Sendable {
-    /// The process-wide pool: `TAGOOD_WORKER_THREADS` threads if set (1 turns it off), otherwise as
-    /// many as OpenBLAS had when the pool was first used.
-    public static let shared: WorkerPool = {
-        if let text = getenv("TAGOOD_WORKER_THREADS").map({ String(cString: $0) }), let n = Int(text), n >= 1 {
-            return WorkerPool(threads: n)
-        }
-        return WorkerPool(threads: BLAS.threadCount)
-    }()
-
     /// Threads in the pool, the caller included.
     public let threads: Int
+    private let participantLimit: @Sendable () -> Int
+    private var stopping = false
 
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
@@ -34,8 +28,10 @@ public final class WorkerPool: @unchecked Sendable {
     private var pending = 0
     private var generation = 0
 
-    public init(threads: Int) {
+    /// A pool of `threads` threads (the caller included); a call uses `min(threads, participants())`.
+    public init(threads: Int, participants: @escaping @Sendable () -> Int = { Int.max }) {
         self.threads = max(1, threads)
+        participantLimit = participants
         pthread_mutex_init(&mutex, nil)
         pthread_mutex_init(&callMutex, nil)
         pthread_cond_init(&wake, nil)
@@ -59,12 +55,32 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// How many threads a call uses now.
-    public var activeThreads: Int { min(threads, max(1, BLAS.threadCount)) }
+    public var activeThreads: Int { min(threads, max(1, participantLimit())) }
+
+    /// Ends the pool's threads once they are idle; the pool then runs every call on the calling thread.
+    public func stop() {
+        pthread_mutex_lock(&mutex)
+        stopping = true
+        generation &+= 1
+        pthread_cond_broadcast(&wake)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Runs `body(index)` for every index in `0..<count`. After a failure no new iteration starts; the
+    /// error of the lowest failing index is thrown.
+    public func forEach(_ count: Int, _ body: (_ index: Int) throws -> Void) throws {
+        let failure = Locked<(index: Int, error: any Error)?>(nil)
+        parallelFor(count) { i, _ in
+            if failure.value != nil { return }
+            do { try body(i) } catch { failure.withLock { if $0 == nil || i < $0!.index { $0 = (i, error) } } }
+        }
+        if let failure = failure.value { throw failure.error }
+    }
 
     /// Runs `body(index, worker)` for every index in `0..<count`; `worker` (in `0..<activeThreads`)
     /// identifies the thread, for per-thread scratch space. Iterations are handed out one at a time.
     public func parallelFor(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
-        let active = activeThreads
+        let active = stopping ? 1 : activeThreads
         if active <= 1 || count <= 1 {
             for i in 0..<count { body(i, 0) }
             return
@@ -118,6 +134,10 @@ public final class WorkerPool: @unchecked Sendable {
             pthread_mutex_lock(&mutex)
             while generation == seen { pthread_cond_wait(&wake, &mutex) }
             seen = generation
+            if stopping {
+                pthread_mutex_unlock(&mutex)
+                return
+            }
             let takesPart = id < participants
             pthread_mutex_unlock(&mutex)
             if takesPart {

@@ -1,5 +1,3 @@
-import Transport
-
 /// Every shard's state, rebuilt by replaying the journal over the plan.
 public struct JobState: Sendable, Equatable {
     /// Where one shard stands.
@@ -62,7 +60,14 @@ public struct JobState: Sendable, Equatable {
             for id in order {
                 guard var s = shards[id] else { continue }
                 if case .running = s.status { s.status = .pending }  // leases of a dead coordinator are void
-                if r.resume == true, case .failed = s.status { s.status = .pending; s.attemptsUsed = 0 }
+                if r.resume == true {
+                    // `resume` gives every unfinished shard a fresh budget: the failed ones, and pending
+                    // ones whose last attempt was used up before a `gave-up` record could be written.
+                    switch s.status {
+                    case .failed, .pending: s.status = .pending; s.attemptsUsed = 0
+                    case .running, .committed: break
+                    }
+                }
                 shards[id] = s
             }
             return

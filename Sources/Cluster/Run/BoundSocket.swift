@@ -1,3 +1,4 @@
+import Job
 import Transport
 
 /// The coordinator's ROUTER socket, bound to a cluster file's endpoint, and the endpoint workers

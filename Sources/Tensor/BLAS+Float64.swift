@@ -1,24 +1,9 @@
 import COpenBLAS
 
-/// The few BLAS calls the reducer makes, row-major. The reducer runs them on its own threads with
-/// OpenBLAS limited to one thread (see ``singleThreaded()``), so a block's result never depends on how
-/// many threads run.
-public enum BLAS {
-    /// Limits OpenBLAS to the calling threads (no pool of its own): every call then computes each block the
-    /// same way whatever the number of reducer threads.
-    public static func singleThreaded() { openblas_set_num_threads(1) }
-
-    /// Lets OpenBLAS use `n` threads of its own (benchmarks).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
-
-    /// C[m×n] = A[m×k] · B[n×k]ᵀ (float32).
-    public static func sgemmABt(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                c: UnsafeMutablePointer<Float>, ldc: Int) {
-        guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
-                    0, c, Int32(ldc))
-    }
-
+/// The float64 products of the reducer (class statistics, Mahalanobis), row-major. The reducer runs
+/// them with OpenBLAS limited to one thread of its own (``BLAS/setThreadCount(_:)`` 1) on threads it
+/// owns, so a block's result never depends on how many threads run.
+extension BLAS {
     /// C[m×n] = A[m×k] · B[n×k]ᵀ (float64).
     public static func dgemmABt(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
                                 c: UnsafeMutablePointer<Double>) {

@@ -1,0 +1,103 @@
+import Datasets
+import Extract
+import Job
+import Logging
+import TagoodSupport
+import Transport
+
+/// Runs an extraction job end to end on a cluster: plan (or reuse the plan), audit the existing shards,
+/// then ``ClusterRun``. `tagood launch` and `tagood resume` are thin wrappers around it.
+public final class JobRunner {
+    public struct Options {
+        /// The `tagood` executable workers are started from.
+        public var executable: String
+        /// Extra environment for worker processes.
+        public var workerEnvironment: [String: String] = [:]
+        /// Whether unfinished shards get a fresh attempt budget (`resume`).
+        public var resume = false
+
+        public init(executable: String) { self.executable = executable }
+    }
+
+    /// The result of a run.
+    public struct Summary {
+        public var outcome: Coordinator.Outcome
+        public var state: JobState
+        public var plan: ShardPlan
+        public var audit: ShardAudit
+        public var nothingToDo: Bool
+    }
+
+    public let job: JobSpec
+    public let cluster: ClusterSpec
+    public let directory: JobDirectory
+    public let options: Options
+    private let logger: Logger
+    private var bound: BoundSocket?
+
+    public init(job: JobSpec, cluster: ClusterSpec, options: Options, logger: Logger) {
+        self.job = job
+        self.cluster = cluster
+        self.directory = JobDirectory(job.directory)
+        self.options = options
+        var logger = logger
+        logger[metadataKey: "job"] = "\(job.name)"
+        self.logger = logger
+    }
+
+    /// Binds the coordinator's socket. `launch` and `resume` call it first, so that a busy port fails
+    /// before anything is written or started.
+    public func bindCoordinator() throws {
+        guard bound == nil else { return }
+        bound = try BoundSocket(cluster: cluster)
+    }
+
+    /// Scans the datasets and writes `plan.json` and `job.yaml`, or reuses the job directory's plan
+    /// when its hash is the same. A different plan in the same directory is an error.
+    public func preparePlan() throws -> (plan: ShardPlan, reused: Bool) {
+        let fresh = try ShardPlan.make(datasets: job.datasets, imagesPerShard: job.extract.imagesPerShard)
+        if directory.exists {
+            let existing = try ShardPlan.load(path: directory.planFile)
+            guard existing.hash == fresh.hash else {
+                throw JobError(.invalid, "job directory \(directory.path) holds another plan (hash \(existing.hash); this job's is \(fresh.hash)): the datasets or images_per_shard changed",
+                               subject: directory.planFile, remedy: "use another job name, or delete the directory to start over")
+            }
+            return (existing, true)
+        }
+        try directory.create(for: fresh)
+        try fresh.write(to: directory.planFile)
+        try AtomicFile.write(job.yamlText(), to: directory.jobFile)
+        return (fresh, false)
+    }
+
+    /// Runs the job.
+    public func run(plan: ShardPlan, observer: ClusterRun.Observer) throws -> Summary {
+        try directory.create(for: plan)
+        let journal = try Journal(path: directory.journalFile)
+        let before = JobState(shards: plan.shardIDs, replaying: try Journal.read(path: directory.journalFile))
+        let audit = try ShardAudit.run(directory: directory, plan: plan, journal: journal, state: before)
+        for (shard, reason) in audit.invalid {
+            var logger = logger
+            logger[metadataKey: "shard"] = "\(shard)"
+            logger.warning("shard \(shard) will be redone: \(reason)")
+        }
+        for shard in audit.adopted { logger.info("shard \(shard) was in place but not journaled; verified and adopted") }
+        if audit.removedTemporary > 0 { logger.info("removed \(audit.removedTemporary) temporary files left by earlier writers") }
+
+        try bindCoordinator()
+        defer { bound = nil }
+        let expectedHash = job.isDecodeOnly ? DecodeOnlyProducer.modelHash : try ModelIdentity.hash(weightsFile: job.model.weights)
+        let coordinator = try Coordinator(
+            tasks: ExtractionTasks(directory: directory, plan: plan), journal: journal,
+            settings: .init(jobID: job.name, heartbeatSeconds: cluster.heartbeatSeconds, liveness: cluster.liveness,
+                            maxAttempts: cluster.maxAttempts, graceSeconds: cluster.shutdownGraceSeconds,
+                            expectedModelHash: expectedHash, resume: options.resume, planHash: plan.hash))
+        if coordinator.state.isComplete && audit.invalid.isEmpty {
+            return Summary(outcome: .complete, state: coordinator.state, plan: plan, audit: audit, nothingToDo: true)
+        }
+        let run = ClusterRun(cluster: cluster, directory: directory, executable: options.executable,
+                             environment: options.workerEnvironment, logger: logger)
+        let outcome = try run.run(coordinator, on: bound!, coordinatorFile: directory.coordinatorFile, observer: observer)
+        return Summary(outcome: outcome, state: coordinator.state, plan: plan, audit: audit, nothingToDo: false)
+    }
+}

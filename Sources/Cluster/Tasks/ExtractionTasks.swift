@@ -1,0 +1,60 @@
+import Datasets
+import Job
+import Shards
+import TagoodSupport
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The extraction of a plan's shards: each task is one shard of images, written by a worker to the
+/// staging file of its attempt, which is verified (schema, counts, the worker's file checksum) and
+/// renamed into the shard's place only for the current attempt: one write and one rename per shard.
+public final class ExtractionTasks: TaskSet {
+    public let directory: JobDirectory
+    public let plan: ShardPlan
+    public let order: [ShardID]
+    private let shards: [ShardID: PlannedShard]
+
+    /// Every shard of `plan`, in plan order.
+    public init(directory: JobDirectory, plan: ShardPlan) {
+        self.directory = directory
+        self.plan = plan
+        let planned = plan.plannedShards
+        order = planned.map(\.id)
+        shards = Dictionary(uniqueKeysWithValues: planned.map { ($0.id, $0) })
+    }
+
+    public var kind: TaskKind { .extract }
+
+    public func assignment(for id: ShardID) -> TaskAssignment? {
+        guard let shard = shards[id], let dataset = plan.dataset(named: id.dataset) else { return nil }
+        let images = shard.range.images
+        return .extract(ExtractTask(role: shard.role, datasetHash: shard.datasetHash, root: dataset.spec.root,
+                                    paths: Array(dataset.images.paths[images]), labels: Array(dataset.images.labels[images])))
+    }
+
+    public func accept(_ done: Done, attempt: Int, worker: String) throws -> String? {
+        guard let shard = shards[done.shard] else {
+            throw JobError(.invalid, "shard \(done.shard) is not in the plan", subject: done.shard.description)
+        }
+        let staging = directory.stagingFile(shard.id, attempt: attempt, worker: worker)
+        do {
+            // The worker hashed the file it wrote; matching that hash here proves these are the same bytes,
+            // so the content checksum need not be recomputed (resume re-verifies everything in full).
+            _ = try ShardAudit.verify(path: staging, shard: shard, checksum: done.checksum, content: false)
+            let final = directory.shardFile(shard.id)
+            try AtomicFile.commit(temporary: staging, to: final, syncDirectory: false)
+            return Path.directory(of: final)
+        } catch {
+            unlink(staging)
+            throw error
+        }
+    }
+
+    public func discard(_ id: ShardID, attempt: Int, worker: String) {
+        unlink(directory.stagingFile(id, attempt: attempt, worker: worker))
+    }
+
+    public func removeLeftovers() { directory.removeTemporaryFiles() }
+}

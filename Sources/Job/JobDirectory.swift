@@ -1,0 +1,80 @@
+import Datasets
+import TagoodSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A job directory and every path in it: the contract between the stages (docs/DESIGN.md).
+///
+///     <out>/<job>/job.yaml, plan.json, journal.jsonl, coordinator.json, logs/,
+///                 shards/<dataset>/shard-00042.h5, reduce/, report/
+///
+/// Paths are derived here and nowhere else. A shard's final file and the staging file of one of its
+/// attempts are functions of the shard (and of the attempt and the worker): the coordinator and the
+/// worker compute the same relative names from the assignment, each under its own mount of the job
+/// directory, and nothing from the network is used as a path.
+public struct JobDirectory: Sendable, Equatable {
+    public let path: String
+
+    public init(_ path: String) { self.path = Path.normalize(path) }
+
+    public var jobFile: String { path + "/job.yaml" }
+    public var planFile: String { path + "/plan.json" }
+    public var journalFile: String { path + "/journal.jsonl" }
+    /// Where the running coordinator says where it is (``CoordinatorInfo``).
+    public var coordinatorFile: String { path + "/coordinator.json" }
+    public var shardsFolder: String { path + "/shards" }
+    public var logsFolder: String { path + "/logs" }
+    /// `reduce/`: the reducer's outputs.
+    public var reduceFolder: String { path + "/reduce" }
+    /// `reduce/partials/`: one partial per shard.
+    public var partialsFolder: String { reduceFolder + "/partials" }
+    /// `reduce/journal.jsonl`: the journal of a distributed reduce (`tagood reduce --cluster`).
+    public var reduceJournalFile: String { reduceFolder + "/journal.jsonl" }
+    /// `report/`.
+    public var reportFolder: String { path + "/report" }
+
+    /// The committed file of a shard, relative to the job directory: `shards/<dataset>/shard-00042.h5`.
+    public static func relativeShardFile(_ id: ShardID) -> String {
+        "shards/\(id.dataset)/shard-\(ShardRange.padded(id.index)).h5"
+    }
+
+    /// The staging file of one attempt, relative to the job directory:
+    /// `shards/<dataset>/shard-00042.h5.tmp-a<attempt>-<worker>` (``AtomicFile``'s one temporary-name
+    /// scheme). A worker writes it once; only the coordinator renames it, into ``relativeShardFile(_:)``.
+    public static func relativeStagingFile(_ id: ShardID, attempt: Int, worker: String) -> String {
+        AtomicFile.temporaryPath(for: relativeShardFile(id), tag: "a\(attempt)-\(worker)")
+    }
+
+    /// The committed file of a shard.
+    public func shardFile(_ id: ShardID) -> String { path + "/" + Self.relativeShardFile(id) }
+
+    /// The staging file of attempt `attempt` of shard `id` by worker `worker`.
+    public func stagingFile(_ id: ShardID, attempt: Int, worker: String) -> String {
+        path + "/" + Self.relativeStagingFile(id, attempt: attempt, worker: worker)
+    }
+
+    /// Creates the directory tree for a plan.
+    public func create(for plan: ShardPlan) throws(FileError) {
+        for folder in [logsFolder] + plan.datasets.map({ shardsFolder + "/" + $0.spec.name }) {
+            try FileSystem.makeDirectories(folder)
+        }
+    }
+
+    /// Whether the directory already holds a job.
+    public var exists: Bool { FileSystem.exists(planFile) }
+
+    /// Deletes the temporary and staging files that killed writers left under `shards/<dataset>/`;
+    /// returns how many. Nothing may be writing to the job while it runs.
+    @discardableResult
+    public func removeTemporaryFiles() -> Int {
+        var removed = 0
+        for dataset in FileSystem.list(shardsFolder) where !dataset.hasPrefix(".") {
+            let folder = shardsFolder + "/" + dataset
+            for name in FileSystem.list(folder) where AtomicFile.isTemporary(name) {
+                if unlink(folder + "/" + name) == 0 { removed += 1 }
+            }
+        }
+        return removed
+    }
+}

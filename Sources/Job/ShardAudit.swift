@@ -1,0 +1,85 @@
+import Datasets
+import Shards
+import TagoodSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `resume` (and a relaunch) finds when it re-checks the shard files against the journal.
+public struct ShardAudit: Sendable {
+    /// Committed shards whose file verified.
+    public var verified = 0
+    /// Committed shards whose file is missing or corrupt; they go back to the queue.
+    public var invalid: [(shard: ShardID, reason: String)] = []
+    /// Files in place that the journal had not recorded (the coordinator died between the rename and
+    /// the journal write); they verified and were adopted.
+    public var adopted: [ShardID] = []
+    /// Temporary and staging files left by killed writers, deleted.
+    public var removedTemporary = 0
+
+    /// Verifies every shard file of the plan against the journal, journals what it finds (durably), and
+    /// removes temporary files. Nothing may be writing to the job while it runs.
+    public static func run(directory: JobDirectory, plan: ShardPlan, journal: Journal, state: JobState,
+                           time: any TimeSource = SystemTime(), progress: (Int, Int) -> Void = { _, _ in }) throws -> ShardAudit {
+        var audit = ShardAudit()
+        audit.removedTemporary = directory.removeTemporaryFiles()
+        let shards = plan.plannedShards
+        for (done, shard) in shards.enumerated() {
+            defer { progress(done + 1, shards.count) }
+            let path = directory.shardFile(shard.id)
+            let exists = FileSystem.exists(path)
+            if case .committed(let checksum) = state.shards[shard.id]?.status {
+                guard exists else {
+                    audit.invalid.append((shard.id, "the committed file \(path) is missing"))
+                    try journal.append(JournalRecord(.invalid, time: time.wall(), shard: shard.id, code: "shard.missing",
+                                                     message: "the committed file is missing"), sync: false)
+                    continue
+                }
+                do {
+                    _ = try verify(path: path, shard: shard, checksum: checksum, content: true)
+                    audit.verified += 1
+                } catch {
+                    audit.invalid.append((shard.id, "\(error)"))
+                    unlink(path)
+                    try journal.append(JournalRecord(.invalid, time: time.wall(), shard: shard.id,
+                                                     code: (error as? TagoodError)?.code ?? "shard.corrupt", message: "\(error)"),
+                                       sync: false)
+                }
+            } else if exists {
+                do {
+                    let v = try verify(path: path, shard: shard, checksum: nil, content: true)
+                    let checksum = try ShardFile.checksum(path: path)
+                    try journal.append(JournalRecord(.committed, time: time.wall(), shard: shard.id, worker: "adopted by resume",
+                                                     checksum: checksum, images: v.images,
+                                                     failedImages: v.failedImages, tokens: v.tokens), sync: false)
+                    audit.adopted.append(shard.id)
+                } catch {
+                    unlink(path)  // not the journal's and not valid: it cannot be trusted
+                }
+            }
+        }
+        try journal.sync()
+        return audit
+    }
+
+    /// Verifies a shard file and that it is `shard` of this plan: its dataset, index, dataset hash and
+    /// image count. With `checksum`, the file's XXH64 must equal it; with `content`, every dataset's
+    /// content checksum is recomputed. The coordinator accepts a worker's file with `content: false`
+    /// (the worker's reported file checksum proves these are the bytes it wrote); `resume` re-verifies
+    /// with `content: true`.
+    public static func verify(path: String, shard: PlannedShard, checksum: String?, content: Bool) throws -> ShardVerification {
+        let reader = try ShardReader(path: path)
+        defer { reader.close() }
+        let v = try reader.verify(expectedFileChecksum: checksum, content: content)
+        let meta = v.header.metadata
+        guard meta.dataset == shard.dataset, meta.shardIndex == shard.id.index, meta.datasetHash == shard.datasetHash else {
+            throw ShardError(.schema, path: path, subject: "attributes",
+                             detail: "the file is shard \(meta.dataset)/\(meta.shardIndex) of dataset hash \(meta.datasetHash), expected \(shard.id) of dataset hash \(shard.datasetHash)")
+        }
+        guard v.images == shard.range.count else {
+            throw ShardError(.counts, path: path, subject: "paths",
+                             detail: "the file holds \(v.images) images, the plan gives shard \(shard.id) \(shard.range.count)")
+        }
+        return v
+    }
+}
