@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Job"]),
         .testTarget(name: "JobTests", dependencies: ["Job", "Datasets", "Shards", "TagoodSupport", "TagoodTestSupport"]),
         .testTarget(
-            name: "ClusterTests", dependencies: ["Cluster", "Job", "Transport", "Datasets", "Imaging", "Shards", "TagoodTestSupport"],
+            name: "ClusterTests", dependencies: ["Cluster", "Job", "Transport", "Extract", "Datasets", "Imaging", "Shards", "TagoodTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

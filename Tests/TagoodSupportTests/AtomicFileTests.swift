@@ -22,6 +22,24 @@ import Foundation
     }
 }
 
+@Suite struct TemporaryNameTests {
+    @Test func oneSchemeNamesAndRecognisesEveryTemporaryFile() {
+        let atomic = AtomicFile.temporaryPath(for: "/j/shards/val/shard-00001.h5")
+        #expect(AtomicFile.target(ofTemporary: atomic) == "/j/shards/val/shard-00001.h5")
+        let staging = AtomicFile.temporaryPath(for: "shards/val/shard-00001.h5", tag: "a2-node7:4711")
+        #expect(staging == "shards/val/shard-00001.h5.tmp-a2-node7_4711", "characters outside [A-Za-z0-9_-] become _")
+        #expect(AtomicFile.target(ofTemporary: staging) == "shards/val/shard-00001.h5")
+        #expect(AtomicFile.isTemporary("shard-00001.h5.tmp-a1-4821.tmp-4821-3"), "0.1.0's double names are still cleaned up")
+    }
+
+    @Test func aNameThatMerelyContainsTheMarkerIsNotTemporary() {
+        for name in ["shard-00001.h5", "x.tmp-/y", "a.tmp-b.c", ".tmp-abc", "plan.json.tmp-", "../../victim.tmp-x/../plan.json",
+                     "journal.jsonl"] {
+            #expect(!AtomicFile.isTemporary(name), "\(name)")
+        }
+    }
+}
+
 @Suite struct PathTests {
     @Test func normalizeRemovesDotComponentsLexically() {
         #expect(Path.normalize("/a/jobs/../out/./demo") == "/a/out/demo")

@@ -1,7 +1,5 @@
 import Testing
 import Foundation
-@testable import Cluster
-import Transport
 import TagoodSupport
 import Job
 
