@@ -39,6 +39,9 @@ public struct ImageError: TagoodError, Equatable {
     /// `image.<kind>`, for example `image.truncated`.
     public var code: String { "image.\(kind.rawValue)" }
 
+    /// The image file.
+    public var subject: String? { path }
+
     /// One line: the file, what is wrong, and the decoder's own words.
     public var description: String {
         let what: String

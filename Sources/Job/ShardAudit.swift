@@ -73,11 +73,11 @@ public struct ShardAudit: Sendable {
         let v = try reader.verify(expectedFileChecksum: checksum, content: content)
         let meta = v.header.metadata
         guard meta.dataset == shard.dataset, meta.shardIndex == shard.id.index, meta.datasetHash == shard.datasetHash else {
-            throw ShardError(.schema, path: path, subject: "attributes",
+            throw ShardError(.schema, path: path, part: "attributes",
                              detail: "the file is shard \(meta.dataset)/\(meta.shardIndex) of dataset hash \(meta.datasetHash), expected \(shard.id) of dataset hash \(shard.datasetHash)")
         }
         guard v.images == shard.range.count else {
-            throw ShardError(.counts, path: path, subject: "paths",
+            throw ShardError(.counts, path: path, part: "paths",
                              detail: "the file holds \(v.images) images, the plan gives shard \(shard.id) \(shard.range.count)")
         }
         return v

@@ -39,6 +39,19 @@ public enum ModelError: TagoodError {
         }
     }
 
+    /// The checkpoint or config file involved.
+    public var subject: String? {
+        switch self {
+        case let .missingTensor(_, _, file), let .shapeMismatch(_, _, _, file), let .unsupportedDType(_, _, _, _, file),
+             let .windowMismatch(_, _, _, _, _, file), let .bufferMismatch(_, file, _), let .malformed(file, _),
+             let .unknownFormat(file):
+            file
+        case let .invalidConfig(source, _): source
+        case .invalidInput: nil
+        case let .io(e): e.path
+        }
+    }
+
     public var description: String {
         switch self {
         case let .missingTensor(name, shape, file):

@@ -1,3 +1,4 @@
+import Foundation
 import TagoodSupport
 
 /// The Swin image encoder's hyper-parameters (RAM's `config_swin*_384.json`).
@@ -137,40 +138,36 @@ public struct RAMConfig: Sendable, Equatable {
     /// `q2l_config.json` names: `hidden_size`, `num_attention_heads`, `num_hidden_layers`,
     /// `intermediate_size`, `encoder_width`, and `num_tags` (also `num_class`), `patch_size`, `name`.
     public static func parse(json bytes: [UInt8], source: String, defaultName: String = "custom") throws -> RAMConfig {
-        let root: JSONValue
-        do { root = try JSONValue.parse(bytes) } catch {
-            throw ModelError.invalidConfig(source: source, reason: "invalid JSON: \(error)")
-        }
-        guard root.object != nil else { throw ModelError.invalidConfig(source: source, reason: "expected a JSON object") }
-        func int(_ key: String) throws -> Int {
-            guard let v = root[key] else { throw ModelError.invalidConfig(source: source, reason: "missing key \(key)") }
-            guard let i = v.int else { throw ModelError.invalidConfig(source: source, reason: "key \(key) must be an integer") }
-            return i
-        }
-        func ints(_ key: String) throws -> [Int] {
-            guard let v = root[key] else { throw ModelError.invalidConfig(source: source, reason: "missing key \(key)") }
-            guard let a = v.array, let list = Optional(a.compactMap(\.int)), list.count == a.count else {
-                throw ModelError.invalidConfig(source: source, reason: "key \(key) must be a list of integers")
+        let file: JSONForm
+        do {
+            file = try JSONDecoder().decode(JSONForm.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            if case .typeMismatch(let type, let context) = error, let key = context.codingPath.last?.stringValue {
+                let what = type == Int.self ? "an integer" : "a list of integers"
+                throw ModelError.invalidConfig(source: source, reason: "key \(key) must be \(what)")
             }
-            return list
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw ModelError.invalidConfig(source: source, reason: "invalid JSON: \(context.debugDescription)")
+            }
+            throw ModelError.invalidConfig(source: source, reason: "invalid JSON: \(Safetensors.describe(error))")
         }
-        func optional(_ keys: String...) throws -> Int? {
-            for k in keys where root[k] != nil { return try int(k) }
-            return nil
+        func required<T>(_ value: T?, _ key: String) throws -> T {
+            guard let value else { throw ModelError.invalidConfig(source: source, reason: "missing key \(key)") }
+            return value
         }
-        var vision = SwinConfig(imageResolution: try int("image_res"), embedDim: try int("embed_dim"),
-                                depths: try ints("depths"), numHeads: try ints("num_heads"), windowSize: try int("window_size"))
-        if let p = try optional("patch_size") { vision.patchSize = p }
+        var vision = SwinConfig(imageResolution: try required(file.image_res, "image_res"), embedDim: try required(file.embed_dim, "embed_dim"),
+                                depths: try required(file.depths, "depths"), numHeads: try required(file.num_heads, "num_heads"),
+                                windowSize: try required(file.window_size, "window_size"))
+        if let p = file.patch_size { vision.patchSize = p }
         var head = TaggingHeadConfig()
-        if let v = try optional("hidden_size") { head.hiddenSize = v }
-        if let v = try optional("num_attention_heads") { head.numHeads = v }
-        if let v = try optional("num_hidden_layers") { head.numLayers = v }
-        if let v = try optional("intermediate_size") { head.intermediateSize = v }
-        if let v = try optional("encoder_width") { head.encoderWidth = v }
-        if let v = try optional("num_tags", "num_class") { head.numTags = v }
-        let config = RAMConfig(name: root["name"]?.string ?? defaultName, vision: vision, head: head)
-        if root["vision_width"] != nil {
-            let width = try int("vision_width")
+        if let v = file.hidden_size { head.hiddenSize = v }
+        if let v = file.num_attention_heads { head.numHeads = v }
+        if let v = file.num_hidden_layers { head.numLayers = v }
+        if let v = file.intermediate_size { head.intermediateSize = v }
+        if let v = file.encoder_width { head.encoderWidth = v }
+        if let v = file.num_tags ?? file.num_class { head.numTags = v }
+        let config = RAMConfig(name: file.name ?? defaultName, vision: vision, head: head)
+        if let width = file.vision_width {
             guard width == vision.visionWidth else {
                 throw ModelError.invalidConfig(source: source, reason: "vision_width \(width) does not match embed_dim "
                     + "\(vision.embedDim) × 2^(\(vision.depths.count) − 1) = \(vision.visionWidth)")
@@ -178,6 +175,16 @@ public struct RAMConfig: Sendable, Equatable {
         }
         try config.validate(source: source)
         return config
+    }
+
+    /// RAM's JSON config keys (`config_swinL_384.json` and `q2l_config.json` names); unknown keys such as
+    /// `ckpt` are ignored.
+    struct JSONForm: Codable {
+        var name: String?
+        var vision_width, image_res, window_size, embed_dim: Int?
+        var depths, num_heads: [Int]?
+        var patch_size, hidden_size, num_attention_heads, num_hidden_layers, intermediate_size, encoder_width: Int?
+        var num_tags, num_class: Int?
     }
 
     /// Checks that the numbers describe a buildable model.
@@ -211,21 +218,13 @@ public struct RAMConfig: Sendable, Equatable {
 
     /// The config in the JSON format ``parse(json:source:defaultName:)`` reads (stored in safetensors metadata).
     public var json: String {
-        JSONValue.object([
-            ("name", .string(name)),
-            ("vision_width", .number(Double(vision.visionWidth))),
-            ("image_res", .number(Double(vision.imageResolution))),
-            ("window_size", .number(Double(vision.windowSize))),
-            ("embed_dim", .number(Double(vision.embedDim))),
-            ("depths", .array(vision.depths.map { .number(Double($0)) })),
-            ("num_heads", .array(vision.numHeads.map { .number(Double($0)) })),
-            ("patch_size", .number(Double(vision.patchSize))),
-            ("hidden_size", .number(Double(head.hiddenSize))),
-            ("num_attention_heads", .number(Double(head.numHeads))),
-            ("num_hidden_layers", .number(Double(head.numLayers))),
-            ("intermediate_size", .number(Double(head.intermediateSize))),
-            ("encoder_width", .number(Double(head.encoderWidth))),
-            ("num_tags", .number(Double(head.numTags))),
-        ]).serialized
+        let form = JSONForm(name: name, vision_width: vision.visionWidth, image_res: vision.imageResolution,
+                            window_size: vision.windowSize, embed_dim: vision.embedDim, depths: vision.depths,
+                            num_heads: vision.numHeads, patch_size: vision.patchSize, hidden_size: head.hiddenSize,
+                            num_attention_heads: head.numHeads, num_hidden_layers: head.numLayers,
+                            intermediate_size: head.intermediateSize, encoder_width: head.encoderWidth, num_tags: head.numTags)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(form), as: UTF8.self)  // plain strings and integers always encode
     }
 }

@@ -32,24 +32,30 @@ public struct ShardError: TagoodError {
     public let kind: Kind
     /// The shard file (the final path for writers, even while the temporary file is in use).
     public let path: String
-    /// The dataset, attribute or record involved, as shown to people (such as "dataset `tokens`").
-    public let subject: String?
+    /// The dataset, attribute or record inside the file, as shown to people (such as "dataset `tokens`").
+    public let part: String?
     /// What went wrong.
     public let detail: String
     /// The HDF5 error stack at the time of the failure, when HDF5 reported one.
     public let hdf5Message: String?
 
     /// Creates an error; `hdf5Message` is usually the HDF5 error stack at the failure.
-    public init(_ kind: Kind, path: String, subject: String? = nil, detail: String, hdf5Message: String? = nil) {
+    public init(_ kind: Kind, path: String, part: String? = nil, detail: String, hdf5Message: String? = nil) {
         self.kind = kind
         self.path = path
-        self.subject = subject
+        self.part = part
         self.detail = detail
         self.hdf5Message = hdf5Message
     }
 
     /// `shard.<kind>`, such as `shard.checksum`.
     public var code: String { "shard.\(kind.rawValue)" }
+
+    /// The shard file.
+    public var subject: String? { path }
+
+    /// What to do: ``advice``.
+    public var remedy: String? { advice }
 
     /// What the user should do about this kind of failure.
     public var advice: String {
@@ -65,10 +71,10 @@ public struct ShardError: TagoodError {
         }
     }
 
-    /// `shard <path>: <subject>: <detail> (HDF5: <stack>); <advice>`.
+    /// `shard <path>: <part>: <detail> (HDF5: <stack>); <advice>`.
     public var description: String {
         var text = "shard \(path): "
-        if let subject { text += "\(subject): " }
+        if let part { text += "\(part): " }
         text += detail
         if let hdf5Message { text += " (HDF5: \(hdf5Message))" }
         return text + "; " + advice
@@ -77,7 +83,7 @@ public struct ShardError: TagoodError {
 
 extension ShardError {
     /// An error carrying the calling thread's HDF5 error stack.
-    static func hdf5(_ kind: Kind, path: String, subject: String? = nil, _ detail: String) -> ShardError {
-        ShardError(kind, path: path, subject: subject, detail: detail, hdf5Message: HDF5.errorStack())
+    static func hdf5(_ kind: Kind, path: String, part: String? = nil, _ detail: String) -> ShardError {
+        ShardError(kind, path: path, part: part, detail: detail, hdf5Message: HDF5.errorStack())
     }
 }

@@ -71,7 +71,7 @@ extension ShardReader {
         var previous: Int64 = 0
         for (i, offset) in offsets.enumerated() {
             guard offset >= previous, offset <= Int64(limit) else {
-                throw ShardError(.counts, path: path, subject: "dataset `\(name)`",
+                throw ShardError(.counts, path: path, part: "dataset `\(name)`",
                                  detail: "entry \(start + i) is \(offset), outside \(previous)...\(limit) "
                                      + "(offsets must not decrease or pass the row count)")
             }
@@ -97,7 +97,7 @@ extension ShardReader {
         let ok = HDF5.withStrings(dataset: dataset.id, start: start, rows: count) { pointers in
             for pointer in pointers { strings.append(pointer.map { String(cString: $0) } ?? "") }
         }
-        guard ok else { throw ShardError.hdf5(.read, path: path, subject: subject, "cannot read rows \(start)..<\(start + count)") }
+        guard ok else { throw ShardError.hdf5(.read, path: path, part: subject, "cannot read rows \(start)..<\(start + count)") }
         return strings
     }
 }

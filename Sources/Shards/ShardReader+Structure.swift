@@ -32,28 +32,28 @@ extension ShardReader {
             let subject = "dataset `\(spec.name)`"
             let exists = H5Lexists(file.id, spec.name, HDF5.defaultList)
             guard exists > 0 else {
-                throw ShardError(.schema, path: path, subject: subject, detail: "is missing")
+                throw ShardError(.schema, path: path, part: subject, detail: "is missing")
             }
             let id = H5Dopen2(file.id, spec.name, HDF5.defaultList)
-            guard id >= 0 else { throw ShardError.hdf5(.read, path: path, subject: subject, "cannot open it") }
+            guard id >= 0 else { throw ShardError.hdf5(.read, path: path, part: subject, "cannot open it") }
             let handle = HDF5Handle(id, .dataset)
             let type = H5Dget_type(id)
-            guard type >= 0 else { throw ShardError.hdf5(.read, path: path, subject: subject, "cannot read its type") }
+            guard type >= 0 else { throw ShardError.hdf5(.read, path: path, part: subject, "cannot read its type") }
             let matches = HDF5.type(type, matches: spec.element)
             let found = HDF5.describe(type)
             H5Tclose(type)
             guard matches else {
                 let note = spec.name == "tokens" || spec.name == "global_embed" ? " (token_dtype says \(header.tokenDType.rawValue))" : ""
-                throw ShardError(.schema, path: path, subject: subject, detail: "has type \(found); expected \(spec.element.name)\(note)")
+                throw ShardError(.schema, path: path, part: subject, detail: "has type \(found); expected \(spec.element.name)\(note)")
             }
             guard let dims = HDF5.dimensions(of: id) else {
-                throw ShardError.hdf5(.read, path: path, subject: subject, "cannot read its shape")
+                throw ShardError.hdf5(.read, path: path, part: subject, "cannot read its shape")
             }
             let width = spec.width == .embedDim ? header.metadata.embedDim
                 : spec.width == .imageTokens ? header.metadata.imageTokens : 1
             let expectedShape = spec.rank == 1 ? "[rows]" : "[rows, \(width)]"
             guard dims.count == spec.rank, spec.rank == 1 || dims[1] == width else {
-                throw ShardError(.schema, path: path, subject: subject,
+                throw ShardError(.schema, path: path, part: subject,
                                  detail: "has shape \(dims); expected \(expectedShape)")
             }
             rows[spec.name] = dims[0]
@@ -70,7 +70,7 @@ extension ShardReader {
             case .tags: expected = tags; meaning = "K = \(tags) rows (the length of `tag_ids`)"
             }
             guard rows[spec.name] == expected else {
-                throw ShardError(.counts, path: path, subject: "dataset `\(spec.name)`",
+                throw ShardError(.counts, path: path, part: "dataset `\(spec.name)`",
                                  detail: "has \(rows[spec.name]!) rows; expected \(meaning)")
             }
         }
@@ -83,7 +83,7 @@ extension ShardReader {
         let elements = count * width
         if elements == 0 { return [] }
         guard let type = HDF5.makeType(spec.element) else {
-            throw ShardError.hdf5(.read, path: path, subject: subject, "cannot make its memory type")
+            throw ShardError.hdf5(.read, path: path, part: subject, "cannot make its memory type")
         }
         precondition(MemoryLayout<T>.size == spec.element.size)
         var ok = false
@@ -93,7 +93,7 @@ extension ShardReader {
             initialized = ok ? elements : 0
         }
         guard ok else {
-            throw ShardError.hdf5(.read, path: path, subject: subject, "cannot read rows \(start)..<\(start + count)")
+            throw ShardError.hdf5(.read, path: path, part: subject, "cannot read rows \(start)..<\(start + count)")
         }
         return values
     }

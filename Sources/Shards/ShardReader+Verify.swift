@@ -23,18 +23,18 @@ extension ShardReader {
         HDF5.prepareThread()
         let header = try header()
         guard header.isComplete else {
-            throw ShardError(.incomplete, path: path, subject: "attribute `complete`",
+            throw ShardError(.incomplete, path: path, part: "attribute `complete`",
                              detail: "is missing or not 1: the shard was never committed")
         }
         guard let storedChecksum = header.contentChecksum else {
-            throw ShardError(.schema, path: path, subject: "attribute `content_checksum`", detail: "is missing")
+            throw ShardError(.schema, path: path, part: "attribute `content_checksum`", detail: "is missing")
         }
         let structure = try openStructure(header: header)
         var summary = try checkCounts(structure)
         if content {
             let computed = try computeContentChecksum(structure)
             guard computed == storedChecksum.lowercased() else {
-                throw ShardError(.checksum, path: path, subject: "attribute `content_checksum`",
+                throw ShardError(.checksum, path: path, part: "attribute `content_checksum`",
                                  detail: "stores \(storedChecksum) but the data hashes to \(computed): "
                                      + "the data or the attribute changed after the shard was committed")
             }
@@ -44,7 +44,7 @@ extension ShardReader {
         if let expected = expectedFileChecksum {
             let actual = try ShardFile.checksum(path: path)
             guard actual == expected.lowercased() else {
-                throw ShardError(.fileChecksum, path: path, subject: "file bytes",
+                throw ShardError(.fileChecksum, path: path, part: "file bytes",
                                  detail: "XXH64 is \(actual) but the journal recorded \(expected): the file changed after it was committed")
             }
             summary.fileChecksum = actual
@@ -84,7 +84,7 @@ extension ShardReader {
                     tokenSpread.add(Int(tokens))
                     tagSpread.add(Int(tags))
                 } else if tokens != 0 || tags != 0 {
-                    throw ShardError(.counts, path: path, subject: "image #\(image)",
+                    throw ShardError(.counts, path: path, part: "image #\(image)",
                                      detail: "has status \(status) but \(tokens) tokens and \(tags) tags; failed images have none")
                 }
             }
@@ -93,11 +93,11 @@ extension ShardReader {
             start += n
         } while start < s.images
         guard previousToken == Int64(s.tokens) else {
-            throw ShardError(.counts, path: path, subject: "dataset `token_offsets`",
+            throw ShardError(.counts, path: path, part: "dataset `token_offsets`",
                              detail: "ends at \(previousToken) but `tokens` has \(s.tokens) rows")
         }
         guard previousTag == Int64(s.tags) else {
-            throw ShardError(.counts, path: path, subject: "dataset `tag_offsets`",
+            throw ShardError(.counts, path: path, part: "dataset `tag_offsets`",
                              detail: "ends at \(previousTag) but `tag_ids` has \(s.tags) entries")
         }
         let ok = statusCounts[.ok] ?? 0
@@ -108,11 +108,11 @@ extension ShardReader {
     }
 
     private func firstOffsetError(_ name: String, _ value: Int64) -> ShardError {
-        ShardError(.counts, path: path, subject: "dataset `\(name)`", detail: "starts at \(value); expected 0")
+        ShardError(.counts, path: path, part: "dataset `\(name)`", detail: "starts at \(value); expected 0")
     }
 
     private func decreasingError(_ name: String, _ image: Int) -> ShardError {
-        ShardError(.counts, path: path, subject: "dataset `\(name)`", detail: "decreases at image #\(image)")
+        ShardError(.counts, path: path, part: "dataset `\(name)`", detail: "decreases at image #\(image)")
     }
 
     /// Hashes every dataset in schema order (4 MiB blocks), compares each with its `checksum` attribute
@@ -138,12 +138,12 @@ extension ShardReader {
                             }
                         }
                     }
-                    guard ok else { throw ShardError.hdf5(.read, path: path, subject: subject, "cannot read rows \(start)..<\(start + n)") }
+                    guard ok else { throw ShardError.hdf5(.read, path: path, part: subject, "cannot read rows \(start)..<\(start + n)") }
                     start += n
                 }
             } else {
                 guard let type = HDF5.makeType(spec.element) else {
-                    throw ShardError.hdf5(.read, path: path, subject: subject, "cannot make its memory type")
+                    throw ShardError.hdf5(.read, path: path, part: subject, "cannot make its memory type")
                 }
                 let rowBytes = spec.element.size * width
                 let blockRows = max(1, (4 << 20) / rowBytes)
@@ -154,12 +154,12 @@ extension ShardReader {
                     let n = min(blockRows, rows - start)
                     guard HDF5.readRows(dataset: handle.id, type: type.id, rank: spec.rank, width: width, start: start,
                                         rows: n, into: buffer) else {
-                        throw ShardError.hdf5(.read, path: path, subject: subject, "cannot read rows \(start)..<\(start + n)")
+                        throw ShardError.hdf5(.read, path: path, part: subject, "cannot read rows \(start)..<\(start + n)")
                     }
                     if spec.name == "token_index" {
                         let values = UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: Int16.self), count: n)
                         if let bad = values.firstIndex(where: { $0 < 0 || Int($0) >= imageTokens }) {
-                            throw ShardError(.counts, path: path, subject: subject,
+                            throw ShardError(.counts, path: path, part: subject,
                                              detail: "row \(start + bad) is \(values[bad]), outside 0..<\(imageTokens) (image_tokens)")
                         }
                     }
@@ -170,7 +170,7 @@ extension ShardReader {
             let digest = hasher.digest()
             if case .value(let stored) = HDF5.readStringAttribute(handle.id, ShardSchema.datasetChecksumAttribute),
                stored.lowercased() != ContentChecksum.hex(digest) {
-                throw ShardError(.checksum, path: path, subject: subject,
+                throw ShardError(.checksum, path: path, part: subject,
                                  detail: "its data hashes to \(ContentChecksum.hex(digest)) but its `checksum` attribute "
                                      + "says \(stored): the data was changed or damaged after it was written")
             }

@@ -48,7 +48,7 @@ public final class ShardReader {
         let root = file.id
         let version = try integer(root, "schema_version")
         guard version == ShardSchema.version else {
-            throw ShardError(.schema, path: path, subject: "attribute `schema_version`",
+            throw ShardError(.schema, path: path, part: "attribute `schema_version`",
                              detail: "is \(version); this tagood reads version \(ShardSchema.version)")
         }
         let completeFlag: Int64
@@ -56,18 +56,18 @@ public final class ShardReader {
         case .value(let value): completeFlag = value
         case .missing: completeFlag = 0
         case .wrongType(let type):
-            throw ShardError(.schema, path: path, subject: "attribute `complete`", detail: "has type \(type); expected an integer")
+            throw ShardError(.schema, path: path, part: "attribute `complete`", detail: "has type \(type); expected an integer")
         case .failed:
-            throw ShardError.hdf5(.read, path: path, subject: "attribute `complete`", "cannot read it")
+            throw ShardError.hdf5(.read, path: path, part: "attribute `complete`", "cannot read it")
         }
         let roleName = try string(root, "role")
         guard let role = ShardRole(rawValue: roleName) else {
-            throw ShardError(.schema, path: path, subject: "attribute `role`",
+            throw ShardError(.schema, path: path, part: "attribute `role`",
                              detail: "is \(roleName.debugDescription); expected id-train, id-val or ood")
         }
         let dtypeName = try string(root, "token_dtype")
         guard let tokenDType = TokenDType(rawValue: dtypeName) else {
-            throw ShardError(.schema, path: path, subject: "attribute `token_dtype`",
+            throw ShardError(.schema, path: path, part: "attribute `token_dtype`",
                              detail: "is \(dtypeName.debugDescription); expected float16 or float32")
         }
         let metadata = ShardMetadata(
@@ -78,7 +78,7 @@ public final class ShardReader {
             attentionThreshold: try double(root, "attention_threshold"), embedDim: Int(try integer(root, "embed_dim")),
             imageTokens: Int(try integer(root, "image_tokens")), createdBy: try string(root, "created_by"))
         guard metadata.embedDim > 0, metadata.imageTokens > 0, metadata.imageTokens <= Int(Int16.max) + 1 else {
-            throw ShardError(.schema, path: path, subject: "attributes `embed_dim`/`image_tokens`",
+            throw ShardError(.schema, path: path, part: "attributes `embed_dim`/`image_tokens`",
                              detail: "\(metadata.embedDim)/\(metadata.imageTokens) are out of range")
         }
         var contentChecksum: String?
@@ -86,9 +86,9 @@ public final class ShardReader {
         case .value(let value): contentChecksum = value
         case .missing: contentChecksum = nil
         case .wrongType(let type):
-            throw ShardError(.schema, path: path, subject: "attribute `content_checksum`", detail: "has type \(type); expected a string")
+            throw ShardError(.schema, path: path, part: "attribute `content_checksum`", detail: "has type \(type); expected a string")
         case .failed:
-            throw ShardError.hdf5(.read, path: path, subject: "attribute `content_checksum`", "cannot read it")
+            throw ShardError.hdf5(.read, path: path, part: "attribute `content_checksum`", "cannot read it")
         }
         return ShardHeader(schemaVersion: Int(version), metadata: metadata, tokenDType: tokenDType,
                            contentChecksum: contentChecksum, isComplete: completeFlag == 1)
@@ -98,11 +98,11 @@ public final class ShardReader {
         switch read {
         case .value(let value): return value
         case .missing:
-            throw ShardError(.schema, path: path, subject: "attribute `\(name)`", detail: "is missing")
+            throw ShardError(.schema, path: path, part: "attribute `\(name)`", detail: "is missing")
         case .wrongType(let type):
-            throw ShardError(.schema, path: path, subject: "attribute `\(name)`", detail: "has type \(type); expected \(expected)")
+            throw ShardError(.schema, path: path, part: "attribute `\(name)`", detail: "has type \(type); expected \(expected)")
         case .failed:
-            throw ShardError.hdf5(.read, path: path, subject: "attribute `\(name)`", "cannot read it")
+            throw ShardError.hdf5(.read, path: path, part: "attribute `\(name)`", "cannot read it")
         }
     }
 

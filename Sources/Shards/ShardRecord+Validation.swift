@@ -2,7 +2,7 @@ extension ShardRecord {
     /// Checks the record against the shard's shape; returns the first problem as a `.record` error.
     func validate(metadata: ShardMetadata, index: Int, shardPath: String) throws(ShardError) {
         func reject(_ detail: String) -> ShardError {
-            ShardError(.record, path: shardPath, subject: "image #\(index) (\(path.debugDescription))", detail: detail)
+            ShardError(.record, path: shardPath, part: "image #\(index) (\(path.debugDescription))", detail: detail)
         }
         let width = metadata.embedDim
         if path.isEmpty { throw reject("the path is empty") }

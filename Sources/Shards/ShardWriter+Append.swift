@@ -54,7 +54,7 @@ extension ShardWriter {
         try checkWritable()
         HDF5.prepareThread()
         for column in columns where !column.flush() {
-            let error = ShardError.hdf5(.write, path: path, subject: "dataset `\(column.spec.name)`",
+            let error = ShardError.hdf5(.write, path: path, part: "dataset `\(column.spec.name)`",
                                         "cannot append \(column.stagedRows) rows to the temporary file \(temporaryPath)")
             state = .failed(error)
             throw error
@@ -72,7 +72,7 @@ extension ShardWriter {
         case .abandoned:
             throw ShardError(.write, path: path, detail: "the writer was abandoned; create a new writer")
         case .failed(let error):
-            throw ShardError(.write, path: path, subject: error.subject,
+            throw ShardError(.write, path: path, part: error.part,
                              detail: "the writer failed earlier and cannot continue: \(error.detail)",
                              hdf5Message: error.hdf5Message)
         }

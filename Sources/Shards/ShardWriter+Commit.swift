@@ -31,19 +31,19 @@ extension ShardWriter {
             content.add(dataset: column.spec.name, digest: digest)
             guard HDF5.writeAttribute(on: column.dataset.id, ShardSchema.datasetChecksumAttribute,
                                       string: ContentChecksum.hex(digest)) else {
-                throw ShardError.hdf5(.write, path: path, subject: "dataset `\(column.spec.name)`",
+                throw ShardError.hdf5(.write, path: path, part: "dataset `\(column.spec.name)`",
                                       "cannot write its checksum attribute")
             }
         }
         let contentChecksum = content.hexDigest()
         guard HDF5.writeAttribute(on: root, "content_checksum", string: contentChecksum) else {
-            throw ShardError.hdf5(.write, path: path, subject: "attribute `content_checksum`", "cannot write it")
+            throw ShardError.hdf5(.write, path: path, part: "attribute `content_checksum`", "cannot write it")
         }
         guard H5Fflush(root, H5F_SCOPE_GLOBAL) >= 0 else {
             throw ShardError.hdf5(.write, path: path, "cannot flush the temporary file \(temporaryPath)")
         }
         guard HDF5.writeAttribute(on: root, "complete", integer: 1) else {
-            throw ShardError.hdf5(.write, path: path, subject: "attribute `complete`", "cannot write it")
+            throw ShardError.hdf5(.write, path: path, part: "attribute `complete`", "cannot write it")
         }
         guard closeAll() else {
             throw ShardError.hdf5(.write, path: path, "cannot close (flush) the temporary file \(temporaryPath)")

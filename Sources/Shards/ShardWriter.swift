@@ -89,16 +89,16 @@ public final class ShardWriter {
         self.options = options
         HDF5.prepareThread()
         guard metadata.embedDim > 0, metadata.imageTokens > 0 else {
-            throw ShardError(.write, path: path, subject: "metadata",
+            throw ShardError(.write, path: path, part: "metadata",
                              detail: "embed_dim (\(metadata.embedDim)) and image_tokens (\(metadata.imageTokens)) must be positive")
         }
         guard metadata.imageTokens <= Int(Int16.max) + 1 else {
-            throw ShardError(.write, path: path, subject: "metadata",
+            throw ShardError(.write, path: path, part: "metadata",
                              detail: "image_tokens \(metadata.imageTokens) does not fit token_index's int16")
         }
         let id = H5Fcreate(temporaryPath, tagood_H5F_ACC_EXCL(), HDF5.defaultList, HDF5.defaultList)
         guard id >= 0 else {
-            throw ShardError.hdf5(.write, path: path, subject: "temporary file \(temporaryPath)",
+            throw ShardError.hdf5(.write, path: path, part: "temporary file \(temporaryPath)",
                                   "cannot create the HDF5 file (does the directory exist and is it writable?)")
         }
         let file = HDF5Handle(id, .file)
@@ -169,13 +169,13 @@ public final class ShardWriter {
             ("tag_threshold", m.tagThreshold), ("attention_threshold", m.attentionThreshold),
         ]
         for (name, value) in integers where !HDF5.writeAttribute(on: root, name, integer: Int64(value)) {
-            throw ShardError.hdf5(.write, path: path, subject: "attribute `\(name)`", "cannot write it")
+            throw ShardError.hdf5(.write, path: path, part: "attribute `\(name)`", "cannot write it")
         }
         for (name, value) in strings where !HDF5.writeAttribute(on: root, name, string: value) {
-            throw ShardError.hdf5(.write, path: path, subject: "attribute `\(name)`", "cannot write it")
+            throw ShardError.hdf5(.write, path: path, part: "attribute `\(name)`", "cannot write it")
         }
         for (name, value) in doubles where !HDF5.writeAttribute(on: root, name, double: value) {
-            throw ShardError.hdf5(.write, path: path, subject: "attribute `\(name)`", "cannot write it")
+            throw ShardError.hdf5(.write, path: path, part: "attribute `\(name)`", "cannot write it")
         }
     }
 
@@ -195,7 +195,7 @@ public final class ShardWriter {
                                                       width: width, chunkRows: chunkRows, compression: compression,
                                                       cacheBytes: 4 * chunkRows * rowBytes)
             else {
-                throw ShardError.hdf5(.write, path: path, subject: "dataset `\(spec.name)`", "cannot create it")
+                throw ShardError.hdf5(.write, path: path, part: "dataset `\(spec.name)`", "cannot create it")
             }
             columns.append(Column(spec: spec, width: width, dataset: dataset, type: type))
         }

@@ -17,6 +17,12 @@ public struct ConfigError: TagoodError {
 
     public var code: String { "config.invalid" }
 
+    /// `file:line: key`.
+    public var subject: String? {
+        let location = line.map { "\(file):\($0)" } ?? file
+        return key.isEmpty ? location : "\(location): \(key)"
+    }
+
     public var description: String {
         let location = line.map { "\(file):\($0)" } ?? file
         return key.isEmpty ? "\(location): \(problem)" : "\(location): \(key): \(problem)"

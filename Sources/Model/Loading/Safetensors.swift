@@ -1,3 +1,4 @@
+import Foundation
 import TagoodSupport
 import Tensor
 
@@ -12,41 +13,62 @@ public enum Safetensors {
         guard headerLength > 1, headerLength <= file.count - 8, headerLength < 1 << 30 else {
             throw .malformed(file: path, reason: "safetensors header length \(headerLength) does not fit the file (\(file.count) bytes)")
         }
-        let header: JSONValue
-        do { header = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: all[8..<(8 + headerLength)])) } catch {
-            throw .malformed(file: path, reason: "safetensors header is not JSON: \(error)")
+        let headerBytes = Data(UnsafeRawBufferPointer(rebasing: all[8..<(8 + headerLength)]))
+        let members: [String: HeaderEntry]
+        let metadata: [String: String]
+        do {
+            members = try JSONDecoder().decode([String: HeaderEntry].self, from: headerBytes)
+            metadata = try JSONDecoder().decode(HeaderMetadata.self, from: headerBytes).metadata ?? [:]
+        } catch {
+            throw .malformed(file: path, reason: "safetensors header is not a JSON object of tensors: \(Self.describe(error))")
         }
-        guard let members = header.object else { throw .malformed(file: path, reason: "safetensors header is not an object") }
         let dataStart = 8 + headerLength
         let dataBytes = file.count - dataStart
         var tensors: [String: StoredTensor] = [:]
-        var names: [String] = []
-        var metadata: [String: String] = [:]
-        for (name, entry) in members {
-            if name == "__metadata__" {
-                for (k, v) in entry.object ?? [] { if let s = v.string { metadata[k] = s } }
-                continue
+        for (name, entry) in members where name != "__metadata__" {
+            guard let dtypeName = entry.dtype, let dtype = DType(rawValue: dtypeName) else {
+                throw .malformed(file: path, reason: "tensor \(name): unknown dtype \(entry.dtype ?? "(none)")")
             }
-            guard let dtypeName = entry["dtype"]?.string, let dtype = DType(rawValue: dtypeName) else {
-                throw .malformed(file: path, reason: "tensor \(name): unknown dtype \(entry["dtype"]?.serialized ?? "(none)")")
-            }
-            guard let shapeValues = entry["shape"]?.array, let offsets = entry["data_offsets"]?.array, offsets.count == 2,
-                  let begin = offsets[0].int, let end = offsets[1].int else {
+            guard let shape = entry.shape, let offsets = entry.data_offsets, offsets.count == 2 else {
                 throw .malformed(file: path, reason: "tensor \(name): missing shape or data_offsets")
             }
-            let shape = shapeValues.compactMap(\.int)
-            guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }) else {
-                throw .malformed(file: path, reason: "tensor \(name): invalid shape \(entry["shape"]!.serialized)")
-            }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw .malformed(file: path, reason: "tensor \(name): invalid shape \(shape)") }
+            let (begin, end) = (offsets[0], offsets[1])
             let n = shape.reduce(1, *)
             guard begin >= 0, end >= begin, end <= dataBytes, end - begin == n * dtype.byteCount else {
                 throw .malformed(file: path, reason: "tensor \(name): data_offsets [\(begin), \(end)] do not fit shape \(shape) of \(dtypeName) in \(dataBytes) data bytes")
             }
             tensors[name] = StoredTensor(dtype: dtype, shape: shape, strides: StoredTensor.contiguousStrides(shape),
                                          storageOffset: dataStart + begin, storageBytes: end - begin, file: file)
-            names.append(name)
         }
+        // The order of the data in the file (JSON objects have none of their own).
+        let names = tensors.keys.sorted { (tensors[$0]!.storageOffset, $0) < (tensors[$1]!.storageOffset, $1) }
         return StateDict(path: path, format: .safetensors, tensors: tensors, names: names, metadata: metadata, file: file)
+    }
+
+    /// One tensor's entry in the JSON header (every field optional, so a bad entry gets its own error).
+    struct HeaderEntry: Codable {
+        var dtype: String?
+        var shape: [Int]?
+        var data_offsets: [Int]?
+    }
+
+    /// The header's `__metadata__` object of strings.
+    struct HeaderMetadata: Decodable {
+        var metadata: [String: String]?
+        enum CodingKeys: String, CodingKey { case metadata = "__metadata__" }
+    }
+
+    /// A decoding error in one line, naming the key.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
+            let key = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return key.isEmpty ? c.debugDescription : "\(key): \(c.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
     }
 
     /// A tensor to write: float32 elements stored as `dtype` (f32, f16 or bf16).
@@ -63,22 +85,24 @@ public enum Safetensors {
 
     /// Serialises tensors (in the given order) and metadata to safetensors bytes.
     public static func encode(_ entries: [Entry], metadata: [String: String] = [:]) -> [UInt8] {
-        var members: [(String, JSONValue)] = []
-        if !metadata.isEmpty {
-            members.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
-        }
+        var members: [String: HeaderEntry] = [:]
         var offset = 0
         for e in entries {
             precondition(e.dtype.isWeightType, "safetensors writer: \(e.dtype) not supported")
             let size = e.tensor.count * e.dtype.byteCount
-            members.append((e.name, .object([
-                ("dtype", .string(e.dtype.rawValue)),
-                ("shape", .array(e.tensor.shape.map { .number(Double($0)) })),
-                ("data_offsets", .array([.number(Double(offset)), .number(Double(offset + size))])),
-            ])))
+            members[e.name] = HeaderEntry(dtype: e.dtype.rawValue, shape: e.tensor.shape, data_offsets: [offset, offset + size])
             offset += size
         }
-        var header = Array(JSONValue.object(members).serialized.utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings and integers cannot fail.
+        var header = Array(try! encoder.encode(members))
+        if !metadata.isEmpty {
+            // `"__metadata__": {…}` first, as the reference writer puts it.
+            let meta = Array(try! encoder.encode(["__metadata__": metadata]))
+            header = Array(meta.dropLast()) + [UInt8(ascii: ",")] + Array(header.dropFirst())
+            if entries.isEmpty { header = meta }
+        }
         while (8 + header.count) % 8 != 0 { header.append(0x20) }
         var out = [UInt8]()
         out.reserveCapacity(8 + header.count + offset)

@@ -23,10 +23,10 @@ public struct OODMetrics: Sendable, Equatable, Codable {
 
     /// Computes every metric. Throws when a set is empty or a score is not finite.
     public init(id: [Double], ood: [Double]) throws(MetricsError) {
-        guard !id.isEmpty else { throw MetricsError("there are no ID scores: the ID set is empty") }
-        guard !ood.isEmpty else { throw MetricsError("there are no OOD scores: the OOD set is empty") }
-        if let bad = id.firstIndex(where: { !$0.isFinite }) { throw MetricsError("ID score \(bad + 1) is \(id[bad]); scores must be finite") }
-        if let bad = ood.firstIndex(where: { !$0.isFinite }) { throw MetricsError("OOD score \(bad + 1) is \(ood[bad]); scores must be finite") }
+        guard !id.isEmpty else { throw MetricsError(.input, "there are no ID scores: the ID set is empty") }
+        guard !ood.isEmpty else { throw MetricsError(.input, "there are no OOD scores: the OOD set is empty") }
+        if let bad = id.firstIndex(where: { !$0.isFinite }) { throw MetricsError(.input, "ID score \(bad + 1) is \(id[bad]); scores must be finite") }
+        if let bad = ood.firstIndex(where: { !$0.isFinite }) { throw MetricsError(.input, "OOD score \(bad + 1) is \(ood[bad]); scores must be finite") }
 
         let roc = ROCCurve(positives: id, negatives: ood)
         auroc = roc.area
@@ -49,10 +49,10 @@ public struct OODMetrics: Sendable, Equatable, Codable {
     }
 }
 
-/// Scores that cannot be evaluated.
-public struct MetricsError: TagoodError {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var code: String { "metrics.input" }
-    public var description: String { message }
+/// Scores that cannot be evaluated (`metrics.input`).
+public typealias MetricsError = CodedError<MetricsErrorKind>
+
+/// The kinds of ``MetricsError``; each raw value is the error code.
+public enum MetricsErrorKind: String, Sendable, Equatable {
+    case input = "metrics.input"
 }
