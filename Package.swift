@@ -6,7 +6,7 @@ import PackageDescription
 /// Modules in data-flow order; an arrow points at what a module imports. docs/DESIGN.md is the map, and
 /// `tools/check_module_graph.py` (run by `make test`) fails when an import leaves this graph.
 ///
-///   TagoodSupport    XXH64, atomic files, errors, the parallel-for, progress, failpoints, time
+///   TagoodSupport ─► CXXHash                       XXH64, atomic files, errors, the parallel-for, progress, failpoints, time
 ///   Datasets   ─► TagoodSupport                     scans, list files, the shard plan
 ///   Imaging    ─► CImageCodecs, TagoodSupport         Pillow-exact decode and resize
 ///   Shards     ─► CHDF5, CHDF5Shim, TagoodSupport     the HDF5 shard format
@@ -43,6 +43,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial"),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
+        .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash"),
         // MARK: C shims: only what Swift cannot do itself.
         /// libjpeg / libpng calls that need setjmp/longjmp error recovery.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
@@ -52,7 +53,7 @@ let package = Package(
         .target(name: "CAffinity", cSettings: [.define("_GNU_SOURCE")]),
 
         // MARK: Swift modules.
-        .target(name: "TagoodSupport"),
+        .target(name: "TagoodSupport", dependencies: ["CXXHash"]),
         .target(name: "Job", dependencies: ["Datasets", "Shards", "TagoodSupport"]),
         .target(name: "Datasets", dependencies: ["TagoodSupport"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "TagoodSupport"]),
