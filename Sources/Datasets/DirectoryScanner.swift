@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
+import TagoodSupport
 #endif
 
 /// Scans a dataset root into an ``ImageList`` with `opendir`/`readdir` (no per-file `stat` when the
@@ -72,27 +71,22 @@ public enum DirectoryScanner {
 
     /// The non-hidden entries of `path`, sorted by name bytes.
     static func listDirectory(_ path: String) throws(DatasetError) -> [Entry] {
-        guard let dir = opendir(path) else {
-            throw DatasetError(.unreadable, "cannot read directory \(path): \(String(cString: strerror(errno)))")
+        let listed: [FileSystem.Entry]
+        do { listed = try FileSystem.entries(path) } catch {
+            throw DatasetError(.unreadable, "cannot read directory \(path): \(String(cString: strerror(error.errno)))")
         }
-        defer { closedir(dir) }
         var entries: [Entry] = []
-        while let entry = readdir(dir) {
-            let bytes: [UInt8] = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                return Array(UnsafeBufferPointer(start: p, count: strlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self))))
-            }
-            if bytes.first == UInt8(ascii: ".") { continue }  // hidden, "." and ".."
-            var isDirectory: Bool
-            switch Int32(entry.pointee.d_type) {
-            case Int32(DT_DIR): isDirectory = true
-            case Int32(DT_REG): isDirectory = false
-            default:  // a link, or a file system that does not report types
+        entries.reserveCapacity(listed.count)
+        for entry in listed where entry.name.utf8.first != UInt8(ascii: ".") {  // hidden files
+            let isDirectory: Bool
+            switch entry.kind {
+            case .folder: isDirectory = true
+            case .file: isDirectory = false
+            case .other, .unknown:  // a link, or a file system that does not report types
                 var st = stat()
-                let full = path + "/" + String(decoding: bytes, as: UTF8.self)
-                isDirectory = stat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                isDirectory = stat(path + "/" + entry.name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
             }
-            entries.append(Entry(name: String(decoding: bytes, as: UTF8.self), bytes: bytes, isDirectory: isDirectory))
+            entries.append(Entry(name: entry.name, bytes: Array(entry.name.utf8), isDirectory: isDirectory))
         }
         entries.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         return entries

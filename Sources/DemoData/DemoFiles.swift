@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 import TagoodSupport
 
@@ -18,15 +16,7 @@ enum DemoFiles {
 
     /// Whether `path` is a folder with no entries, or does not exist.
     static func isAbsentOrEmpty(_ path: String) -> Bool {
-        guard let dir = opendir(path) else { return errno == ENOENT }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { return false }
-        }
-        return true
+        do { return try FileSystem.entries(path).isEmpty } catch { return error.errno == ENOENT }
     }
 
     /// Writes `bytes` to `path` atomically (``AtomicFile``).
