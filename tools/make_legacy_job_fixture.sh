@@ -23,25 +23,12 @@ for i in range(8):
     png(f"data/near/c{i%2}/n{i:03d}.png", 16+i%3, 12+i%2, i)
     png(f"data/far/deep/f{i:03d}.png", 16+i%3, 12+i%2, 100+i)
 PY
-cat > job.yaml <<'YAML'
-job: job
-output: out
-model: {config: decode-only}
-datasets:
-  - {name: near, role: ood, layout: imagefolder, root: data/near}
-  - {name: far, role: ood, layout: nested, root: data/far}
-extract: {images_per_shard: 2}
-YAML
-cat > cluster.yaml <<'YAML'
-coordinator: {bind: 127.0.0.1, port: 0}
-heartbeat_seconds: 0.25
-liveness: 4
-max_attempts: 3
-shutdown_grace_seconds: 5
-workers:
-  - {cores: "0", threads: 1}
-  - {cores: "1", threads: 1}
-YAML
+# The same files as Tests/ClusterTests/ClusterFixture.swift writes (decode-only, two OOD datasets, two workers).
+printf '%s\n' 'job: job' 'output: out' 'model: {config: decode-only}' 'datasets:' \
+  '  - {name: near, role: ood, layout: imagefolder, root: data/near}' '  - {name: far, role: ood, layout: nested, root: data/far}' \
+  'extract: {images_per_shard: 2}' > job.yaml
+printf '%s\n' 'coordinator: {bind: 127.0.0.1, port: 0}' 'heartbeat_seconds: 0.25' 'liveness: 4' 'max_attempts: 3' \
+  'shutdown_grace_seconds: 5' 'workers:' '  - {cores: "0", threads: 1}' '  - {cores: "1", threads: 1}' > cluster.yaml
 TAGOOD_FAILPOINTS=delay-per-image-ms=300 "$T" launch job.yaml --cluster cluster.yaml >/dev/null 2>&1 &
 P=$!
 for _ in $(seq 100); do

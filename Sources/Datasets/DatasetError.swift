@@ -4,15 +4,13 @@ import TagoodSupport
 /// and says what to do.
 public typealias DatasetError = CodedError<DatasetErrorKind>
 
-/// The kinds of ``DatasetError``; each raw value is the error code.
-public enum DatasetErrorKind: String, Sendable, Equatable {
-    case missingRoot = "dataset.missing-root"
-    case notADirectory = "dataset.not-a-directory"
-    case unreadable = "dataset.unreadable"
-    case empty = "dataset.empty"
-    case badListLine = "dataset.bad-list-line"
-    case missingListedImage = "dataset.missing-listed-image"
-    case duplicateImage = "dataset.duplicate-image"
-    case badShardSize = "dataset.bad-shard-size"
-    case badPlan = "dataset.bad-plan"
+/// The kinds of ``DatasetError`` (codes `dataset.<raw value>`).
+public enum DatasetErrorKind: String, ErrorKind {
+    public static let domain = "dataset"
+    /// The root is missing, not a folder or unreadable, or holds no images.
+    case missingRoot = "missing-root", notADirectory = "not-a-directory", unreadable, empty
+    /// A list file's line is malformed, or names an image that is missing or listed twice.
+    case badListLine = "bad-list-line", missingListedImage = "missing-listed-image", duplicateImage = "duplicate-image"
+    /// `images_per_shard` is below 1, or `plan.json` does not match its own content.
+    case badShardSize = "bad-shard-size", badPlan = "bad-plan"
 }

@@ -3,13 +3,11 @@ import TagoodSupport
 /// Why tag data or a selection input was rejected. Each message names the file and line.
 public typealias ExtractError = CodedError<ExtractErrorKind>
 
-/// The kinds of ``ExtractError``; each raw value is the error code.
-public enum ExtractErrorKind: String, Sendable, Equatable {
-    case unreadable = "extract.unreadable"
-    case badTagList = "extract.bad-tag-list"
-    case badClassMap = "extract.bad-class-map"
-    case unknownTag = "extract.unknown-tag"
-    case badInput = "extract.bad-input"
+/// The kinds of ``ExtractError`` (codes `extract.<raw value>`): a file that cannot be read, a tag list or
+/// class → tag map that is malformed or names an unknown tag, a selection input that does not fit.
+public enum ExtractErrorKind: String, ErrorKind {
+    public static let domain = "extract"
+    case unreadable, badTagList = "bad-tag-list", badClassMap = "bad-class-map", unknownTag = "unknown-tag", badInput = "bad-input"
 }
 
 extension ExtractError {

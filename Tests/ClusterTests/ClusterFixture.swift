@@ -34,17 +34,8 @@ final class ClusterFixture {
           - {name: far, role: ood, layout: nested, root: data/far}
         extract: {images_per_shard: \(perShard)}
         """.write(toFile: root + "/job.yaml", atomically: true, encoding: .utf8)
-        let cores = CoreSet.available()
-        try """
-        coordinator: {bind: 127.0.0.1, port: 0}
-        heartbeat_seconds: \(heartbeat)
-        liveness: 4
-        max_attempts: \(maxAttempts)
-        shutdown_grace_seconds: 5
-        workers:
-          - {cores: "\(cores[0])", threads: 1}
-          - {cores: "\(cores[cores.count > 1 ? 1 : 0])", threads: 1}
-        """.write(toFile: root + "/cluster.yaml", atomically: true, encoding: .utf8)
+        try ClusterFiles.twoWorkers(cores: CoreSet.available(), heartbeat: heartbeat, maxAttempts: maxAttempts)
+            .write(toFile: root + "/cluster.yaml", atomically: true, encoding: .utf8)
     }
 
     private func writeImage(_ path: String, seed: Int) throws {
@@ -75,12 +66,7 @@ final class ClusterFixture {
 
     /// Waits until the journal has a record matching `predicate` (at most `seconds`).
     func waitForRecord(seconds: Double = 60, _ predicate: (JournalRecord) -> Bool) throws -> JournalRecord? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let r = (try? journal())?.first(where: predicate) { return r }
-            usleep(20_000)
-        }
-        return nil
+        ClusterFiles.waitForRecord(in: jobDirectory.journalFile, seconds: seconds, predicate)
     }
 
     /// The pid in a worker id `host:pid`.

@@ -132,6 +132,15 @@ final class CoordinatorHarness {
         return seen
     }
 
+    /// Removes the journal's last record, as if the coordinator died before it reached the disk; returns it.
+    @discardableResult
+    func dropLastJournalRecord() throws -> String {
+        let lines = try FileBytes.read(directory.journalFile).split(separator: UInt8(ascii: "\n"))
+        try AtomicFile.write(Array(lines.dropLast().joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")],
+                             to: directory.journalFile)
+        return String(decoding: lines.last ?? [], as: UTF8.self)
+    }
+
     /// Every planned image, in plan order.
     var plannedImages: [String] { plan.datasets[0].images.paths }
 

@@ -24,17 +24,7 @@ import Job
             self.job = job
             pristine = tmp.path + "/pristine"
             try FileManager.default.copyItem(atPath: job, toPath: pristine)
-            let cores = CoreSet.available()
-            try """
-            coordinator: {bind: 127.0.0.1, port: 0}
-            heartbeat_seconds: 0.25
-            liveness: 4
-            max_attempts: 3
-            shutdown_grace_seconds: 5
-            workers:
-              - {cores: "\(cores[0])", threads: 1}
-              - {cores: "\(cores[cores.count > 1 ? 1 : 0])", threads: 1}
-            """.write(toFile: cluster, atomically: true, encoding: .utf8)
+            try ClusterFiles.twoWorkers(cores: CoreSet.available()).write(toFile: cluster, atomically: true, encoding: .utf8)
         }
 
         var arguments: [String] { ["reduce", job, "--cluster", cluster, "--knn-k", "5"] }
@@ -56,12 +46,7 @@ import Job
         func records() throws -> [JournalRecord] { try Journal.read(path: journal) }
 
         func waitForRecord(seconds: Double = 60, _ predicate: (JournalRecord) -> Bool) throws -> JournalRecord? {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if let r = (try? records())?.first(where: predicate) { return r }
-                usleep(20_000)
-            }
-            return nil
+            ClusterFiles.waitForRecord(in: journal, seconds: seconds, predicate)
         }
     }
 

@@ -143,7 +143,7 @@ public final class WorkerRuntime {
         logger[metadataKey: "shard"] = "\(assign.shard)"
         logger[metadataKey: "attempt"] = "\(assign.attempt)"
         guard assign.task.kind == runner.kind else {
-            try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: ClusterErrorKind.task.rawValue,
+            try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: ClusterError(.task, "").code,
                                     message: "worker \(options.workerID) runs \(runner.kind.rawValue) tasks, not \(assign.task.kind.rawValue): start it \(ClusterTasks.hint(for: assign.task.kind))")))
             return nil
         }

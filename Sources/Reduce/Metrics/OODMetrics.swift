@@ -52,7 +52,8 @@ public struct OODMetrics: Sendable, Equatable, Codable {
 /// Scores that cannot be evaluated (`metrics.input`).
 public typealias MetricsError = CodedError<MetricsErrorKind>
 
-/// The kinds of ``MetricsError``; each raw value is the error code.
-public enum MetricsErrorKind: String, Sendable, Equatable {
-    case input = "metrics.input"
+/// The kind of ``MetricsError`` (code `metrics.input`).
+public enum MetricsErrorKind: String, ErrorKind {
+    public static let domain = "metrics"
+    case input
 }

@@ -32,8 +32,7 @@ struct BenchCoordinator: ParsableCommand {
     var shards: Int = 1000
     @Option(help: "Images per shard.")
     var imagesPerShard: Int = 1
-    @Flag(help: "Print JSON lines.")
-    var json = false
+    @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
         let dir = try TemporaryDirectory(prefix: "tagood-bench-coordinator")
@@ -95,7 +94,7 @@ struct BenchCoordinator: ParsableCommand {
         let span = max(1e-9, (lastCommit ?? exited) - (firstAssign ?? exited))
         let perShardMs = cpu * 1000 / Double(shards)
         let input = "\(workers) workers, \(shards) shards x \(imagesPerShard) tiny images, exactly-once verified"
-        let results = [
+        let measured = [
             BenchResult(bench: "coordinator-assignments", unit: "shards/s", value: Double(shards) / span, extra: [("input", input)]),
             BenchResult(bench: "coordinator-cpu-per-shard", unit: "ms", value: perShardMs,
                         extra: [("one_core_capacity_shards_per_s", Format.fixed(1000 / perShardMs, 0)), ("input", input)]),
@@ -104,7 +103,7 @@ struct BenchCoordinator: ParsableCommand {
             BenchResult(bench: "workers-exited-after-last-done", unit: "s", value: exited - (lastCommit ?? exited),
                         extra: [("input", input)]),
         ]
-        for r in results { r.print(json: json) }
+        for r in measured { r.print(json: self.results.json) }
     }
 
 }

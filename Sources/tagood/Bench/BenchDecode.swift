@@ -17,8 +17,7 @@ struct BenchDecode: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "How many times to process the whole folder (after one warm-up pass).")
     var repetitions: Int = 3
 
-    @Flag(help: "Print one JSON line.")
-    var json = false
+    @OptionGroup var results: BenchOutput
 
     mutating func validate() throws {
         guard repetitions > 0 else { throw ValidationError("--repeat must be positive") }
@@ -57,6 +56,6 @@ struct BenchDecode: ParsableCommand {
         let processed = files.count * repetitions
         BenchResult(bench: "decode+transform", unit: "images/s", value: Double(processed) / seconds,
                     extra: [("images", String(files.count)), ("repeat", String(repetitions)),
-                            ("failed", String(failedPerPass)), ("seconds", Format.fixed(seconds, 3))]).print(json: json)
+                            ("failed", String(failedPerPass)), ("seconds", Format.fixed(seconds, 3))]).print(json: results.json)
     }
 }

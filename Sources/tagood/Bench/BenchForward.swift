@@ -26,8 +26,7 @@ struct BenchForward: ParsableCommand {
     @Flag(help: "Skip the warm-up call.")
     var noWarmup = false
 
-    @Flag(help: "Print one JSON line.")
-    var json = false
+    @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
         guard batch >= 1, iterations >= 1 else { throw ValidationError("--batch and --iterations must be at least 1") }
@@ -56,10 +55,10 @@ struct BenchForward: ParsableCommand {
         let imagesPerSecond = Double(batch) / median
         let peak = Self.peakRSSMegabytes()
         let name = "forward-\(config.name)"
-        if json {
-            print("{\"bench\": \"\(name)\", \"impl\": \"tagood\", \"unit\": \"images/s\", \"value\": \(imagesPerSecond), "
-                + "\"peak_rss_mb\": \(peak), \"batch\": \(batch), \"threads\": \(BLAS.threadCount), \"blas_core\": \"\(BLAS.coreName)\", "
-                + "\"seconds_per_batch\": \(median), \"setup_seconds\": \(loadSeconds)}")
+        if results.json {
+            results.print(BenchResult(bench: name, unit: "images/s", value: imagesPerSecond, extra: [
+                ("peak_rss_mb", "\(peak)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)"), ("blas_core", BLAS.coreName),
+                ("seconds_per_batch", "\(median)"), ("setup_seconds", "\(loadSeconds)")]))
         } else {
             print("\(name): \(Format.fixed(imagesPerSecond, 3)) images/s (batch \(batch), \(BLAS.threadCount) BLAS threads, OpenBLAS \(BLAS.coreName) kernels, "
                 + "median of \(iterations): \(Format.fixed(median, 2)) s per batch), peak RSS \(Format.fixed(peak, 0)) MB, "

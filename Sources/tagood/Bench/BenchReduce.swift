@@ -41,10 +41,7 @@ struct BenchReduce: ParsableCommand {
     var knnK: Int = 50
     @Flag(help: "Skip the KNN part.")
     var noKnn = false
-    @Option(help: "Directory for the job (default: a fresh temporary directory, removed afterwards).")
-    var dir: String?
-    @Flag(help: "Print JSON lines.")
-    var json = false
+    @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
         let threads = self.threads ?? ParallelFor.defaultThreads
@@ -53,8 +50,8 @@ struct BenchReduce: ParsableCommand {
     }
 
     private func benchReduce(threads: Int) throws {
-        let scratch = dir == nil ? try TemporaryDirectory(prefix: "tagood-bench-reduce") : nil
-        let job = (dir ?? scratch!.path) + "/job"
+        let scratch = try results.scratch(prefix: "tagood-bench-reduce")
+        let job = scratch.path + "/job"
         var rng = SplitMix64(seed: 1)
         let d = embedDim
         // ID images scatter around their class's mean, OOD images around 16 other means; a quarter of the
@@ -164,12 +161,7 @@ struct BenchReduce: ParsableCommand {
     }
 
     private func emit(_ bench: String, _ impl: String, _ unit: String, _ value: Double, _ extra: [(String, String)]) {
-        if json {
-            let fields = extra.map { ", \"\($0.0)\": \"\($0.1)\"" }.joined()
-            print("{\"bench\": \"\(bench)\", \"impl\": \"\(impl)\", \"unit\": \"\(unit)\", \"value\": \(value)\(fields)}")
-        } else {
-            print("\(bench) [\(impl)]: \(Format.fixed(value, 2)) \(unit)" + extra.map { "  \($0.0)=\($0.1)" }.joined())
-        }
+        results.print(BenchResult(bench: bench, impl: impl, unit: unit, value: value, extra: extra))
     }
 }
 

@@ -18,8 +18,7 @@ struct BenchScan: ParsableCommand {
     @Option(help: "List file, for --layout list (files are not stat'ed).")
     var list: String?
 
-    @Flag(help: "Print one JSON line.")
-    var json = false
+    @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
         guard let layout = DatasetLayout(rawValue: layout) else { throw ValidationError("unknown layout \(layout)") }
@@ -33,6 +32,6 @@ struct BenchScan: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(started)
         BenchResult(bench: "scan-\(layout.rawValue)", unit: "paths/s", value: Double(images.count) / seconds,
-                    extra: [("paths", String(images.count)), ("seconds", Format.fixed(seconds, 3))]).print(json: json)
+                    extra: [("paths", String(images.count)), ("seconds", Format.fixed(seconds, 3))]).print(json: results.json)
     }
 }

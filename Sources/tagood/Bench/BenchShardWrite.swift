@@ -36,19 +36,16 @@ struct BenchShardWrite: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
 
-    @Option(help: "Directory for the shard (default: a fresh temporary directory, removed afterwards).")
-    var dir: String?
 
-    @Flag(help: "Print one JSON line.")
-    var json = false
+    @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
         guard let tokenDType = TokenDType(name: dtype) else { throw ValidationError("--dtype must be f16 or f32, not \(dtype)") }
         guard images >= 0, tokensPerImage >= 0, embedDim > 0, imageTokens > 0, tagsPerImage >= 0 else {
             throw ValidationError("counts must be non-negative and widths positive")
         }
-        let scratch = dir == nil ? try TemporaryDirectory(prefix: "tagood-bench-shard") : nil
-        let path = (dir ?? scratch!.path) + "/bench-shard.h5"
+        let scratch = try results.scratch(prefix: "tagood-bench-shard")
+        let path = scratch.path + "/bench-shard.h5"
 
         // A pool of distinct synthetic images, cycled: memory stays small while every row is random.
         var rng = SplitMix64(seed: seed)
@@ -73,7 +70,7 @@ struct BenchShardWrite: ParsableCommand {
         BenchResult(bench: "shard-write", unit: "MB/s", value: tokenBytes / 1e6 / seconds,
                     extra: [("images", String(images)), ("tokens", String(summary.tokens)),
                             ("token_mb", Format.fixed(tokenBytes / 1e6, 1)), ("file_mb", Format.fixed(Double(summary.fileBytes) / 1e6, 1)),
-                            ("seconds", Format.fixed(seconds, 3))]).print(json: json)
+                            ("seconds", Format.fixed(seconds, 3))]).print(json: results.json)
     }
 }
 
