@@ -43,8 +43,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Build the tests once, then run them without rebuilding.
+# The module graph first (imports against docs/DESIGN.md), then build the tests once and run them
+# without rebuilding.
 test: deps
+	$(PYTHON) tools/check_module_graph.py --self-test
+	$(PYTHON) tools/check_module_graph.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Read a tagood shard with h5py: a starting point for training in PyTorch.
 
-A shard is one HDF5 file (schema: DESIGN.md, "The job directory"). Image i's tokens are the rows
+A shard is one HDF5 file (schema: docs/DESIGN.md, "The shard schema"). Image i's tokens are the rows
 ``tokens[token_offsets[i]:token_offsets[i+1]]`` and its tags ``tag_ids/tag_probs[tag_offsets[i]:tag_offsets[i+1]]``.
 ``status[i] != 0`` marks an image that failed (``errors[i]`` says why); it has no tokens and no tags.
 

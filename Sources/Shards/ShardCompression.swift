@@ -1,5 +1,5 @@
 /// How the writer compresses the numeric datasets. Off by default: random-looking float features barely
-/// compress (see native-libraries.md); prefer ``TokenDType/float16`` to halve the size.
+/// compress (see docs/native-libraries.md); prefer ``TokenDType/float16`` to halve the size.
 public enum ShardCompression: Sendable, Equatable {
     /// No filter (the default, and the fastest to write and read).
     case none

@@ -9,7 +9,7 @@ import TagoodSupport
 #error("Shards are little-endian and the writer stages host bytes: port ByteBuffer staging before using a big-endian host")
 #endif
 
-/// Writes one shard: an HDF5 file with the schema of DESIGN.md, committed atomically.
+/// Writes one shard: an HDF5 file with the schema of docs/DESIGN.md ("The shard schema"), committed atomically.
 ///
 /// The writer creates `<path>.tmp-<pid>-<n>` beside the target, stages appended images in memory and
 /// flushes them in batches (each dataset is extended and the new rows written as one hyperslab), hashing

@@ -6,7 +6,7 @@ import CZeroMQ
 /// One ZeroMQ socket, with multipart send/receive and poll timeouts.
 ///
 /// A socket belongs to the one thread that uses it: run socket loops on a dedicated `Thread`, never on
-/// the Swift concurrency pool (native-libraries.md). `ZMQ_LINGER` is 0 so closing never blocks.
+/// the Swift concurrency pool (docs/native-libraries.md). `ZMQ_LINGER` is 0 so closing never blocks.
 public final class ZMQSocket: @unchecked Sendable {
     /// The socket types tagood uses.
     public enum Kind: Sendable {
@@ -123,7 +123,7 @@ public final class ZMQSocket: @unchecked Sendable {
     private func receiveNow() throws(TransportError) -> [[UInt8]] {
         let socket = try live()
         var frames: [[UInt8]] = []
-        // zmq_msg_t must not be copied after init: keep it on the heap (native-libraries.md).
+        // zmq_msg_t must not be copied after init: keep it on the heap (docs/native-libraries.md).
         let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
         defer { message.deallocate() }
         while true {

@@ -6,7 +6,7 @@ import Transport
 import Job
 
 /// Real jobs: a `tagood launch` process, two pinned worker processes, ZeroMQ on 127.0.0.1, HDF5 shards
-/// on disk — and the faults DESIGN.md names, caused for real (kill -9, SIGSTOP, a flipped byte).
+/// on disk — and the faults docs/DESIGN.md names, caused for real (kill -9, SIGSTOP, a flipped byte).
 @Suite(.serialized) struct ClusterJobTests {
     @Test func twoWorkersCommitEveryImageExactlyOnce() throws {
         let job = try ClusterFixture()
