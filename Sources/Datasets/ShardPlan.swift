@@ -78,10 +78,6 @@ public struct PlannedDataset: Sendable, Equatable {
     /// classes, and every path and label in order. Shards record it; a changed list changes it.
     public var hash: String
 
-    /// The path of a shard relative to the job directory: `shards/<dataset>/shard-00042.h5`.
-    public func relativePath(of shard: ShardRange) -> String {
-        "shards/\(spec.name)/\(shard.fileName)"
-    }
 }
 
 /// The shard plan of a job: every dataset cut into fixed-size shards, with a hash that changes when any

@@ -42,7 +42,7 @@ struct Inspect: ParsableCommand {
             listed = first
         } catch let error as ShardError {
             if json {
-                printJSON(["shard": shard, "ok": false, "code": error.code, "error": error.description])
+                printJSON(Failure(shard: shard, code: error.code, error: error.description))
             } else {
                 FileHandle.standardError.write(Data("tagood inspect: verification FAILED [\(error.code)]\n\(error)\n".utf8))
             }
@@ -110,39 +110,60 @@ struct Inspect: ParsableCommand {
 
     // MARK: JSON
 
-    private func jsonReport(_ v: ShardVerification, fileChecksum: String, images: [ShardImage]) -> [String: Any] {
-        var attributes: [String: Any] = [:]
-        for (name, value) in attributeList(v) { attributes[name] = value }
-        let m = v.header.metadata
-        attributes["schema_version"] = v.header.schemaVersion
-        attributes["shard_index"] = m.shardIndex
-        attributes["embed_dim"] = m.embedDim
-        attributes["image_tokens"] = m.imageTokens
-        attributes["tag_threshold"] = m.tagThreshold
-        attributes["attention_threshold"] = m.attentionThreshold
-        attributes["complete"] = v.header.isComplete ? 1 : 0
-        func spread(_ s: ShardVerification.Spread) -> [String: Any] { ["min": s.min, "mean": s.mean, "max": s.max] }
-        var statuses: [String: Int] = [:]
-        for (status, count) in v.statusCounts { statuses[status.description] = count }
-        return [
-            "shard": v.path, "ok": true, "file_bytes": v.fileBytes, "file_checksum": fileChecksum,
-            "file_checksum_checked": self.fileChecksum != nil, "content_checksum": v.contentChecksum,
-            "attributes": attributes, "images": v.images, "ok_images": v.okImages, "failed_images": v.failedImages,
-            "status_counts": statuses, "tokens": v.tokens, "tags": v.tags,
-            "tokens_per_image": spread(v.tokensPerImage), "tags_per_image": spread(v.tagsPerImage),
-            "first_images": images.map { image -> [String: Any] in
-                [
-                    "index": image.index, "path": image.path, "label": Int(image.label), "status": image.status.description,
-                    "error": image.error, "tokens": image.tokenCount,
-                    "top_tags": topTags(image).map { ["id": Int($0.id), "prob": Double($0.prob)] },
-                ]
-            },
-        ]
+    /// `inspect --json`: one object, through `Codable`.
+    struct Report: Encodable {
+        struct Attributes: Encodable {
+            var schema_version: Int, job_id: String, plan_hash: String, shard_index: Int, dataset: String, role: String
+            var model_name: String, model_hash: String, preprocessing: String, tag_threshold: Double
+            var attention_threshold: Double, created_by: String, token_dtype: String, embed_dim: Int, image_tokens: Int
+            var content_checksum: String, complete: Int
+        }
+        struct Spread: Encodable { var min: Int, mean: Double, max: Int }
+        struct Tag: Encodable { var id: Int, prob: Double }
+        struct Image: Encodable { var index: Int, path: String, label: Int, status: String, error: String, tokens: Int, top_tags: [Tag] }
+
+        var shard: String
+        var ok = true
+        var file_bytes: Int, file_checksum: String, file_checksum_checked: Bool, content_checksum: String
+        var attributes: Attributes
+        var images: Int, ok_images: Int, failed_images: Int, status_counts: [String: Int], tokens: Int, tags: Int
+        var tokens_per_image: Spread, tags_per_image: Spread
+        var first_images: [Image]
     }
 
-    private func printJSON(_ object: [String: Any]) {
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
-            print(String(decoding: data, as: UTF8.self))
-        }
+    /// `inspect --json` of a shard that did not verify.
+    struct Failure: Encodable {
+        var shard: String
+        var ok = false
+        var code: String, error: String
+    }
+
+    private func jsonReport(_ v: ShardVerification, fileChecksum: String, images: [ShardImage]) -> Report {
+        let m = v.header.metadata
+        let attributes = Report.Attributes(
+            schema_version: v.header.schemaVersion, job_id: m.jobID, plan_hash: m.datasetHash, shard_index: m.shardIndex,
+            dataset: m.dataset, role: m.role.rawValue, model_name: m.modelName, model_hash: m.modelHash,
+            preprocessing: m.preprocessing, tag_threshold: m.tagThreshold, attention_threshold: m.attentionThreshold,
+            created_by: m.createdBy, token_dtype: v.header.tokenDType.rawValue, embed_dim: m.embedDim,
+            image_tokens: m.imageTokens, content_checksum: v.contentChecksum, complete: v.header.isComplete ? 1 : 0)
+        func spread(_ s: ShardVerification.Spread) -> Report.Spread { Report.Spread(min: s.min, mean: s.mean, max: s.max) }
+        var statuses: [String: Int] = [:]
+        for (status, count) in v.statusCounts { statuses[status.description] = count }
+        return Report(
+            shard: v.path, file_bytes: v.fileBytes, file_checksum: fileChecksum, file_checksum_checked: self.fileChecksum != nil,
+            content_checksum: v.contentChecksum, attributes: attributes, images: v.images, ok_images: v.okImages,
+            failed_images: v.failedImages, status_counts: statuses, tokens: v.tokens, tags: v.tags,
+            tokens_per_image: spread(v.tokensPerImage), tags_per_image: spread(v.tagsPerImage),
+            first_images: images.map { image in
+                Report.Image(index: image.index, path: image.path, label: Int(image.label), status: image.status.description,
+                             error: image.error, tokens: image.tokenCount,
+                             top_tags: topTags(image).map { Report.Tag(id: Int($0.id), prob: Double($0.prob)) })
+            })
+    }
+
+    private func printJSON(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
     }
 }

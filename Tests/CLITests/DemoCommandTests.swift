@@ -1,4 +1,5 @@
 import Foundation
+import Job
 import Testing
 import Datasets
 import Shards
@@ -23,7 +24,7 @@ import TagoodTestSupport
         for dataset in plan.datasets {
             var seen: [String] = []
             for range in dataset.shards {
-                let reader = try ShardReader(path: job + "/" + dataset.relativePath(of: range))
+                let reader = try ShardReader(path: JobDirectory(job).shardFile(ShardID(dataset: dataset.spec.name, index: range.index)))
                 _ = try reader.verify()
                 try reader.forEach { seen.append($0.path) }
                 reader.close()

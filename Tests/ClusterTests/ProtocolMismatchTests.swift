@@ -1,4 +1,5 @@
 import Foundation
+import Job
 import Testing
 import TagoodTestSupport
 import Transport
@@ -16,10 +17,7 @@ import Transport
         let deadline = Date().addingTimeInterval(30)
         var endpoint: String?
         while endpoint == nil && Date() < deadline {
-            if let data = FileManager.default.contents(atPath: job.jobDirectory.coordinatorFile),
-               let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                endpoint = info["endpoint"] as? String
-            }
+            endpoint = CoordinatorInfo.read(path: job.jobDirectory.coordinatorFile)?.endpoint
             usleep(20_000)
         }
         let context = ZMQContext()

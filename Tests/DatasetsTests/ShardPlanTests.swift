@@ -20,7 +20,7 @@ import Foundation
         let train = try #require(plan.dataset(named: "train"))
         #expect(train.shards.map(\.count) == [3, 3, 1])
         #expect(train.shards.map(\.start) == [0, 3, 6])
-        #expect(train.relativePath(of: train.shards[2]) == "shards/train/shard-00002.h5")
+        #expect(train.shards[2].fileName == "shard-00002.h5")
         #expect(plan.dataset(named: "far-ood")!.shards.map(\.count) == [3, 2])
         #expect(plan.imageCount == 12 && plan.shardCount == 5)
     }

@@ -20,7 +20,7 @@ public struct PartialStore: Sendable {
     }
 
     private func prefix(_ task: CommittedShard) -> String {
-        "shard-" + String(task.range.fileName.dropFirst("shard-".count).dropLast(".h5".count)) + "-"
+        "shard-\(ShardRange.padded(task.range.index))-"
     }
 
     /// Whether the shard's partial exists.
