@@ -35,7 +35,7 @@ public struct JobSnapshot: Sendable {
                 missing.append(shard.id)
                 continue
             }
-            shards.append(CommittedShard(shard: shard, checksum: checksum, path: directory.shardFile(shard.id)))
+            shards.append(directory.committed(shard, checksum: checksum))
         }
         guard missing.isEmpty else {
             let shown = missing.prefix(5).map(\.description).joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
@@ -47,19 +47,21 @@ public struct JobSnapshot: Sendable {
     }
 }
 
-/// A committed shard: its plan entry, the file checksum the journal recorded for it, and its file.
+extension JobDirectory {
+    /// Shard `shard` as committed with file checksum `checksum`, at its place in this directory.
+    public func committed(_ shard: PlannedShard, checksum: String) -> CommittedShard {
+        CommittedShard(shard: shard, checksum: checksum, path: shardFile(shard.id))
+    }
+}
+
+/// A committed shard: its plan entry, the file checksum the journal recorded for it, and its file
+/// (``JobDirectory/committed(_:checksum:)`` makes one).
 public struct CommittedShard: Sendable, Equatable {
     public var shard: PlannedShard
     /// The XXH64 of the committed file, from the journal.
     public var checksum: String
     /// The shard file (absolute, or relative to where the job directory was given).
     public var path: String
-
-    public init(shard: PlannedShard, checksum: String, path: String) {
-        self.shard = shard
-        self.checksum = checksum
-        self.path = path
-    }
 
     public var id: ShardID { shard.id }
     public var dataset: String { shard.dataset }

@@ -27,17 +27,14 @@ struct Demo: ParsableCommand {
         """
     )
 
-    @Option(help: "Where to put the data, the model and the job (default: out/, next to jobs/).")
-    var out: String?
+    @Option(help: "Where to put the data, the model and the job (default: out/, next to jobs/).") var out: String?
 
-    @Option(help: "The demo job file (default: jobs/demo.yaml of this checkout).")
-    var job: String?
+    @Option(help: "The demo job file (default: jobs/demo.yaml of this checkout).") var job: String?
 
     @Option(help: "The cluster file; its port is replaced by a free one (default: cluster.yaml of this checkout).")
     var cluster: String?
 
-    @Option(help: "Seed of the dataset and of the model weights.")
-    var seed: UInt64 = 7
+    @Option(help: "Seed of the dataset and of the model weights.") var seed: UInt64 = 7
 
     @Flag(help: "Reuse the dataset and model of an earlier demo (they are deterministic); only the job runs again.")
     var keep = false

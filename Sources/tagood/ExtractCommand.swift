@@ -27,32 +27,19 @@ struct ExtractCommand: ParsableCommand {
 
     enum Role: String, ExpressibleByArgument { case id, ood }
 
-    @Option(help: "Model config: a built-in name (swin_l_384, swin_b_384, …) or a RAM-format .json.")
-    var config: String
-    @Option(help: "Weights: .safetensors or a PyTorch .pth/.pt checkpoint.")
-    var weights: String
-    @Option(help: "The tag list (one tag per line; data/ram/ram_tag_list.txt for RAM).")
-    var tags: String
-    @Option(help: "The class → tag map of the ID classes (data/ram/imagenet_class_tags.txt).")
-    var classTags: String
-    @Option(help: "id (ImageFolder, labelled) or ood (any folder, label -1).")
-    var role: Role
-    @Option(help: "The folder of images.")
-    var images: String
-    @Option(help: "The shard to write.")
-    var out: String
-    @Option(help: "Token storage: f16 or f32.")
-    var dtype: String = "f16"
-    @Option(help: "Images per forward pass.")
-    var batch: Int = 8
-    @Option(help: "Tag probability threshold.")
-    var threshold: Double = 0.5
-    @Option(help: "Attention threshold for keeping a token.")
-    var attentionThreshold: Double = 0.5
-    @Option(help: "Decoding threads.")
-    var decodeThreads: Int = 2
-    @Option(help: "OpenBLAS threads (default: all cores).")
-    var threads: Int?
+    @Option(help: "Model config: a built-in name (swin_l_384, swin_b_384, …) or a RAM-format .json.") var config: String
+    @Option(help: "Weights: .safetensors or a PyTorch .pth/.pt checkpoint.") var weights: String
+    @Option(help: "The tag list (one tag per line; data/ram/ram_tag_list.txt for RAM).") var tags: String
+    @Option(help: "The class → tag map of the ID classes (data/ram/imagenet_class_tags.txt).") var classTags: String
+    @Option(help: "id (ImageFolder, labelled) or ood (any folder, label -1).") var role: Role
+    @Option(help: "The folder of images.") var images: String
+    @Option(help: "The shard to write.") var out: String
+    @Option(help: "Token storage: f16 or f32.") var dtype: String = "f16"
+    @Option(help: "Images per forward pass.") var batch: Int = 8
+    @Option(help: "Tag probability threshold.") var threshold: Double = 0.5
+    @Option(help: "Attention threshold for keeping a token.") var attentionThreshold: Double = 0.5
+    @Option(help: "Decoding threads.") var decodeThreads: Int = 2
+    @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int?
 
     mutating func run() throws {
         guard let tokenDType = TokenDType(name: dtype) else { throw ValidationError("--dtype must be f16 or f32") }

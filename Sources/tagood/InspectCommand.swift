@@ -14,17 +14,14 @@ struct Inspect: ParsableCommand {
         """
     )
 
-    @Argument(help: "The shard file (.h5).")
-    var shard: String
+    @Argument(help: "The shard file (.h5).") var shard: String
 
-    @Option(help: "How many images to list.")
-    var images: Int = 5
+    @Option(help: "How many images to list.") var images: Int = 5
 
     @Option(help: "The file checksum the journal recorded (16 hex digits); verification fails if it differs.")
     var fileChecksum: String?
 
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @Flag(help: "Print one JSON object instead of text.") var json = false
 
     mutating func run() throws {
         let verification: ShardVerification

@@ -24,14 +24,11 @@ struct Metrics: ParsableCommand {
         """
     )
 
-    @Option(help: "ID scores, one per line.")
-    var id: String
+    @Option(help: "ID scores, one per line.") var id: String
 
-    @Option(help: "OOD scores, one per line.")
-    var ood: String
+    @Option(help: "OOD scores, one per line.") var ood: String
 
-    @Flag(help: "Print JSON (the report.json fields) instead of a table.")
-    var json = false
+    @Flag(help: "Print JSON (the report.json fields) instead of a table.") var json = false
 
     mutating func run() throws {
         let idScores = try Self.readScores(id)

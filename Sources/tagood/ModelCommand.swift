@@ -28,17 +28,13 @@ struct ModelCommand: ParsableCommand {
         @Option(help: "A built-in (swin_l_384, swin_b_384, test_tiny, test_shift, test_small) or a RAM-format .json file.")
         var config: String = "swin_l_384"
 
-        @Option(help: "Seed of the random weights.")
-        var seed: UInt64 = 0
+        @Option(help: "Seed of the random weights.") var seed: UInt64 = 0
 
-        @Option(help: "Number of tags (label_embed rows); default: the config's (4585 for RAM).")
-        var tags: Int?
+        @Option(help: "Number of tags (label_embed rows); default: the config's (4585 for RAM).") var tags: Int?
 
-        @Option(help: "Stored type: f32, f16 or bf16.")
-        var dtype: String = "f32"
+        @Option(help: "Stored type: f32, f16 or bf16.") var dtype: String = "f32"
 
-        @Option(name: [.short, .customLong("output")], help: "The safetensors file to write.")
-        var output: String
+        @Option(name: [.short, .customLong("output")], help: "The safetensors file to write.") var output: String
 
         mutating func run() throws {
             let config = try RAMConfig.resolve(self.config, numTags: tags)
@@ -63,17 +59,13 @@ struct ModelCommand: ParsableCommand {
             """
         )
 
-        @Argument(help: "A .safetensors or PyTorch .pth/.pt file.")
-        var file: String
+        @Argument(help: "A .safetensors or PyTorch .pth/.pt file.") var file: String
 
-        @Option(help: "Check the file against this config (built-in name or .json).")
-        var config: String?
+        @Option(help: "Check the file against this config (built-in name or .json).") var config: String?
 
-        @Option(help: "Number of tags for --config.")
-        var tags: Int?
+        @Option(help: "Number of tags for --config.") var tags: Int?
 
-        @Flag(help: "List every extra tensor, not only the first ten.")
-        var allExtra = false
+        @Flag(help: "List every extra tensor, not only the first ten.") var allExtra = false
 
         mutating func run() throws {
             let config = try self.config.map { try RAMConfig.resolve($0, numTags: tags) }

@@ -28,11 +28,9 @@ struct Plan: ParsableCommand {
     @Option(name: .customLong("dataset"), help: ArgumentHelp("A dataset, NAME:ROLE:LAYOUT:ROOT[:LIST_FILE] (repeatable).", valueName: "spec"))
     var datasets: [String] = []
 
-    @Option(help: "Images per shard.")
-    var imagesPerShard: Int = 1000
+    @Option(help: "Images per shard.") var imagesPerShard: Int = 1000
 
-    @Option(name: [.short, .customLong("output")], help: "Where to write the plan.")
-    var output: String = "plan.json"
+    @Option(name: [.short, .customLong("output")], help: "Where to write the plan.") var output: String = "plan.json"
 
     mutating func run() throws {
         guard !datasets.isEmpty else {

@@ -15,17 +15,13 @@ struct Preprocess: ParsableCommand {
         """
     )
 
-    @Argument(help: "The image (JPEG or PNG).")
-    var image: String
+    @Argument(help: "The image (JPEG or PNG).") var image: String
 
-    @Option(name: .shortAndLong, help: "Where to write the tensor (.npy, float32, C order).")
-    var output: String
+    @Option(name: .shortAndLong, help: "Where to write the tensor (.npy, float32, C order).") var output: String
 
-    @Option(help: "Also write the de-normalised 384x384 crop as a PNG here.")
-    var png: String?
+    @Option(help: "Also write the de-normalised 384x384 crop as a PNG here.") var png: String?
 
-    @Option(help: "Refuse images with more pixels than this.")
-    var maxPixels: Int = ImageDecoder.defaultMaxPixels
+    @Option(help: "Refuse images with more pixels than this.") var maxPixels: Int = ImageDecoder.defaultMaxPixels
 
     mutating func validate() throws {
         guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }

@@ -30,17 +30,14 @@ struct ReduceCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The job directory (made by `tagood launch`).")
-    var job: String
+    @Argument(help: "The job directory (made by `tagood launch`).") var job: String
 
     @Option(help: "Take the centers from another reduced job directory, or from a named in-distribution dataset of this job.")
     var centersFrom: String?
 
-    @Option(help: "Threads for reading shards and scoring (default: all cores).")
-    var threads: Int?
+    @Option(help: "Threads for reading shards and scoring (default: all cores).") var threads: Int?
 
-    @Option(help: "k of the KNN score.")
-    var knnK: Int = 50
+    @Option(help: "k of the KNN score.") var knnK: Int = 50
 
     @Flag(help: "Verify each shard's file and content checksums before reading it (reads every shard twice).")
     var verify = false
@@ -48,8 +45,7 @@ struct ReduceCommand: ParsableCommand {
     @Option(help: "Build the missing partials on this cluster's workers (a cluster.yaml) instead of local threads.")
     var cluster: String?
 
-    @Flag(help: "Print only errors.")
-    var quiet = false
+    @Flag(help: "Print only errors.") var quiet = false
 
     mutating func run() throws {
         let started = Date()

@@ -17,11 +17,9 @@ struct ReportCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The job directory (reduced with `tagood reduce`).")
-    var job: String
+    @Argument(help: "The job directory (reduced with `tagood reduce`).") var job: String
 
-    @Flag(help: "Print report.json instead of the tables.")
-    var json = false
+    @Flag(help: "Print report.json instead of the tables.") var json = false
 
     mutating func run() throws {
         let builder = try ReportBuilder(jobPath: job)

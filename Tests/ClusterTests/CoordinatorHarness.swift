@@ -118,6 +118,12 @@ final class CoordinatorHarness {
         throw HarnessError("the run did not end")
     }
 
+    /// Whether a new coordinator (resuming or not) finishes the job with every image in exactly one shard.
+    func finishesExactlyOnce(resume: Bool = false) throws -> Bool {
+        try restart(resume: resume)
+        return try drain() == .complete && committedImages() == plannedImages
+    }
+
     /// The paths in every committed shard file, in plan order (each file verified in full).
     func committedImages() throws -> [String] {
         var seen: [String] = []

@@ -18,6 +18,15 @@ public enum ClusterFiles {
         """
     }
 
+    /// Whether attempt `first` (a shard's `assigned` record) expired and a later attempt committed that
+    /// shard exactly once: what a worker killed mid-shard must lead to.
+    public static func wasRedoneOnce(_ first: JournalRecord, in records: [JournalRecord]) -> Bool {
+        guard let shard = first.shard, let attempt = first.attempt else { return false }
+        let commits = records.filter { $0.event == .committed && $0.shard == shard }
+        return records.contains { $0.event == .expired && $0.shard == shard && $0.attempt == attempt }
+            && commits.count == 1 && (commits[0].attempt ?? 0) > attempt
+    }
+
     /// Waits until the journal at `path` has a record matching `predicate` (at most `seconds`).
     public static func waitForRecord(in path: String, seconds: Double = 60,
                                      _ predicate: (JournalRecord) -> Bool) -> JournalRecord? {

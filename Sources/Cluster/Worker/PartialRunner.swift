@@ -29,9 +29,8 @@ public final class PartialRunner: AssignmentRunner {
         guard case .reduce(let task) = assign.task else {
             throw ClusterError(.task, "assignment \(assign.shard) is a \(assign.task.kind.rawValue) task, not reduce")
         }
-        let shard = CommittedShard(
-            shard: PlannedShard(id: assign.shard, role: task.role, datasetHash: task.datasetHash, range: task.range),
-            checksum: task.checksum, path: jobDirectory.shardFile(assign.shard))
+        let shard = jobDirectory.committed(
+            PlannedShard(id: assign.shard, role: task.role, datasetHash: task.datasetHash, range: task.range), checksum: task.checksum)
         var waited = 0
         while waited < delayMilliseconds {
             try control.checkCancelled()

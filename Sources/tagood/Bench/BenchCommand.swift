@@ -14,8 +14,7 @@ struct Bench: ParsableCommand {
 
 /// The options every benchmark has: where its scratch files go and how it prints.
 struct BenchOutput: ParsableArguments {
-    @Flag(help: "Print one JSON line per measurement (what tools/bench.py reads).")
-    var json = false
+    @Flag(help: "Print one JSON line per measurement (what tools/bench.py reads).") var json = false
 
     @Option(help: "Directory for scratch files (default: a fresh temporary directory, removed afterwards).")
     var dir: String?

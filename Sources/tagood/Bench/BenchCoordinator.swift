@@ -26,12 +26,9 @@ struct BenchCoordinator: ParsableCommand {
         """
     )
 
-    @Option(help: "Worker processes.")
-    var workers: Int = 2
-    @Option(help: "Shards in the job.")
-    var shards: Int = 1000
-    @Option(help: "Images per shard.")
-    var imagesPerShard: Int = 1
+    @Option(help: "Worker processes.") var workers: Int = 2
+    @Option(help: "Shards in the job.") var shards: Int = 1000
+    @Option(help: "Images per shard.") var imagesPerShard: Int = 1
     @OptionGroup var results: BenchOutput
 
     mutating func run() throws {

@@ -11,8 +11,7 @@ struct BenchDecode: ParsableCommand {
         abstract: "Decode and transform every image in a folder on one thread; report images per second."
     )
 
-    @Option(help: "Folder of images (every regular file in it, sorted by name; not recursive).")
-    var images: String
+    @Option(help: "Folder of images (every regular file in it, sorted by name; not recursive).") var images: String
 
     @Option(name: .customLong("repeat"), help: "How many times to process the whole folder (after one warm-up pass).")
     var repetitions: Int = 3

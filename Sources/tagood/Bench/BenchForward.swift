@@ -14,17 +14,13 @@ struct BenchForward: ParsableCommand {
     @Option(help: "A built-in (swin_l_384, swin_b_384, test_*) or a RAM-format .json file.")
     var config: String = "swin_l_384"
 
-    @Option(help: "Images per forward call.")
-    var batch: Int = 1
+    @Option(help: "Images per forward call.") var batch: Int = 1
 
-    @Option(help: "Timed forward calls (after one untimed warm-up call).")
-    var iterations: Int = 2
+    @Option(help: "Timed forward calls (after one untimed warm-up call).") var iterations: Int = 2
 
-    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice, OPENBLAS_NUM_THREADS or all cores).")
-    var threads: Int?
+    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice, OPENBLAS_NUM_THREADS or all cores).") var threads: Int?
 
-    @Flag(help: "Skip the warm-up call.")
-    var noWarmup = false
+    @Flag(help: "Skip the warm-up call.") var noWarmup = false
 
     @OptionGroup var results: BenchOutput
 

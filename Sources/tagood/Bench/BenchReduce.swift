@@ -21,26 +21,16 @@ struct BenchReduce: ParsableCommand {
         abstract: "Reduce throughput vs `cat`, and KNN time vs the cblas_sgemm ceiling."
     )
 
-    @Option(help: "id-train shards to write.")
-    var shards: Int = 8
-    @Option(help: "Images per shard.")
-    var imagesPerShard: Int = 500
-    @Option(help: "Tokens per image.")
-    var tokensPerImage: Int = 40
-    @Option(help: "Token width.")
-    var embedDim: Int = 512
-    @Option(help: "Classes.")
-    var classes: Int = 100
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
-    @Option(help: "KNN queries in the measured run.")
-    var knnQueries: Int = 5000
-    @Option(help: "KNN bank rows in the measured run.")
-    var knnBank: Int = 128_000
-    @Option(help: "k.")
-    var knnK: Int = 50
-    @Flag(help: "Skip the KNN part.")
-    var noKnn = false
+    @Option(help: "id-train shards to write.") var shards: Int = 8
+    @Option(help: "Images per shard.") var imagesPerShard: Int = 500
+    @Option(help: "Tokens per image.") var tokensPerImage: Int = 40
+    @Option(help: "Token width.") var embedDim: Int = 512
+    @Option(help: "Classes.") var classes: Int = 100
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "KNN queries in the measured run.") var knnQueries: Int = 5000
+    @Option(help: "KNN bank rows in the measured run.") var knnBank: Int = 128_000
+    @Option(help: "k.") var knnK: Int = 50
+    @Flag(help: "Skip the KNN part.") var noKnn = false
     @OptionGroup var results: BenchOutput
 
     mutating func run() throws {

@@ -9,14 +9,11 @@ struct BenchScan: ParsableCommand {
         abstract: "Scan a dataset root (or read a list file) and report paths per second."
     )
 
-    @Option(help: "Dataset root to scan.")
-    var root: String
+    @Option(help: "Dataset root to scan.") var root: String
 
-    @Option(help: "imagefolder, nested or list.")
-    var layout: String = "imagefolder"
+    @Option(help: "imagefolder, nested or list.") var layout: String = "imagefolder"
 
-    @Option(help: "List file, for --layout list (files are not stat'ed).")
-    var list: String?
+    @Option(help: "List file, for --layout list (files are not stat'ed).") var list: String?
 
     @OptionGroup var results: BenchOutput
 

@@ -15,26 +15,19 @@ struct BenchShardWrite: ParsableCommand {
         abstract: "Write a synthetic shard and report MB/s of token data."
     )
 
-    @Option(help: "Images in the shard.")
-    var images: Int = 2000
+    @Option(help: "Images in the shard.") var images: Int = 2000
 
-    @Option(help: "Tokens per image.")
-    var tokensPerImage: Int = 40
+    @Option(help: "Tokens per image.") var tokensPerImage: Int = 40
 
-    @Option(help: "Token dtype: f16 or f32.")
-    var dtype: String = "f16"
+    @Option(help: "Token dtype: f16 or f32.") var dtype: String = "f16"
 
-    @Option(help: "Token width (RAM: 512).")
-    var embedDim: Int = 512
+    @Option(help: "Token width (RAM: 512).") var embedDim: Int = 512
 
-    @Option(help: "Image tokens (attention width; RAM at 384 px: 145).")
-    var imageTokens: Int = 145
+    @Option(help: "Image tokens (attention width; RAM at 384 px: 145).") var imageTokens: Int = 145
 
-    @Option(help: "Tags per image.")
-    var tagsPerImage: Int = 8
+    @Option(help: "Tags per image.") var tagsPerImage: Int = 8
 
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 42
+    @Option(help: "Random seed.") var seed: UInt64 = 42
 
 
     @OptionGroup var results: BenchOutput

@@ -23,11 +23,9 @@ struct Launch: ParsableCommand {
         """
     )
 
-    @Argument(help: "The job file (jobs/<name>.yaml).")
-    var job: String
+    @Argument(help: "The job file (jobs/<name>.yaml).") var job: String
 
-    @Option(help: "The cluster file.")
-    var cluster: String = "cluster.yaml"
+    @Option(help: "The cluster file.") var cluster: String = "cluster.yaml"
 
     mutating func run() throws {
         SignalMonitor.install()
@@ -52,11 +50,9 @@ struct Resume: ParsableCommand {
         """
     )
 
-    @Argument(help: "The job directory (<output>/<job>).")
-    var jobDirectory: String
+    @Argument(help: "The job directory (<output>/<job>).") var jobDirectory: String
 
-    @Option(help: "The cluster file.")
-    var cluster: String = "cluster.yaml"
+    @Option(help: "The cluster file.") var cluster: String = "cluster.yaml"
 
     mutating func run() throws {
         SignalMonitor.install()

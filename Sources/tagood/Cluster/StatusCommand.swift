@@ -18,11 +18,9 @@ struct Status: ParsableCommand {
         """
     )
 
-    @Argument(help: "The job directory.")
-    var jobDirectory: String
+    @Argument(help: "The job directory.") var jobDirectory: String
 
-    @Option(help: "How many recent errors to show.")
-    var errors: Int = 5
+    @Option(help: "How many recent errors to show.") var errors: Int = 5
 
     mutating func run() throws {
         let snapshot = try JobSnapshot(path: jobDirectory)

@@ -22,23 +22,17 @@ struct WorkerCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "The coordinator's endpoint, tcp://HOST:PORT.")
-    var connect: String
+    @Option(help: "The coordinator's endpoint, tcp://HOST:PORT.") var connect: String
 
-    @Option(help: "CPU cores to pin to, e.g. 0-3 or 0,2.")
-    var cores: String?
+    @Option(help: "CPU cores to pin to, e.g. 0-3 or 0,2.") var cores: String?
 
-    @Option(help: "GPU index (sets CUDA_VISIBLE_DEVICES).")
-    var gpu: Int?
+    @Option(help: "GPU index (sets CUDA_VISIBLE_DEVICES).") var gpu: Int?
 
-    @Option(help: "Threads (default: the number of cores).")
-    var threads: Int?
+    @Option(help: "Threads (default: the number of cores).") var threads: Int?
 
-    @Option(help: "The job directory (its job.yaml says which model and settings to use).")
-    var job: String
+    @Option(help: "The job directory (its job.yaml says which model and settings to use).") var job: String
 
-    @Option(help: "Seconds without a word from the coordinator before giving up.")
-    var coordinatorTimeout: Double = 30
+    @Option(help: "Seconds without a word from the coordinator before giving up.") var coordinatorTimeout: Double = 30
 
     @Option(help: ArgumentHelp("Exit when this process (the local coordinator) dies.", visibility: .hidden))
     var parent: Int32?
