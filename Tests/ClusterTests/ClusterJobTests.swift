@@ -110,4 +110,24 @@ import Job
         #expect(status.stdout.contains("gave-up far/1"))
         #expect(status.stdout.contains("1 shard(s) failed for good"))
     }
+
+    @Test func aShardWhoseGiveUpWasNeverJournaledIsNotReportedComplete() throws {
+        // The coordinator died after the shard's last failure and before its `gave-up` record (seen for
+        // real with a full disk): the journal ends with a pending shard that has no attempt left.
+        let job = try ClusterFixture(maxAttempts: 2)
+        #expect(try job.launch(failpoints: "crash-on-image=f005").status == 1)
+        let lines = try String(contentsOfFile: job.jobDirectory.journalFile, encoding: .utf8).split(separator: "\n")
+        try (lines.filter { !$0.contains("\"gave-up\"") }.joined(separator: "\n") + "\n")
+            .write(toFile: job.jobDirectory.journalFile, atomically: true, encoding: .utf8)
+
+        let relaunch = try job.launch(failpoints: "crash-on-image=f005")
+        #expect(relaunch.status == 1, "never \"all committed\" with a shard missing: \(relaunch.stdout)")
+        #expect(relaunch.stdout.contains("1 shard(s) FAILED after every attempt"), "\(relaunch.stdout)")
+        #expect(try job.journal().last { $0.event == .gaveUp }?.shard == ShardID(dataset: "far", index: 1))
+
+        // Without the failpoint, `resume` gives it a fresh budget and finishes the job exactly once.
+        let resumed = try job.resume()
+        #expect(resumed.status == 0 && resumed.stdout.contains("all 6 shards committed and verified"), "\(resumed.stdout)")
+        try job.expectExactlyOnce()
+    }
 }

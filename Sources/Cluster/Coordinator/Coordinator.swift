@@ -278,9 +278,10 @@ public final class Coordinator {
 
     private func expireLeases() throws {
         let now = time.monotonic()
-        for id in state.order {
-            guard let lease = liveness[id], now - lease.lastBeat > settings.leaseSeconds,
-                  case .running(let attempt, let worker, _)? = state.shards[id]?.status else { continue }
+        let silent = Set(liveness.filter { now - $0.value.lastBeat > settings.leaseSeconds }.keys)
+        guard !silent.isEmpty else { return }
+        for id in state.order where silent.contains(id) {  // in plan order, so the journal is deterministic
+            guard let lease = liveness[id], case .running(let attempt, let worker, _)? = state.shards[id]?.status else { continue }
             liveness[id] = nil
             workers[lease.peer] = nil  // presumed dead: a late message from it is treated as stale
             let message = "worker \(worker) missed \(settings.liveness) heartbeats (\(settings.leaseSeconds) s) on attempt \(attempt)"
