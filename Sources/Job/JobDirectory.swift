@@ -21,6 +21,8 @@ public struct JobDirectory: Sendable, Equatable {
     public var jobFile: String { path + "/job.yaml" }
     public var planFile: String { path + "/plan.json" }
     public var journalFile: String { path + "/journal.jsonl" }
+    /// The running coordinator's lock (``JobLock``).
+    public var lockFile: String { path + "/coordinator.lock" }
     /// Where the running coordinator says where it is (``CoordinatorInfo``).
     public var coordinatorFile: String { path + "/coordinator.json" }
     public var shardsFolder: String { path + "/shards" }

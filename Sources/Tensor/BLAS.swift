@@ -58,12 +58,29 @@ public enum BLAS {
     /// (OpenBLAS chooses its kernels when it is loaded, so only a new process can change them).
     /// Call it first thing in `main`, before any thread starts; it returns when nothing needs doing
     /// or the re-exec failed. An explicit `OPENBLAS_CORETYPE` is always left as it is.
+    ///
+    /// The new image is the executable's real path (not `/proc/self/exe`, which would rename the process
+    /// `exe` and hide it from `pgrep tagood`, `ps -C tagood` and `pkill tagood`), with the same argv.
+    /// `TAGOOD_FAILPOINTS=force-blas-reexec=1` (tests only) re-executes with the kernels already chosen.
     public static func reexecWithPreferredKernelsIfNeeded() {
-        guard getenv("OPENBLAS_CORETYPE") == nil, getenv("TAGOOD_NO_BLAS_REEXEC") == nil,
-              usesGenericKernelsOnCapableCPU, let core = preferredCoreType() else { return }
+        guard getenv("TAGOOD_NO_BLAS_REEXEC") == nil, let executable = executablePath() else { return }
+        if Failpoints.text("force-blas-reexec") != nil {
+            setenv("TAGOOD_NO_BLAS_REEXEC", "1", 1)
+            execv(executable, CommandLine.unsafeArgv)  // the kernels stay as they are
+            return
+        }
+        guard getenv("OPENBLAS_CORETYPE") == nil, usesGenericKernelsOnCapableCPU, let core = preferredCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv("TAGOOD_NO_BLAS_REEXEC", "1", 1) // never loop
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        execv(executable, CommandLine.unsafeArgv)
+    }
+
+    /// The running executable's real path (`readlink /proc/self/exe`).
+    static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major with leading dimensions (row strides).

@@ -130,4 +130,30 @@ import Job
         #expect(resumed.status == 0 && resumed.stdout.contains("all 6 shards committed and verified"), "\(resumed.stdout)")
         try job.expectExactlyOnce()
     }
+
+    @Test func aSecondCoordinatorOnTheSameJobFailsAtOnceAndStatusStillWorks() throws {
+        let job = try ClusterFixture(images: 24)
+        let run = try job.launchInBackground(failpoints: "delay-per-image-ms=100")
+        _ = try #require(try job.waitForRecord { $0.event == .assigned })
+
+        for second in [["launch", "job.yaml", "--cluster", "cluster.yaml"], ["resume", job.jobDirectory.path, "--cluster", "cluster.yaml"]] {
+            let started = Date()
+            let refused = try TagoodProcess.run(second, cwd: job.root)
+            #expect(refused.status != 0, "\(second[0]): \(refused.stdout)")
+            #expect(refused.stderr.contains("job \(job.jobDirectory.path) is being run by pid \(run.pid) on host"), "\(refused.stderr)")
+            #expect(Date().timeIntervalSince(started) < 20, "it fails at once, not after a run")
+        }
+        let status = try TagoodProcess.run(["status", job.jobDirectory.path])
+        #expect(status.status == 0 && status.stdout.contains("coordinator: running (pid \(run.pid)"), "\(status.stdout)")
+
+        let result = run.wait()
+        #expect(result.status == 0, "\(result.stdout)")
+        let records = try job.journal()
+        #expect(records.filter { $0.event == .started }.count == 1, "only the first coordinator ever started")
+        let leases = records.filter { $0.event == .assigned }.map { "\($0.shard!)#\($0.attempt!)" }
+        #expect(Set(leases).count == leases.count, "no (shard, attempt) was leased twice")
+        try job.expectExactlyOnce()
+        // The kernel drops the lock with its holder: the job can be resumed at once.
+        #expect(try job.resume().stdout.contains("nothing to do"))
+    }
 }

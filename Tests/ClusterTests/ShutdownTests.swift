@@ -17,6 +17,7 @@ import Job
         #expect(result.status == 130, "\(result.stdout)")
         #expect(result.stdout.contains("stopping: no new shards"))
         #expect(result.stdout.contains("continue with: tagood resume"))
+        #expect(!result.stdout.contains("restarted worker"), "no worker is restarted while stopping: \(result.stdout)")
         let records = try job.journal()
         let state = JobState(shards: Array(Set(records.compactMap(\.shard))), replaying: records)
         #expect(state.running.isEmpty, "no lease is left open in the journal")

@@ -61,7 +61,8 @@ public struct ClusterRun {
         coordinator.onEvent = observer.onEvent
         let server = CoordinatorServer(coordinator: coordinator, socket: bound.socket)
         server.onTick = { state, running in
-            launcher.maintain(needWorkers: !state.pending.isEmpty || !state.running.isEmpty)
+            // Never restart a worker while stopping: it exited because it was told to.
+            launcher.maintain(needWorkers: !coordinator.isStopping && (!state.pending.isEmpty || !state.running.isEmpty))
             observer.onTick(state, running)
         }
         let outcome: Coordinator.Outcome

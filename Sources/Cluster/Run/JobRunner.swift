@@ -34,6 +34,7 @@ public final class JobRunner {
     public let options: Options
     private let logger: Logger
     private var bound: BoundSocket?
+    private var lock: JobLock?
 
     public init(job: JobSpec, cluster: ClusterSpec, options: Options, logger: Logger) {
         self.job = job
@@ -52,9 +53,18 @@ public final class JobRunner {
         bound = try BoundSocket(cluster: cluster)
     }
 
+    /// Takes the job directory's lock (creating the directory), so that no other coordinator runs this
+    /// job until ``run(plan:observer:)`` ends; a second one fails at once, naming the holder.
+    public func lockDirectory() throws {
+        guard lock == nil else { return }
+        try FileSystem.makeDirectories(directory.path)
+        lock = try JobLock(directory: directory, host: ProcessIdentity.hostname)
+    }
+
     /// Scans the datasets and writes `plan.json` and `job.yaml`, or reuses the job directory's plan
-    /// when its hash is the same. A different plan in the same directory is an error.
+    /// when its hash is the same. A different plan in the same directory is an error. Takes the lock first.
     public func preparePlan() throws -> (plan: ShardPlan, reused: Bool) {
+        try lockDirectory()
         let fresh = try ShardPlan.make(datasets: job.datasets, imagesPerShard: job.extract.imagesPerShard)
         if directory.exists {
             let existing = try ShardPlan.load(path: directory.planFile)
@@ -70,8 +80,10 @@ public final class JobRunner {
         return (fresh, false)
     }
 
-    /// Runs the job.
+    /// Runs the job, holding the directory's lock until it returns.
     public func run(plan: ShardPlan, observer: ClusterRun.Observer) throws -> Summary {
+        try lockDirectory()
+        defer { lock = nil }
         try directory.create(for: plan)
         let journal = try Journal(path: directory.journalFile)
         let before = JobState(shards: plan.shardIDs, replaying: try Journal.read(path: directory.journalFile))

@@ -31,6 +31,8 @@ public struct ClusterPartialsBuilder: PartialsBuilder {
         let outcome: Coordinator.Outcome
         do {
             try FileSystem.makeDirectories(directory.reduceFolder)
+            let lock = try JobLock(directory: directory, host: ProcessIdentity.hostname)
+            defer { withExtendedLifetime(lock) {} }
             let journal = try Journal(path: journalPath)
             // The task set lists only the work still to do: a task the journal says an earlier run committed
             // (whose partial has since gone) is re-queued with an `invalid` record.

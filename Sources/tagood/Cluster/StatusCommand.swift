@@ -77,8 +77,12 @@ struct Status: ParsableCommand {
     }
 
     private func coordinatorLine(_ directory: JobDirectory, records: [JournalRecord]) -> String {
-        guard let info = CoordinatorInfo.read(path: directory.coordinatorFile) else { return "coordinator: not started" }
-        let alive = kill(info.pid, 0) == 0
-        return alive ? "coordinator: running (pid \(info.pid), \(info.endpoint))" : "coordinator: not running (last pid \(info.pid))"
+        let info = CoordinatorInfo.read(path: directory.coordinatorFile)
+        guard JobLock.isHeld(directory) else {
+            return info.map { "coordinator: not running (last pid \($0.pid))" } ?? "coordinator: not started"
+        }
+        let holder = JobLock.holder(of: directory)
+        let pid = holder?.pid ?? info?.pid ?? 0
+        return "coordinator: running (pid \(pid) on \(holder?.host ?? "?"), \(info?.endpoint ?? "endpoint not yet known"))"
     }
 }
