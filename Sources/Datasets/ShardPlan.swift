@@ -147,12 +147,18 @@ public struct ShardPlan: Sendable, Equatable {
         datasets.first { $0.spec.name == name }
     }
 
-    static func validateName(_ name: String) throws(DatasetError) {
+    /// Whether `name` can name a folder of its own (a dataset, a job): letters, digits, `.`, `_` and `-`,
+    /// not empty, and neither `.` nor `..`.
+    public static func isValidFolderName(_ name: String) -> Bool {
         let allowed = name.utf8.allSatisfy { b in
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
                 || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
         }
-        guard !name.isEmpty, allowed, name != ".", name != ".." else {
+        return !name.isEmpty && allowed && name != "." && name != ".."
+    }
+
+    static func validateName(_ name: String) throws(DatasetError) {
+        guard isValidFolderName(name) else {
             throw DatasetError(.badPlan, "dataset name '\(name)' must be letters, digits, '.', '_' or '-' (it names a folder)")
         }
     }

@@ -34,6 +34,19 @@ import TagoodSupport
         #expect(failure("workers: []\n").contains("lists no worker"))
     }
 
+    @Test func duplicateKeysAndValuesOutOfBoundsAreErrors() {
+        func failure(_ text: String) -> String {
+            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch { return error.description }
+        }
+        #expect(failure("heartbeat_seconds: 1\nworkers: [{cores: \"0\"}]\nheartbeat_seconds: 2\n")
+            .contains("cluster.yaml:3: heartbeat_seconds: the key appears twice (lines 1 and 3)"))
+        #expect(failure("workers:\n  - {cores: \"0\", threads: 1, threads: 2}\n").contains("workers[0].threads: the key appears twice"))
+        #expect(failure("heartbeat_seconds: 1e9\nworkers: [{cores: \"0\"}]\n").contains("heartbeat_seconds: must be at most 300"))
+        #expect(failure("liveness: 1000\nworkers: [{cores: \"0\"}]\n").contains("liveness: must be at most 100"))
+        #expect(failure("workers: [{cores: \"0\", threads: 100000}]\n").contains("oversubscribe"))
+        #expect(failure("workers: [{gpu: 0, threads: 100000}]\n").contains("threads: must be at most 1024"))
+    }
+
     @Test func readsAJobFileResolvingPathsAgainstItsFolder() throws {
         let dir = try TemporaryDirectory(prefix: "tagood-config")
         try FileManager.default.createDirectory(atPath: dir.path + "/data/val", withIntermediateDirectories: true)
@@ -71,6 +84,17 @@ import TagoodSupport
         #expect(failure("datasets:\n  - {name: v, role: ood, layout: list, root: /tmp}\n").contains("needs a 'list' file"))
         #expect(failure("datasets: [{name: v, role: ood, root: /tmp}, {name: v, role: ood, root: /tmp}]\n").contains("used twice"))
         #expect(failure(": : :\n").contains("job.yaml"))
+        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {batch_size: 100000}\n").contains("batch_size: must be at most 1024"))
+        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp, root: /var}\n").contains("datasets[0].root: the key appears twice"))
+        for name in ["..", ".", "a/b", "x y"] {
+            do {
+                _ = try JobSpec.parse("job: \"\(name)\"\nmodel: {config: decode-only}\ndatasets:\n  - {name: v, role: ood, root: /tmp}\n",
+                                      file: dir.path + "/job.yaml")
+                Issue.record("job name '\(name)' was accepted")
+            } catch {
+                #expect(error.description.contains("job.yaml:1: job: '\(name)' must be"), "\(error)")
+            }
+        }
     }
 
     @Test func coreSetsParseAndFormat() {

@@ -80,22 +80,26 @@ public struct ClusterSpec: Sendable, Equatable {
             }
             launcher = value
         }
-        func number(_ key: String, _ fallback: Double, minimum: Double) throws(ConfigError) -> Double {
+        func number(_ key: String, _ fallback: Double, in range: ClosedRange<Double>, why: String) throws(ConfigError) -> Double {
             guard let node = top.optional(key) else { return fallback }
             let value = try node.double()
-            guard value >= minimum else { throw node.error("must be at least \(minimum)") }
+            guard value >= range.lowerBound else { throw node.error("must be at least \(range.lowerBound)") }
+            guard value <= range.upperBound else { throw node.error("must be at most \(range.upperBound): \(why)") }
             return value
         }
-        func count(_ key: String, _ fallback: Int) throws(ConfigError) -> Int {
+        func count(_ key: String, _ fallback: Int, atMost limit: Int, why: String) throws(ConfigError) -> Int {
             guard let node = top.optional(key) else { return fallback }
             let value = try node.int()
             guard value >= 1 else { throw node.error("must be at least 1") }
+            guard value <= limit else { throw node.error("must be at most \(limit): \(why)") }
             return value
         }
-        let heartbeat = try number("heartbeat_seconds", 1.0, minimum: 0.05)
-        let grace = try number("shutdown_grace_seconds", 30, minimum: 0)
-        let liveness = try count("liveness", 3)
-        let maxAttempts = try count("max_attempts", 3)
+        let heartbeat = try number("heartbeat_seconds", 1.0, in: 0.05...300,
+                                   why: "a dead worker's shard waits liveness × heartbeat_seconds before it is re-queued")
+        let grace = try number("shutdown_grace_seconds", 30, in: 0...86_400, why: "a stop should not wait longer than a day")
+        let liveness = try count("liveness", 3, atMost: 100,
+                                 why: "a dead worker's shard waits liveness × heartbeat_seconds before it is re-queued")
+        let maxAttempts = try count("max_attempts", 3, atMost: 100, why: "a shard that fails 100 times will not succeed the 101st")
 
         var workers: [Worker] = []
         for node in try top.required("workers").sequence() {
@@ -128,6 +132,10 @@ public struct ClusterSpec: Sendable, Equatable {
             if let t = w.optional("threads") {
                 threads = try t.int()
                 guard threads >= 1 else { throw t.error("must be at least 1") }
+                if case .cores(let list) = device, threads > 4 * list.count {
+                    throw t.error("\(threads) threads on \(list.count) pinned core(s) oversubscribe them (OpenBLAS and the decode threads fight for the cores and run slower); use at most \(4 * list.count), usually \(list.count)")
+                }
+                guard threads <= 1024 else { throw t.error("must be at most 1024: one worker does not use more threads than a machine has cores") }
             } else if case .cores(let list) = device {
                 threads = list.count
             } else {

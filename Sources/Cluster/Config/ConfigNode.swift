@@ -35,12 +35,18 @@ struct ConfigNode {
     func mapping(allowed: [String]) throws(ConfigError) -> Mapping {
         guard case .mapping(let mapping)? = node else { throw error("expected a mapping of keys (\(allowed.joined(separator: ", ")))") }
         var values: [String: Node] = [:]
+        var keys: [String: Node] = [:]
         for (key, value) in mapping {
             guard let name = key.string else { throw error("keys must be strings") }
+            let at = ConfigNode(file: file, path: path.isEmpty ? name : "\(path).\(name)", node: key)
             guard allowed.contains(name) else {
-                let at = ConfigNode(file: file, path: path.isEmpty ? name : "\(path).\(name)", node: key)
                 throw at.error("unknown key; allowed here: \(allowed.joined(separator: ", "))")
             }
+            if let first = keys[name] {
+                let lines = [first.mark?.line, key.mark?.line].map { $0.map(String.init) ?? "?" }
+                throw at.error("the key appears twice (lines \(lines[0]) and \(lines[1])); keep one")
+            }
+            keys[name] = key
             values[name] = value
         }
         return Mapping(owner: self, values: values)

@@ -85,8 +85,8 @@ public struct JobSpec: Sendable, Equatable {
         let top = try root.mapping(allowed: ["job", "output", "model", "class_tags", "datasets", "extract"])
         let nameNode = try top.required("job")
         let name = try nameNode.string()
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw nameNode.error("'\(name)' must be letters, digits, '-', '_' or '.' (it names the job directory)")
+        guard ShardPlan.isValidFolderName(name) else {
+            throw nameNode.error("'\(name)' must be ASCII letters, digits, '-', '_' or '.', and not '.' or '..' (it names the job directory under output)")
         }
         var output = resolve("out")
         if let node = top.optional("output") { output = resolve(try node.string()) }
@@ -148,20 +148,23 @@ public struct JobSpec: Sendable, Equatable {
         if let extractNode = top.optional("extract") {
             let e = try extractNode.mapping(allowed: ["images_per_shard", "token_dtype", "compression", "tag_threshold",
                                                       "attention_threshold", "batch_size", "decode_threads", "max_pixels"])
-            func positive(_ key: String, _ value: inout Int) throws(ConfigError) {
+            func positive(_ key: String, _ value: inout Int, atMost limit: Int, why: String) throws(ConfigError) {
                 guard let node = e.optional(key) else { return }
                 value = try node.int()
                 guard value > 0 else { throw node.error("must be at least 1") }
+                guard value <= limit else { throw node.error("must be at most \(limit): \(why)") }
             }
             func fraction(_ key: String, _ value: inout Double) throws(ConfigError) {
                 guard let node = e.optional(key) else { return }
                 value = try node.double()
                 guard value >= 0 && value < 1 else { throw node.error("must be in [0, 1)") }
             }
-            try positive("images_per_shard", &settings.imagesPerShard)
-            try positive("batch_size", &settings.batchSize)
-            try positive("decode_threads", &settings.decodeThreads)
-            try positive("max_pixels", &settings.maxPixels)
+            try positive("images_per_shard", &settings.imagesPerShard, atMost: 1_000_000,
+                         why: "a shard is the unit of retry; a bigger one costs too much work when it fails")
+            try positive("batch_size", &settings.batchSize, atMost: 1024, why: "two batches of decoded images are held in memory")
+            try positive("decode_threads", &settings.decodeThreads, atMost: 256,
+                         why: "more decode threads than cores only adds contention")
+            try positive("max_pixels", &settings.maxPixels, atMost: 1 << 31, why: "larger images cannot be decoded in memory")
             try fraction("tag_threshold", &settings.tagThreshold)
             try fraction("attention_threshold", &settings.attentionThreshold)
             if let node = e.optional("token_dtype") {
