@@ -9,7 +9,7 @@ import TagoodSupport
 /// Order: classes sorted by name; inside a class (or a nested root) folders are visited in sorted order
 /// of their path and files sorted by name within each folder — the order of Python's
 /// `sorted(os.walk(root))` that torchvision's `ImageFolder` uses. Names compare as UTF-8 bytes
-/// (= Python's code point order). Hidden entries (starting with `.`) are skipped; symbolic links are
+/// (= Python's code point order). Hidden entries (starting with `.`) are skipped and counted; symbolic links are
 /// followed, as `os.walk(followlinks=True)` does.
 public enum DirectoryScanner {
     /// Scans `root` with the given layout (`.imageFolder` or `.nested`).
@@ -26,20 +26,22 @@ public enum DirectoryScanner {
                     + (walk.skipped > 0 ? " (\(walk.skipped) other files were skipped)" : ""))
             }
             return ImageList(paths: walk.paths, labels: [Int32](repeating: -1, count: walk.paths.count),
-                             skippedFiles: walk.skipped)
+                             skippedFiles: walk.skipped, hiddenEntries: walk.hidden)
         case .list:
             throw DatasetError(.badPlan, "layout 'list' needs a list file: use ListFileReader, not a directory scan of \(root)")
         }
     }
 
     private static func scanImageFolder(root: String) throws(DatasetError) -> ImageList {
-        let entries = try listDirectory(root)
+        let (entries, hiddenAtRoot) = try listDirectory(root)
         let classes = entries.filter { $0.isDirectory }.map(\.name)
         guard !classes.isEmpty else {
             throw DatasetError(.empty, "dataset root \(root) has no class folders: the imagefolder layout "
                 + "expects <root>/<class>/<image>; use layout 'nested' for a folder of images")
         }
         var walk = Walk()
+        walk.hidden = hiddenAtRoot
+        walk.skipped = entries.filter { !$0.isDirectory }.count  // files beside the class folders
         var labels: [Int32] = []
         for (index, name) in classes.enumerated() {
             let before = walk.paths.count
@@ -49,7 +51,7 @@ public enum DirectoryScanner {
         guard !walk.paths.isEmpty else {
             throw DatasetError(.empty, "dataset root \(root) has \(classes.count) class folders but no .jpg, .jpeg or .png images")
         }
-        return ImageList(paths: walk.paths, labels: labels, classes: classes, skippedFiles: walk.skipped)
+        return ImageList(paths: walk.paths, labels: labels, classes: classes, skippedFiles: walk.skipped, hiddenEntries: walk.hidden)
     }
 
     private static func requireDirectory(_ root: String) throws(DatasetError) {
@@ -69,15 +71,16 @@ public enum DirectoryScanner {
         var isDirectory: Bool
     }
 
-    /// The non-hidden entries of `path`, sorted by name bytes.
-    static func listDirectory(_ path: String) throws(DatasetError) -> [Entry] {
+    /// The non-hidden entries of `path`, sorted by name bytes, and how many hidden ones were skipped.
+    static func listDirectory(_ path: String) throws(DatasetError) -> (entries: [Entry], hidden: Int) {
         let listed: [FileSystem.Entry]
         do { listed = try FileSystem.entries(path) } catch {
             throw DatasetError(.unreadable, "cannot read directory \(path): \(String(cString: strerror(error.errno)))")
         }
         var entries: [Entry] = []
         entries.reserveCapacity(listed.count)
-        for entry in listed where entry.name.utf8.first != UInt8(ascii: ".") {  // hidden files
+        let hidden = listed.count(where: { $0.name.utf8.first == UInt8(ascii: ".") })
+        for entry in listed where entry.name.utf8.first != UInt8(ascii: ".") {
             let isDirectory: Bool
             switch entry.kind {
             case .folder: isDirectory = true
@@ -89,7 +92,7 @@ public enum DirectoryScanner {
             entries.append(Entry(name: entry.name, bytes: Array(entry.name.utf8), isDirectory: isDirectory))
         }
         entries.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-        return entries
+        return (entries, hidden)
     }
 
     /// A walk in `sorted(os.walk(top))` order: every folder's images, folders ordered by their whole
@@ -97,6 +100,7 @@ public enum DirectoryScanner {
     struct Walk {
         var paths: [String] = []
         var skipped = 0
+        var hidden = 0
 
         /// Adds the images under `root/top` (or `root` when `top` is empty), paths relative to `root`.
         mutating func visit(root: String, relative top: String) throws(DatasetError) {
@@ -113,7 +117,8 @@ public enum DirectoryScanner {
             guard depth < 64 else {
                 throw DatasetError(.unreadable, "folder nesting under \(root)/\(relative) is deeper than 64 levels: is there a symbolic link loop?")
             }
-            let entries = try DirectoryScanner.listDirectory(relative.isEmpty ? root : root + "/" + relative)
+            let (entries, hiddenHere) = try DirectoryScanner.listDirectory(relative.isEmpty ? root : root + "/" + relative)
+            hidden += hiddenHere
             let prefix = relative.isEmpty ? "" : relative + "/"
             var files: [String] = []
             for entry in entries where !entry.isDirectory {

@@ -10,15 +10,19 @@ public struct ImageList: Sendable, Equatable {
     /// Class names in index order (ImageFolder only; empty otherwise).
     public var classes: [String]
     /// Files under the root that were not taken as images (wrong extension), counted so that nothing
-    /// disappears without a word. Hidden files and folders are not counted.
+    /// disappears without a word.
     public var skippedFiles: Int
+    /// Hidden entries (names starting with `.`, files or folders) that were skipped, counted too; a
+    /// hidden folder counts once and is not entered.
+    public var hiddenEntries: Int
 
-    public init(paths: [String], labels: [Int32], classes: [String] = [], skippedFiles: Int = 0) {
+    public init(paths: [String], labels: [Int32], classes: [String] = [], skippedFiles: Int = 0, hiddenEntries: Int = 0) {
         precondition(paths.count == labels.count, "one label per path")
         self.paths = paths
         self.labels = labels
         self.classes = classes
         self.skippedFiles = skippedFiles
+        self.hiddenEntries = hiddenEntries
     }
 
     /// The number of images.

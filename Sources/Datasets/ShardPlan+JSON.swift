@@ -30,7 +30,7 @@ extension ShardPlan {
                             images_per_shard: imagesPerShard, datasets: datasets.map { d in
             PlanFile.Dataset(name: d.spec.name, role: d.spec.role.rawValue, layout: d.spec.layout.rawValue, root: d.spec.root,
                              list_file: d.spec.listFile, hash: d.hash, image_count: d.images.count,
-                             skipped_files: d.images.skippedFiles, classes: d.images.classes,
+                             skipped_files: d.images.skippedFiles, hidden_entries: d.images.hiddenEntries, classes: d.images.classes,
                              shards: d.shards.map { [$0.index, $0.start, $0.count] },
                              images: zip(d.images.paths, d.images.labels).map { PlanFile.Image(path: $0, label: $1) })
         })
@@ -65,7 +65,7 @@ extension ShardPlan {
             }
             let spec = DatasetSpec(name: d.name, role: role, layout: layout, root: d.root, listFile: d.list_file)
             let images = ImageList(paths: d.images.map(\.path), labels: d.images.map(\.label),
-                                   classes: d.classes, skippedFiles: d.skipped_files)
+                                   classes: d.classes, skippedFiles: d.skipped_files, hiddenEntries: d.hidden_entries ?? 0)
             let planned = try plan(spec, images: images, imagesPerShard: file.images_per_shard)
             let recordedShards = d.shards.map { ShardRange(index: $0[0], start: $0[1], count: $0[2]) }
             guard planned.hash == d.hash, planned.shards == recordedShards, d.image_count == images.count else {
@@ -92,6 +92,8 @@ struct PlanFile: Codable {
         var hash: String
         var image_count: Int
         var skipped_files: Int
+        /// Absent in plans of tagood 0.1.0.
+        var hidden_entries: Int?
         var classes: [String]
         var shards: [[Int]]
         var images: [Image]

@@ -43,18 +43,22 @@ struct Plan: ParsableCommand {
         let bytes = plan.jsonBytes()
         try AtomicFile.write(bytes, to: output)
 
-        var table = TextTable("dataset", "role", "layout", "images", "classes", "shards", "skipped", "hash",
-                              rightAligned: [3, 4, 5, 6])
+        var table = TextTable("dataset", "role", "layout", "images", "classes", "shards", "skipped", "hidden", "hash",
+                              rightAligned: [3, 4, 5, 6, 7])
         for d in plan.datasets {
             table.add(d.spec.name, d.spec.role.rawValue, d.spec.layout.rawValue, Format.count(d.images.count),
                       d.images.classes.isEmpty ? "-" : Format.count(d.images.classes.count),
-                      Format.count(d.shards.count), Format.count(d.images.skippedFiles), d.hash)
+                      Format.count(d.shards.count), Format.count(d.images.skippedFiles), Format.count(d.images.hiddenEntries), d.hash)
         }
         print(table.render())
         print("")
         print("plan \(plan.hash): \(Format.count(plan.imageCount)) images in \(Format.count(plan.shardCount)) shards "
             + "of up to \(Format.count(imagesPerShard)); scanned in \(Format.fixed(scanned, 2)) s")
         print("wrote \(output) (\(Format.bytes(bytes.count)))")
+        let hidden = plan.datasets.reduce(0) { $0 + $1.images.hiddenEntries }
+        if hidden > 0 {
+            print("note: \(Format.count(hidden)) hidden entries (names starting with '.') were skipped, as torchvision's ImageFolder skips them")
+        }
         let skipped = plan.datasets.reduce(0) { $0 + $1.images.skippedFiles }
         if skipped > 0 {
             print("note: \(Format.count(skipped)) files without a .jpg/.jpeg/.png extension were not planned")

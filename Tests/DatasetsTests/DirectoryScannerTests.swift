@@ -19,6 +19,7 @@ import Foundation
         #expect(list.classes == ["c"])
         #expect(list.paths == ["c/a.jpg"])
         #expect(list.skippedFiles == 2)
+        #expect(list.hiddenEntries == 3, "c/.hidden.jpg, c/.DS_Store and the folder .cache are counted, not planned")
     }
 
     @Test func nestedLayoutFollowsSortedOsWalkOrder() throws {
