@@ -85,6 +85,9 @@ public final class Coordinator {
     private var dirtyFolders = Set<String>()
     private var stopDeadline: Double?
     private var stopNow = false
+    /// While the disk is full: no assignment before this time; the back-off doubles up to a minute.
+    private var pausedUntil = -Double.infinity
+    private var diskFullBackoff: Double?
     /// Receives what happens (progress display, the launcher's housekeeping).
     public var onEvent: (CoordinatorEvent) -> Void = { _ in }
 
@@ -109,8 +112,8 @@ public final class Coordinator {
         }
     }
 
-    /// Whether nothing is left to hand out or wait for.
-    public var isDrained: Bool { liveness.isEmpty && nextShard() == nil }
+    /// Whether nothing is left to hand out or wait for (a pause for a full disk does not count).
+    public var isDrained: Bool { liveness.isEmpty && nextShard(ignoringPause: true) == nil }
 
     /// Whether a stop was requested.
     public var isStopping: Bool { stopDeadline != nil }
@@ -197,7 +200,7 @@ public final class Coordinator {
                 reply(peer, .shutdown(Shutdown(reason: "the coordinator is stopping")))
             } else if let next = nextShard() {
                 try assign(next, to: peer)
-            } else if !liveness.isEmpty {
+            } else if !liveness.isEmpty || time.monotonic() < pausedUntil {
                 reply(peer, .idle(Idle(seconds: min(1, settings.heartbeatSeconds))))
             } else {
                 reply(peer, .shutdown(Shutdown(reason: "the job is finished")))
@@ -217,6 +220,10 @@ public final class Coordinator {
             liveness[failed.shard] = nil
             try record(JournalRecord(.failed, time: time.wall(), shard: failed.shard, attempt: failed.attempt,
                                      worker: name(of: peer), code: failed.code, message: failed.message))
+            if failed.code == JournalRecord.diskFullCode {
+                pauseForFullDisk(failed.message)  // not charged to the shard (JobState)
+                return
+            }
             onEvent(.attemptFailed(failed.shard, attempt: failed.attempt, code: failed.code, message: failed.message))
             try giveUpIfExhausted(failed.shard, code: failed.code, message: failed.message)
         case .welcome, .refused, .assign, .idle, .shutdown:
@@ -226,9 +233,20 @@ public final class Coordinator {
 
     // MARK: leases
 
-    /// The first pending task in plan order that still has attempts left.
-    private func nextShard() -> ShardID? {
-        state.order.first { id in
+    /// Stops assigning for a back-off that doubles (from 4 heartbeats up to a minute) while the disk stays
+    /// full; says so once per episode.
+    private func pauseForFullDisk(_ message: String) {
+        let reported = diskFullBackoff != nil
+        let backoff = min(60, diskFullBackoff.map { $0 * 2 } ?? max(1, 4 * settings.heartbeatSeconds))
+        diskFullBackoff = backoff
+        pausedUntil = time.monotonic() + backoff
+        if !reported { onEvent(.diskFull(message: message, retrySeconds: backoff)) }
+    }
+
+    /// The first pending task in plan order that still has attempts left (none while paused for a full disk).
+    private func nextShard(ignoringPause: Bool = false) -> ShardID? {
+        if !ignoringPause && time.monotonic() < pausedUntil { return nil }
+        return state.order.first { id in
             guard let s = state.shards[id], case .pending = s.status else { return false }
             return s.attemptsUsed < settings.maxAttempts
         }
@@ -273,6 +291,7 @@ public final class Coordinator {
         try record(JournalRecord(.committed, time: time.wall(), shard: done.shard, attempt: done.attempt,
                                  worker: worker, checksum: done.checksum, images: done.images,
                                  failedImages: done.failedImages, tokens: done.tokens, seconds: done.seconds))
+        diskFullBackoff = nil  // space is back: a new episode will be reported again
         onEvent(.committed(done.shard, attempt: done.attempt, images: done.images, failedImages: done.failedImages, tokens: done.tokens))
     }
 

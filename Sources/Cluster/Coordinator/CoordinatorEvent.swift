@@ -13,4 +13,7 @@ public enum CoordinatorEvent: Sendable {
     case gaveUp(ShardID, code: String, message: String)
     case stopping(graceSeconds: Double)
     case abandoned(ShardID, attempt: Int)
+    /// A worker could not write for lack of space; no new work is handed out for `retrySeconds`.
+    /// Reported once per episode (until a result commits again).
+    case diskFull(message: String, retrySeconds: Double)
 }

@@ -9,6 +9,8 @@ import Transport
 public protocol AssignmentRunner: AnyObject, Sendable {
     /// The kind of task it runs; the worker fails assignments of another kind.
     var kind: TaskKind { get }
+    /// Where its results are written (checked for free space when a write fails).
+    var outputFolder: String { get }
     /// The hash the worker reports at `hello` (the coordinator may refuse a different model).
     var modelHash: String { get }
     /// Runs `assign` of job `jobID` as worker `worker`. Calls `control.checkCancelled()` often, which

@@ -19,6 +19,7 @@ public final class ExtractionRunner: AssignmentRunner {
     }
 
     public var kind: TaskKind { .extract }
+    public var outputFolder: String { jobDirectory.shardsFolder }
     public var modelHash: String { producer.modelHash }
 
     public func run(_ assign: Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult {

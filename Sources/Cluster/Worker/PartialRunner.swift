@@ -22,6 +22,7 @@ public final class PartialRunner: AssignmentRunner {
     }
 
     public var kind: TaskKind { .reduce }
+    public var outputFolder: String { jobDirectory.partialsFolder }
     /// Partials do not depend on the model.
     public var modelHash: String { "reduce" }
 

@@ -168,8 +168,13 @@ public final class WorkerRuntime {
                     _ = error
                     return .finished
                 case .failure(let error):
-                    let code = (error as? TagoodError)?.code ?? "worker.error"
-                    try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: code, message: "\(error)")))
+                    logger.error("attempt failed: \(error)")  // the whole error, HDF5 stack and all, in the worker's log
+                    if let full = StorageCheck.diskFull(after: error, folder: runner.outputFolder) {
+                        try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: JournalRecord.diskFullCode, message: full)))
+                    } else {
+                        let code = (error as? TagoodError)?.code ?? "worker.error"
+                        try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: code, message: Self.oneLine(error))))
+                    }
                 }
                 return nil
             }
@@ -211,5 +216,12 @@ public final class WorkerRuntime {
     private func receive(within seconds: Double) throws -> ProtocolMessage? {
         guard let frames = try socket.receive(timeoutMilliseconds: Int(seconds * 1000)), let frame = frames.last else { return nil }
         return try ProtocolMessage(decoding: frame)
+    }
+
+    /// An error as one readable line for the journal and the coordinator (at most 400 characters; the
+    /// worker's log has the whole text).
+    static func oneLine(_ error: any Error) -> String {
+        let first = "\(error)".split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
+        return first.count > 400 ? String(first.prefix(399)) + "…" : first
     }
 }

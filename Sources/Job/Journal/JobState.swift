@@ -88,7 +88,8 @@ public struct JobState: Sendable, Equatable {
             s.seconds = r.seconds ?? 0
             s.committedAt = r.time
         case .failed, .expired, .abandoned, .invalid:
-            if r.event == .abandoned { s.attemptsUsed = max(0, s.attemptsUsed - 1) }  // a shutdown is not the shard's fault
+            // A shutdown or a full disk is not the shard's fault: the attempt is not charged.
+            if r.event == .abandoned || r.code == JournalRecord.diskFullCode { s.attemptsUsed = max(0, s.attemptsUsed - 1) }
             if r.event == .invalid { s.attemptsUsed = 0 }
             s.status = .pending
             if let code = r.code { s.lastError = (code, r.message ?? "") }

@@ -33,8 +33,19 @@ public final class Journal {
         var line: [UInt8]
         do { line = Array(try encoder.encode(record)) } catch { preconditionFailure("journal records always encode: \(error)") }
         line.append(UInt8(ascii: "\n"))
-        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count else { throw FileError(.write, path: path, errno: written < 0 ? errno : EIO) }
+        let start = lseek(fd, 0, SEEK_END)
+        var done = 0
+        while done < line.count {
+            let n = line.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                // Leave no partial line behind (replay would ignore it, but nothing may follow it): cut back.
+                let error = n < 0 ? errno : ENOSPC
+                if start >= 0 { _ = ftruncate(fd, start) }
+                throw FileError(.write, path: path, errno: error)
+            }
+            done += n
+        }
         if sync { try self.sync() }
     }
 

@@ -24,6 +24,10 @@ public struct JournalRecord: Sendable, Equatable, Codable {
         case finished
     }
 
+    /// The `failed` code of an attempt that could not write its result because the disk (or the quota) is
+    /// full: the attempt is not charged to the shard (``JobState``), and the coordinator pauses assigning.
+    public static let diskFullCode = "disk.full"
+
     public var event: Event
     /// Seconds since 1970.
     public var time: Double

@@ -11,10 +11,18 @@ import CHDF5Shim
 /// stack and the automatic error printing are per thread in the thread-safe build, so every entry point
 /// calls ``HDF5/prepareThread()`` first.
 enum HDF5 {
-    /// Turns HDF5's automatic error printing off for the calling thread.
+    /// Turns HDF5's automatic error printing off for the calling thread (and, on the first call, the
+    /// library's exit handler: ``exitHandlerOff``).
     @inline(__always) static func prepareThread() {
+        _ = exitHandlerOff
         _ = tagood_silence_hdf5_errors()
     }
+
+    /// HDF5 closes the files still open when the process exits (`H5_term_library`, an `atexit` handler).
+    /// After a close that failed (a write on a full disk), HDF5 1.10.8 crashes in that handler (SIGSEGV in
+    /// `H5F__close_cb`), so a worker that hit a full disk died at exit. tagood closes every file itself
+    /// (and fsyncs what it commits), so the handler is turned off before the library starts.
+    private static let exitHandlerOff: Void = { _ = H5dont_atexit() }()
 
     /// The messages on the calling thread's HDF5 error stack (then cleared), or nil when it is empty.
     static func errorStack() -> String? {

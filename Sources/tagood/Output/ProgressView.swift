@@ -54,6 +54,8 @@ final class ProgressView {
             log("shard \(shard) FAILED for good [\(code)]: \(message)")
         case .stopping(let grace):
             log("stopping: no new shards; running shards may finish within \(Int(grace)) s (press Ctrl-C again to stop now)")
+        case .diskFull(let message, let retry):
+            logger.warning("\(message): no new shards for \(Format.fixed(retry, 0)) s, then retrying with a growing back-off; the attempts are not charged. Free some space and the job carries on.")
         case .abandoned(let shard, let attempt):
             log("abandoned shard \(shard) attempt \(attempt)")
         }
