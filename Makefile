@@ -7,7 +7,7 @@ DEBIAN_PACKAGES := pkg-config libzmq3-dev libopenblas-dev libhdf5-dev hdf5-tools
 RELEASE_BIN    := .build/release/tagood
 DEBUG_BIN      := .build/debug/tagood
 
-.PHONY: all deps build release test demo bench clean help
+.PHONY: all deps build release test demo bench fuzz fuzz-replay clean help
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make test    deps + build + every test"
 	@echo "make demo    deps + build + the end-to-end demo"
 	@echo "make bench   deps + release build + benchmarks against the Python references"
+	@echo "make fuzz    every libFuzzer target for FUZZ_SECONDS (600) each; see tools/fuzz.sh"
 
 # Installs the Debian packages that are missing; silent when none is. Without root (and without
 # password-less sudo) it prints the exact command to run instead.
@@ -50,6 +51,23 @@ test: deps
 	$(PYTHON) tools/check_module_graph.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory fuzz-replay
+	tools/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+FUZZ_SECONDS       ?= 600
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_TARGETS       := protocol journal plan config checkpoint list image shard
+
+# Every committed seed and regression input through its parser (the debug build's replay executables).
+fuzz-replay:
+	@for t in $(FUZZ_TARGETS); do \
+	  inputs="Fuzz/Corpus/$$t"; [ -d Fuzz/Regressions/$$t ] && inputs="$$inputs Fuzz/Regressions/$$t"; \
+	  .build/debug/fuzz-$$t $$inputs || exit 1; \
+	done
+
+# libFuzzer on every parser that reads outside input, FUZZ_SECONDS each (tools/fuzz.sh).
+fuzz: deps
+	tools/fuzz.sh $(FUZZ_SECONDS)
 
 # The whole pipeline on a generated dataset: see `tagood demo --help`.
 demo: deps

@@ -23,6 +23,11 @@ import PackageDescription
 /// Each C library is one system-library module; the few calls Swift cannot make (setjmp error
 /// recovery, HDF5's macro constants, `_GNU_SOURCE` affinity) live in small shim targets.
 /// `-O` for hot numeric modules in debug builds too.
+/// A fuzz target: one folder under Fuzz/, the module it exercises.
+func fuzzTarget(_ name: String, _ module: Target.Dependency) -> Target {
+    .executableTarget(name: name, dependencies: ["FuzzSupport", module], path: "Fuzz/\(name)")
+}
+
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
@@ -80,6 +85,18 @@ let package = Package(
             ]
         ),
 
+        // MARK: Fuzz targets (`make fuzz`): libFuzzer entry points with -DTAGOOD_FUZZ and --sanitize fuzzer;
+        // in a normal build each replays the inputs given on its command line (`make test` replays the corpora).
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        fuzzTarget("fuzz-protocol", "Transport"),
+        fuzzTarget("fuzz-journal", "Job"),
+        fuzzTarget("fuzz-plan", "Datasets"),
+        fuzzTarget("fuzz-config", "Cluster"),
+        fuzzTarget("fuzz-checkpoint", "Model"),
+        fuzzTarget("fuzz-list", "Datasets"),
+        fuzzTarget("fuzz-image", "Imaging"),
+        fuzzTarget("fuzz-shard", "Shards"),
+
         // MARK: Tests, one target per module.
         .testTarget(name: "TagoodSupportTests", dependencies: ["TagoodSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
@@ -98,7 +115,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "ReduceTests", dependencies: ["Reduce", "Cluster", "Job", "Shards", "Datasets", "TagoodSupport", "TagoodTestSupport"],
+            name: "ReduceTests", dependencies: ["Reduce", "Cluster", "Job", "Shards", "Datasets", "Tensor", "TagoodSupport", "TagoodTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TagoodSupport"], resources: [.copy("Fixtures")]),

@@ -67,6 +67,9 @@ extension ShardPlan {
             let images = ImageList(paths: d.images.map(\.path), labels: d.images.map(\.label),
                                    classes: d.classes, skippedFiles: d.skipped_files, hiddenEntries: d.hidden_entries ?? 0)
             let planned = try plan(spec, images: images, imagesPerShard: file.images_per_shard)
+            guard d.shards.allSatisfy({ $0.count == 3 }) else {
+                throw DatasetError(.badPlan, "\(path): dataset \(d.name) has a shard that is not [index, first image, count]; the file was edited or damaged — delete it to re-plan")
+            }
             let recordedShards = d.shards.map { ShardRange(index: $0[0], start: $0[1], count: $0[2]) }
             guard planned.hash == d.hash, planned.shards == recordedShards, d.image_count == images.count else {
                 throw DatasetError(.badPlan, "\(path): dataset \(d.name) does not match its recorded hash or shards; the file was edited or damaged — delete it to re-plan")

@@ -67,10 +67,16 @@ public struct ShardAudit: Sendable {
     /// content checksum is recomputed. The coordinator accepts a worker's file with `content: false`
     /// (the worker's reported file checksum proves these are the bytes it wrote); `resume` re-verifies
     /// with `content: true`.
+    ///
+    /// With `checksum`, the file's bytes are hashed before HDF5 opens it: HDF5 1.10.8 itself can crash on
+    /// a damaged file (a corrupted variable-length attribute, found by `make fuzz`), so no file whose bytes
+    /// are not the ones the worker wrote, or the journal recorded, ever reaches it.
     public static func verify(path: String, shard: PlannedShard, checksum: String?, content: Bool) throws -> ShardVerification {
+        if let checksum { try ShardFile.requireChecksum(checksum, path: path) }
         let reader = try ShardReader(path: path)
         defer { reader.close() }
-        let v = try reader.verify(expectedFileChecksum: checksum, content: content)
+        var v = try reader.verify(expectedFileChecksum: nil, content: content)
+        v.fileChecksum = checksum
         let meta = v.header.metadata
         guard meta.dataset == shard.dataset, meta.shardIndex == shard.id.index, meta.datasetHash == shard.datasetHash else {
             throw ShardError(.schema, path: path, part: "attributes",

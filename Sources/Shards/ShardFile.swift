@@ -11,6 +11,16 @@ public enum ShardFile {
         try checksumAndSize(path: path, reportAs: path).checksum
     }
 
+    /// Throws ``ShardError/Kind/fileChecksum`` unless the file's XXH64 is `expected`: for checking a
+    /// file's bytes before HDF5 opens it.
+    public static func requireChecksum(_ expected: String, path: String) throws(ShardError) {
+        let actual = try checksum(path: path)
+        guard actual == expected.lowercased() else {
+            throw ShardError(.fileChecksum, path: path, part: "file bytes",
+                             detail: "the file's XXH64 is \(actual), expected \(expected): the file was changed or damaged after it was written")
+        }
+    }
+
     /// The file's size in bytes.
     public static func size(path: String) throws(ShardError) -> Int {
         var info = stat()

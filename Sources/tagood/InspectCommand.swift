@@ -28,6 +28,7 @@ struct Inspect: ParsableCommand {
         let listed: [ShardImage]
         let fileChecksum: String
         do {
+            if let expected = self.fileChecksum { try ShardFile.requireChecksum(expected, path: shard) }  // before HDF5 parses it
             let reader = try ShardReader(path: shard)
             verification = try reader.verify(expectedFileChecksum: self.fileChecksum)
             fileChecksum = try verification.fileChecksum ?? ShardFile.checksum(path: shard)

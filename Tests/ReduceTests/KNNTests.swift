@@ -1,5 +1,6 @@
 import Foundation
 import Reduce
+import Tensor
 import Testing
 import TagoodTestSupport
 
@@ -16,6 +17,9 @@ import TagoodTestSupport
 
     @Test(arguments: [1, 7, 50])
     func matchesBruteForce(k: Int) throws {
+        // As the reducer does: OpenBLAS with threads of its own is not safe to call from several threads
+        // at once (and another test may have given it two).
+        BLAS.setThreadCount(1)
         var rng = Generator(seed: UInt64(k))
         let d = 24, n = 100, bankSize = 9000  // more than one bank tile and several query blocks
         let queries = Self.unitRows(n, d, &rng), bank = Self.unitRows(bankSize, d, &rng)

@@ -72,7 +72,7 @@ struct PickleReader {
         var i = 0
         let n = data.count
 
-        func need(_ k: Int) throws(Failure) { if i + k > n { throw Failure(reason: "truncated pickle") } }
+        func need(_ k: Int) throws(Failure) { if k < 0 || k > n - i { throw Failure(reason: "truncated pickle") } }
         func u8() throws(Failure) -> Int { try need(1); defer { i += 1 }; return Int(data[i]) }
         func le(_ k: Int) throws(Failure) -> UInt64 {
             try need(k)
@@ -80,6 +80,12 @@ struct PickleReader {
             for j in 0..<k { v |= UInt64(data[i + j]) << (8 * UInt64(j)) }
             i += k
             return v
+        }
+        /// A little-endian length of `k` bytes that must fit the rest of the data (never traps on a huge one).
+        func size(_ k: Int) throws(Failure) -> Int {
+            let v = try le(k)
+            guard v <= UInt64(n - i) else { throw Failure(reason: "a length of \(v) bytes runs past the end of the pickle") }
+            return Int(v)
         }
         func raw(_ k: Int) throws(Failure) -> [UInt8] {
             guard k >= 0 else { throw Failure(reason: "negative length") }
@@ -196,14 +202,14 @@ struct PickleReader {
             case 0x46: stack.append(.float(Double(try line()) ?? 0)) // FLOAT (text)
             case 0x58: stack.append(.string(String(decoding: try raw(Int(try le(4))), as: UTF8.self))) // BINUNICODE
             case 0x8C: stack.append(.string(String(decoding: try raw(try u8()), as: UTF8.self))) // SHORT_BINUNICODE
-            case 0x8D: stack.append(.string(String(decoding: try raw(Int(try le(8))), as: UTF8.self))) // BINUNICODE8
+            case 0x8D: stack.append(.string(String(decoding: try raw(try size(8)), as: UTF8.self))) // BINUNICODE8
             case 0x56: stack.append(.string(try line())) // UNICODE (raw-unicode-escape; ASCII assumed)
             case 0x54: stack.append(.string(String(decoding: try raw(Int(try le(4))), as: UTF8.self))) // BINSTRING
             case 0x55: stack.append(.string(String(decoding: try raw(try u8()), as: UTF8.self))) // SHORT_BINSTRING
             case 0x42: stack.append(.bytes(try raw(Int(try le(4))))) // BINBYTES
             case 0x43: stack.append(.bytes(try raw(try u8()))) // SHORT_BINBYTES
-            case 0x8E: stack.append(.bytes(try raw(Int(try le(8))))) // BINBYTES8
-            case 0x96: stack.append(.bytes(try raw(Int(try le(8))))) // BYTEARRAY8
+            case 0x8E: stack.append(.bytes(try raw(try size(8)))) // BINBYTES8
+            case 0x96: stack.append(.bytes(try raw(try size(8)))) // BYTEARRAY8
             case 0x71: memo[try u8()] = try top() // BINPUT
             case 0x72: memo[Int(try le(4))] = try top() // LONG_BINPUT
             case 0x94: memo[memo.count] = try top() // MEMOIZE

@@ -1,0 +1,19 @@
+import FuzzSupport
+import Datasets
+
+/// `fuzz-plan`: a plan.json (decoded, then every hash and shard boundary re-derived).
+func fuzzOne(_ bytes: [UInt8]) {
+    _ = try? ShardPlan.load(path: FuzzTarget.scratchFile(bytes, suffix: ".json"))
+}
+
+#if TAGOOD_FUZZ
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    fuzzOne(Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+#else
+@main struct Replay {
+    static func main() { FuzzTarget.main(name: "fuzz-plan", fuzzOne) }
+}
+#endif
