@@ -9,10 +9,12 @@ public enum Safetensors {
     static func read(_ file: MappedFile) throws(ModelError) -> StateDict {
         let path = file.path
         let all = file.all
-        let headerLength = Int(UInt64(littleEndian: all.loadUnaligned(fromByteOffset: 0, as: UInt64.self)))
-        guard headerLength > 1, headerLength <= file.count - 8, headerLength < 1 << 30 else {
-            throw .malformed(file: path, reason: "safetensors header length \(headerLength) does not fit the file (\(file.count) bytes)")
+        guard file.count >= 8 else { throw .malformed(file: path, reason: "\(file.count) bytes is too short for a safetensors file") }
+        let declared = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        guard declared > 1, declared <= UInt64(file.count - 8), declared < 1 << 30 else {
+            throw .malformed(file: path, reason: "safetensors header length \(declared) does not fit the file (\(file.count) bytes)")
         }
+        let headerLength = Int(declared)
         let headerBytes = Data(UnsafeRawBufferPointer(rebasing: all[8..<(8 + headerLength)]))
         let members: [String: HeaderEntry]
         let metadata: [String: String]
