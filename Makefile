@@ -52,7 +52,8 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory fuzz-replay
-	tools/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_SMOKE_TARGETS)
+	rm -rf /tmp/tagood-fuzz-smoke
+	FUZZ_SEED=1 FUZZ_WORK=/tmp/tagood-fuzz-smoke tools/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_SMOKE_TARGETS)
 
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 5

@@ -13,6 +13,7 @@ SECONDS_PER_TARGET=${1:-600}
 shift || true
 TARGETS=${*:-"protocol journal plan config checkpoint list image shard"}
 WORK=${FUZZ_WORK:-/tmp/tagood-fuzz}
+SEED=${FUZZ_SEED:-0}   # 0: libFuzzer picks one; the smoke run in `make test` fixes it, so CI is repeatable
 
 for t in $TARGETS; do
   swift build -c release --sanitize fuzzer -Xswiftc -DTAGOOD_FUZZ --scratch-path .build-fuzz --product "fuzz-$t" >/dev/null
@@ -27,7 +28,7 @@ for t in $TARGETS; do
   echo "fuzz-$t: ${SECONDS_PER_TARGET} s (log $log)"
   # The Swift runtime's own crash handler would swallow the crash before libFuzzer saves the input.
   if ! SWIFT_BACKTRACE=enable=no .build-fuzz/release/fuzz-$t -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-       -print_final_stats=1 -artifact_prefix="$WORK/$t/artifacts/" "${inputs[@]}" >"$log" 2>&1; then
+       -seed="$SEED" -print_final_stats=1 -artifact_prefix="$WORK/$t/artifacts/" "${inputs[@]}" >"$log" 2>&1; then
     echo "fuzz-$t: FAILED, see $log and $WORK/$t/artifacts/"; tail -30 "$log"; status=1; continue
   fi
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
