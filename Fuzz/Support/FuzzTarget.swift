@@ -30,6 +30,12 @@ public enum FuzzTarget {
         return count
     }
 
+    /// libFuzzer's `LLVMFuzzerTestOneInput`, once the target's C entry point hands the input over.
+    public static func run(_ data: UnsafePointer<UInt8>, _ size: Int, _ body: ([UInt8]) -> Void) -> Int32 {
+        body(Array(UnsafeBufferPointer(start: data, count: size)))
+        return 0
+    }
+
     /// The replay executable's `main`: runs every input and says how many.
     public static func main(name: String, _ body: ([UInt8]) -> Void) {
         let count = replay(Array(CommandLine.arguments.dropFirst()), body)

@@ -7,13 +7,7 @@ func fuzzOne(_ bytes: [UInt8]) {
 }
 
 #if TAGOOD_FUZZ
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    fuzzOne(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
+@_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ d: UnsafePointer<UInt8>, _ n: Int) -> Int32 { FuzzTarget.run(d, n, fuzzOne) }
 #else
-@main struct Replay {
-    static func main() { FuzzTarget.main(name: "fuzz-plan", fuzzOne) }
-}
+@main struct Replay { static func main() { FuzzTarget.main(name: "fuzz-plan", fuzzOne) } }
 #endif

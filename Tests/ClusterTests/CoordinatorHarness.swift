@@ -77,6 +77,14 @@ final class CoordinatorHarness {
         guard case .welcome? = replies.first else { throw HarnessError("\(worker) was not welcomed: \(replies)") }
     }
 
+    /// Starts the run, joins `worker` and returns the first assignment it gets.
+    func startWithFirstAssignment(to worker: String = "w1") throws -> Assign {
+        try coordinator.start()
+        try join(worker)
+        guard let assign = try ready(worker) else { throw HarnessError("\(worker) got no assignment") }
+        return assign
+    }
+
     /// `ready` from `worker`; returns its assignment, if it got one.
     func ready(_ worker: String) throws -> Assign? {
         for reply in try send(.ready, from: worker) { if case .assign(let a) = reply { return a } }

@@ -67,9 +67,7 @@ import Transport
 
     @Test func aDuplicateDoneCommitsOnce() throws {
         let h = try CoordinatorHarness(shards: 1)
-        try h.coordinator.start()
-        try h.join("w1")
-        let assign = try #require(try h.ready("w1"))
+        let assign = try h.startWithFirstAssignment()
         let done = try h.complete(assign, as: "w1")
         try h.send(.done(done), from: "w1")
         let committed = try FileBytes.read(h.directory.shardFile(assign.shard))
@@ -121,9 +119,7 @@ import Transport
 
     @Test func aResultThatDoesNotVerifyFailsTheAttempt() throws {
         let h = try CoordinatorHarness(shards: 1)
-        try h.coordinator.start()
-        try h.join("w1")
-        let assign = try #require(try h.ready("w1"))
+        let assign = try h.startWithFirstAssignment()
         var done = try h.complete(assign, as: "w1")
         done.checksum = "0123456789abcdef"  // not the file's bytes
         try h.send(.done(done), from: "w1")
