@@ -28,10 +28,11 @@ struct Inspect: ParsableCommand {
         let listed: [ShardImage]
         let fileChecksum: String
         do {
-            if let expected = self.fileChecksum { try ShardFile.requireChecksum(expected, path: shard) }  // before HDF5 parses it
+            // With --file-checksum the bytes are checked before HDF5 parses them, and hashed only once.
+            if let expected = self.fileChecksum { try ShardFile.requireChecksum(expected, path: shard) }
             let reader = try ShardReader(path: shard)
-            verification = try reader.verify(expectedFileChecksum: self.fileChecksum)
-            fileChecksum = try verification.fileChecksum ?? ShardFile.checksum(path: shard)
+            verification = try reader.verify()
+            fileChecksum = try self.fileChecksum?.lowercased() ?? ShardFile.checksum(path: shard)
             var first: [ShardImage] = []
             if images > 0 {
                 let cursor = try reader.images(blockImages: min(images, 256))
