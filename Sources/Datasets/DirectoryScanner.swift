@@ -9,7 +9,7 @@ import TagoodSupport
 /// Order: classes sorted by name; inside a class (or a nested root) folders are visited in sorted order
 /// of their path and files sorted by name within each folder — the order of Python's
 /// `sorted(os.walk(root))` that torchvision's `ImageFolder` uses. Names compare as UTF-8 bytes
-/// (= Python's code point order). Hidden entries (starting with `.`) are skipped and counted; symbolic links are
+/// (= Python's code point order); names that are not UTF-8 are kept losslessly (``FileName``). Hidden entries (starting with `.`) are skipped and counted; symbolic links are
 /// followed, as `os.walk(followlinks=True)` does.
 public enum DirectoryScanner {
     /// Scans `root` with the given layout (`.imageFolder` or `.nested`).
@@ -64,7 +64,8 @@ public enum DirectoryScanner {
         }
     }
 
-    /// One directory entry: its name and whether it is a directory (after following links).
+    /// One directory entry: its name (``FileName``-escaped), its bytes on disk, and whether it is a
+    /// directory (after following links).
     struct Entry {
         var name: String
         var bytes: [UInt8]
@@ -87,9 +88,10 @@ public enum DirectoryScanner {
             case .file: isDirectory = false
             case .other, .unknown:  // a link, or a file system that does not report types
                 var st = stat()
-                isDirectory = stat(path + "/" + entry.name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                isDirectory = FileName.withCString(path + "/" + entry.name, { stat($0, &st) }) == 0
+                    && (st.st_mode & S_IFMT) == S_IFDIR
             }
-            entries.append(Entry(name: entry.name, bytes: Array(entry.name.utf8), isDirectory: isDirectory))
+            entries.append(Entry(name: entry.name, bytes: FileName.bytes(entry.name), isDirectory: isDirectory))
         }
         entries.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         return (entries, hidden)
@@ -128,7 +130,7 @@ public enum DirectoryScanner {
                     skipped += 1
                 }
             }
-            folders.append((Array(relative.utf8), files))
+            folders.append((FileName.bytes(relative), files))
             for entry in entries where entry.isDirectory {
                 try collect(root: root, relative: prefix + entry.name, depth: depth + 1, into: &folders)
             }

@@ -44,7 +44,7 @@ public enum ListFileReader {
                         while pathEnd > lo, bytes[pathEnd - 1] == space || bytes[pathEnd - 1] == tab { pathEnd -= 1 }
                     }
                     let pathBytes = UnsafeBufferPointer(rebasing: bytes[lo..<pathEnd])
-                    let path = String(decoding: pathBytes, as: UTF8.self)
+                    let path = FileName.decode(pathBytes)
                     guard pathBytes[0] != UInt8(ascii: "/") else {
                         throw DatasetError(.badListLine, "list file \(file) line \(lineNumber): '\(path)' is absolute; list paths must be relative to the dataset root \(root)")
                     }
@@ -64,7 +64,7 @@ public enum ListFileReader {
                     }
                     if checkFilesExist {
                         var st = stat()
-                        guard stat(root + "/" + path, &st) == 0 else {
+                        guard FileName.withCString(root + "/" + path, { stat($0, &st) }) == 0 else {
                             throw DatasetError(.missingListedImage, "list file \(file) line \(lineNumber): \(root)/\(path) does not exist; fix the list or the dataset root")
                         }
                     }

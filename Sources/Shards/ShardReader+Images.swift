@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TagoodSupport
+
 extension ShardReader {
     /// A cursor over the images, in order. Checks the structure (types, shapes, counts) first but not
     /// the checksum: call ``verify(expectedFileChecksum:)`` for that.
@@ -90,12 +95,15 @@ extension ShardReader {
         return Float16Conversion.floats(fromHalf: bits)
     }
 
-    /// Reads vlen strings as Swift strings (NULL entries read as "").
+    /// Reads vlen strings as Swift strings, bytes that are not UTF-8 escaped by ``FileName`` (NULL entries
+    /// read as "").
     func readStrings(_ dataset: HDF5Handle, start: Int, count: Int, subject: String) throws(ShardError) -> [String] {
         var strings: [String] = []
         strings.reserveCapacity(count)
         let ok = HDF5.withStrings(dataset: dataset.id, start: start, rows: count) { pointers in
-            for pointer in pointers { strings.append(pointer.map { String(cString: $0) } ?? "") }
+            for pointer in pointers {
+                strings.append(pointer.map { FileName.decode(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? "")
+            }
         }
         guard ok else { throw ShardError.hdf5(.read, path: path, part: subject, "cannot read rows \(start)..<\(start + count)") }
         return strings

@@ -26,8 +26,12 @@ extension ShardWriter {
 
         /// Stages one string (UTF-8 then a NUL, which is both the C string and its checksum form).
         func stage(string: String) {
-            var text = string
-            text.withUTF8 { staged.append(UnsafeRawBufferPointer($0)) }
+            if FileName.hasEscape(string) {
+                FileName.bytes(string).withUnsafeBytes { staged.append($0) }
+            } else {
+                var text = string
+                text.withUTF8 { staged.append(UnsafeRawBufferPointer($0)) }
+            }
             staged.append(integer: UInt8(0))
             stagedRows += 1
         }

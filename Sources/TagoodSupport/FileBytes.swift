@@ -6,7 +6,7 @@ import Glibc
 public enum FileBytes {
     /// Reads all of `path`.
     public static func read(_ path: String) throws(FileError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = FileName.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw FileError(.open, path: path, errno: errno) }
         defer { close(fd) }
         var st = stat()

@@ -21,9 +21,9 @@ public struct FileError: TagoodError {
 
     public var code: String { "file.\(operation.rawValue)" }
 
-    public var subject: String? { path }
+    public var subject: String? { FileName.display(path) }
 
     public var description: String {
-        "cannot \(operation.rawValue) \(path): \(String(cString: strerror(errno)))"
+        "cannot \(operation.rawValue) \(FileName.display(path)): \(String(cString: strerror(errno)))"
     }
 }

@@ -9,13 +9,13 @@ public enum FileSystem {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, mode) != 0 && errno != EEXIST { throw FileError(.create, path: current, errno: errno) }
+            if FileName.withCString(current, { mkdir($0, mode) }) != 0 && errno != EEXIST { throw FileError(.create, path: current, errno: errno) }
         }
     }
 
     /// One entry of a folder, as `readdir` reports it.
     public struct Entry: Sendable, Equatable {
-        /// The name (never `.` or `..`).
+        /// The name (never `.` or `..`), escaped by ``FileName`` when it is not UTF-8.
         public var name: String
         /// Whether `readdir` says it is a folder, a regular file, or does not say (`DT_UNKNOWN`, some
         /// file systems): then ask `stat`.
@@ -26,12 +26,12 @@ public enum FileSystem {
 
     /// The entries of a folder, unsorted, without `.` and `..`. The one `readdir` loop of tagood.
     public static func entries(_ path: String) throws(FileError) -> [Entry] {
-        guard let dir = opendir(path) else { throw FileError(.list, path: path, errno: errno) }
+        guard let dir = FileName.withCString(path, { opendir($0) }) else { throw FileError(.list, path: path, errno: errno) }
         defer { closedir(dir) }
         var entries: [Entry] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+                FileName.decode(raw.prefix { $0 != 0 })
             }
             if name == "." || name == ".." { continue }
             let kind: Entry.Kind
@@ -52,12 +52,12 @@ public enum FileSystem {
     }
 
     /// Whether anything exists at `path` (a dangling link counts as absent).
-    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    public static func exists(_ path: String) -> Bool { FileName.withCString(path) { access($0, F_OK) } == 0 }
 
     /// The size of a file in bytes, or nil when it cannot be `stat`ed.
     public static func size(_ path: String) -> Int? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard FileName.withCString(path, { stat($0, &info) }) == 0 else { return nil }
         return Int(info.st_size)
     }
 }

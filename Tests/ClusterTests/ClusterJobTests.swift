@@ -4,6 +4,12 @@ import TagoodTestSupport
 import Transport
 @testable import Cluster
 import Job
+import Datasets
+import Shards
+import TagoodSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Real jobs: a `tagood launch` process, two pinned worker processes, ZeroMQ on 127.0.0.1, HDF5 shards
 /// on disk — and the faults docs/DESIGN.md names, caused for real (kill -9, SIGSTOP, a flipped byte).
@@ -155,5 +161,28 @@ import Job
         try job.expectExactlyOnce()
         // The kernel drops the lock with its holder: the job can be resumed at once.
         #expect(try job.resume().stdout.contains("nothing to do"))
+    }
+
+    @Test func anImageNamedInLatin1IsPlannedReadAndStoredUnderItsOwnBytes() throws {
+        let job = try ClusterFixture()
+        // f003.png becomes "f\xe9003.png": é in Latin-1, not valid UTF-8.
+        let raw = Array((job.root + "/data/far/deep/f").utf8) + [0xE9] + Array("003.png".utf8)
+        #expect(FileName.withCString(job.root + "/data/far/deep/f003.png") { old in
+            FileName.withCString(FileName.decode(raw)) { rename(old, $0) } } == 0)
+
+        let result = try job.launch()
+        #expect(result.status == 0, "\(result.stdout)")
+        try job.expectExactlyOnce()
+        let plan = try ShardPlan.load(path: job.jobDirectory.planFile)
+        let far = try #require(plan.datasets.first { $0.spec.name == "far" })
+        let planned = try #require(far.images.paths.first { FileName.hasEscape($0) })
+        #expect(FileName.display(planned) == "deep/f\\xe9003.png")
+        var stored: ShardImage?
+        for range in far.shards {
+            let reader = try ShardReader(path: job.jobDirectory.shardFile(ShardID(dataset: "far", index: range.index)))
+            try reader.forEach { if $0.path == planned { stored = $0 } }
+            reader.close()
+        }
+        #expect(stored?.status == .ok, "decoded like any other image, not a per-image error: \(stored?.error ?? "missing")")
     }
 }

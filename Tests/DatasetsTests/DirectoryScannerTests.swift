@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Datasets
+import TagoodSupport
 
 @Suite struct DirectoryScannerTests {
     @Test func imageFolderLabelsClassesInSortedOrder() throws {
@@ -20,6 +21,24 @@ import Foundation
         #expect(list.paths == ["c/a.jpg"])
         #expect(list.skippedFiles == 2)
         #expect(list.hiddenEntries == 3, "c/.hidden.jpg, c/.DS_Store and the folder .cache are counted, not planned")
+    }
+
+    @Test func namesThatAreNotUTF8AreKeptLosslesslyAndStayReadable() throws {
+        let tree = try TreeBuilder()
+        try tree.files(["c/plain.jpg"])
+        // A class folder and a file named in Latin-1 (0xE9 = é), as an old file server would leave them.
+        let latinClass: [UInt8] = Array("caf".utf8) + [0xE9]
+        let latinFile: [UInt8] = Array("r".utf8) + [0xE9, 0xFF] + Array("sum.JPEG".utf8)
+        try tree.rawFolder(latinClass)
+        try tree.rawFile(latinClass + [UInt8(ascii: "/")] + latinFile, contents: [1, 2, 3])
+        let list = try DirectoryScanner.scan(root: tree.root, layout: .imageFolder)
+        #expect(list.classes == ["c", FileName.decode(latinClass)], "sorted by bytes: 'c' < 'caf\\xe9'")
+        #expect(list.paths.count == 2)
+        let path = list.paths[1]
+        #expect(FileName.bytes(path) == latinClass + [UInt8(ascii: "/")] + latinFile, "the bytes on disk, not U+FFFD")
+        #expect(FileName.display(path) == "caf\\xe9/r\\xe9\\xffsum.JPEG")
+        #expect(try FileBytes.read(tree.root + "/" + path) == [1, 2, 3], "the planned name opens the file")
+        #expect(FileSystem.size(tree.root + "/" + path) == 3)
     }
 
     @Test func nestedLayoutFollowsSortedOsWalkOrder() throws {

@@ -144,6 +144,26 @@ import TagoodSupport
         try reader.forEach { #expect($0.label == -1) }
     }
 
+    @Test func pathsThatAreNotUTF8AreStoredAsTheirBytesOnDisk() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/latin1.h5"
+        let raw: [UInt8] = Array("caf".utf8) + [0xE9] + Array("/r\u{e9}sum\u{e9}.jpg".utf8) + [0xFF]  // mixed: Latin-1, UTF-8, junk
+        let name = FileName.decode(raw)
+        var records = (0..<4).map { ShardFixtures.record($0) }
+        records[1].path = name
+        let summary = try ShardFixtures.write(records, to: path)
+        let reader = try ShardReader(path: path)
+        #expect(try reader.verify(expectedFileChecksum: summary.fileChecksum).images == 4)
+        var paths: [String] = []
+        try reader.forEach { paths.append($0.path) }
+        #expect(paths == records.map(\.path), "the escaped name reads back as the same String")
+        // h5py's `dset[i]` and h5dump see the original bytes (`os.fsdecode` of them is os.walk's name),
+        // not tagood's escape code points.
+        let file = try FileBytes.read(path)
+        #expect(ShardFixtures.find(raw + [0], in: file) != nil)
+        #expect(ShardFixtures.find(Array(name.utf8), in: file) == nil)
+    }
+
     @Test func realisticWidthsRoundTrip() throws {
         // RAM's real shape: 512-wide tokens, 145 image tokens, float16.
         let dir = try TemporaryDirectory()
