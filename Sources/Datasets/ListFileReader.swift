@@ -46,10 +46,10 @@ public enum ListFileReader {
                     let pathBytes = UnsafeBufferPointer(rebasing: bytes[lo..<pathEnd])
                     let path = FileName.decode(pathBytes)
                     guard pathBytes[0] != UInt8(ascii: "/") else {
-                        throw DatasetError(.badListLine, "list file \(file) line \(lineNumber): '\(path)' is absolute; list paths must be relative to the dataset root \(root)")
+                        throw DatasetError(.badListLine, "list file \(file) line \(lineNumber): '\(FileName.display(path))' is absolute; list paths must be relative to the dataset root \(root)")
                     }
                     guard ImageList.hasImageExtension(path) else {
-                        throw DatasetError(.badListLine, "list file \(file) line \(lineNumber): '\(path)' is not a .jpg, .jpeg or .png path")
+                        throw DatasetError(.badListLine, "list file \(file) line \(lineNumber): '\(FileName.display(path))' is not a .jpg, .jpeg or .png path")
                     }
                     let key = fnv1a(pathBytes)
                     let duplicate: Bool
@@ -60,12 +60,12 @@ public enum ListFileReader {
                         duplicate = false
                     }
                     guard !duplicate else {
-                        throw DatasetError(.duplicateImage, "list file \(file) line \(lineNumber): '\(path)' is listed twice; every image must appear exactly once")
+                        throw DatasetError(.duplicateImage, "list file \(file) line \(lineNumber): '\(FileName.display(path))' is listed twice; every image must appear exactly once")
                     }
                     if checkFilesExist {
                         var st = stat()
                         guard FileName.withCString(root + "/" + path, { stat($0, &st) }) == 0 else {
-                            throw DatasetError(.missingListedImage, "list file \(file) line \(lineNumber): \(root)/\(path) does not exist; fix the list or the dataset root")
+                            throw DatasetError(.missingListedImage, "list file \(file) line \(lineNumber): \(root)/\(FileName.display(path)) does not exist; fix the list or the dataset root")
                         }
                     }
                     paths.append(path)

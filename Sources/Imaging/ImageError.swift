@@ -55,6 +55,7 @@ public struct ImageError: TagoodError, Equatable {
         case .outOfMemory: what = "cannot be decoded: out of memory"
         case .unwritable: what = "cannot be written"
         }
-        return detail.isEmpty ? "image \(path) \(what)" : "image \(path) \(what): \(detail)"
+        let name = FileName.display(path)
+        return detail.isEmpty ? "image \(name) \(what)" : "image \(name) \(what): \(detail)"
     }
 }
