@@ -110,7 +110,7 @@ public struct ClusterSpec: Sendable, Equatable {
             case (let cores?, nil):
                 let text = try cores.node.map { $0.string ?? "" } ?? ""
                 guard let list = CoreSet.parse(text) else {
-                    throw cores.error("'\(text)' is not a core list such as \"0-3\" or \"0,2,4-7\"")
+                    throw cores.error("'\(text)' is not a core list such as \"0-3\" or \"0,2,4-7\" (cores 0 to \(CoreSet.limit - 1), each once)")
                 }
                 if ClusterSpec.isLocal(host) {
                     let available = CoreSet.available()
@@ -159,14 +159,18 @@ public struct ClusterSpec: Sendable, Equatable {
 
 /// CPU core lists such as `0-3,6`.
 public enum CoreSet {
-    /// Parses `0-3,6` into `[0, 1, 2, 3, 6]`; nil when malformed.
+    /// Core numbers are below this: what a Linux `cpu_set_t` (`CPU_SETSIZE`) can pin.
+    public static let limit = 1024
+
+    /// Parses `0-3,6` into `[0, 1, 2, 3, 6]`; nil when malformed or a core is not below ``limit``
+    /// (so `0-99999999` is refused at once instead of building a set of 10⁸ cores).
     public static func parse(_ text: String) -> [Int]? {
         var cores: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.trimmingCharacters(in: " ").split(separator: "-", omittingEmptySubsequences: false)
             guard bounds.count == 1 || bounds.count == 2, let lo = Int(bounds[0]), lo >= 0 else { return nil }
             let hi = bounds.count == 2 ? Int(bounds[1]) : lo
-            guard let hi, hi >= lo else { return nil }
+            guard let hi, hi >= lo, hi < limit else { return nil }
             cores.append(contentsOf: lo...hi)
         }
         let unique = Array(Set(cores)).sorted()
