@@ -63,13 +63,20 @@ struct ConfigNode {
         return scalar.string
     }
 
+    /// A plain decimal integer. Not Yams' `node.int`: that also reads YAML 1.1 forms (`0x1f`, `1:30` =
+    /// 90) and traps on a sexagesimal overflow (found by fuzz-config).
     func int() throws(ConfigError) -> Int {
-        guard let value = node?.int else { throw error("expected an integer, found '\(node?.string ?? "nothing")'") }
+        guard case .scalar(let scalar)? = node, let value = Int(scalar.string) else {
+            throw error("expected an integer, found '\(node?.string ?? "nothing")'")
+        }
         return value
     }
 
+    /// A finite decimal number (`2`, `0.5`, `1e-3`); not `nan`, `inf` or YAML 1.1 sexagesimal forms.
     func double() throws(ConfigError) -> Double {
-        guard let value = node?.float else { throw error("expected a number, found '\(node?.string ?? "nothing")'") }
+        guard case .scalar(let scalar)? = node, let value = Double(scalar.string), value.isFinite else {
+            throw error("expected a number, found '\(node?.string ?? "nothing")'")
+        }
         return value
     }
 
