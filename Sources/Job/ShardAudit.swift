@@ -47,10 +47,10 @@ public struct ShardAudit: Sendable {
                 }
             } else if exists {
                 do {
+                    // No checksum vouches for it, so only a sealed file can be adopted (an unsealed one is redone).
                     let v = try verify(path: path, shard: shard, checksum: nil, content: true)
-                    let checksum = try ShardFile.checksum(path: path)
                     try journal.append(JournalRecord(.committed, time: time.wall(), shard: shard.id, worker: "adopted by resume",
-                                                     checksum: checksum, images: v.images,
+                                                     checksum: v.fileChecksum, images: v.images,
                                                      failedImages: v.failedImages, tokens: v.tokens), sync: false)
                     audit.adopted.append(shard.id)
                 } catch {
@@ -68,15 +68,15 @@ public struct ShardAudit: Sendable {
     /// (the worker's reported file checksum proves these are the bytes it wrote); `resume` re-verifies
     /// with `content: true`.
     ///
-    /// With `checksum`, the file's bytes are hashed before HDF5 opens it: HDF5 1.10.8 itself can crash on
-    /// a damaged file (a corrupted variable-length attribute, found by `make fuzz`), so no file whose bytes
-    /// are not the ones the worker wrote, or the journal recorded, ever reaches it.
+    /// The file's bytes are checked before HDF5 opens it: against its seal, and against `checksum` when
+    /// given. HDF5 1.10.8 itself can crash on a damaged file (a corrupted variable-length attribute, found
+    /// by `make fuzz`), so no file whose bytes are not the ones its writer sealed, the worker reported or
+    /// the journal recorded ever reaches it. A file without a seal (tagood 0.1.0's) passes only when
+    /// `checksum` vouches for it.
     public static func verify(path: String, shard: PlannedShard, checksum: String?, content: Bool) throws -> ShardVerification {
-        if let checksum { try ShardFile.requireChecksum(checksum, path: path) }
-        let reader = try ShardReader(path: path)
+        let reader = try ShardReader(path: path, expectedFileChecksum: checksum)
         defer { reader.close() }
-        var v = try reader.verify(expectedFileChecksum: nil, content: content)
-        v.fileChecksum = checksum
+        let v = try reader.verify(content: content)
         let meta = v.header.metadata
         guard meta.dataset == shard.dataset, meta.shardIndex == shard.id.index, meta.datasetHash == shard.datasetHash else {
             throw ShardError(.schema, path: path, part: "attributes",

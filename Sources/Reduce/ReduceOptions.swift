@@ -9,7 +9,8 @@ public struct ReduceOptions: Sendable {
     /// `reduce/centers.bin`), or from a named in-distribution dataset of this job; nil: this job's
     /// `id-train` datasets.
     public var centersFrom: String?
-    /// Check each shard's file and content checksums before reading it (reads every shard twice).
+    /// Also recompute each shard's content checksums before reading it. Its bytes are always checked
+    /// against its seal and the journal's file checksum when it opens.
     public var verify: Bool
 
     public init(threads: Int = ParallelFor.defaultThreads, knnK: Int = 50, centersFrom: String? = nil, verify: Bool = false) {

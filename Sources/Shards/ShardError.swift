@@ -20,6 +20,10 @@ public struct ShardError: TagoodError {
         case checksum
         /// The XXH64 of the file's bytes differs from the one the journal recorded.
         case fileChecksum = "file-checksum"
+        /// The file's bytes do not match its seal (``ShardSeal``): changed, truncated or appended to.
+        case seal
+        /// The file has no seal and no checksum vouches for it (tagood 0.1.0's, another tool's, or not a shard).
+        case unsealed
         /// Reading a dataset or the file's bytes failed after the file opened.
         case read
         /// Creating, writing, committing or renaming the shard failed.
@@ -60,8 +64,11 @@ public struct ShardError: TagoodError {
     /// What the user should do about this kind of failure.
     public var advice: String {
         switch kind {
-        case .open, .schema, .counts, .checksum, .fileChecksum, .read:
+        case .open, .schema, .counts, .checksum, .fileChecksum, .seal, .read:
             return "the shard is unusable: delete it or re-run `tagood resume` to redo it"
+        case .unsealed:
+            return "open it with its file checksum from the job journal (`tagood inspect --file-checksum`), or, if you "
+                + "trust the file, with `tagood inspect --allow-unsealed`; `tagood resume` redoes such a shard when the journal does not vouch for it"
         case .incomplete:
             return "its writer never committed it (killed or failed): re-run `tagood resume` to redo it"
         case .write:

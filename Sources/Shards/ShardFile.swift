@@ -11,16 +11,6 @@ public enum ShardFile {
         try checksumAndSize(path: path, reportAs: path).checksum
     }
 
-    /// Throws ``ShardError/Kind/fileChecksum`` unless the file's XXH64 is `expected`: for checking a
-    /// file's bytes before HDF5 opens it.
-    public static func requireChecksum(_ expected: String, path: String) throws(ShardError) {
-        let actual = try checksum(path: path)
-        guard actual == expected.lowercased() else {
-            throw ShardError(.fileChecksum, path: path, part: "file bytes",
-                             detail: "the file's XXH64 is \(actual), expected \(expected): the file was changed or damaged after it was written")
-        }
-    }
-
     /// The file's size in bytes.
     public static func size(path: String) throws(ShardError) -> Int {
         var info = stat()
@@ -36,21 +26,8 @@ public enum ShardFile {
             throw ShardError(.open, path: shown, detail: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        let blockSize = 1 << 20
-        let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
-        defer { block.deallocate() }
         var hasher = XXH64()
-        var total = 0
-        while true {
-            let n = read(fd, block, blockSize)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ShardError(.read, path: shown, detail: "cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(start: block, count: n))
-            total += n
-        }
+        let total = try ShardSeal.stream(fd, from: 0, path: path, shown: shown) { hasher.update($0) }
         return (hasher.hexDigest(), total)
     }
 }

@@ -5,7 +5,7 @@ import TagoodSupport
 
 extension ShardReader {
     /// A cursor over the images, in order. Checks the structure (types, shapes, counts) first but not
-    /// the checksum: call ``verify(expectedFileChecksum:)`` for that.
+    /// the checksum: call ``verify(content:)`` for that.
     public func images(blockImages: Int = 256, maxBlockTokens: Int = 16384) throws(ShardError) -> ShardImageCursor {
         let structure = try openStructure(header: try header())
         return ShardImageCursor(reader: self, structure: structure, blockImages: blockImages, maxBlockTokens: maxBlockTokens)

@@ -5,19 +5,20 @@ import Glibc
 import TagoodSupport
 
 extension ShardReader {
-    /// Checks everything a consumer relies on, streaming the file once (bounded memory):
+    /// Checks everything a consumer relies on, streaming the file once (bounded memory). The file's bytes
+    /// were already checked when the reader opened (its seal, and the file checksum when one was given);
+    /// this checks what they hold:
     ///
     /// 1. the root attributes (`shard.schema`) and `complete = 1` (`shard.incomplete`);
     /// 2. every dataset's presence, type, rank and width (`shard.schema`) and row counts (`shard.counts`);
     /// 3. `token_offsets`/`tag_offsets` start at 0, never decrease and end at T/K; failed images have no
     ///    tokens or tags; `token_index` values are in `0..<image_tokens` (`shard.counts`);
-    /// 4. the content checksum recomputed from the data (`shard.checksum`, naming the damaged dataset);
-    /// 5. when `expectedFileChecksum` is given, the XXH64 of the file's bytes (`shard.file-checksum`).
+    /// 4. the content checksum recomputed from the data (`shard.checksum`, naming the damaged dataset).
     ///
     /// With `content: false` step 4 is skipped (the attribute must still be present): a caller that
-    /// compares the file checksum a trusted writer computed — the coordinator accepting a worker's
-    /// file — gets the same protection against changed bytes for half the reading.
-    public func verify(expectedFileChecksum: String? = nil, content: Bool = true) throws(ShardError) -> ShardVerification {
+    /// opened the reader with the file checksum a trusted writer computed — the coordinator accepting a
+    /// worker's file — already has the same protection against changed bytes, for half the reading.
+    public func verify(content: Bool = true) throws(ShardError) -> ShardVerification {
         HDF5.prepareThread()
         let header = try header()
         guard header.isComplete else {
@@ -38,15 +39,9 @@ extension ShardReader {
             }
         }
         summary.contentChecksum = storedChecksum.lowercased()
-        summary.fileBytes = try ShardFile.size(path: path)
-        if let expected = expectedFileChecksum {
-            let actual = try ShardFile.checksum(path: path)
-            guard actual == expected.lowercased() else {
-                throw ShardError(.fileChecksum, path: path, part: "file bytes",
-                                 detail: "XXH64 is \(actual) but the journal recorded \(expected): the file changed after it was committed")
-            }
-            summary.fileChecksum = actual
-        }
+        summary.fileBytes = integrity.fileBytes
+        summary.fileChecksum = integrity.fileChecksum
+        summary.isSealed = integrity.isSealed
         return summary
     }
 
@@ -102,7 +97,7 @@ extension ShardReader {
         return ShardVerification(
             path: path, header: s.header, images: s.images, okImages: ok, failedImages: s.images - ok,
             statusCounts: statusCounts, tokens: s.tokens, tags: s.tags, tokensPerImage: tokenSpread.spread,
-            tagsPerImage: tagSpread.spread, contentChecksum: "", fileChecksum: nil, fileBytes: 0)
+            tagsPerImage: tagSpread.spread, contentChecksum: "", fileChecksum: "", isSealed: false, fileBytes: 0)
     }
 
     private func firstOffsetError(_ name: String, _ value: Int64) -> ShardError {

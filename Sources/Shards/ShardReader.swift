@@ -7,22 +7,31 @@ import CHDF5Shim
 /// Reads and verifies one shard, streaming: no call loads a whole dataset (except the per-image
 /// offsets of one block).
 ///
-/// Open it, ``verify(expectedFileChecksum:)`` it, then stream its images with ``images(blockImages:maxBlockTokens:)``
-/// or ``forEach(_:)``. Use one reader from one thread at a time; readers and writers on different threads
-/// are fine with the thread-safe HDF5 build this package links (see ``ShardWriter``).
+/// Open it (which checks its seal, see ``ShardSeal``), ``verify(content:)`` it, then stream its images
+/// with ``images(blockImages:maxBlockTokens:)`` or ``forEach(_:)``. Use one reader from one thread at a
+/// time; readers and writers on different threads are fine with the thread-safe HDF5 build this package
+/// links (see ``ShardWriter``).
 public final class ShardReader {
     /// The shard's path.
     public let path: String
+    /// What the byte check before opening found: the seal, the file checksum and the size.
+    public let integrity: ShardIntegrity
     let file: HDF5Handle
 
-    /// Opens the file read-only. Fails with `shard.open` when it is missing, truncated or not HDF5.
-    public init(path: String) throws(ShardError) {
+    /// Reads every byte once and checks them (``ShardSeal/check(path:expectedFileChecksum:allowUnsealed:)``),
+    /// then opens the file read-only with HDF5, which never sees bytes that failed the check.
+    ///
+    /// - Parameters:
+    ///   - expectedFileChecksum: the file's XXH64 as the journal (or the worker) recorded it; a mismatch
+    ///     throws `shard.file-checksum`, and it vouches for a file without a seal.
+    ///   - allowUnsealed: open a file without a seal (tagood 0.1.0's, or another tool's) even when no
+    ///     checksum vouches for it. HDF5 then parses bytes nobody checked; only for files you trust.
+    /// - Throws: `shard.open` when it is missing, empty or not HDF5; `shard.seal` when its bytes do not
+    ///   match its seal; `shard.unsealed`; `shard.file-checksum`.
+    public init(path: String, expectedFileChecksum: String? = nil, allowUnsealed: Bool = false) throws(ShardError) {
         self.path = path
         HDF5.prepareThread()
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw ShardError(.open, path: path, detail: "the file does not exist or cannot be read (\(String(cString: strerror(errno))))")
-        }
+        integrity = try ShardSeal.check(path: path, expectedFileChecksum: expectedFileChecksum, allowUnsealed: allowUnsealed)
         let access = H5Pcreate(tagood_H5P_FILE_ACCESS())
         defer { if access >= 0 { H5Pclose(access) } }
         if access >= 0 { H5Pset_fclose_degree(access, H5F_CLOSE_STRONG) }

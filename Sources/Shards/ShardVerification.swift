@@ -1,4 +1,4 @@
-/// What ``ShardReader/verify(expectedFileChecksum:)`` found in a shard that passed every check.
+/// What ``ShardReader/verify(content:)`` found in a shard that passed every check.
 public struct ShardVerification: Sendable, Equatable {
     /// Min, mean and max of a per-image count.
     public struct Spread: Sendable, Equatable {
@@ -32,8 +32,10 @@ public struct ShardVerification: Sendable, Equatable {
     public var tagsPerImage: Spread
     /// The verified `content_checksum`.
     public var contentChecksum: String
-    /// The file's XXH64, when an expected one was given (and matched).
-    public var fileChecksum: String?
+    /// The file's XXH64 (the journal's file checksum), computed when the reader opened.
+    public var fileChecksum: String
+    /// Whether the file carries a seal (``ShardSeal``); files of tagood 0.1.0 do not.
+    public var isSealed: Bool
     /// The file's size in bytes.
     public var fileBytes: Int
 }

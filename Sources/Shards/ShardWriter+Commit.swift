@@ -3,9 +3,9 @@ import TagoodSupport
 
 extension ShardWriter {
     /// Finishes the shard: flushes, writes each dataset's `checksum`, then `content_checksum`, then
-    /// `complete = 1` (last), closes and `fsync`s the file, computes its file checksum, renames it over
-    /// ``path`` and `fsync`s the directory (a staged writer stops before the rename). On failure the temporary file is deleted and the writer is
-    /// unusable.
+    /// `complete = 1` (last), closes the file, seals it (``ShardSeal``) and `fsync`s it, computes its file
+    /// checksum, renames it over ``path`` and `fsync`s the directory (a staged writer stops before the
+    /// rename). On failure the temporary file is deleted and the writer is unusable.
     @discardableResult
     public func commit() throws(ShardError) -> ShardWriteSummary {
         try checkWritable()
@@ -48,11 +48,7 @@ extension ShardWriter {
         guard closeAll() else {
             throw ShardError.hdf5(.write, path: path, "cannot close (flush) the temporary file \(temporaryPath)")
         }
-        do {
-            try AtomicFile.sync(path: temporaryPath)
-        } catch {
-            throw ShardError(.write, path: path, detail: "\(error)")
-        }
+        try ShardSeal.seal(path: temporaryPath, reportAs: path)
         let (fileChecksum, fileBytes) = try ShardFile.checksumAndSize(path: temporaryPath, reportAs: path)
         if renamesOnCommit {
             do {

@@ -94,7 +94,13 @@ public final class ShardWriter {
             throw ShardError(.write, path: path, part: "metadata",
                              detail: "image_tokens \(metadata.imageTokens) does not fit token_index's int16")
         }
-        let id = H5Fcreate(temporaryPath, tagood_H5F_ACC_EXCL(), HDF5.defaultList, HDF5.defaultList)
+        // The first ShardSeal.size bytes are a user block that HDF5 leaves alone; commit() seals into it.
+        let creation = H5Pcreate(tagood_H5P_FILE_CREATE())
+        defer { if creation >= 0 { H5Pclose(creation) } }
+        guard creation >= 0, H5Pset_userblock(creation, hsize_t(ShardSeal.size)) >= 0 else {
+            throw ShardError.hdf5(.write, path: path, part: "temporary file \(temporaryPath)", "cannot set up its user block")
+        }
+        let id = H5Fcreate(temporaryPath, tagood_H5F_ACC_EXCL(), creation, HDF5.defaultList)
         guard id >= 0 else {
             throw ShardError.hdf5(.write, path: path, part: "temporary file \(temporaryPath)",
                                   "cannot create the HDF5 file (does the directory exist and is it writable?)")

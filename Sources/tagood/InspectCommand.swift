@@ -8,9 +8,14 @@ struct Inspect: ParsableCommand {
         commandName: "inspect",
         abstract: "Verify a shard and print its attributes, counts, checksums and first images.",
         discussion: """
-        Runs the same verification as the coordinator (schema, complete flag, counts, content checksum) and \
-        exits non-zero with the reason when it fails. The file checksum is always computed and printed; with \
-        --file-checksum it must match (use the value from the job journal).
+        Runs the same verification as `tagood resume` and exits non-zero with the reason when it fails: \
+        first the file's bytes against its seal (the first 512 bytes, written by tagood after HDF5 closed \
+        the file), before HDF5 parses anything; then the schema, the complete flag, the counts and the \
+        content checksum. The file checksum is always computed and printed; with --file-checksum it must \
+        match (use the value from the job journal).
+
+        Shards written by tagood 0.1.0 have no seal: give their --file-checksum from the journal, or \
+        --allow-unsealed to open a file you trust without one.
         """
     )
 
@@ -21,25 +26,24 @@ struct Inspect: ParsableCommand {
     @Option(help: "The file checksum the journal recorded (16 hex digits); verification fails if it differs.")
     var fileChecksum: String?
 
+    @Flag(help: "Open a file that has no seal even without --file-checksum (tagood 0.1.0's shards); HDF5 then parses bytes nobody checked.")
+    var allowUnsealed = false
+
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     mutating func run() throws {
         let verification: ShardVerification
         let listed: [ShardImage]
-        let fileChecksum: String
-        do {
-            // With --file-checksum the bytes are checked before HDF5 parses them, and hashed only once.
-            if let expected = self.fileChecksum { try ShardFile.requireChecksum(expected, path: shard) }
-            let reader = try ShardReader(path: shard)
+        do throws(ShardError) {
+            let reader = try ShardReader(path: shard, expectedFileChecksum: fileChecksum, allowUnsealed: allowUnsealed)
             verification = try reader.verify()
-            fileChecksum = try self.fileChecksum?.lowercased() ?? ShardFile.checksum(path: shard)
             var first: [ShardImage] = []
             if images > 0 {
                 let cursor = try reader.images(blockImages: min(images, 256))
                 while first.count < images, let image = try cursor.next() { first.append(image) }
             }
             listed = first
-        } catch let error as ShardError {
+        } catch {
             if json {
                 printJSON(Failure(shard: shard, code: error.code, error: error.description))
             } else {
@@ -48,20 +52,22 @@ struct Inspect: ParsableCommand {
             throw ExitCode(1)
         }
         if json {
-            printJSON(jsonReport(verification, fileChecksum: fileChecksum, images: listed))
+            printJSON(jsonReport(verification, images: listed))
         } else {
-            print(textReport(verification, fileChecksum: fileChecksum, images: listed))
+            print(textReport(verification, images: listed))
         }
     }
 
     // MARK: Text
 
-    private func textReport(_ v: ShardVerification, fileChecksum: String, images: [ShardImage]) -> String {
+    private func textReport(_ v: ShardVerification, images: [ShardImage]) -> String {
         let m = v.header.metadata
         var lines: [String] = []
         lines.append("shard \(v.path)  (\(Format.bytes(v.fileBytes)))")
-        lines.append("verified: ok  content checksum \(v.contentChecksum)  file checksum \(fileChecksum)"
-            + (self.fileChecksum != nil ? " (matches the journal)" : ""))
+        lines.append("verified: ok  content checksum \(v.contentChecksum)  file checksum \(v.fileChecksum)"
+            + (fileChecksum != nil ? " (matches the journal)" : ""))
+        lines.append(v.isSealed ? "sealed: yes, every byte matches the seal"
+            : "sealed: no (written before tagood 0.2); its bytes were " + (fileChecksum != nil ? "checked against the journal" : "not checked"))
         lines.append("")
         var attributes = TextTable("attribute", "value")
         for (name, value) in attributeList(v) { attributes.add(name, value) }
@@ -123,7 +129,7 @@ struct Inspect: ParsableCommand {
 
         var shard: String
         var ok = true
-        var file_bytes: Int, file_checksum: String, file_checksum_checked: Bool, content_checksum: String
+        var file_bytes: Int, file_checksum: String, file_checksum_checked: Bool, sealed: Bool, content_checksum: String
         var attributes: Attributes
         var images: Int, ok_images: Int, failed_images: Int, status_counts: [String: Int], tokens: Int, tags: Int
         var tokens_per_image: Spread, tags_per_image: Spread
@@ -137,7 +143,7 @@ struct Inspect: ParsableCommand {
         var code: String, error: String
     }
 
-    private func jsonReport(_ v: ShardVerification, fileChecksum: String, images: [ShardImage]) -> Report {
+    private func jsonReport(_ v: ShardVerification, images: [ShardImage]) -> Report {
         let m = v.header.metadata
         let attributes = Report.Attributes(
             schema_version: v.header.schemaVersion, job_id: m.jobID, plan_hash: m.datasetHash, shard_index: m.shardIndex,
@@ -149,7 +155,8 @@ struct Inspect: ParsableCommand {
         var statuses: [String: Int] = [:]
         for (status, count) in v.statusCounts { statuses[status.description] = count }
         return Report(
-            shard: v.path, file_bytes: v.fileBytes, file_checksum: fileChecksum, file_checksum_checked: self.fileChecksum != nil,
+            shard: v.path, file_bytes: v.fileBytes, file_checksum: v.fileChecksum, file_checksum_checked: fileChecksum != nil,
+            sealed: v.isSealed,
             content_checksum: v.contentChecksum, attributes: attributes, images: v.images, ok_images: v.okImages,
             failed_images: v.failedImages, status_counts: statuses, tokens: v.tokens, tags: v.tags,
             tokens_per_image: spread(v.tokensPerImage), tags_per_image: spread(v.tagsPerImage),

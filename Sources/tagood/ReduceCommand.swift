@@ -39,7 +39,7 @@ struct ReduceCommand: ParsableCommand {
 
     @Option(help: "k of the KNN score.") var knnK: Int = 50
 
-    @Flag(help: "Verify each shard's file and content checksums before reading it (reads every shard twice).")
+    @Flag(help: "Also recompute each shard's content checksums before reading it (every shard's bytes are always checked against its seal and the journal).")
     var verify = false
 
     @Option(help: "Build the missing partials on this cluster's workers (a cluster.yaml) instead of local threads.")

@@ -17,7 +17,7 @@ import TagoodSupport
                 let path = dir.path + "/shard-\(n).h5"
                 let summary = try ShardFixtures.write((0..<(100 + n)).map { ShardFixtures.record($0) }, to: path,
                                                       options: .init(bufferBytes: 2048))
-                let verification = try ShardReader(path: path).verify(expectedFileChecksum: summary.fileChecksum)
+                let verification = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum).verify()
                 results.add(verification.images)
             } catch {
                 results.add(-1)

@@ -33,17 +33,19 @@ import TagoodSupport
         return (summary, marker)
     }
 
-    @Test func truncatedFileFailsToOpen() throws {
+    @Test func truncatedFileFailsItsSealBeforeHDF5Opens() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/shard.h5"
         try ShardFixtures.write((0..<50).map { ShardFixtures.record($0) }, to: path)
         let bytes = try ShardFixtures.bytes(path)
-        for keep in [bytes.count - 1, bytes.count / 2, 100, 0] {
+        for keep in [bytes.count - 1, bytes.count / 2, 600, 100] {
             try ShardFixtures.writeBytes(Array(bytes.prefix(keep)), path)
-            expectShardError("shard.open", mentioning: [path, "tagood resume"]) {
-                _ = try ShardReader(path: path).verify()
+            expectShardError("shard.seal", mentioning: [path, "truncated", "tagood resume"]) {
+                _ = try ShardReader(path: path)
             }
         }
+        try ShardFixtures.writeBytes([], path)
+        expectShardError("shard.open", mentioning: [path, "empty"]) { _ = try ShardReader(path: path) }
     }
 
     @Test func missingFileFailsToOpen() {
@@ -52,7 +54,22 @@ import TagoodSupport
         }
     }
 
-    @Test func flippedTokenByteFailsTheContentChecksum() throws {
+    @Test func flippedTokenByteFailsTheSealBeforeHDF5Opens() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/shard.h5"
+        let (_, marker) = try writeMarkedShard(path)
+        var bytes = try ShardFixtures.bytes(path)
+        let offset = try #require(ShardFixtures.find(marker, in: bytes), "token bytes not found in the file")
+        bytes[offset + 5] ^= 0x10
+        try ShardFixtures.writeBytes(bytes, path)
+        expectShardError("shard.seal", mentioning: [path, "file bytes", "changed or damaged", "tagood resume"]) {
+            _ = try ShardReader(path: path)
+        }
+    }
+
+    @Test func aResealedFileWithAFlippedTokenByteFailsTheContentChecksum() throws {
+        // Defence in depth: bytes changed and then sealed again (a writer bug, or a hand edit) still
+        // fail, and the error names the dataset.
         let dir = try TemporaryDirectory()
         let path = dir.path + "/shard.h5"
         let (summary, marker) = try writeMarkedShard(path)
@@ -60,60 +77,70 @@ import TagoodSupport
         let offset = try #require(ShardFixtures.find(marker, in: bytes), "token bytes not found in the file")
         bytes[offset + 5] ^= 0x10
         try ShardFixtures.writeBytes(bytes, path)
-        // The file still opens and its structure is fine; only the data changed.
+        try ShardSeal.seal(path: path, reportAs: path)
+        // The file opens and its structure is fine; only the data changed.
         let reader = try ShardReader(path: path)
         #expect(try reader.header().isComplete)
         expectShardError("shard.checksum", mentioning: [path, "dataset `tokens`", "tagood resume"]) {
             _ = try reader.verify()
         }
-        #expect(try ShardFile.checksum(path: path) != summary.fileChecksum)
+        #expect(reader.integrity.fileChecksum != summary.fileChecksum)
     }
 
-    @Test func withoutTheContentPassTheFileChecksumStillCatchesAFlippedByte() throws {
-        // The coordinator's acceptance check: structure + the worker's file checksum, no content pass.
+    @Test func withoutTheContentPassTheFileChecksumStillCatchesAResealedFlippedByte() throws {
+        // The coordinator's acceptance check: the worker's file checksum and the structure, no content pass.
         let dir = try TemporaryDirectory()
         let path = dir.path + "/shard.h5"
         let (summary, marker) = try writeMarkedShard(path)
-        let intact = try ShardReader(path: path)
-        _ = try intact.verify(expectedFileChecksum: summary.fileChecksum, content: false)
+        let intact = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum)
+        _ = try intact.verify(content: false)
         intact.close()
         var bytes = try ShardFixtures.bytes(path)
         let offset = try #require(ShardFixtures.find(marker, in: bytes))
         bytes[offset + 5] ^= 0x10
         try ShardFixtures.writeBytes(bytes, path)
-        let reader = try ShardReader(path: path)
-        expectShardError("shard.file-checksum", mentioning: [path]) {
-            _ = try reader.verify(expectedFileChecksum: summary.fileChecksum, content: false)
+        try ShardSeal.seal(path: path, reportAs: path)
+        expectShardError("shard.file-checksum", mentioning: [path, summary.fileChecksum, "journal"]) {
+            _ = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum)
         }
     }
 
-    @Test func flippedByteAnywhereChangesTheFileChecksum() throws {
+    @Test func aFlippedByteAnywhereIsCaughtBeforeHDF5Opens() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/shard.h5"
         let summary = try ShardFixtures.write((0..<30).map { ShardFixtures.record($0) }, to: path)
         let original = try ShardFixtures.bytes(path)
         let copy = dir.path + "/copy.h5"
-        for offset in stride(from: 0, to: original.count, by: max(1, original.count / 40)) + [original.count - 1] {
+        let offsets = Array(stride(from: 0, to: original.count, by: max(1, original.count / 60))) + [5, 100, 511, 512, 513, original.count - 1]
+        for offset in offsets {
             var bytes = original
             bytes[offset] ^= 0x01
             try ShardFixtures.writeBytes(bytes, copy)
             #expect(try ShardFile.checksum(path: copy) != summary.fileChecksum, "offset \(offset)")
+            expectShardError("shard.seal", mentioning: [copy]) { _ = try ShardReader(path: copy) }
         }
     }
 
-    @Test func fileChecksumMismatchIsReported() throws {
+    @Test func bytesAppendedAfterTheSealedFileAreCaught() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/shard.h5"
-        let summary = try ShardFixtures.write((0..<10).map { ShardFixtures.record($0) }, to: path)
+        try ShardFixtures.write((0..<10).map { ShardFixtures.record($0) }, to: path)
         // A byte appended after HDF5's end of file leaves the data intact but changes the file.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data([0x42]))
         try handle.close()
-        let reader = try ShardReader(path: path)
-        #expect(try reader.verify().images == 10)
-        expectShardError("shard.file-checksum", mentioning: [path, summary.fileChecksum, "journal"]) {
-            _ = try reader.verify(expectedFileChecksum: summary.fileChecksum)
+        expectShardError("shard.seal", mentioning: [path, "appended"]) { _ = try ShardReader(path: path) }
+    }
+
+    @Test func anotherValidShardUnderAJournaledNameFailsTheFileChecksum() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/shard.h5", other = dir.path + "/other.h5"
+        let summary = try ShardFixtures.write((0..<10).map { ShardFixtures.record($0) }, to: path)
+        try ShardFixtures.write((0..<11).map { ShardFixtures.record($0) }, to: other)
+        #expect(try ShardReader(path: other).verify().images == 11, "the other shard is valid on its own")
+        expectShardError("shard.file-checksum", mentioning: [other, summary.fileChecksum, "journal"]) {
+            _ = try ShardReader(path: other, expectedFileChecksum: summary.fileChecksum)
         }
     }
 
@@ -126,7 +153,11 @@ import TagoodSupport
         let copy = dir.path + "/killed.h5"
         try FileManager.default.copyItem(atPath: writer.temporaryPath, toPath: copy)
         writer.abandon()
-        let reader = try ShardReader(path: copy)
+        expectShardError("shard.incomplete", mentioning: [copy, "never sealed", "tagood resume"]) {
+            _ = try ShardReader(path: copy)
+        }
+        // Opened anyway (inspecting a killed writer's file by hand), it still says why it is unusable.
+        let reader = try ShardReader(path: copy, allowUnsealed: true)
         #expect(try reader.header().isComplete == false)
         expectShardError("shard.incomplete", mentioning: [copy, "attribute `complete`", "tagood resume"]) {
             _ = try reader.verify()
@@ -137,6 +168,7 @@ import TagoodSupport
         let dir = try TemporaryDirectory()
         let path = dir.path + "/junk.h5"
         try ShardFixtures.writeBytes(Array("this is not HDF5".utf8), path)
-        expectShardError("shard.open", mentioning: [path, "HDF5"]) { _ = try ShardReader(path: path) }
+        expectShardError("shard.open", mentioning: [path, "not a shard", "HDF5"]) { _ = try ShardReader(path: path) }
+        expectShardError("shard.open", mentioning: [path, "HDF5 cannot open it"]) { _ = try ShardReader(path: path, allowUnsealed: true) }
     }
 }

@@ -59,8 +59,15 @@ import TagoodSupport
             #expect(result.output.contains("FAILED status=2"), "\(result.output)")
             let hasXXHash = (try? ShardFixtures.run("/usr/bin/env", ["python3", "-c", "import xxhash"]).status) == 0
             if hasXXHash {
+                #expect(result.output.contains("seal ok"), "\(result.output)")
                 #expect(result.output.contains("content checksum ok: \(summary.contentChecksum)"), "\(result.output)")
                 #expect(result.output.contains("file checksum ok: \(summary.fileChecksum)"), "\(result.output)")
+                // A flipped byte is caught by the seal before h5py parses the file.
+                var bytes = try ShardFixtures.bytes(path)
+                bytes[bytes.count / 2] ^= 0x01
+                try ShardFixtures.writeBytes(bytes, path)
+                let damaged = try ShardFixtures.run("/usr/bin/env", ["python3", script, path])
+                #expect(damaged.status != 0 && damaged.output.contains("seal MISMATCH"), "\(damaged.output)")
             }
         }
     }

@@ -24,8 +24,8 @@ import TagoodSupport
         #expect(summary.fileChecksum == (try ShardFile.checksum(path: path)))
         #expect(summary.fileBytes == (try ShardFile.size(path: path)))
 
-        let reader = try ShardReader(path: path)
-        let verification = try reader.verify(expectedFileChecksum: summary.fileChecksum)
+        let reader = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum)
+        let verification = try reader.verify()
         #expect(verification.images == 300)
         #expect(verification.okImages == 300 - failed)
         #expect(verification.failedImages == failed)
@@ -83,8 +83,8 @@ import TagoodSupport
         let path = dir.path + "/empty.h5"
         let summary = try ShardFixtures.write([], to: path)
         #expect(summary.images == 0 && summary.tokens == 0)
-        let reader = try ShardReader(path: path)
-        let verification = try reader.verify(expectedFileChecksum: summary.fileChecksum)
+        let reader = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum)
+        let verification = try reader.verify()
         #expect(verification.images == 0 && verification.tokens == 0 && verification.tags == 0)
         #expect(verification.tokensPerImage == .init(min: 0, mean: 0, max: 0))
         var count = 0
@@ -152,8 +152,8 @@ import TagoodSupport
         var records = (0..<4).map { ShardFixtures.record($0) }
         records[1].path = name
         let summary = try ShardFixtures.write(records, to: path)
-        let reader = try ShardReader(path: path)
-        #expect(try reader.verify(expectedFileChecksum: summary.fileChecksum).images == 4)
+        let reader = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum)
+        #expect(try reader.verify().images == 4)
         var paths: [String] = []
         try reader.forEach { paths.append($0.path) }
         #expect(paths == records.map(\.path), "the escaped name reads back as the same String")
@@ -171,8 +171,8 @@ import TagoodSupport
         let meta = ShardFixtures.metadata(embedDim: 512, imageTokens: 145)
         let records = (0..<40).map { ShardFixtures.record($0, embedDim: 512, imageTokens: 145) }
         let summary = try ShardFixtures.write(records, to: path, metadata: meta)
-        let reader = try ShardReader(path: path)
-        #expect(try reader.verify(expectedFileChecksum: summary.fileChecksum).tokens == summary.tokens)
+        let reader = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum)
+        #expect(try reader.verify().tokens == summary.tokens)
         try reader.forEach { image in
             #expect(image.tokens == records[image.index].tokens.map { ShardFixtures.stored($0, .float16) })
         }

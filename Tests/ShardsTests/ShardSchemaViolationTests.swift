@@ -5,10 +5,11 @@ import Testing
 @testable import Shards
 import TagoodSupport
 
-/// Shards edited with raw HDF5 calls into each kind of schema or count violation.
+/// Shards edited with raw HDF5 calls into each kind of schema or count violation, then sealed again:
+/// what a buggy writer would produce. The checks behind the seal must still catch each one.
 @Suite struct ShardSchemaViolationTests {
-    /// Writes a valid shard, then opens it read-write and lets `edit` damage it.
-    func damagedShard(_ edit: (hid_t) -> Void) throws -> (TemporaryDirectory, String) {
+    /// Writes a valid shard, then opens it read-write, lets `edit` damage it and (with `reseal`) seals it again.
+    func damagedShard(reseal: Bool = true, _ edit: (hid_t) -> Void) throws -> (TemporaryDirectory, String) {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/shard.h5"
         try ShardFixtures.write((0..<20).map { ShardFixtures.record($0) }, to: path)
@@ -16,7 +17,14 @@ import TagoodSupport
         try #require(file >= 0)
         edit(file)
         H5Fclose(file)
+        if reseal { try ShardSeal.seal(path: path, reportAs: path) }
         return (dir, path)
+    }
+
+    @Test func anEditThatWasNotSealedAgainFailsTheSeal() throws {
+        let (dir, path) = try damagedShard(reseal: false) { H5Adelete($0, "complete") }
+        expectCode("shard.seal", ["changed or damaged"], path)
+        _ = dir
     }
 
     func expectCode(_ code: String, _ fragments: [String], _ path: String, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -8,8 +8,9 @@ public enum PartialBuilder {
     /// Gram blocks: rows folded into Σ x xᵀ per BLAS call (a fixed size, so results never depend on threads).
     static let gramBlock = 512
 
-    /// Builds the partial of `task`. With `verify`, the shard's file checksum (against the journal) and
-    /// content checksums are checked first, which reads the file one more time.
+    /// Builds the partial of `task`. The shard's bytes are always checked first against its seal and the
+    /// journal's file checksum (one fast pass over the file); with `verify`, its structure and content
+    /// checksums are checked too, which reads the data one more time.
     public static func build(_ task: CommittedShard, verify: Bool) throws(ReduceError) -> ShardPartial {
         do {
             return try buildThrowing(task, verify: verify)
@@ -21,9 +22,8 @@ public enum PartialBuilder {
     }
 
     private static func buildThrowing(_ task: CommittedShard, verify: Bool) throws -> ShardPartial {
-        // The bytes are checked before HDF5 sees them (ShardAudit.verify says why).
-        if verify { try ShardFile.requireChecksum(task.checksum, path: task.path) }
-        let reader = try ShardReader(path: task.path)
+        // The bytes are checked against the seal and the journal before HDF5 sees them (ShardAudit.verify says why).
+        let reader = try ShardReader(path: task.path, expectedFileChecksum: task.checksum)
         defer { reader.close() }
         if verify { _ = try reader.verify() }
         let header = try reader.header()

@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TagoodSupport
+
+/// The seal: the first 512 bytes of every shard, an HDF5 *user block* that tagood fills after HDF5 has
+/// closed the file, holding the length and XXH64 of every byte after it.
+///
+/// Readers check the seal before HDF5 parses anything. HDF5 1.10.8 itself can crash on a damaged file
+/// (`H5HG_read` under `H5Aread` of a corrupted variable-length attribute, found by `make fuzz`), so a
+/// shard whose bytes are not the ones its writer sealed must never reach it. A seal is a checksum, not a
+/// signature: it catches damage (a flipped byte, a truncated or appended file), not a forger.
+///
+/// The block is ASCII, padded with zero bytes to 512, and nothing else (HDF5 leaves the user block to
+/// the application and places its superblock right after it; h5py and h5dump open the file as usual):
+///
+///     tagood shard seal 1\n
+///     body_bytes <decimal byte count after the block>\n
+///     body_xxh64 <16 lowercase hex digits, XXH64 seed 0 of those bytes>\n
+///
+/// Python: `b = open(p, "rb").read(); seal, body = b[:512], b[512:]`, then compare `len(body)` and
+/// `xxhash.xxh64(body).hexdigest()` with the two lines.
+public enum ShardSeal {
+    /// The user block's size: HDF5 allows 0 or a power of two from 512.
+    public static let size = 512
+
+    /// The seal's first line, which also tells a sealed file from an unsealed one.
+    static let magic = Array("tagood shard seal 1\n".utf8)
+
+    /// The 8-byte signature that starts an HDF5 file without a user block.
+    static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// The block that seals `bodyBytes` bytes hashing to `bodyDigest`.
+    static func block(bodyBytes: Int, bodyDigest: UInt64) -> [UInt8] {
+        let text = "tagood shard seal 1\nbody_bytes \(bodyBytes)\nbody_xxh64 \(ContentChecksum.hex(bodyDigest))\n"
+        return Array(text.utf8) + [UInt8](repeating: 0, count: size - text.utf8.count)
+    }
+
+    /// The length and digest a block seals, or nil unless it is exactly what ``block(bodyBytes:bodyDigest:)``
+    /// writes for them (any other byte anywhere in the block is damage).
+    static func parse(_ block: [UInt8]) -> (bodyBytes: Int, bodyDigest: UInt64)? {
+        guard block.count == size, block.starts(with: magic) else { return nil }
+        let text = block.prefix { $0 != 0 }
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count == 4, lines[3].isEmpty,
+              lines[1].hasPrefix("body_bytes "), let bytes = Int(lines[1].dropFirst(11)), bytes >= 0,
+              lines[2].hasPrefix("body_xxh64 "), lines[2].count == 27, let digest = UInt64(lines[2].dropFirst(11), radix: 16)
+        else { return nil }
+        return self.block(bodyBytes: bytes, bodyDigest: digest) == block ? (bytes, digest) : nil
+    }
+
+    /// Seals a closed HDF5 file that was created with a ``size``-byte user block: hashes every byte after
+    /// the block, writes the block, and `fsync`s the file.
+    public static func seal(path: String, reportAs shown: String) throws(ShardError) {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ShardError(.write, path: shown, detail: "cannot open \(path) to seal it: \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(fd) }
+        var body = XXH64()
+        let bodyBytes = try stream(fd, from: size, path: path, shown: shown) { body.update($0) }
+        let block = block(bodyBytes: bodyBytes, bodyDigest: body.digest())
+        let written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, size, 0) }
+        guard written == size else {
+            throw ShardError(.write, path: shown, detail: "cannot write the seal into \(path): \(String(cString: strerror(errno)))")
+        }
+        guard fsync(fd) == 0 else {
+            throw ShardError(.write, path: shown, detail: "cannot fsync \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Reads the whole file once, before HDF5 opens it, and checks it:
+    ///
+    /// - a sealed file's bytes after the block must have the length and XXH64 the seal gives (`shard.seal`);
+    /// - with `expectedFileChecksum`, the XXH64 of every byte must equal it (`shard.file-checksum`);
+    /// - a file without a seal (tagood 0.1.0 wrote none; other tools write none) is refused with
+    ///   `shard.unsealed` unless `expectedFileChecksum` vouches for its bytes or `allowUnsealed` is set.
+    public static func check(path: String, expectedFileChecksum: String?, allowUnsealed: Bool) throws(ShardError) -> ShardIntegrity {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ShardError(.open, path: path, detail: "the file does not exist or cannot be read (\(String(cString: strerror(errno))))")
+        }
+        defer { Glibc.close(fd) }
+        var head = [UInt8](repeating: 0, count: size)
+        let headBytes = try readFully(fd, into: &head, path: path)
+        head.removeLast(size - headBytes)
+        var whole = XXH64()
+        whole.update(head)
+        guard head.starts(with: magic) else {
+            guard !head.isEmpty else { throw ShardError(.open, path: path, detail: "the file is empty (0 bytes)") }
+            let total = try stream(fd, from: headBytes, path: path, shown: path) { whole.update($0) } + headBytes
+            let integrity = ShardIntegrity(isSealed: false, fileChecksum: whole.hexDigest(), fileBytes: total)
+            try requireFileChecksum(expectedFileChecksum, integrity, path: path)
+            guard expectedFileChecksum != nil || allowUnsealed else { throw unsealedError(fd, head: head, path: path) }
+            return integrity
+        }
+        guard let sealed = parse(head) else {
+            throw ShardError(.seal, path: path, part: "seal (first \(size) bytes)",
+                             detail: headBytes < size ? "the file is only \(headBytes) bytes long: it was truncated"
+                                 : "the seal is damaged: it is not the block tagood writes")
+        }
+        var body = XXH64()
+        let bodyBytes = try stream(fd, from: size, path: path, shown: path) { chunk in
+            body.update(chunk)
+            whole.update(chunk)
+        }
+        guard bodyBytes == sealed.bodyBytes else {
+            throw ShardError(.seal, path: path, part: "file length",
+                             detail: "the seal covers \(sealed.bodyBytes) bytes after it but the file has \(bodyBytes): "
+                                 + (bodyBytes < sealed.bodyBytes ? "it was truncated" : "bytes were appended to it"))
+        }
+        guard body.digest() == sealed.bodyDigest else {
+            throw ShardError(.seal, path: path, part: "file bytes",
+                             detail: "the bytes after the seal hash to \(body.hexDigest()) but the seal says "
+                                 + "\(ContentChecksum.hex(sealed.bodyDigest)): the file was changed or damaged after it was written")
+        }
+        let integrity = ShardIntegrity(isSealed: true, fileChecksum: whole.hexDigest(), fileBytes: size + bodyBytes)
+        try requireFileChecksum(expectedFileChecksum, integrity, path: path)
+        return integrity
+    }
+
+    /// Why a file without a seal is refused: a writer that never committed (its user block is still
+    /// zeros), a damaged seal, a plain HDF5 file, or not a shard at all.
+    private static func unsealedError(_ fd: Int32, head: [UInt8], path: String) -> ShardError {
+        let part = "seal (first \(size) bytes)"
+        if head.count == size, head.allSatisfy({ $0 == 0 }) {
+            return ShardError(.incomplete, path: path, part: part,
+                              detail: "is still empty: the shard was never sealed, so its writer never committed it")
+        }
+        if head.starts(with: hdf5Signature) {
+            return ShardError(.unsealed, path: path, part: part,
+                              detail: "is absent: this is an HDF5 file without tagood's seal (tagood 0.1.0 and other tools write none), so its bytes cannot be checked")
+        }
+        var next = [UInt8](repeating: 0, count: hdf5Signature.count)
+        let n = next.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(size)) }
+        if n == hdf5Signature.count, next == hdf5Signature {
+            return ShardError(.seal, path: path, part: part,
+                              detail: "is damaged: an HDF5 file follows it, but the block is not the seal tagood writes")
+        }
+        return ShardError(.open, path: path, detail: "it is not a shard: it starts with neither tagood's seal nor an HDF5 signature")
+    }
+
+    private static func requireFileChecksum(_ expected: String?, _ integrity: ShardIntegrity, path: String) throws(ShardError) {
+        guard let expected, integrity.fileChecksum != expected.lowercased() else { return }
+        throw ShardError(.fileChecksum, path: path, part: "file bytes",
+                         detail: "the file's XXH64 is \(integrity.fileChecksum) but the journal recorded \(expected): "
+                             + "the file changed after it was committed")
+    }
+
+    /// Reads until `buffer` is full or the file ends; returns the bytes read.
+    private static func readFully(_ fd: Int32, into buffer: inout [UInt8], path: String) throws(ShardError) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ShardError(.read, path: path, detail: "cannot read it: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
+    }
+
+    /// Streams the file from `offset` to its end in 1 MiB blocks; returns the bytes streamed.
+    static func stream(_ fd: Int32, from offset: Int, path: String, shown: String,
+                       _ body: (UnsafeRawBufferPointer) -> Void) throws(ShardError) -> Int {
+        let blockSize = 1 << 20
+        let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
+        defer { block.deallocate() }
+        var position = offset, total = 0
+        while true {
+            let n = pread(fd, block, blockSize, off_t(position))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ShardError(.read, path: shown, detail: "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return total }
+            body(UnsafeRawBufferPointer(start: block, count: n))
+            position += n
+            total += n
+        }
+    }
+}
+
+/// What ``ShardSeal/check(path:expectedFileChecksum:allowUnsealed:)`` found, hashing every byte once.
+public struct ShardIntegrity: Sendable, Equatable {
+    /// Whether the file carries a seal (that matched: a mismatch throws).
+    public var isSealed: Bool
+    /// XXH64 of the whole file, the value the job journal records.
+    public var fileChecksum: String
+    /// The file's size in bytes.
+    public var fileBytes: Int
+}
