@@ -35,6 +35,12 @@ public struct JobDirectory: Sendable, Equatable {
     public var reduceJournalFile: String { reduceFolder + "/journal.jsonl" }
     /// `report/`.
     public var reportFolder: String { path + "/report" }
+    /// `keys/` (mode 0700): the job's CURVE keys, readable by the job's owner only.
+    public var keysFolder: String { path + "/keys" }
+    /// `keys/coordinator.key` (0600): the coordinator's key pair and the worker public key it accepts.
+    public var coordinatorKeyFile: String { keysFolder + "/coordinator.key" }
+    /// `keys/worker.key` (0600): the worker credential; whoever can read it can run this job's workers.
+    public var workerCredentialFile: String { keysFolder + "/worker.key" }
 
     /// The committed file of a shard, relative to the job directory: `shards/<dataset>/shard-00042.h5`.
     public static func relativeShardFile(_ id: ShardID) -> String {

@@ -24,6 +24,8 @@ public struct ShardError: TagoodError {
         case seal
         /// The file has no seal and no checksum vouches for it (tagood 0.1.0's, another tool's, or not a shard).
         case unsealed
+        /// A valid shard, but not this job's: its `job_id`, `model_hash` or image list differ from the job's.
+        case foreign
         /// Reading a dataset or the file's bytes failed after the file opened.
         case read
         /// Creating, writing, committing or renaming the shard failed.
@@ -64,7 +66,7 @@ public struct ShardError: TagoodError {
     /// What the user should do about this kind of failure.
     public var advice: String {
         switch kind {
-        case .open, .schema, .counts, .checksum, .fileChecksum, .seal, .read:
+        case .open, .schema, .counts, .checksum, .fileChecksum, .seal, .foreign, .read:
             return "the shard is unusable: delete it or re-run `tagood resume` to redo it"
         case .unsealed:
             return "open it with its file checksum from the job journal (`tagood inspect --file-checksum`), or, if you "

@@ -11,6 +11,25 @@ extension ShardReader {
         return ShardImageCursor(reader: self, structure: structure, blockImages: blockImages, maxBlockTokens: maxBlockTokens)
     }
 
+    /// Every image's path and label (the `paths` and `labels` datasets), in order, read in blocks; much
+    /// cheaper than reading the images.
+    public func pathsAndLabels() throws(ShardError) -> (paths: [String], labels: [Int32]) {
+        HDF5.prepareThread()
+        let s = try openStructure(header: try header())
+        let labelSpec = s.datasets.first { $0.spec.name == "labels" }!.spec
+        var paths: [String] = [], labels: [Int32] = []
+        paths.reserveCapacity(s.images)
+        labels.reserveCapacity(s.images)
+        var start = 0
+        while start < s.images {
+            let n = min(16384, s.images - start)
+            paths += try readStrings(s.handle("paths"), start: start, count: n, subject: "dataset `paths`")
+            labels += try readArray(s.handle("labels"), labelSpec, start: start, count: n, as: Int32.self, subject: "dataset `labels`")
+            start += n
+        }
+        return (paths, labels)
+    }
+
     /// Calls `body` with each image in order, streaming (see ``images(blockImages:maxBlockTokens:)``).
     public func forEach(_ body: (ShardImage) throws -> Void) throws {
         let cursor = try images()

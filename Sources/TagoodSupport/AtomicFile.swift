@@ -10,22 +10,23 @@ import Synchronization
 /// a crash.
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically and durably.
-    public static func write(_ bytes: [UInt8], to path: String) throws(FileError) {
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(FileError) in try write(raw, to: path) }
+            Result { () throws(FileError) in try write(raw, to: path, mode: mode) }
         }
         try result.get()
     }
 
     /// Writes the UTF-8 of `text` to `path` atomically and durably.
-    public static func write(_ text: String, to path: String) throws(FileError) {
-        try write(Array(text.utf8), to: path)
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(FileError) {
+        try write(Array(text.utf8), to: path, mode: mode)
     }
 
-    /// Writes a raw buffer to `path` atomically and durably.
-    public static func write(_ buffer: UnsafeRawBufferPointer, to path: String) throws(FileError) {
+    /// Writes a raw buffer to `path` atomically and durably; the file is created with `mode` (less the
+    /// umask), so a secret is never readable by others, not even for a moment.
+    public static func write(_ buffer: UnsafeRawBufferPointer, to path: String, mode: mode_t = 0o644) throws(FileError) {
         let temporary = temporaryPath(for: path)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(.create, path: temporary, errno: errno) }
         var written = 0
         while written < buffer.count {

@@ -15,6 +15,11 @@ public enum ProtocolMessage: Sendable, Equatable {
     /// The protocol version this build speaks.
     public static let version = 2
 
+    /// The largest message the coordinator takes from a worker (`ZMQ_MAXMSGSIZE` on its socket; a larger
+    /// one disconnects the peer before it is buffered). A worker's messages are hundreds of bytes; its
+    /// error messages are cut to one line of 400 characters.
+    public static let maxWorkerMessageBytes = 1 << 20
+
     case hello(Hello)
     case welcome(Welcome)
     case refused(Refused)

@@ -10,13 +10,14 @@ import CZeroMQ
 public final class ZMQSocket: @unchecked Sendable {
     /// The socket types tagood uses.
     public enum Kind: Sendable {
-        case router, dealer, pair
+        case router, dealer, pair, rep
 
         var raw: Int32 {
             switch self {
             case .router: ZMQ_ROUTER
             case .dealer: ZMQ_DEALER
             case .pair: ZMQ_PAIR
+            case .rep: ZMQ_REP
             }
         }
     }
@@ -54,6 +55,48 @@ public final class ZMQSocket: @unchecked Sendable {
         guard zmq_setsockopt(try live(), option, &v, MemoryLayout<Int32>.size) == 0 else {
             throw TransportError(.socket, "cannot set socket option \(option): \(Self.lastError())")
         }
+    }
+
+    /// Sets a 64-bit integer socket option (such as `ZMQ_MAXMSGSIZE`).
+    public func setOption(_ option: Int32, int64 value: Int64) throws(TransportError) {
+        var v = value
+        guard zmq_setsockopt(try live(), option, &v, MemoryLayout<Int64>.size) == 0 else {
+            throw TransportError(.socket, "cannot set socket option \(option): \(Self.lastError())")
+        }
+    }
+
+    /// Sets a string socket option (such as a Z85 CURVE key).
+    public func setOption(_ option: Int32, string value: String) throws(TransportError) {
+        let socket = try live()
+        let rc = Array(value.utf8).withUnsafeBytes { zmq_setsockopt(socket, option, $0.baseAddress, $0.count) }
+        guard rc == 0 else { throw TransportError(.socket, "cannot set socket option \(option): \(Self.lastError())") }
+    }
+
+    /// Turns CURVE on (before `bind`/`connect`): the connection is authenticated and encrypted, and a
+    /// peer without the right keys never completes the handshake. A server also asks the context's ZAP
+    /// handler (``ZAPHandler``) which client keys to accept.
+    public func enableCurve(_ role: CurveRole) throws(TransportError) {
+        switch role {
+        case .server(let keys):
+            try setOption(ZMQ_CURVE_SERVER, 1)
+            try setOption(ZMQ_CURVE_SECRETKEY, string: keys.secretKey)
+            try setOption(ZMQ_ZAP_DOMAIN, string: ZAPHandler.domain)
+        case .client(let serverKey, let keys):
+            try setOption(ZMQ_CURVE_SERVERKEY, string: serverKey)
+            try setOption(ZMQ_CURVE_PUBLICKEY, string: keys.publicKey)
+            try setOption(ZMQ_CURVE_SECRETKEY, string: keys.secretKey)
+        }
+    }
+
+    /// Drops (and disconnects) any peer whose message is larger than `bytes`, before it is buffered.
+    public func setMaximumMessageSize(_ bytes: Int) throws(TransportError) {
+        try setOption(ZMQ_MAXMSGSIZE, int64: Int64(bytes))
+    }
+
+    /// Makes ``send(_:)`` fail after `milliseconds` instead of blocking when the message cannot be
+    /// queued (a DEALER with no connection blocks forever by default).
+    public func setSendTimeout(milliseconds: Int32) throws(TransportError) {
+        try setOption(ZMQ_SNDTIMEO, milliseconds)
     }
 
     /// Sets the routing identity a DEALER presents to a ROUTER.

@@ -17,13 +17,15 @@ final class CoordinatorHarness {
     let plan: ShardPlan
     let time = ManualTime()
     let maxAttempts: Int
+    let maxWorkers: Int
     private(set) var coordinator: Coordinator
     private(set) var events: [CoordinatorEvent] = []
 
     static let heartbeat = 1.0, liveness = 3
 
     /// A job of `shards` shards of two images each, in one OOD dataset.
-    init(shards: Int = 3, maxAttempts: Int = 3) throws {
+    init(shards: Int = 3, maxAttempts: Int = 3, maxWorkers: Int = .max) throws {
+        self.maxWorkers = maxWorkers
         dir = try TemporaryDirectory(prefix: "tagood-coordinator")
         directory = JobDirectory(dir.path + "/job")
         let paths = (0..<(2 * shards)).map { "img\(ShardRange.padded($0)).png" }
@@ -33,23 +35,29 @@ final class CoordinatorHarness {
         try directory.create(for: plan)
         try plan.write(to: directory.planFile)
         self.maxAttempts = maxAttempts
-        coordinator = try Self.makeCoordinator(directory: directory, plan: plan, time: time, maxAttempts: maxAttempts, resume: false)
+        coordinator = try Self.makeCoordinator(directory: directory, plan: plan, time: time, maxAttempts: maxAttempts,
+                                               maxWorkers: maxWorkers, resume: false)
         coordinator.onEvent = { [unowned self] in events.append($0) }
     }
 
+    /// The job's identity, which every shard the harness's workers write carries.
+    static let identity = JobIdentity(jobID: "job", modelHash: DecodeOnlyProducer.modelHash)
+
     static func makeCoordinator(directory: JobDirectory, plan: ShardPlan, time: ManualTime, maxAttempts: Int,
-                                resume: Bool) throws -> Coordinator {
-        try Coordinator(tasks: ExtractionTasks(directory: directory, plan: plan), journal: Journal(path: directory.journalFile),
+                                maxWorkers: Int = .max, resume: Bool) throws -> Coordinator {
+        try Coordinator(tasks: ExtractionTasks(directory: directory, plan: plan, identity: identity),
+                        journal: Journal(path: directory.journalFile),
                         settings: .init(jobID: "job", heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
                                         graceSeconds: 5, expectedModelHash: DecodeOnlyProducer.modelHash, resume: resume,
-                                        planHash: plan.hash),
+                                        planHash: plan.hash, maxWorkers: maxWorkers),
                         time: time)
     }
 
     /// A new coordinator on the same directory, as after a crash of the old one (its memory is gone;
     /// the journal and the files stay), started.
     func restart(resume: Bool = false) throws {
-        coordinator = try Self.makeCoordinator(directory: directory, plan: plan, time: time, maxAttempts: maxAttempts, resume: resume)
+        coordinator = try Self.makeCoordinator(directory: directory, plan: plan, time: time, maxAttempts: maxAttempts,
+                                               maxWorkers: maxWorkers, resume: resume)
         coordinator.onEvent = { [unowned self] in events.append($0) }
         try coordinator.start()
         _ = try coordinator.flush()
@@ -92,15 +100,17 @@ final class CoordinatorHarness {
     }
 
     /// Writes the staging file of `assign` as `worker` would, and returns the `done` it would send.
-    func complete(_ assign: Assign, as worker: String) throws -> Done {
+    func complete(_ assign: Assign, as worker: String, forging: (inout ShardMetadata, inout [String]) -> Void = { _, _ in }) throws -> Done {
         guard case .extract(let task) = assign.task else { throw HarnessError("not an extraction") }
-        let metadata = ShardMetadata(
+        var metadata = ShardMetadata(
             jobID: "job", datasetHash: task.datasetHash, shardIndex: assign.shard.index, dataset: assign.shard.dataset,
             role: task.role, modelName: "decode-only", modelHash: DecodeOnlyProducer.modelHash, preprocessing: "none",
             tagThreshold: 0.5, attentionThreshold: 0.5, embedDim: 4, imageTokens: 3)
+        var paths = task.paths
+        forging(&metadata, &paths)
         let writer = try ShardWriter(stagingPath: directory.stagingFile(assign.shard, attempt: assign.attempt, worker: worker),
                                      metadata: metadata)
-        for (path, label) in zip(task.paths, task.labels) {
+        for (path, label) in zip(paths, task.labels) {
             try writer.append(.failed(path: path, label: label, status: .unreadable, error: "the test wrote no pixels"))
         }
         let summary = try writer.commit()
@@ -138,7 +148,7 @@ final class CoordinatorHarness {
         for shard in plan.plannedShards {
             let path = directory.shardFile(shard.id)
             guard FileSystem.exists(path) else { continue }
-            _ = try ShardAudit.verify(path: path, shard: shard, checksum: nil, content: true)
+            _ = try ShardAudit.verify(path: path, shard: shard, plan: plan, identity: Self.identity, checksum: nil, content: true)
             let reader = try ShardReader(path: path)
             try reader.forEach { seen.append($0.path) }
             reader.close()

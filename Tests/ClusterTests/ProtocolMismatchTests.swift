@@ -20,9 +20,12 @@ import Transport
             endpoint = CoordinatorInfo.read(path: job.jobDirectory.coordinatorFile)?.endpoint
             usleep(20_000)
         }
+        // A peer with the job's credential (without it, nothing answers: TrustBoundaryTests).
+        let credential = try WorkerCredential.load(path: job.jobDirectory.workerCredentialFile)
         let context = ZMQContext()
         let peer = try ZMQSocket(context, .dealer)
         try peer.setIdentity(Array("intruder".utf8))
+        try peer.enableCurve(credential.curveRole)
         try peer.connect(try #require(endpoint))
 
         try peer.send([Self.frame(#"{"v": 99, "type": "hello", "body": {}}"#)])
@@ -52,6 +55,7 @@ import Transport
         #expect(try job.launch().status == 0)  // a job directory with its job.yaml
         let context = ZMQContext()
         let fake = try ZMQSocket(context, .router)
+        try fake.enableCurve(.server(keys: try JobKeys.load(job.jobDirectory).coordinator))
         let endpoint = try fake.bind("tcp://127.0.0.1:*")
         let worker = try BackgroundTagood(["worker", "--connect", endpoint, "--cores", "\(CoreSet.available()[0])",
                                            "--job", job.jobDirectory.path, "--coordinator-timeout", "10"])

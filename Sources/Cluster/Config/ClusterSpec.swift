@@ -13,6 +13,8 @@ import TagoodSupport
 /// liveness: 3                # missed heartbeats before its shard is re-queued
 /// max_attempts: 3            # attempts before a shard is marked failed
 /// shutdown_grace_seconds: 30 # how long running shards may finish after SIGINT/SIGTERM
+/// max_workers: 4             # workers connected at once (default: twice the workers listed)
+/// worker_credential: {file: /home/me/.tagood/job.key}  # or {env: VAR}; default: the job's keys/worker.key
 /// workers:
 ///   - {host: localhost, cores: "0", threads: 1}
 ///   - {host: localhost, cores: "1", threads: 1}
@@ -41,8 +43,36 @@ public struct ClusterSpec: Sendable, Equatable {
     public var maxAttempts: Int
     public var shutdownGraceSeconds: Double
     public var workers: [Worker]
+    /// How many workers may be connected at once; more are refused (bounds what one credential holder can hoard).
+    public var maxWorkers: Int
+    /// Where workers find their credential, when not in the job directory.
+    public var workerCredential: CredentialSource?
     /// The file it was read from (named in errors found later, such as a busy port).
     public var file = "cluster.yaml"
+
+    /// Where a worker reads the job's worker credential from (``WorkerCredential/resolve(file:environment:directory:)``).
+    public enum CredentialSource: Sendable, Equatable {
+        /// A file on the worker's node (0600).
+        case file(String)
+        /// An environment variable of the worker's process that holds the credential file's text.
+        case environment(String)
+
+        /// The `tagood worker` arguments that select it.
+        public var workerArguments: [String] {
+            switch self {
+            case .file(let path): ["--credential", path]
+            case .environment(let name): ["--credential-env", name]
+            }
+        }
+    }
+
+    /// Whether the coordinator binds a loopback address only (the default, 127.0.0.1).
+    public var bindsLoopbackOnly: Bool { bind == "127.0.0.1" || bind == "localhost" || bind == "::1" }
+
+    /// The interfaces a non-loopback bind exposes, for the log line that says so.
+    public var exposedInterfaces: String {
+        bind == "0.0.0.0" || bind == "*" ? "every interface of this host" : "interface \(bind)"
+    }
 
     /// The endpoint workers connect to.
     public var connectEndpoint: String { "tcp://\(advertise):\(port)" }
@@ -62,7 +92,7 @@ public struct ClusterSpec: Sendable, Equatable {
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ClusterSpec {
         let root = try ConfigNode.parse(text, file: file)
         let top = try root.mapping(allowed: ["coordinator", "launcher", "heartbeat_seconds", "liveness", "max_attempts",
-                                             "shutdown_grace_seconds", "workers"])
+                                             "shutdown_grace_seconds", "max_workers", "worker_credential", "workers"])
         var bind = "127.0.0.1", advertise: String? = nil, port = 5555
         if let node = top.optional("coordinator") {
             let c = try node.mapping(allowed: ["bind", "advertise", "port"])
@@ -144,12 +174,30 @@ public struct ClusterSpec: Sendable, Equatable {
             workers.append(Worker(host: host, device: device, threads: threads))
         }
         guard !workers.isEmpty else { throw root.error("'workers' lists no worker") }
+        var maxWorkers = 2 * workers.count
+        if let node = top.optional("max_workers") {
+            maxWorkers = try node.int()
+            guard maxWorkers >= workers.count else {
+                throw node.error("must be at least the \(workers.count) workers listed under 'workers'")
+            }
+            guard maxWorkers <= 100_000 else { throw node.error("must be at most 100000") }
+        }
+        var credential: CredentialSource?
+        if let node = top.optional("worker_credential") {
+            let c = try node.mapping(allowed: ["file", "env"])
+            switch (c.optional("file"), c.optional("env")) {
+            case (let file?, nil): credential = .file(try file.string())
+            case (nil, let env?): credential = .environment(try env.string())
+            default: throw node.error("give either 'file' (a path on the worker nodes) or 'env' (an environment variable's name)")
+            }
+        }
         if launcher == .local, let remote = workers.first(where: { !isLocal($0.host) }) {
             throw root.error("launcher 'local' can only start workers on this machine, but a worker's host is '\(remote.host)'; use launcher ssh or slurm")
         }
         return ClusterSpec(bind: bind, advertise: advertise ?? (bind == "0.0.0.0" ? "127.0.0.1" : bind), port: port,
                            launcher: launcher, heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
-                           shutdownGraceSeconds: grace, workers: workers, file: file)
+                           shutdownGraceSeconds: grace, workers: workers, maxWorkers: maxWorkers, workerCredential: credential,
+                           file: file)
     }
 
     static func isLocal(_ host: String) -> Bool {

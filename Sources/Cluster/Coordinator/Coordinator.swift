@@ -34,9 +34,13 @@ public final class Coordinator {
         public var resume: Bool
         /// The plan hash the `started` record carries.
         public var planHash: String?
+        /// How many workers may be connected at once (`max_workers`); a `hello` beyond it is refused once
+        /// the silent ones are forgotten.
+        public var maxWorkers: Int
 
         public init(jobID: String, heartbeatSeconds: Double, liveness: Int, maxAttempts: Int, graceSeconds: Double,
-                    expectedModelHash: String?, resume: Bool, planHash: String? = nil) {
+                    expectedModelHash: String?, resume: Bool, planHash: String? = nil, maxWorkers: Int = .max) {
+            self.maxWorkers = maxWorkers
             self.jobID = jobID
             self.heartbeatSeconds = heartbeatSeconds
             self.liveness = liveness
@@ -80,6 +84,10 @@ public final class Coordinator {
     private let time: any TimeSource
     private var liveness: [ShardID: Liveness] = [:]
     private var workers: [Peer: Hello] = [:]
+    /// When each known worker was last heard from (monotonic seconds).
+    private var lastHeard: [Peer: Double] = [:]
+    /// Workers already told off for asking for a second shard (said once each).
+    private var hoarders = Set<Peer>()
     private var outbox: [(peer: Peer, message: ProtocolMessage)] = []
     private var journalDirty = false
     private var dirtyFolders = Set<String>()
@@ -180,15 +188,31 @@ public final class Coordinator {
 
     /// Handles one message from `peer`.
     public func handle(_ message: ProtocolMessage, from peer: Peer) throws {
+        if workers[peer] != nil { lastHeard[peer] = time.monotonic() }
         switch message {
         case .hello(let hello):
+            // Only holders of the job's credential get here (CURVE + ZAP): naming the mismatch is safe.
             if let expected = settings.expectedModelHash, hello.modelHash != expected {
                 let reason = "worker \(hello.workerID) loaded model \(hello.modelHash), but this job uses model \(expected): start workers with the job's weights"
                 onEvent(.workerRefused(worker: hello.workerID, reason: reason))
                 reply(peer, .refused(Refused(reason: reason)))
                 return
             }
+            if workers.contains(where: { $0.key != peer && $0.value.workerID == hello.workerID }) {
+                // Worker ids name staging files and journal records: a second peer may not take one.
+                let reason = "worker id \(hello.workerID) is already connected (from another peer): every worker needs its own"
+                onEvent(.workerRefused(worker: hello.workerID, reason: reason))
+                reply(peer, .refused(Refused(reason: reason)))
+                return
+            }
+            if workers[peer] == nil && !hasRoomForAnotherWorker() {
+                let reason = "this job takes at most \(settings.maxWorkers) workers at once (max_workers in cluster.yaml), and they are all connected"
+                onEvent(.workerRefused(worker: hello.workerID, reason: reason))
+                reply(peer, .refused(Refused(reason: reason)))
+                return
+            }
             workers[peer] = hello
+            lastHeard[peer] = time.monotonic()
             onEvent(.workerJoined(hello))
             reply(peer, .welcome(Welcome(jobID: settings.jobID, heartbeatSeconds: settings.heartbeatSeconds)))
         case .ready:
@@ -196,7 +220,13 @@ public final class Coordinator {
                 reply(peer, .refused(Refused(reason: "unknown worker: send hello first (was the coordinator restarted?)")))
                 return
             }
-            if isStopping {
+            if let held = liveness.first(where: { $0.value.peer == peer })?.key {
+                // One lease per worker: a second `ready` while it holds one gets no second shard.
+                if hoarders.insert(peer).inserted {
+                    onEvent(.workerRefused(worker: name(of: peer), reason: "asked for another shard while it holds \(held); it gets none until it reports"))
+                }
+                reply(peer, .idle(Idle(seconds: settings.heartbeatSeconds)))
+            } else if isStopping {
                 reply(peer, .shutdown(Shutdown(reason: "the coordinator is stopping")))
             } else if let next = nextShard() {
                 try assign(next, to: peer)
@@ -231,6 +261,19 @@ public final class Coordinator {
         }
     }
 
+    /// Whether one more worker may join: below `maxWorkers`, after forgetting workers that hold no
+    /// lease and have not been heard from for a lease's time (they died idle).
+    private func hasRoomForAnotherWorker() -> Bool {
+        guard workers.count >= settings.maxWorkers else { return true }
+        let now = time.monotonic()
+        let holders = Set(liveness.values.map(\.peer))
+        for (peer, heard) in lastHeard where !holders.contains(peer) && now - heard > settings.leaseSeconds {
+            workers[peer] = nil
+            lastHeard[peer] = nil
+        }
+        return workers.count < settings.maxWorkers
+    }
+
     // MARK: leases
 
     /// Stops assigning for a back-off that doubles (from 4 heartbeats up to a minute) while the disk stays
@@ -259,6 +302,12 @@ public final class Coordinator {
         return true
     }
 
+    /// The worker that holds `attempt` of `id`, if that attempt is running now.
+    private func runningWorker(_ id: ShardID, attempt: Int) -> String? {
+        guard case .running(let running, let worker, _)? = state.shards[id]?.status, running == attempt else { return nil }
+        return worker
+    }
+
     private func assign(_ id: ShardID, to peer: Peer) throws {
         guard let task = tasks.assignment(for: id), let worker = workers[peer]?.workerID else { return }
         let attempt = state.shards[id]!.lastAttempt + 1
@@ -271,8 +320,12 @@ public final class Coordinator {
     private func finish(_ done: Done, from peer: Peer) throws {
         let worker = name(of: peer)
         guard isCurrent(done.shard, attempt: done.attempt, from: peer) else {
-            // A late result of an expired or voided attempt (or from a stranger): never commit it.
-            if tasks.order.contains(done.shard) { tasks.discard(done.shard, attempt: done.attempt, worker: worker) }
+            // A late result of an expired or voided attempt (or from a stranger): never commit it. Its staging
+            // file is deleted, but never the one the attempt's current holder is writing (a stranger may
+            // call itself by the holder's name).
+            if tasks.order.contains(done.shard), runningWorker(done.shard, attempt: done.attempt) != worker {
+                tasks.discard(done.shard, attempt: done.attempt, worker: worker)
+            }
             onEvent(.staleResultDiscarded(done.shard, attempt: done.attempt, worker: worker))
             return
         }
@@ -303,6 +356,7 @@ public final class Coordinator {
             guard let lease = liveness[id], case .running(let attempt, let worker, _)? = state.shards[id]?.status else { continue }
             liveness[id] = nil
             workers[lease.peer] = nil  // presumed dead: a late message from it is treated as stale
+            lastHeard[lease.peer] = nil
             let message = "worker \(worker) missed \(settings.liveness) heartbeats (\(settings.leaseSeconds) s) on attempt \(attempt)"
             try record(JournalRecord(.expired, time: time.wall(), shard: id, attempt: attempt, worker: worker,
                                      code: "lease.expired", message: message))

@@ -19,6 +19,8 @@ public final class LocalLauncher {
     private let endpoint: String
     private let directory: JobDirectory
     private let extraArguments: [String]
+    /// `--credential FILE` / `--credential-env NAME` when cluster.yaml names where workers find it.
+    private let credentialArguments: [String]
     private let environment: [String: String]
     private let maxRestarts: Int
     private var restarts = 0
@@ -32,6 +34,7 @@ public final class LocalLauncher {
                 extraArguments: [String] = [], environment: [String: String] = [:], maxRestarts: Int,
                 logger: Logger) {
         slots = cluster.workers.map { Slot(worker: $0) }
+        credentialArguments = cluster.workerCredential?.workerArguments ?? []
         self.executable = executable
         self.endpoint = endpoint
         self.directory = directory
@@ -53,7 +56,7 @@ public final class LocalLauncher {
         case .cores(let cores): args += ["--cores", CoreSet.format(cores)]
         case .gpu(let index): args += ["--gpu", String(index)]
         }
-        args += extraArguments
+        args += credentialArguments + extraArguments
         slots[i].starts += 1
         let logFile = "\(directory.logsFolder)/worker-\(i).log"
         slots[i].process = try ChildProcess(executable: executable, arguments: args, environment: environment, logFile: logFile)

@@ -1,18 +1,29 @@
 import Job
+import Logging
 import Transport
 
-/// The coordinator's ROUTER socket, bound to a cluster file's endpoint, and the endpoint workers
-/// connect to.
-public struct BoundSocket: @unchecked Sendable {
+/// The coordinator's ROUTER socket, bound to a cluster file's endpoint with CURVE on (there is no
+/// insecure mode), and the endpoint workers connect to.
+///
+/// Only a peer that holds the job's worker credential completes the handshake (``ZAPHandler``); any
+/// other gets no reply and has no effect. A peer whose message is larger than
+/// ``ProtocolMessage/maxWorkerMessageBytes`` is disconnected before the message is buffered.
+public final class BoundSocket: @unchecked Sendable {
     public let context: ZMQContext
     public let socket: ZMQSocket
+    /// Accepts the job's worker key, and only it.
+    public let authenticator: ZAPHandler
     /// `tcp://<advertise>:<bound port>`.
     public let endpoint: String
 
-    /// Binds `cluster`'s coordinator endpoint. A busy port is an error naming the cluster file and key.
-    public init(cluster: ClusterSpec) throws {
+    /// Binds `cluster`'s coordinator endpoint with the job's `keys`. A busy port is an error naming the
+    /// cluster file and key. Binding beyond loopback is logged with the interfaces it exposes.
+    public init(cluster: ClusterSpec, keys: JobKeys, logger: Logger? = nil) throws {
         context = ZMQContext()
+        authenticator = try ZAPHandler(context: context, clientKeys: [keys.worker.keys.publicKey])
         socket = try ZMQSocket(context, .router)
+        try socket.enableCurve(.server(keys: keys.coordinator))
+        try socket.setMaximumMessageSize(ProtocolMessage.maxWorkerMessageBytes)
         let bound: String
         do {
             bound = try socket.bind(cluster.bindEndpoint)
@@ -21,5 +32,13 @@ public struct BoundSocket: @unchecked Sendable {
         }
         let port = bound.split(separator: ":").last.map(String.init) ?? String(cluster.port)
         endpoint = "tcp://\(cluster.advertise):\(port)"
+        if !cluster.bindsLoopbackOnly, let logger {
+            logger.notice("the coordinator listens on \(bound) (\(cluster.exposedInterfaces)): CURVE-authenticated; only holders of the job's keys/worker.key can connect")
+        }
+    }
+
+    deinit {
+        socket.close()
+        authenticator.stop()  // before the context is terminated
     }
 }

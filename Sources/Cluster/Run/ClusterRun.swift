@@ -74,6 +74,9 @@ public struct ClusterRun {
         }
         launcher.stopAll(graceSeconds: 5)
         coordinator.tasks.removeLeftovers()  // our workers have exited: nothing can still be writing
+        if bound.authenticator.refused > 0 {
+            logger.notice("refused \(bound.authenticator.refused) connection attempts by peers without the job's worker key")
+        }
         return outcome
     }
 }

@@ -35,6 +35,9 @@ public final class JobRunner {
     private let logger: Logger
     private var bound: BoundSocket?
     private var lock: JobLock?
+    /// The job's keys; new ones are written only once the lock is held (``lockDirectory()``).
+    private var keys: JobKeys?
+    private var keysToSave = false
 
     public init(job: JobSpec, cluster: ClusterSpec, options: Options, logger: Logger) {
         self.job = job
@@ -50,7 +53,24 @@ public final class JobRunner {
     /// before anything is written or started.
     public func bindCoordinator() throws {
         guard bound == nil else { return }
-        bound = try BoundSocket(cluster: cluster)
+        if keys == nil {
+            if FileSystem.exists(directory.coordinatorKeyFile) {
+                keys = try JobKeys.load(directory)
+            } else {
+                keys = try JobKeys.generate()
+                keysToSave = true
+            }
+        }
+        if lock != nil { try saveNewKeys() }
+        bound = try BoundSocket(cluster: cluster, keys: keys!, logger: logger)
+    }
+
+    /// Writes keys made by ``bindCoordinator()`` (under the lock, so two coordinators never race for them).
+    private func saveNewKeys() throws {
+        guard keysToSave, let keys else { return }
+        try keys.save(to: directory)
+        keysToSave = false
+        logger.info("made the job's CURVE keys in \(directory.keysFolder) (workers need keys/worker.key; delete keys/ and resume to rotate)")
     }
 
     /// Takes the job directory's lock (creating the directory), so that no other coordinator runs this
@@ -59,6 +79,7 @@ public final class JobRunner {
         guard lock == nil else { return }
         try FileSystem.makeDirectories(directory.path)
         lock = try JobLock(directory: directory, host: ProcessIdentity.hostname)
+        try saveNewKeys()
     }
 
     /// Scans the datasets and writes `plan.json` and `job.yaml`, or reuses the job directory's plan
@@ -87,7 +108,9 @@ public final class JobRunner {
         try directory.create(for: plan)
         let journal = try Journal(path: directory.journalFile)
         let before = JobState(shards: plan.shardIDs, replaying: try Journal.read(path: directory.journalFile))
-        let audit = try ShardAudit.run(directory: directory, plan: plan, journal: journal, state: before)
+        let expectedHash = job.isDecodeOnly ? DecodeOnlyProducer.modelHash : try ModelIdentity.hash(weightsFile: job.model.weights)
+        let identity = JobIdentity(jobID: job.name, modelHash: expectedHash)
+        let audit = try ShardAudit.run(directory: directory, plan: plan, journal: journal, state: before, identity: identity)
         for (shard, reason) in audit.invalid {
             var logger = logger
             logger[metadataKey: "shard"] = "\(shard)"
@@ -98,12 +121,12 @@ public final class JobRunner {
 
         try bindCoordinator()
         defer { bound = nil }
-        let expectedHash = job.isDecodeOnly ? DecodeOnlyProducer.modelHash : try ModelIdentity.hash(weightsFile: job.model.weights)
         let coordinator = try Coordinator(
-            tasks: ExtractionTasks(directory: directory, plan: plan), journal: journal,
+            tasks: ExtractionTasks(directory: directory, plan: plan, identity: identity), journal: journal,
             settings: .init(jobID: job.name, heartbeatSeconds: cluster.heartbeatSeconds, liveness: cluster.liveness,
                             maxAttempts: cluster.maxAttempts, graceSeconds: cluster.shutdownGraceSeconds,
-                            expectedModelHash: expectedHash, resume: options.resume, planHash: plan.hash))
+                            expectedModelHash: expectedHash, resume: options.resume, planHash: plan.hash,
+                            maxWorkers: cluster.maxWorkers))
         if coordinator.state.isComplete && audit.invalid.isEmpty {
             return Summary(outcome: .complete, state: coordinator.state, plan: plan, audit: audit, nothingToDo: true)
         }

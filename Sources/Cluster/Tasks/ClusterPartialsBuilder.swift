@@ -42,7 +42,7 @@ public struct ClusterPartialsBuilder: PartialsBuilder {
                                                  message: "the committed result of an earlier run is missing"), sync: false)
             }
             try journal.sync()
-            let bound = try BoundSocket(cluster: cluster)
+            let bound = try BoundSocket(cluster: cluster, keys: try JobKeys.loadOrCreate(directory), logger: logger)
             let coordinator = try Coordinator(
                 tasks: PartialTasks(todo, directory: directory), journal: journal,
                 settings: .init(jobID: Path.basename(of: directory.path), heartbeatSeconds: cluster.heartbeatSeconds,

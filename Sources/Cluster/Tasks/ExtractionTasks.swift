@@ -8,18 +8,23 @@ import Glibc
 #endif
 
 /// The extraction of a plan's shards: each task is one shard of images, written by a worker to the
-/// staging file of its attempt, which is verified (schema, counts, the worker's file checksum) and
-/// renamed into the shard's place only for the current attempt: one write and one rename per shard.
+/// staging file of its attempt, which is verified in full (its seal and the worker's file checksum before
+/// HDF5 opens it; schema, counts and content checksum; the job's `job_id` and `model_hash`; the plan's
+/// image paths in order) and renamed into the shard's place only for the current attempt: one write and
+/// one rename per shard.
 public final class ExtractionTasks: TaskSet {
     public let directory: JobDirectory
     public let plan: ShardPlan
     public let order: [ShardID]
+    /// What every accepted file must say about itself (nil: not checked, for tests of other things).
+    public let identity: JobIdentity?
     private let shards: [ShardID: PlannedShard]
 
     /// Every shard of `plan`, in plan order.
-    public init(directory: JobDirectory, plan: ShardPlan) {
+    public init(directory: JobDirectory, plan: ShardPlan, identity: JobIdentity?) {
         self.directory = directory
         self.plan = plan
+        self.identity = identity
         let planned = plan.plannedShards
         order = planned.map(\.id)
         shards = Dictionary(uniqueKeysWithValues: planned.map { ($0.id, $0) })
@@ -40,9 +45,8 @@ public final class ExtractionTasks: TaskSet {
         }
         let staging = directory.stagingFile(shard.id, attempt: attempt, worker: worker)
         do {
-            // The worker hashed the file it wrote; matching that hash here proves these are the same bytes,
-            // so the content checksum need not be recomputed (resume re-verifies everything in full).
-            _ = try ShardAudit.verify(path: staging, shard: shard, checksum: done.checksum, content: false)
+            // A credential holder is not trusted with the job's data: everything is checked here, as resume does.
+            _ = try ShardAudit.verify(path: staging, shard: shard, plan: plan, identity: identity, checksum: done.checksum, content: true)
             let final = directory.shardFile(shard.id)
             try AtomicFile.commit(temporary: staging, to: final, syncDirectory: false)
             return Path.directory(of: final)

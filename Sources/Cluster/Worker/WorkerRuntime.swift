@@ -21,12 +21,16 @@ public final class WorkerRuntime {
         public var pinning: Pinning
         public var threads: Int
         public var jobDirectory: JobDirectory
+        /// The job's worker credential: the coordinator's key and this worker's keys (CURVE).
+        public var credential: WorkerCredential
         public var settings: ExtractionSettings
         /// Seconds without any message from the coordinator before the worker gives up.
         public var coordinatorTimeout: Double
 
         public init(endpoint: String, workerID: String, host: String, pinning: Pinning, threads: Int,
-                    jobDirectory: JobDirectory, settings: ExtractionSettings, coordinatorTimeout: Double = 30) {
+                    jobDirectory: JobDirectory, credential: WorkerCredential, settings: ExtractionSettings,
+                    coordinatorTimeout: Double = 30) {
+            self.credential = credential
             self.endpoint = endpoint
             self.workerID = workerID
             self.host = host
@@ -73,6 +77,7 @@ public final class WorkerRuntime {
         context = ZMQContext()
         socket = try ZMQSocket(context, .dealer)
         try socket.setIdentity(Array(options.workerID.utf8))
+        try socket.enableCurve(options.credential.curveRole)
         try socket.connect(options.endpoint)
     }
 
@@ -88,7 +93,7 @@ public final class WorkerRuntime {
         do {
             try send(.hello(hello))
             guard let reply = try receive(within: options.coordinatorTimeout) else {
-                logger.info("no answer from the coordinator at \(options.endpoint) within \(Int(options.coordinatorTimeout)) s; is `tagood launch` running?")
+                logger.info("no answer from the coordinator at \(options.endpoint) within \(Int(options.coordinatorTimeout)) s; is `tagood launch` running, and is this worker's credential the job's current keys/worker.key? (a coordinator answers nobody whose keys it does not know)")
                 return .coordinatorLost
             }
             switch reply {

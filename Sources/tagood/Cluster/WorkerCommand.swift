@@ -17,6 +17,11 @@ struct WorkerCommand: ParsableCommand {
         its threads to it; a GPU worker exports CUDA_VISIBLE_DEVICES. `tagood launch` starts workers itself; \
         run this by hand (or from ssh/Slurm) to add workers on other machines that see the job directory.
 
+        The coordinator answers only workers that hold the job's credential (CURVE keys): by default \
+        <job>/keys/worker.key, which `launch` makes. On a node that does not see the job directory, copy \
+        that file there (mode 0600) and give --credential FILE, or put its text in an environment variable \
+        and give --credential-env NAME (or set TAGOOD_WORKER_CREDENTIAL).
+
         Example:
           tagood worker --connect tcp://10.0.0.1:5555 --cores 0-3 --job /shared/out/imagenet-val
         """
@@ -31,6 +36,14 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Threads (default: the number of cores).") var threads: Int?
 
     @Option(help: "The job directory (its job.yaml says which model and settings to use).") var job: String
+
+    @Option(help: ArgumentHelp("The worker credential file (0600), for nodes that do not see the job directory's keys/worker.key.",
+                               valueName: "file"))
+    var credential: String?
+
+    @Option(help: ArgumentHelp("An environment variable that holds the worker credential's text (instead of a file).",
+                               valueName: "name"))
+    var credentialEnv: String?
 
     @Option(help: "Seconds without a word from the coordinator before giving up.") var coordinatorTimeout: Double = 30
 
@@ -60,12 +73,20 @@ struct WorkerCommand: ParsableCommand {
         }
         try pinning.apply(threads: threadCount)
         let directory = JobDirectory(job)
+        var environment = ProcessInfo.processInfo.environment
+        if let credentialEnv {
+            guard let text = environment[credentialEnv] else {
+                throw ValidationError("--credential-env \(credentialEnv): the environment has no variable \(credentialEnv)")
+            }
+            environment = [WorkerCredential.environmentVariable: text]
+        }
+        let credential = try WorkerCredential.resolve(file: self.credential, environment: environment, directory: directory)
         let hostname = ProcessIdentity.hostname
         let logger = Console.logger("tagood.worker", stream: .stderr, prefix: "[worker \(getpid())]")
         if reduce {
             let options = WorkerRuntime.Options(
                 endpoint: connect, workerID: ProcessIdentity.workerID, host: hostname, pinning: pinning,
-                threads: threadCount, jobDirectory: directory, settings: ExtractionSettings(), coordinatorTimeout: coordinatorTimeout)
+                threads: threadCount, jobDirectory: directory, credential: credential, settings: ExtractionSettings(), coordinatorTimeout: coordinatorTimeout)
             let runtime = try WorkerRuntime(options: options, runner: PartialRunner(jobDirectory: directory, verify: verify), logger: logger)
             let exit = runtime.run()
             if exit != .finished { throw ExitCode(exit.rawValue) }
@@ -84,7 +105,7 @@ struct WorkerCommand: ParsableCommand {
         }
         let options = WorkerRuntime.Options(
             endpoint: connect, workerID: ProcessIdentity.workerID, host: hostname, pinning: pinning,
-            threads: threadCount, jobDirectory: directory, settings: spec.extract, coordinatorTimeout: coordinatorTimeout)
+            threads: threadCount, jobDirectory: directory, credential: credential, settings: spec.extract, coordinatorTimeout: coordinatorTimeout)
         let runtime = try WorkerRuntime(options: options, producer: producer, logger: logger)
         let exit = runtime.run()
         if exit != .finished { throw ExitCode(exit.rawValue) }
