@@ -20,14 +20,21 @@ public struct TagoodProcess {
 
     /// Runs `tagood args…` to completion.
     public static func run(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> Result {
+        try runProgram(executable, args, cwd: cwd, environment: environment)
+    }
+
+    /// Runs any program to completion (ssh-keygen, sbatch …).
+    public static func runProgram(_ program: String, _ args: [String], cwd: String? = nil,
+                                  environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = args
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         let out = Pipe(), err = Pipe()
+        process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -47,15 +54,31 @@ public final class BackgroundTagood {
     private let output = Pipe()
     private var collected = Data()
 
-    /// Starts `tagood args…`; stdout and stderr are collected together.
-    public init(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws {
+    /// The file stdout and stderr go to, when the test reads them while the process runs.
+    public let outputFile: String?
+
+    /// Starts `tagood args…`; stdout and stderr are collected together (in `outputFile` when given).
+    public init(_ args: [String], cwd: String? = nil, environment: [String: String] = [:], outputFile: String? = nil) throws {
+        self.outputFile = outputFile
         process.executableURL = URL(fileURLWithPath: TagoodProcess.executable)
         process.arguments = args
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = output
-        process.standardError = output
+        if let outputFile {
+            FileManager.default.createFile(atPath: outputFile, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = output
+            process.standardError = output
+        }
         try process.run()
+    }
+
+    /// What the process printed so far (with `outputFile`).
+    public var outputSoFar: String {
+        outputFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -65,8 +88,7 @@ public final class BackgroundTagood {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate(); process.waitUntilExit() }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let text = String(decoding: data, as: UTF8.self)
+        let text = outputFile != nil ? outputSoFar : String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return TagoodProcess.Result(status: process.terminationStatus, stdout: text, stderr: text)
     }
 }

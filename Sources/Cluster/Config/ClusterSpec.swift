@@ -21,7 +21,35 @@ import TagoodSupport
 ///   # - {host: gpu-node-1, gpu: 0, threads: 8}
 /// ```
 public struct ClusterSpec: Sendable, Equatable {
-    public enum Launcher: String, Sendable, CaseIterable { case local, ssh, slurm }
+    public enum Launcher: String, Sendable, CaseIterable { case local, ssh, slurm, none }
+
+    /// `ssh:`: how `launcher: ssh` reaches the hosts (the user's keys and `~/.ssh/config` apply).
+    public struct SSH: Sendable, Equatable {
+        /// The ssh client (`ssh`).
+        public var command = "ssh"
+        /// Options before the host, such as `[-F, /path/ssh_config]` or `[-p, "2222"]`.
+        public var options: [String] = []
+        /// The `tagood` executable on the hosts (default: this one's path, as on a shared file system).
+        public var tagood: String?
+    }
+
+    /// `slurm:`: the Slurm job that `launcher: slurm` submits (one array task per worker).
+    public struct Slurm: Sendable, Equatable {
+        /// Worker tasks (default: the number of `workers` entries).
+        public var tasks: Int
+        public var partition: String?
+        public var account: String?
+        /// `--time`, such as `4:00:00`.
+        public var time: String?
+        public var cpusPerTask: Int
+        public var gpusPerTask: Int
+        /// More `#SBATCH` lines, verbatim (such as `--mem=32G`).
+        public var extra: [String] = []
+        /// The `tagood` executable on the nodes (default: this one's path).
+        public var tagood: String?
+        /// Replacement tasks submitted, in all, for tasks Slurm ended while work remains.
+        public var maxReplacements: Int
+    }
 
     /// Where one worker runs and what it is pinned to.
     public struct Worker: Sendable, Equatable {
@@ -47,6 +75,10 @@ public struct ClusterSpec: Sendable, Equatable {
     public var maxWorkers: Int
     /// Where workers find their credential, when not in the job directory.
     public var workerCredential: CredentialSource?
+    /// `launcher: ssh`'s settings.
+    public var ssh = SSH()
+    /// `launcher: slurm`'s settings (nil for the other launchers).
+    public var slurm: Slurm?
     /// The file it was read from (named in errors found later, such as a busy port).
     public var file = "cluster.yaml"
 
@@ -92,7 +124,7 @@ public struct ClusterSpec: Sendable, Equatable {
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ClusterSpec {
         let root = try ConfigNode.parse(text, file: file)
         let top = try root.mapping(allowed: ["coordinator", "launcher", "heartbeat_seconds", "liveness", "max_attempts",
-                                             "shutdown_grace_seconds", "max_workers", "worker_credential", "workers"])
+                                             "shutdown_grace_seconds", "max_workers", "worker_credential", "ssh", "slurm", "workers"])
         var bind = "127.0.0.1", advertise: String? = nil, port = 5555
         if let node = top.optional("coordinator") {
             let c = try node.mapping(allowed: ["bind", "advertise", "port"])
@@ -132,7 +164,7 @@ public struct ClusterSpec: Sendable, Equatable {
         let maxAttempts = try count("max_attempts", 3, atMost: 100, why: "a shard that fails 100 times will not succeed the 101st")
 
         var workers: [Worker] = []
-        for node in try top.required("workers").sequence() {
+        for node in try (launcher == .slurm ? top.optional("workers")?.sequence() ?? [] : top.required("workers").sequence()) {
             let w = try node.mapping(allowed: ["host", "cores", "gpu", "threads"])
             let host = try w.optional("host")?.string() ?? "localhost"
             let device: Worker.Device
@@ -173,12 +205,26 @@ public struct ClusterSpec: Sendable, Equatable {
             }
             workers.append(Worker(host: host, device: device, threads: threads))
         }
-        guard !workers.isEmpty else { throw root.error("'workers' lists no worker") }
-        var maxWorkers = 2 * workers.count
+        var sshSettings = SSH()
+        if let node = top.optional("ssh") {
+            let c = try node.mapping(allowed: ["command", "options", "tagood"])
+            if let v = c.optional("command") { sshSettings.command = try v.string() }
+            if let v = c.optional("options") { sshSettings.options = try v.sequence().map { (n) throws(ConfigError) in try n.string() } }
+            if let v = c.optional("tagood") { sshSettings.tagood = try v.string() }
+        }
+        var slurm: Slurm?
+        if launcher == .slurm {
+            slurm = try parseSlurm(top.optional("slurm"), workers: workers.count, root: root)
+        } else if let node = top.optional("slurm") {
+            throw node.error("is only read with 'launcher: slurm'")
+        }
+        guard !workers.isEmpty || slurm != nil else { throw root.error("'workers' lists no worker") }
+        let workerCount = slurm?.tasks ?? workers.count
+        var maxWorkers = 2 * workerCount
         if let node = top.optional("max_workers") {
             maxWorkers = try node.int()
-            guard maxWorkers >= workers.count else {
-                throw node.error("must be at least the \(workers.count) workers listed under 'workers'")
+            guard maxWorkers >= workerCount else {
+                throw node.error("must be at least the \(workerCount) workers the launcher starts")
             }
             guard maxWorkers <= 100_000 else { throw node.error("must be at most 100000") }
         }
@@ -197,7 +243,47 @@ public struct ClusterSpec: Sendable, Equatable {
         return ClusterSpec(bind: bind, advertise: advertise ?? (bind == "0.0.0.0" ? "127.0.0.1" : bind), port: port,
                            launcher: launcher, heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
                            shutdownGraceSeconds: grace, workers: workers, maxWorkers: maxWorkers, workerCredential: credential,
-                           file: file)
+                           ssh: sshSettings, slurm: slurm, file: file)
+    }
+
+    /// `slurm:` of a cluster file with `launcher: slurm`.
+    private static func parseSlurm(_ node: ConfigNode?, workers: Int, root: ConfigNode) throws(ConfigError) -> Slurm {
+        var slurm = Slurm(tasks: max(workers, 1), cpusPerTask: 1, gpusPerTask: 0, maxReplacements: max(workers, 1))
+        var tasksGiven = workers > 0
+        if let node {
+            let c = try node.mapping(allowed: ["tasks", "partition", "account", "time", "cpus_per_task", "gpus_per_task",
+                                               "extra", "tagood", "max_replacements"])
+            func count(_ key: String, min: Int, max: Int) throws(ConfigError) -> Int? {
+                guard let v = c.optional(key) else { return nil }
+                let n = try v.int()
+                guard n >= min, n <= max else { throw v.error("must be between \(min) and \(max)") }
+                return n
+            }
+            if let n = try count("tasks", min: 1, max: 100_000) { slurm.tasks = n; tasksGiven = true }
+            slurm.cpusPerTask = try count("cpus_per_task", min: 1, max: 4096) ?? 1
+            slurm.gpusPerTask = try count("gpus_per_task", min: 0, max: 64) ?? 0
+            slurm.maxReplacements = try count("max_replacements", min: 0, max: 100_000) ?? slurm.tasks
+            for key in ["partition", "account", "time", "tagood"] {
+                guard let v = c.optional(key) else { continue }
+                let text = try v.string()
+                guard !text.contains("\n") else { throw v.error("must be one line") }
+                switch key {
+                case "partition": slurm.partition = text
+                case "account": slurm.account = text
+                case "time": slurm.time = text
+                default: slurm.tagood = text
+                }
+            }
+            if let v = c.optional("extra") {
+                slurm.extra = try v.sequence().map { (n) throws(ConfigError) in
+                    let line = try n.string()
+                    guard line.hasPrefix("-"), !line.contains("\n") else { throw n.error("must be one sbatch option such as --mem=32G") }
+                    return line
+                }
+            }
+        }
+        guard tasksGiven else { throw root.error("'launcher: slurm' needs 'slurm: {tasks: N}' (or a 'workers' list)") }
+        return slurm
     }
 
     static func isLocal(_ host: String) -> Bool {

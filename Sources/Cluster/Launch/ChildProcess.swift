@@ -12,7 +12,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// The signal that ended the process, if any.
     public private(set) var terminatingSignal: Int32?
 
-    /// Starts `executable` with `arguments`; `environment` entries are added to this process's.
+    /// Starts `executable` (a path, or a name looked up on `PATH`) with `arguments`; `environment` entries are added to this process's.
     public init(executable: String, arguments: [String], environment: [String: String] = [:], logFile: String?) throws(ClusterError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -52,7 +52,7 @@ public final class ChildProcess: @unchecked Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let rc = posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else {
             throw ClusterError(.launch, "cannot start \(executable): \(String(cString: strerror(rc)))", subject: executable)
         }

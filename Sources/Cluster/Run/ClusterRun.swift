@@ -50,13 +50,14 @@ public struct ClusterRun {
             try CoordinatorInfo(endpoint: bound.endpoint, pid: getpid(), host: ProcessIdentity.hostname,
                                 started: SystemTime().wall()).write(to: coordinatorFile)
         }
-        let launcher = LocalLauncher(
-            cluster: cluster, executable: executable, endpoint: bound.endpoint, directory: directory,
-            extraArguments: ClusterTasks.workerArguments(for: coordinator.tasks.kind) + workerArguments,
-            environment: environment,
-            maxRestarts: cluster.maxAttempts * max(1, coordinator.tasks.order.count) + cluster.workers.count, logger: logger)
+        let launcher = cluster.makeLauncher(
+            WorkerLaunch(endpoint: bound.endpoint, directory: directory, executable: executable,
+                         extraArguments: ClusterTasks.workerArguments(for: coordinator.tasks.kind) + workerArguments,
+                         environment: environment,
+                         maxRestarts: cluster.maxAttempts * max(1, coordinator.tasks.order.count) + cluster.workers.count),
+            logger: logger)
         try launcher.startAll()
-        logger.info("coordinator on \(bound.endpoint); started \(cluster.workers.count) workers (logs in \(directory.logsFolder))")
+        logger.info("coordinator on \(bound.endpoint); \(launcher.summary) (logs in \(directory.logsFolder))")
 
         coordinator.onEvent = observer.onEvent
         let server = CoordinatorServer(coordinator: coordinator, socket: bound.socket)

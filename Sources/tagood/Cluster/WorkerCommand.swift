@@ -29,7 +29,8 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(help: "The coordinator's endpoint, tcp://HOST:PORT.") var connect: String
 
-    @Option(help: "CPU cores to pin to, e.g. 0-3 or 0,2.") var cores: String?
+    @Option(help: "CPU cores to pin to, e.g. 0-3 or 0,2; `inherit` keeps the cores this process was given (Slurm's).")
+    var cores: String?
 
     @Option(help: "GPU index (sets CUDA_VISIBLE_DEVICES).") var gpu: Int?
 
@@ -58,14 +59,17 @@ struct WorkerCommand: ParsableCommand {
 
     mutating func validate() throws {
         guard (cores == nil) != (gpu == nil) else { throw ValidationError("give exactly one of --cores and --gpu") }
-        if let cores, CoreSet.parse(cores) == nil { throw ValidationError("--cores '\(cores)' is not a core list such as 0-3") }
+        if let cores, cores != "inherit", CoreSet.parse(cores) == nil {
+            throw ValidationError("--cores '\(cores)' is not a core list such as 0-3 (or `inherit`)")
+        }
     }
 
     mutating func run() throws {
         if let parent, tagood_exit_with_parent(parent) == 0 {
             throw ValidationError("the coordinator (pid \(parent)) is gone")
         }
-        let pinning: Pinning = cores.flatMap(CoreSet.parse).map(Pinning.cores) ?? .gpu(gpu ?? 0)
+        let pinning: Pinning = cores == "inherit" ? .cores(CoreSet.available())
+            : cores.flatMap(CoreSet.parse).map(Pinning.cores) ?? .gpu(gpu ?? 0)
         let threadCount: Int
         switch pinning {
         case .cores(let list): threadCount = threads ?? list.count

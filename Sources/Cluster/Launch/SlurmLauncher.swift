@@ -1,0 +1,129 @@
+import Foundation
+import Job
+import Logging
+import TagoodSupport
+
+/// `launcher: slurm`: Slurm places the workers. The coordinator submits them as one `sbatch` job array
+/// (one array task per worker, `slurm:` of cluster.yaml gives the partition, account, time limit, CPUs
+/// and GPUs per task and extra `#SBATCH` lines); each task runs `tagood worker --cores inherit`, pinned to
+/// the CPUs Slurm gave it (and seeing the GPUs its gres set).
+///
+/// Tasks that Slurm ends (preemption, time limit, node failure, `scancel`) are noticed by their missed
+/// heartbeats (the coordinator re-queues their shards) and by `squeue`, where it answers: while work
+/// remains, the launcher submits replacement tasks, up to `slurm.max_replacements` in all. At the end, and
+/// on Ctrl-C, it `scancel`s every job it submitted. The job ids are in `<job>/slurm/jobs` (for `status`).
+public final class SlurmLauncher: WorkerLauncher {
+    private let cluster: ClusterSpec
+    private let settings: ClusterSpec.Slurm
+    private let launch: WorkerLaunch
+    private let logger: Logger
+    /// Submitted Slurm job ids, in order.
+    public private(set) var jobs: [String] = []
+    private var replacements = 0
+    private var lastPoll = -Double.infinity
+
+    public init(cluster: ClusterSpec, launch: WorkerLaunch, logger: Logger) {
+        self.cluster = cluster
+        self.settings = cluster.slurm!
+        self.launch = launch
+        self.logger = logger
+    }
+
+    public var summary: String {
+        "submitted Slurm job \(jobs.joined(separator: ", ")) (\(settings.tasks) worker tasks\(settings.partition.map { " on partition \($0)" } ?? ""))"
+    }
+
+    /// The folder of the batch scripts and the job id list.
+    var folder: String { launch.directory.path + "/slurm" }
+
+    public func startAll() throws {
+        try FileSystem.makeDirectories(folder)
+        try submit(tasks: settings.tasks)
+    }
+
+    /// The batch script of an array of `tasks` worker tasks.
+    func script(tasks: Int) -> String {
+        var lines = ["#!/bin/sh", "#SBATCH --job-name=tagood-\(Path.basename(of: launch.directory.path))",
+                     "#SBATCH --array=0-\(tasks - 1)", "#SBATCH --ntasks=1", "#SBATCH --cpus-per-task=\(settings.cpusPerTask)",
+                     "#SBATCH --output=\(launch.directory.logsFolder)/slurm-%A_%a.log"]
+        if settings.gpusPerTask > 0 { lines.append("#SBATCH --gres=gpu:\(settings.gpusPerTask)") }
+        if let partition = settings.partition { lines.append("#SBATCH --partition=\(partition)") }
+        if let account = settings.account { lines.append("#SBATCH --account=\(account)") }
+        if let time = settings.time { lines.append("#SBATCH --time=\(time)") }
+        lines += settings.extra.map { "#SBATCH \($0)" }
+        let env = launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let words = ["exec", "env"] + env + [settings.tagood ?? launch.executable]
+            + launch.workerArguments(for: nil, cluster: cluster, parent: nil)
+        lines.append(words.map(Shell.quote).joined(separator: " "))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func submit(tasks: Int) throws {
+        let path = "\(folder)/workers-\(jobs.count + 1).sbatch"
+        try AtomicFile.write(script(tasks: tasks), to: path, mode: 0o700)
+        let result = try Self.run("sbatch", ["--parsable", path])
+        guard result.status == 0, let id = result.output.split(whereSeparator: { $0 == ";" || $0 == "\n" }).first.map(String.init),
+              !id.isEmpty, id.allSatisfy(\.isNumber) else {
+            throw ClusterError(.launch, "sbatch \(path) failed (exit \(result.status)): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))"
+                + "; check slurm: in \(cluster.file) (partition, account, time) and that `sbatch` works on this host")
+        }
+        jobs.append(id)
+        try AtomicFile.write(jobs.joined(separator: "\n") + "\n", to: "\(folder)/jobs")
+        logger.info("submitted Slurm job \(id): \(tasks) worker task\(tasks == 1 ? "" : "s") (script \(path))")
+    }
+
+    /// The array tasks of our jobs that Slurm still has (pending or running), or nil when `squeue` does not answer.
+    func activeTasks() -> Int? {
+        guard !jobs.isEmpty, let result = try? Self.run("squeue", ["-h", "-r", "-o", "%i %T", "-j", jobs.joined(separator: ",")]),
+              result.status == 0 else { return nil }
+        let live: Set<String> = ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"]
+        return result.output.split(separator: "\n").filter { line in
+            line.split(separator: " ").last.map { live.contains(String($0)) } ?? false
+        }.count
+    }
+
+    public func maintain(needWorkers: Bool) {
+        let now = Date().timeIntervalSince1970
+        guard needWorkers, now - lastPoll >= 2 else { return }
+        lastPoll = now
+        guard let active = activeTasks(), active < settings.tasks else { return }
+        let missing = min(settings.tasks - active, settings.maxReplacements - replacements)
+        guard missing > 0 else {
+            if replacements >= settings.maxReplacements && active == 0 {
+                logger.warning("every Slurm worker task has ended and the \(settings.maxReplacements) replacements are used; the job waits for workers")
+            }
+            return
+        }
+        replacements += missing
+        logger.warning("Slurm ended \(settings.tasks - active) worker task(s) (preempted, out of time, node failure or scancel); submitting \(missing) replacement(s)")
+        do { try submit(tasks: missing) } catch { logger.warning("cannot submit replacements: \(error)") }
+    }
+
+    public func stopAll(graceSeconds: Double) {
+        let deadline = Date().addingTimeInterval(graceSeconds)
+        while Date() < deadline, let active = activeTasks(), active > 0 { usleep(200_000) }
+        guard !jobs.isEmpty else { return }
+        if let result = try? Self.run("scancel", jobs), result.status != 0 {
+            logger.warning("scancel \(jobs.joined(separator: " ")) failed: \(result.output)")
+        }
+    }
+
+    /// Runs a Slurm command (found on PATH) to completion; its exit status and stdout + stderr.
+    static func run(_ command: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [command] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw ClusterError(.launch, "cannot run \(command): \(error) (is Slurm's client installed on this host?)")
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

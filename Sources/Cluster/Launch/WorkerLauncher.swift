@@ -1,0 +1,61 @@
+import Job
+import Logging
+
+/// Starts, watches and stops a run's workers; ``ClusterRun`` drives it. One per `launcher:` of
+/// `cluster.yaml`: ``ProcessLauncher`` (`local`, and `ssh`: one process per `workers` entry, restarted
+/// when it dies), ``ManualLauncher`` (`none`: prints the command and waits for hand-started workers) and
+/// ``SlurmLauncher`` (`slurm`: one job array, Slurm places the tasks).
+public protocol WorkerLauncher: AnyObject {
+    /// Starts the workers (or says how to).
+    func startAll() throws
+    /// Called about four times a second: notices workers that ended and replaces them while `needWorkers`.
+    func maintain(needWorkers: Bool)
+    /// After the coordinator told every worker to shut down: waits up to `graceSeconds`, then stops the rest.
+    func stopAll(graceSeconds: Double)
+    /// One line for the log: what was started, where.
+    var summary: String { get }
+}
+
+/// What every launcher needs to know to start a worker.
+public struct WorkerLaunch: Sendable {
+    /// The endpoint workers connect to.
+    public var endpoint: String
+    public var directory: JobDirectory
+    /// The `tagood` executable (on this machine; ssh and Slurm may name another path on the nodes).
+    public var executable: String
+    /// Arguments of the task kind (`--reduce` …) and of the caller.
+    public var extraArguments: [String]
+    /// Extra environment for worker processes (remote ones get it through `env`).
+    public var environment: [String: String]
+    /// How many dead workers may be replaced in total during the run.
+    public var maxRestarts: Int
+
+    /// `worker --connect … --job …` plus the device of `worker` (nil: the worker takes the cores or GPU
+    /// it was given, `inherit`), the credential arguments of `cluster`, and the extra arguments.
+    func workerArguments(for worker: ClusterSpec.Worker?, cluster: ClusterSpec, parent: Int32?) -> [String] {
+        var args = ["worker", "--connect", endpoint, "--job", directory.path]
+        if let worker {
+            args += ["--threads", String(worker.threads)]
+            switch worker.device {
+            case .cores(let cores): args += ["--cores", CoreSet.format(cores)]
+            case .gpu(let index): args += ["--gpu", String(index)]
+            }
+        } else {
+            args += ["--cores", "inherit"]
+        }
+        if let parent { args += ["--parent", String(parent)] }
+        return args + (cluster.workerCredential?.workerArguments ?? []) + extraArguments
+    }
+}
+
+extension ClusterSpec {
+    /// The launcher of `launcher:`.
+    public func makeLauncher(_ launch: WorkerLaunch, logger: Logger) -> any WorkerLauncher {
+        switch launcher {
+        case .local: ProcessLauncher(cluster: self, launch: launch, remote: nil, logger: logger)
+        case .ssh: ProcessLauncher(cluster: self, launch: launch, remote: ssh, logger: logger)
+        case .none: ManualLauncher(cluster: self, launch: launch, logger: logger)
+        case .slurm: SlurmLauncher(cluster: self, launch: launch, logger: logger)
+        }
+    }
+}
