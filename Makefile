@@ -3,7 +3,7 @@
 SWIFT          ?= swift
 PYTHON         ?= python3
 # Debian packages the build, the tests and the demo need (Debian 12).
-DEBIAN_PACKAGES := pkg-config libzmq3-dev libopenblas-dev libhdf5-dev hdf5-tools libjpeg-dev libpng-dev libxxhash-dev
+DEBIAN_PACKAGES := pkg-config libzmq3-dev libopenblas-dev libhdf5-dev hdf5-tools libjpeg-dev libpng-dev libxxhash-dev slurm-wlm munge openssh-server openssh-client
 RELEASE_BIN    := .build/release/tagood
 DEBUG_BIN      := .build/debug/tagood
 

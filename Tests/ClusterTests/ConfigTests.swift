@@ -35,6 +35,30 @@ import TagoodSupport
         #expect(failure("workers: []\n").contains("lists no worker"))
     }
 
+    @Test func launcherSettingsCredentialsAndWorkerLimits() throws {
+        func failure(_ text: String) -> String {
+            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch { return error.description }
+        }
+        let slurm = try ClusterSpec.parse("""
+            launcher: slurm
+            slurm: {tasks: 32, partition: gpu, account: lab, time: "12:00:00", cpus_per_task: 8, gpus_per_task: 1, extra: ["--mem=8G"]}
+            worker_credential: {env: TAGOOD_KEY}
+            """, file: "cluster.yaml")
+        #expect(slurm.slurm == ClusterSpec.Slurm(tasks: 32, partition: "gpu", account: "lab", time: "12:00:00", cpusPerTask: 8,
+                                                 gpusPerTask: 1, extra: ["--mem=8G"], tagood: nil, maxReplacements: 32))
+        #expect(slurm.workers.isEmpty && slurm.maxWorkers == 64 && slurm.workerCredential == .environment("TAGOOD_KEY"))
+        #expect(slurm.workerCredential?.workerArguments == ["--credential-env", "TAGOOD_KEY"])
+        let ssh = try ClusterSpec.parse("launcher: ssh\nssh: {options: [-F, cfg]}\nmax_workers: 3\nworkers: [{host: node-1, cores: \"0\"}]\n",
+                                        file: "cluster.yaml")
+        #expect(ssh.ssh.options == ["-F", "cfg"] && ssh.ssh.command == "ssh" && ssh.maxWorkers == 3)
+        #expect(failure("launcher: slurm\n").contains("needs 'slurm: {tasks: N}'"))
+        #expect(failure("slurm: {tasks: 2}\nworkers: [{cores: \"0\"}]\n").contains("slurm: is only read with 'launcher: slurm'"))
+        #expect(failure("launcher: slurm\nslurm: {tasks: 2, extra: [\"mem=1G\"]}\n").contains("must be one sbatch option"))
+        #expect(failure("max_workers: 1\nworkers: [{cores: \"0\"}, {cores: \"0\"}]\n").contains("must be at least the 2 workers"))
+        #expect(failure("worker_credential: {file: a, env: B}\nworkers: [{cores: \"0\"}]\n").contains("either 'file'"))
+        #expect(failure("launcher: kubernetes\nworkers: [{cores: \"0\"}]\n").contains("local, ssh, slurm, none"))
+    }
+
     @Test func duplicateKeysAndValuesOutOfBoundsAreErrors() {
         func failure(_ text: String) -> String {
             do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch { return error.description }

@@ -8,7 +8,7 @@ import TagoodSupport
 ///   bind: 127.0.0.1          # address the coordinator's ROUTER socket binds (0.0.0.0 on a real cluster)
 ///   advertise: 127.0.0.1     # address workers connect to (default: the bind address)
 ///   port: 5555               # 0 picks a free port
-/// launcher: local            # local (ssh and slurm: see the README)
+/// launcher: local            # local, ssh, slurm (with `slurm:`) or none (prints the worker command)
 /// heartbeat_seconds: 1.0     # a busy worker's heartbeat interval
 /// liveness: 3                # missed heartbeats before its shard is re-queued
 /// max_attempts: 3            # attempts before a shard is marked failed

@@ -108,6 +108,23 @@ public final class SlurmLauncher: WorkerLauncher {
         }
     }
 
+    /// `slurm: job 123 (2 tasks: 1 RUNNING, 1 PENDING)` for `tagood status`, from `<job>/slurm/jobs` and
+    /// `squeue`; nil when the job never used Slurm.
+    public static func status(of directory: JobDirectory) -> String? {
+        guard let bytes = try? FileBytes.read(directory.path + "/slurm/jobs") else { return nil }
+        let jobs = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        guard !jobs.isEmpty else { return nil }
+        let label = "slurm: job\(jobs.count == 1 ? "" : "s") \(jobs.joined(separator: ", "))"
+        guard let result = try? run("squeue", ["-h", "-r", "-o", "%T", "-j", jobs.joined(separator: ",")]), result.status == 0 else {
+            return label + " (squeue does not answer here)"
+        }
+        var counts: [String: Int] = [:]
+        for state in result.output.split(separator: "\n") { counts[String(state), default: 0] += 1 }
+        guard !counts.isEmpty else { return label + " (no task left in the queue)" }
+        let total = counts.values.reduce(0, +)
+        return label + " (\(total) task\(total == 1 ? "" : "s"): " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
+    }
+
     /// Runs a Slurm command (found on PATH) to completion; its exit status and stdout + stderr.
     static func run(_ command: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()

@@ -28,6 +28,7 @@ struct Status: ParsableCommand {
 
         print("job \(directory.path) — plan \(plan.hash), \(Format.count(plan.imageCount)) images in \(plan.shardCount) shards")
         print(coordinatorLine(directory, records: records))
+        if let slurm = SlurmLauncher.status(of: directory) { print(slurm) }
         var table = TextTable("dataset", "role", "shards", "done", "running", "pending", "failed", "images done", "unreadable",
                               rightAligned: [2, 3, 4, 5, 6, 7, 8])
         var doneImages = 0, totalImages = 0
