@@ -84,7 +84,7 @@ struct Demo: ParsableCommand {
         // 3 + 4. Launch, and kill a worker on purpose.
         var clusterSpec = try ClusterSpec.load(path: cluster)
         clusterSpec.port = 0
-        step(3, "launching job \(spec.name) on \(clusterSpec.workers.count) local workers (\(cluster))")
+        step(3, "launching job \(spec.name) on \(clusterSpec.workerCount) workers, launcher \(clusterSpec.launcher.rawValue) (\(cluster))")
         var options = JobRunner.Options(executable: currentExecutable())
         let logger = Console.logger("tagood.demo")
         let runner = JobRunner(job: spec, cluster: clusterSpec, options: options, logger: logger)

@@ -76,6 +76,11 @@ final class ClusterFixture {
 
     /// Every committed shard verifies, and together they hold every planned image exactly once.
     func expectExactlyOnce(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try Self.expectExactlyOnce(jobDirectory, sourceLocation: sourceLocation)
+    }
+
+    /// Every committed shard of `jobDirectory` verifies, and together they hold every planned image exactly once.
+    static func expectExactlyOnce(_ jobDirectory: JobDirectory, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let plan = try ShardPlan.load(path: jobDirectory.planFile)
         for dataset in plan.datasets {
             var seen: [String] = []

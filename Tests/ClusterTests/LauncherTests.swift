@@ -40,6 +40,27 @@ import TagoodTestSupport
         #expect(!hosts.isEmpty)
     }
 
+    @Test func theDemoJobCompletesExactlyOnceOverSSH() throws {
+        let sshd = try LocalSSHD(hosts: 2)
+        let dir = try TemporaryDirectory(prefix: "tagood-demo-ssh")
+        let cores = CoreSet.available()
+        try """
+        coordinator: {bind: 127.0.0.1, port: 0}
+        launcher: ssh
+        ssh: {options: ["-F", "\(sshd.clientConfig)"]}
+        heartbeat_seconds: 0.25
+        liveness: 4
+        workers:
+          - {host: node-1, cores: "\(cores[0])", threads: 1}
+          - {host: node-2, cores: "\(cores[cores.count > 1 ? 1 : 0])", threads: 1}
+        """.write(toFile: dir.path + "/cluster.yaml", atomically: true, encoding: .utf8)
+        let result = try TagoodProcess.run(["demo", "--out", dir.path, "--cluster", dir.path + "/cluster.yaml"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("workers over ssh on node-1, node-2"), "\(result.stdout)")
+        #expect(result.stdout.contains("all 22 shards committed and verified"), "\(result.stdout)")
+        try ClusterFixture.expectExactlyOnce(JobDirectory(dir.path + "/demo"))
+    }
+
     @Test func launcherNonePrintsTheWorkerCommandAndWaitsForHandStartedWorkers() throws {
         let job = try ClusterFixture(images: 8)
         let cores = CoreSet.available()

@@ -44,6 +44,25 @@ import TagoodTestSupport
         #expect(FileSystem.list(job.jobDirectory.logsFolder).contains { $0.hasPrefix("slurm-") }, "each task logs to logs/slurm-*.log")
     }
 
+    @Test func theDemoJobCompletesExactlyOnceUnderSlurm() throws {
+        let slurm = try LocalSlurm()
+        let dir = try TemporaryDirectory(prefix: "tagood-demo-slurm")
+        try """
+        coordinator: {bind: 127.0.0.1, port: 0}
+        launcher: slurm
+        slurm: {tasks: 2, partition: test, cpus_per_task: 1}
+        heartbeat_seconds: 0.25
+        liveness: 4
+        """.write(toFile: dir.path + "/cluster.yaml", atomically: true, encoding: .utf8)
+        // The demo kills one worker on purpose: under Slurm its task ends and a replacement is submitted.
+        let result = try TagoodProcess.run(["demo", "--out", dir.path, "--cluster", dir.path + "/cluster.yaml"],
+                                           environment: slurm.environment)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)\n\(slurm.log())")
+        #expect(result.stdout.contains("submitted Slurm job"), "\(result.stdout)")
+        #expect(result.stdout.contains("all 22 shards committed and verified"), "\(result.stdout)")
+        try ClusterFixture.expectExactlyOnce(JobDirectory(dir.path + "/demo"))
+    }
+
     @Test func aTaskCancelledMidJobHasItsShardRedoneAndIsReplaced() throws {
         let slurm = try LocalSlurm()
         let job = try ClusterFixture(images: 24)

@@ -98,6 +98,9 @@ public struct ClusterSpec: Sendable, Equatable {
         }
     }
 
+    /// How many workers the launcher starts: Slurm's tasks, else the `workers` entries.
+    public var workerCount: Int { slurm?.tasks ?? workers.count }
+
     /// Whether the coordinator binds a loopback address only (the default, 127.0.0.1).
     public var bindsLoopbackOnly: Bool { bind == "127.0.0.1" || bind == "localhost" || bind == "::1" }
 
