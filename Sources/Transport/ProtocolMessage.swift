@@ -90,7 +90,14 @@ public struct Welcome: Sendable, Equatable, Codable {
 /// The coordinator (or a worker) refuses the peer, saying why.
 public struct Refused: Sendable, Equatable, Codable {
     public var reason: String
-    public init(reason: String) { self.reason = reason }
+    /// True when the coordinator does not know the worker (it presumed it dead when its lease expired
+    /// during a partition, or it is a new coordinator): the worker says `hello` again and carries on.
+    /// Absent (nil) in every other refusal, and in messages of earlier builds.
+    public var rejoin: Bool?
+    public init(reason: String, rejoin: Bool? = nil) {
+        self.reason = reason
+        self.rejoin = rejoin
+    }
 }
 
 /// One attempt of one task: shard `shard`, attempt `attempt` (1-based, never reused), and what to do.

@@ -217,7 +217,8 @@ public final class Coordinator {
             reply(peer, .welcome(Welcome(jobID: settings.jobID, heartbeatSeconds: settings.heartbeatSeconds)))
         case .ready:
             guard workers[peer] != nil else {
-                reply(peer, .refused(Refused(reason: "unknown worker: send hello first (was the coordinator restarted?)")))
+                reply(peer, .refused(Refused(reason: "unknown worker: send hello first (its lease expired, or the coordinator restarted)",
+                                             rejoin: true)))
                 return
             }
             if let held = liveness.first(where: { $0.value.peer == peer })?.key {

@@ -125,6 +125,14 @@ public final class WorkerRuntime {
                 case .shutdown(let shutdown):
                     logger.info("shutdown: \(shutdown.reason)")
                     return .finished
+                case .refused(let refused) where refused.rejoin == true:
+                    // Presumed dead (a partition outlasted the lease) or a new coordinator: join again.
+                    logger.info("the coordinator does not know this worker any more (\(refused.reason)); saying hello again")
+                    try send(.hello(hello))
+                    guard case .welcome? = try receive(within: options.coordinatorTimeout) else {
+                        logger.info("not welcomed back by the coordinator at \(options.endpoint); exiting")
+                        return .refused
+                    }
                 case .refused(let refused):
                     logger.info("refused by the coordinator: \(refused.reason)")
                     return .refused
