@@ -11,6 +11,8 @@ import TagoodTestSupport
 final class LocalSlurm {
     let dir: TemporaryDirectory
     private var daemons: [ChildProcess] = []
+    /// Whether this instance started munged (then it stops it too).
+    private var startedMunge = false
     var configFile: String { dir.path + "/slurm.conf" }
     /// What a Slurm client needs in its environment.
     var environment: [String: String] { ["SLURM_CONF": configFile] }
@@ -21,7 +23,7 @@ final class LocalSlurm {
             throw Failure("\(tool) is missing: `make deps` installs slurm-wlm and munge")
         }
         dir = try TemporaryDirectory(prefix: "tagood-slurm")
-        try Self.startMunge()
+        startedMunge = try Self.startMunge()
         for sub in ["state", "spool"] { try FileManager.default.createDirectory(atPath: dir.path + "/" + sub, withIntermediateDirectories: true) }
         let host = ProcessIdentity.hostname.split(separator: ".").first.map(String.init) ?? "localhost"
         let cpus = CoreSet.available().count
@@ -75,6 +77,7 @@ final class LocalSlurm {
             daemon.signal(SIGTERM)
             if !daemon.wait(seconds: 10) { daemon.signal(SIGKILL); _ = daemon.wait(seconds: 5) }
         }
+        if startedMunge { _ = try? TagoodProcess.runProgram("/usr/sbin/munged", ["--stop"]) }
     }
 
     /// Runs a Slurm client command against this cluster.
@@ -90,14 +93,18 @@ final class LocalSlurm {
         }.joined(separator: "\n")
     }
 
-    /// Starts munged unless one answers already (`munge -n` works).
-    private static func startMunge() throws {
-        if (try? TagoodProcess.runProgram("/bin/sh", ["-c", "munge -n | unmunge"]))?.status == 0 { return }
+    /// Starts munged unless one answers already (`munge -n` works); whether it started one.
+    private static func startMunge() throws -> Bool {
+        if (try? TagoodProcess.runProgram("/bin/sh", ["-c", "munge -n | unmunge"]))?.status == 0 { return false }
         try FileManager.default.createDirectory(atPath: "/run/munge", withIntermediateDirectories: true)
-        let started = try TagoodProcess.runProgram("/usr/sbin/munged", ["--force"])
+        // munged daemonizes: its daemon keeps any pipe open, so its output goes to a file, not to a pipe.
+        let log = NSTemporaryDirectory() + "/tagood-munged-\(getpid()).log"
+        let starter = try ChildProcess(executable: "/usr/sbin/munged", arguments: ["--force"], logFile: log)
+        _ = starter.wait(seconds: 10)
         guard (try? TagoodProcess.runProgram("/bin/sh", ["-c", "munge -n | unmunge"]))?.status == 0 else {
-            throw Failure("munged --force did not start: \(started.stdout)\(started.stderr)")
+            throw Failure("munged --force did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
+        return true
     }
 
     struct Failure: Error, CustomStringConvertible {

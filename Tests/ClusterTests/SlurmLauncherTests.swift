@@ -44,6 +44,31 @@ import TagoodTestSupport
         #expect(FileSystem.list(job.jobDirectory.logsFolder).contains { $0.hasPrefix("slurm-") }, "each task logs to logs/slurm-*.log")
     }
 
+    @Test func ctrlCCancelsTheSlurmJob() throws {
+        let slurm = try LocalSlurm()
+        let job = try ClusterFixture(images: 24)
+        try Self.writeCluster(job, tasks: 2)
+        let run = try Self.launch(job, slurm: slurm, failpoints: "delay-per-image-ms=200")
+        _ = try #require(try job.waitForRecord(seconds: 120) { $0.event == .assigned }, "\(run.outputSoFar)\n\(slurm.log())")
+        kill(run.pid, SIGINT)
+        kill(run.pid, SIGINT)  // the second Ctrl-C stops at once
+        let result = run.wait(seconds: 60)
+        #expect(result.status == 130, "\(result.stdout)")
+        let ids = try String(contentsOfFile: job.jobDirectory.path + "/slurm/jobs", encoding: .utf8).split(separator: "\n")
+        var left = "?"
+        for _ in 0..<50 {
+            left = try slurm.run("squeue", ["-h", "-j", ids.joined(separator: ",")]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            if left.isEmpty { break }
+            usleep(200_000)
+        }
+        #expect(left.isEmpty, "scancel left tasks in the queue: \(left)")
+        // The job resumes later, on the same launcher, exactly once.
+        let resumed = try TagoodProcess.run(["resume", job.jobDirectory.path, "--cluster", "cluster.yaml"], cwd: job.root,
+                                            environment: slurm.environment)
+        #expect(resumed.status == 0, "\(resumed.stdout)")
+        try job.expectExactlyOnce()
+    }
+
     @Test func theDemoJobCompletesExactlyOnceUnderSlurm() throws {
         let slurm = try LocalSlurm()
         let dir = try TemporaryDirectory(prefix: "tagood-demo-slurm")
