@@ -17,8 +17,17 @@ public final class ShardReader {
     /// What the byte check before opening found: the seal, the file checksum and the size.
     public let integrity: ShardIntegrity
     let file: HDF5Handle
+    /// The checked bytes HDF5 reads from, for files up to ``imageLimit``; freed only with the reader,
+    /// after every HDF5 object of the file is closed.
+    private let image: ShardFileImage?
 
-    /// Reads every byte once and checks them (``ShardSeal/check(path:expectedFileChecksum:allowUnsealed:)``),
+    /// Files up to this size are read once, checked in memory and opened from there (HDF5's core
+    /// driver on the same buffer, no copy): HDF5 parses exactly the bytes that were checked, and the
+    /// storage is read once. Larger ones are checked in a stream and then read from disk, so that a
+    /// reducer's threads hold at most this much each.
+    public static let imageLimit = 64 << 20
+
+    /// Reads every byte once and checks them (``ShardSeal/check(path:expectedFileChecksum:allowUnsealed:imageLimit:)``),
     /// then opens the file read-only with HDF5, which never sees bytes that failed the check.
     ///
     /// - Parameters:
@@ -28,10 +37,22 @@ public final class ShardReader {
     ///     checksum vouches for it. HDF5 then parses bytes nobody checked; only for files you trust.
     /// - Throws: `shard.open` when it is missing, empty or not HDF5; `shard.seal` when its bytes do not
     ///   match its seal; `shard.unsealed`; `shard.file-checksum`.
-    public init(path: String, expectedFileChecksum: String? = nil, allowUnsealed: Bool = false) throws(ShardError) {
+    ///   - imageLimit: the largest file read into memory and opened from there (``imageLimit``).
+    public init(path: String, expectedFileChecksum: String? = nil, allowUnsealed: Bool = false,
+                imageLimit: Int = ShardReader.imageLimit) throws(ShardError) {
         self.path = path
         HDF5.prepareThread()
-        integrity = try ShardSeal.check(path: path, expectedFileChecksum: expectedFileChecksum, allowUnsealed: allowUnsealed)
+        (integrity, image) = try ShardSeal.check(path: path, expectedFileChecksum: expectedFileChecksum,
+                                                 allowUnsealed: allowUnsealed, imageLimit: imageLimit)
+        if let image {
+            let flags = UInt32(H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE)
+            let id = H5LTopen_file_image(image.bytes.baseAddress, image.bytes.count, flags)
+            guard id >= 0 else {
+                throw ShardError.hdf5(.open, path: path, "HDF5 cannot open it (truncated, corrupt or not an HDF5 file)")
+            }
+            file = HDF5Handle(id, .file)
+            return
+        }
         let access = H5Pcreate(tagood_H5P_FILE_ACCESS())
         defer { if access >= 0 { H5Pclose(access) } }
         if access >= 0 { H5Pset_fclose_degree(access, H5F_CLOSE_STRONG) }
@@ -45,6 +66,10 @@ public final class ShardReader {
     /// Closes the file now (also done when the reader is released).
     public func close() {
         file.close()
+    }
+
+    deinit {
+        file.close()  // before `image`, the bytes HDF5 reads from, is freed
     }
 
     /// Reads the root attributes. Throws `shard.schema` when one is missing or has the wrong type, or

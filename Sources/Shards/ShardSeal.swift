@@ -75,24 +75,46 @@ public enum ShardSeal {
     /// - with `expectedFileChecksum`, the XXH64 of every byte must equal it (`shard.file-checksum`);
     /// - a file without a seal (tagood 0.1.0 wrote none; other tools write none) is refused with
     ///   `shard.unsealed` unless `expectedFileChecksum` vouches for its bytes or `allowUnsealed` is set.
-    public static func check(path: String, expectedFileChecksum: String?, allowUnsealed: Bool) throws(ShardError) -> ShardIntegrity {
+    ///
+    /// A file of at most `imageLimit` bytes is read into memory (one read) and returned as its image, so
+    /// that HDF5 can open exactly the bytes that were checked without reading the disk again
+    /// (``ShardReader``); a larger one is streamed, and HDF5 reads it from disk afterwards.
+    public static func check(path: String, expectedFileChecksum: String?, allowUnsealed: Bool,
+                             imageLimit: Int = 0) throws(ShardError) -> (integrity: ShardIntegrity, image: ShardFileImage?) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw ShardError(.open, path: path, detail: "the file does not exist or cannot be read (\(String(cString: strerror(errno))))")
         }
         defer { Glibc.close(fd) }
-        var head = [UInt8](repeating: 0, count: size)
-        let headBytes = try readFully(fd, into: &head, path: path)
-        head.removeLast(size - headBytes)
+        let image = try ShardFileImage.load(fd, limit: imageLimit, path: path)
+        /// Every byte from `offset` on, in 1 MiB pieces, from the image or the file.
+        func rest(from offset: Int, _ body: (UnsafeRawBufferPointer) -> Void) throws(ShardError) -> Int {
+            guard let image else { return try stream(fd, from: offset, path: path, shown: path, body) }
+            var position = offset
+            while position < image.bytes.count {
+                let n = min(1 << 20, image.bytes.count - position)
+                body(UnsafeRawBufferPointer(rebasing: image.bytes[position..<position + n]))
+                position += n
+            }
+            return max(0, image.bytes.count - offset)
+        }
+        var head: [UInt8]
+        if let image {
+            head = Array(image.bytes.prefix(size))
+        } else {
+            head = [UInt8](repeating: 0, count: size)
+            head.removeLast(size - (try readFully(fd, into: &head, path: path)))
+        }
+        let headBytes = head.count
         var whole = XXH64()
         whole.update(head)
         guard head.starts(with: magic) else {
             guard !head.isEmpty else { throw ShardError(.open, path: path, detail: "the file is empty (0 bytes)") }
-            let total = try stream(fd, from: headBytes, path: path, shown: path) { whole.update($0) } + headBytes
+            let total = try rest(from: headBytes) { whole.update($0) } + headBytes
             let integrity = ShardIntegrity(isSealed: false, fileChecksum: whole.hexDigest(), fileBytes: total)
             try requireFileChecksum(expectedFileChecksum, integrity, path: path)
             guard expectedFileChecksum != nil || allowUnsealed else { throw unsealedError(fd, head: head, path: path) }
-            return integrity
+            return (integrity, image)
         }
         guard let sealed = parse(head) else {
             throw ShardError(.seal, path: path, part: "seal (first \(size) bytes)",
@@ -100,7 +122,7 @@ public enum ShardSeal {
                                  : "the seal is damaged: it is not the block tagood writes")
         }
         var body = XXH64()
-        let bodyBytes = try stream(fd, from: size, path: path, shown: path) { chunk in
+        let bodyBytes = try rest(from: size) { chunk in
             body.update(chunk)
             whole.update(chunk)
         }
@@ -116,7 +138,7 @@ public enum ShardSeal {
         }
         let integrity = ShardIntegrity(isSealed: true, fileChecksum: whole.hexDigest(), fileBytes: size + bodyBytes)
         try requireFileChecksum(expectedFileChecksum, integrity, path: path)
-        return integrity
+        return (integrity, image)
     }
 
     /// Why a file without a seal is refused: a writer that never committed (its user block is still
@@ -183,7 +205,7 @@ public enum ShardSeal {
     }
 }
 
-/// What ``ShardSeal/check(path:expectedFileChecksum:allowUnsealed:)`` found, hashing every byte once.
+/// What ``ShardSeal/check(path:expectedFileChecksum:allowUnsealed:imageLimit:)`` found, hashing every byte once.
 public struct ShardIntegrity: Sendable, Equatable {
     /// Whether the file carries a seal (that matched: a mismatch throws).
     public var isSealed: Bool
@@ -191,4 +213,43 @@ public struct ShardIntegrity: Sendable, Equatable {
     public var fileChecksum: String
     /// The file's size in bytes.
     public var fileBytes: Int
+}
+
+/// A whole shard file read into memory, page-aligned: the exact bytes ``ShardSeal`` checked, which
+/// HDF5 then opens in place (its core driver, no copy) instead of reading the file again.
+public final class ShardFileImage: @unchecked Sendable {
+    /// The file's bytes.
+    public let bytes: UnsafeMutableRawBufferPointer
+
+    private init(count: Int) {
+        bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 4096)
+    }
+
+    deinit { bytes.deallocate() }
+
+    /// The whole file when it has at most `limit` bytes (and at least one), else nil.
+    static func load(_ fd: Int32, limit: Int, path: String) throws(ShardError) -> ShardFileImage? {
+        var info = stat()
+        guard limit > 0, fstat(fd, &info) == 0, info.st_size > 0, Int(info.st_size) <= limit else { return nil }
+        let count = Int(info.st_size)
+        let image = ShardFileImage(count: count)
+        var filled = 0
+        while filled < count {
+            let n = pread(fd, image.bytes.baseAddress! + filled, count - filled, off_t(filled))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ShardError(.read, path: path, detail: "cannot read it: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }  // it shrank meanwhile: the seal check sees the bytes that are there
+            filled += n
+        }
+        return filled == count ? image : try shrunk(image, to: filled)
+    }
+
+    private static func shrunk(_ image: ShardFileImage, to count: Int) throws(ShardError) -> ShardFileImage? {
+        guard count > 0 else { return nil }
+        let copy = ShardFileImage(count: count)
+        copy.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: image.bytes[0..<count]))
+        return copy
+    }
 }

@@ -46,6 +46,24 @@ import TagoodSupport
         #expect(try ShardReader(path: path, allowUnsealed: true).verify().images == 2)
     }
 
+    @Test(arguments: [0, ShardReader.imageLimit])
+    func aFileLargerThanTheImageLimitIsStreamedAndCheckedTheSameWay(_ limit: Int) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/shard.h5"
+        let records = (0..<40).map { ShardFixtures.record($0) }
+        let summary = try ShardFixtures.write(records, to: path)
+        let reader = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum, imageLimit: limit)
+        #expect(try reader.verify().images == 40)
+        var count = 0
+        try reader.forEach { _ in count += 1 }
+        #expect(count == 40)
+        reader.close()
+        var bytes = try ShardFixtures.bytes(path)
+        bytes[bytes.count - 7] ^= 0x20
+        try ShardFixtures.writeBytes(bytes, path)
+        #expect(throws: ShardError.self) { _ = try ShardReader(path: path, imageLimit: limit) }
+    }
+
     @Test func theSealParserAcceptsOnlyTheExactBlockItWrites() {
         let block = ShardSeal.block(bodyBytes: 123_456, bodyDigest: 0x0123_4567_89ab_cdef)
         #expect(block.count == ShardSeal.size)
