@@ -18,9 +18,15 @@ public final class SlurmLauncher: WorkerLauncher {
     private let launch: WorkerLaunch
     private let logger: Logger
     /// Submitted Slurm job ids, in order.
-    public private(set) var jobs: [String] = []
+    public var jobs: [String] { submitted.value }
+    private let submitted = Locked<[String]>([])
     private var replacements = 0
-    private var lastPoll = -Double.infinity
+    /// The latest `squeue` count of our live tasks, with the submission count it saw (nil: no answer yet).
+    /// A thread of its own polls it, so a slow `squeue` never stalls the coordinator's loop (which would
+    /// expire healthy leases).
+    private let polled = Locked<(active: Int, jobs: Int)?>(nil)
+    private let polling = Locked<Bool>(true)
+    private var poller: Thread?
 
     public init(cluster: ClusterSpec, launch: WorkerLaunch, logger: Logger) {
         self.cluster = cluster
@@ -39,7 +45,19 @@ public final class SlurmLauncher: WorkerLauncher {
     public func startAll() throws {
         try FileSystem.makeDirectories(folder)
         try submit(tasks: settings.tasks)
+        let thread = Thread { [submitted, polled, polling] in
+            while polling.value {
+                let ids = submitted.value
+                if let active = Self.activeTasks(of: ids) { polled.withLock { $0 = (active, ids.count) } }
+                for _ in 0..<20 where polling.value { usleep(100_000) }
+            }
+        }
+        thread.name = "tagood-squeue"
+        thread.start()
+        poller = thread
     }
+
+    deinit { polling.withLock { $0 = false } }
 
     /// The batch script of an array of `tasks` worker tasks.
     func script(tasks: Int) -> String {
@@ -67,14 +85,14 @@ public final class SlurmLauncher: WorkerLauncher {
             throw ClusterError(.launch, "sbatch \(path) failed (exit \(result.status)): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))"
                 + "; check slurm: in \(cluster.file) (partition, account, time) and that `sbatch` works on this host")
         }
-        jobs.append(id)
-        try AtomicFile.write(jobs.joined(separator: "\n") + "\n", to: "\(folder)/jobs")
+        let all = submitted.withLock { list -> [String] in list.append(id); return list }
+        try AtomicFile.write(all.joined(separator: "\n") + "\n", to: "\(folder)/jobs")
         logger.info("submitted Slurm job \(id): \(tasks) worker task\(tasks == 1 ? "" : "s") (script \(path))")
     }
 
-    /// The array tasks of our jobs that Slurm still has (pending or running), or nil when `squeue` does not answer.
-    func activeTasks() -> Int? {
-        guard !jobs.isEmpty, let result = try? Self.run("squeue", ["-h", "-r", "-o", "%i %T", "-j", jobs.joined(separator: ",")]),
+    /// The array tasks of `jobs` that Slurm still has (pending or running), or nil when `squeue` does not answer.
+    static func activeTasks(of jobs: [String]) -> Int? {
+        guard !jobs.isEmpty, let result = try? run("squeue", ["-h", "-r", "-o", "%i %T", "-j", jobs.joined(separator: ",")]),
               result.status == 0 else { return nil }
         let live: Set<String> = ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"]
         return result.output.split(separator: "\n").filter { line in
@@ -83,10 +101,11 @@ public final class SlurmLauncher: WorkerLauncher {
     }
 
     public func maintain(needWorkers: Bool) {
-        let now = Date().timeIntervalSince1970
-        guard needWorkers, now - lastPoll >= 2 else { return }
-        lastPoll = now
-        guard let active = activeTasks(), active < settings.tasks else { return }
+        // Only a count that saw every submission so far, and then once: the next one must be fresh.
+        guard needWorkers, let seen = polled.value, seen.jobs == jobs.count else { return }
+        polled.withLock { $0 = nil }
+        let active = seen.active
+        guard active < settings.tasks else { return }
         let missing = min(settings.tasks - active, settings.maxReplacements - replacements)
         guard missing > 0 else {
             if replacements >= settings.maxReplacements && active == 0 {
@@ -100,8 +119,9 @@ public final class SlurmLauncher: WorkerLauncher {
     }
 
     public func stopAll(graceSeconds: Double) {
+        polling.withLock { $0 = false }
         let deadline = Date().addingTimeInterval(graceSeconds)
-        while Date() < deadline, let active = activeTasks(), active > 0 { usleep(200_000) }
+        while Date() < deadline, let active = Self.activeTasks(of: jobs), active > 0 { usleep(200_000) }
         guard !jobs.isEmpty else { return }
         if let result = try? Self.run("scancel", jobs), result.status != 0 {
             logger.warning("scancel \(jobs.joined(separator: " ")) failed: \(result.output)")
