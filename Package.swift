@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "CHDF5", "CHDF5Shim"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "ExtractTests", dependencies: ["Extract"]),
+        .testTarget(name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Job"]),
         .testTarget(name: "JobTests", dependencies: ["Job", "Datasets", "Shards", "TagoodSupport", "TagoodTestSupport"]),

@@ -135,6 +135,13 @@ def benchmarks(tagood):
             return [[tagood, "bench", "forward", *args, "--json"], [py, ref("forward_reference.py"), *args]], \
                 f"{config} batch {batch}, fp32, all cores, random weights"
         out.append((f"forward-{config}-b{batch}", forward, 3))
+
+    def forward_id_tags():
+        # The extraction's way for an ID image (the encoder, then only the 719 ID tags of the ImageNet map),
+        # against the full pass in the same process, alternating; an exact result, not an approximation.
+        return [[tagood, "bench", "forward", "--config", "swin_l_384", "--iterations", "2", "--id-tags", "719", "--json"]], \
+            "swin_l_384 batch 1: encoder + 719 ID tags vs encoder + all 4585 tags (vs_all_tags)"
+    out.append(("forward-id-tags", forward_id_tags, 1))
     return out
 
 

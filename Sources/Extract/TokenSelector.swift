@@ -62,6 +62,35 @@ public struct TokenSelector: Sendable {
                          bestIDProb: probs[best], firedCount: fired)
     }
 
+    /// Steps 1 and 2 from the ID tags' probabilities only (`idProbs[i]` is tag `idTags[i]`'s), asking
+    /// `anyOtherTagFires` (whether a non-ID tag's probability is above `tagThreshold`) only when the rule
+    /// needs it: for an OOD image none of whose ID tags fired. The choice equals
+    /// ``chooseTags(probs:)``'s on the full vector, except `firedCount`, which then counts the ID tags
+    /// that fired, plus 1 when only non-ID tags did (the others are never computed).
+    public func chooseTags(idProbs: UnsafeBufferPointer<Float>, anyOtherTagFires: () throws -> Bool) throws -> TagChoice {
+        guard idProbs.count == idTags.count, !idTags.isEmpty else {
+            throw ExtractError(.badInput, "\(idProbs.count) ID tag probabilities for \(idTags.count) ID tags")
+        }
+        var best = 0
+        for i in idProbs.indices where idProbs[i] > idProbs[best] { best = i }
+        var chosen: [Int] = [], probs: [Float] = []
+        for i in idProbs.indices where idProbs[i] > tagThreshold {
+            chosen.append(idTags[i])
+            probs.append(idProbs[i])
+        }
+        var fired = chosen.count
+        if chosen.isEmpty {
+            let onlyOthersFired = inDistribution ? false : try anyOtherTagFires()
+            if onlyOthersFired {
+                fired = 1
+            } else {
+                chosen = [idTags[best]]
+                probs = [idProbs[best]]
+            }
+        }
+        return TagChoice(tags: chosen, probs: probs, bestIDTag: idTags[best], bestIDProb: idProbs[best], firedCount: fired)
+    }
+
     /// Convenience for arrays.
     public func chooseTags(probs: [Float]) throws(ExtractError) -> TagChoice {
         let result = probs.withUnsafeBufferPointer { buffer in

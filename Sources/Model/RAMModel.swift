@@ -62,22 +62,53 @@ public final class RAMModel: Sendable {
         }
     }
 
-    /// Tag probabilities `[N, numTags]` from `image_embeds` `[N, L + 1, encoderWidth]`.
-    public func tagProbabilities(imageEmbeds: Tensor) throws(ModelError) -> Tensor {
+    /// Tag probabilities `[N, numTags]` from `image_embeds` `[N, L + 1, encoderWidth]`; with `tags`, only
+    /// those tags' (`[N, tags.count]`, in that order): each tag is computed on its own, so a subset costs
+    /// only its share (TaggingHead).
+    public func tagProbabilities(imageEmbeds: Tensor, tags: [Int]? = nil) throws(ModelError) -> Tensor {
         let l1 = imageTokens, e = config.head.encoderWidth
         guard imageEmbeds.rank == 3, imageEmbeds.shape[1] == l1, imageEmbeds.shape[2] == e else {
             throw .invalidInput("image_embeds have shape \(imageEmbeds.shape); expected [N, \(l1), \(e)]")
         }
-        let n = imageEmbeds.shape[0], t = config.head.numTags
+        try checkTags(tags)
+        let n = imageEmbeds.shape[0], t = tags?.count ?? config.head.numTags
         let scratch = Scratch()
         let work = HeadWorkspace(scratch: scratch, config: config.head, tokens: l1)
         return Tensor(shape: [n, t]) { out in
             imageEmbeds.withUnsafeBufferPointer { emb in
                 for i in 0..<n {
-                    head.probabilities(emb.baseAddress! + i * l1 * e, tokens: l1, into: out.baseAddress! + i * t, work: work)
+                    head.probabilities(emb.baseAddress! + i * l1 * e, tokens: l1, tags: tags, into: out.baseAddress! + i * t, work: work)
                 }
             }
         }
+    }
+
+    /// Whether any of `tags` has a probability above `threshold` for image `image` of a batch's
+    /// `image_embeds`: computed `chunk` tags at a time, stopping at the first chunk where one does.
+    public func anyTagFires(imageEmbeds: Tensor, image: Int, tags: [Int], threshold: Float, chunk: Int = 256) throws(ModelError) -> Bool {
+        let l1 = imageTokens, e = config.head.encoderWidth
+        guard imageEmbeds.rank == 3, imageEmbeds.shape[1] == l1, imageEmbeds.shape[2] == e, image >= 0, image < imageEmbeds.shape[0] else {
+            throw .invalidInput("image_embeds \(imageEmbeds.shape) has no image \(image) of shape [\(l1), \(e)]")
+        }
+        try checkTags(tags)
+        let scratch = Scratch()
+        let work = HeadWorkspace(scratch: scratch, config: config.head, tokens: l1)
+        let probs = scratch.allocate(max(1, chunk))
+        return imageEmbeds.withUnsafeBufferPointer { emb in
+            var start = 0
+            while start < tags.count {
+                let part = Array(tags[start..<min(start + chunk, tags.count)])
+                head.probabilities(emb.baseAddress! + image * l1 * e, tokens: l1, tags: part, into: probs, work: work)
+                if (0..<part.count).contains(where: { probs[$0] > threshold }) { return true }
+                start += part.count
+            }
+            return false
+        }
+    }
+
+    private func checkTags(_ tags: [Int]?) throws(ModelError) {
+        let t = config.head.numTags
+        if let bad = tags?.first(where: { $0 < 0 || $0 >= t }) { throw .invalidInput("tag index \(bad) outside 0..<\(t)") }
     }
 
     /// The whole forward pass for a batch of preprocessed images `[N, 3, H, W]`.

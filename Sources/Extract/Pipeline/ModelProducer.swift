@@ -21,6 +21,8 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     public var embedDim: Int { model.config.head.encoderWidth }
     public var imageTokens: Int { model.imageTokens }
     private let idTags: [Int]
+    /// Every tag that is not an ID tag, ascending: computed only when the OOD rule asks.
+    private let otherTags: [Int]
     private let settings: ExtractionSettings
     private let transform: TagOODTransform
     /// The decode threads (a pool of their own: the model's kernels use `WorkerPool.shared` meanwhile).
@@ -38,6 +40,8 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
         self.modelName = model.config.name
         self.modelHash = modelHash
         self.idTags = idTags
+        let ids = Set(idTags)
+        self.otherTags = (0..<model.config.head.numTags).filter { !ids.contains($0) }
         self.settings = settings
         let r = model.config.vision.imageResolution
         // TagOOD's transform: Resize((r + 8, r + 8)) then CenterCrop(r) — 392 → 384 for RAM.
@@ -123,7 +127,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     private func run(_ slots: [Slot], paths: [String], labels: [Int32], selector: TokenSelector, writer: ShardWriter) throws {
         var ready: [Int] = []
         for (i, slot) in slots.enumerated() { if case .ready = slot { ready.append(i) } }
-        var output: RAMOutput?
+        var embedsTensor: Tensor?, idProbsTensor: Tensor?
         if !ready.isEmpty {
             let r = model.config.vision.imageResolution, each = 3 * r * r
             let images = Tensor(shape: [ready.count, 3, r, r]) { buffer in
@@ -134,21 +138,28 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
                     }
                 }
             }
-            output = try model.forward(images: images)
+            // Only the ID tags first: the selection needs the others only for an OOD image none of whose
+            // ID tags fired, and then only until one fires (TokenSelector.chooseTags(idProbs:anyOtherTagFires:)).
+            let embeds = try model.encodeImages(images)
+            embedsTensor = embeds
+            idProbsTensor = try model.tagProbabilities(imageEmbeds: embeds, tags: selector.idTags)
         }
-        let l1 = imageTokens, e = embedDim, tags = model.config.head.numTags, heads = model.config.head.numHeads
+        let l1 = imageTokens, e = embedDim, k = selector.idTags.count, heads = model.config.head.numHeads
         var row = 0
         for (i, slot) in slots.enumerated() {
             switch slot {
             case .failed(let status, let message):
                 try writer.append(.failed(path: paths[i], label: labels[i], status: status, error: message))
             case .ready:
-                let out = output!
-                let embeds = out.imageEmbeds.scalars, probs = out.probabilities.scalars
+                let embedsBatch = embedsTensor!
+                let embeds = embedsBatch.scalars, probs = idProbsTensor!.scalars
+                let image = row
                 let choice = try probs.withUnsafeBufferPointer { p in
-                    try selector.chooseTags(probs: UnsafeBufferPointer(rebasing: p[(row * tags)..<((row + 1) * tags)]))
+                    try selector.chooseTags(idProbs: UnsafeBufferPointer(rebasing: p[(image * k)..<((image + 1) * k)])) {
+                        try model.anyTagFires(imageEmbeds: embedsBatch, image: image, tags: otherTags, threshold: selector.tagThreshold)
+                    }
                 }
-                let attention = try model.layer0Attention(imageEmbeds: out.imageEmbeds, image: row, tags: choice.tags)
+                let attention = try model.layer0Attention(imageEmbeds: embedsBatch, image: row, tags: choice.tags)
                 let tokens = try selector.selectTokens(attention: attention.scalars, heads: heads, tags: choice.tags.count, tokens: l1)
                 let base = row * l1 * e
                 var selected: [Float] = []

@@ -54,16 +54,30 @@ struct TaggingHead: Sendable {
     var headDim: Int { config.hiddenSize / config.numHeads }
     var scale: Float { 1 / Float(headDim).squareRoot() }
 
-    /// Tag probabilities `[tags]` for one image's `image_embeds` `[L1, E]`.
-    func probabilities(_ image: UnsafePointer<Float>, tokens l1: Int, into probs: UnsafeMutablePointer<Float>, work: HeadWorkspace) {
-        let t = config.numTags, d = config.hiddenSize, hd = headDim
+    /// Tag probabilities for one image's `image_embeds` `[L1, E]`: of every tag (`[numTags]`), or of
+    /// `tags` only (`[tags.count]`, in that order).
+    ///
+    /// RAM deleted the head's self-attention, so every tag query goes through the layers on its own (each
+    /// operation is per row: linear maps, cross-attention to the image, LayerNorm, GELU, `fc`): computing a
+    /// subset gives those tags' probabilities without the others' cost.
+    func probabilities(_ image: UnsafePointer<Float>, tokens l1: Int, tags: [Int]? = nil, into probs: UnsafeMutablePointer<Float>,
+                       work: HeadWorkspace) {
+        let t = tags?.count ?? config.numTags, d = config.hiddenSize, hd = headDim
+        guard t > 0 else { return }
         let x = work.x, a = work.a, q = work.q, ctx = work.ctx
-        x.update(from: queries.p, count: t * d)
+        if let tags {
+            for (r, tag) in tags.enumerated() {
+                (x + r * d).update(from: queries.p + tag * d, count: d)
+                (q + r * d).update(from: layer0Queries.p + tag * d, count: d)
+            }
+        } else {
+            x.update(from: queries.p, count: t * d)
+        }
         for (i, layer) in layers.enumerated() {
             layer.key(image, rows: l1, into: work.k)
             layer.value(image, rows: l1, into: work.v)
             let qp: UnsafePointer<Float>
-            if i == 0 { qp = layer0Queries.p } else { layer.query(x, rows: t, into: q); qp = UnsafePointer(q) }
+            if i == 0 { qp = tags == nil ? layer0Queries.p : UnsafePointer(q) } else { layer.query(x, rows: t, into: q); qp = UnsafePointer(q) }
             for h in 0..<config.numHeads {
                 BLAS.sgemm(transposeB: true, m: t, n: l1, k: hd, alpha: scale, a: qp + h * hd, lda: d,
                            b: work.k + h * hd, ldb: d, c: work.scores, ldc: l1)

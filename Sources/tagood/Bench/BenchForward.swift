@@ -22,6 +22,10 @@ struct BenchForward: ParsableCommand {
 
     @Flag(help: "Skip the warm-up call.") var noWarmup = false
 
+    @Option(help: ArgumentHelp("Also time the extraction's way for an ID image: the encoder, then only this many tags (RAM's ImageNet map has 719 ID tags of 4585), alternating with the full pass; prints both and the ratio.",
+                               valueName: "tags"))
+    var idTags: Int?
+
     @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
@@ -47,6 +51,10 @@ struct BenchForward: ParsableCommand {
                 throw ValidationError("the forward pass produced non-finite probabilities (OpenBLAS \(BLAS.coreName) kernels)")
             }
         }
+        if let idTags {
+            try compareIDTags(model: model, images: images, tags: Array(0..<min(idTags, config.head.numTags)))
+            return
+        }
         let median = times.sorted()[times.count / 2]
         let imagesPerSecond = Double(batch) / median
         let peak = Self.peakRSSMegabytes()
@@ -59,6 +67,31 @@ struct BenchForward: ParsableCommand {
             print("\(name): \(Format.fixed(imagesPerSecond, 3)) images/s (batch \(batch), \(BLAS.threadCount) BLAS threads, OpenBLAS \(BLAS.coreName) kernels, "
                 + "median of \(iterations): \(Format.fixed(median, 2)) s per batch), peak RSS \(Format.fixed(peak, 0)) MB, "
                 + "weights set up in \(Format.fixed(loadSeconds, 1)) s")
+        }
+    }
+
+    /// Alternates the full pass and the ID-tags-only pass (encoder + `tags` of the head) and prints both
+    /// medians and the speed-up, measured in the same run.
+    private func compareIDTags(model: RAMModel, images: Tensor, tags: [Int]) throws {
+        var full: [Double] = [], subset: [Double] = []
+        for _ in 0..<iterations {
+            var start = Date()
+            _ = try model.forward(images: images)
+            full.append(Date().timeIntervalSince(start))
+            start = Date()
+            let embeds = try model.encodeImages(images)
+            _ = try model.tagProbabilities(imageEmbeds: embeds, tags: tags)
+            subset.append(Date().timeIntervalSince(start))
+        }
+        let f = full.sorted()[full.count / 2], s = subset.sorted()[subset.count / 2]
+        let name = "forward-id-tags-\(model.config.name)"
+        if results.json {
+            results.print(BenchResult(bench: name, unit: "images/s", value: Double(batch) / s, extra: [
+                ("vs_all_tags", Format.fixed(f / s, 3)), ("all_tags_images_per_s", "\(Double(batch) / f)"),
+                ("id_tags", "\(tags.count)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)")]))
+        } else {
+            print("\(name): \(tags.count) of \(model.config.head.numTags) tags: \(Format.fixed(s, 2)) s per batch against "
+                + "\(Format.fixed(f, 2)) s with every tag (\(Format.fixed(f / s, 2))×; medians of \(iterations), batch \(batch), \(BLAS.threadCount) threads)")
         }
     }
 
