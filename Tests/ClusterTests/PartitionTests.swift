@@ -33,6 +33,9 @@ import TagoodTestSupport
         let records = try run.job.journal()
         #expect(ClusterFiles.wasRedoneOnce(cut, in: records), "attempt \(cut.attempt ?? 0) of \(cut.shard!) expired and was redone once")
         #expect(run.log.contains("discarded a late result for shard \(cut.shard!) attempt \(cut.attempt!)"), "\(run.log)")
+        // Bound to 0.0.0.0, the coordinator said which interfaces it exposes.
+        #expect(run.log.contains("every interface of this host: ") && run.log.contains(" 10.77.1.1") && run.log.contains(" 10.77.2.1"),
+                "\(run.log)")
         try run.expectEveryShardCommittedOnce()
     }
 

@@ -1,4 +1,7 @@
 import CAffinity
+#if canImport(Glibc)
+import Glibc
+#endif
 import TagoodSupport
 
 /// A cluster file (`cluster.yaml`): where the work runs.
@@ -104,9 +107,26 @@ public struct ClusterSpec: Sendable, Equatable {
     /// Whether the coordinator binds a loopback address only (the default, 127.0.0.1).
     public var bindsLoopbackOnly: Bool { bind == "127.0.0.1" || bind == "localhost" || bind == "::1" }
 
-    /// The interfaces a non-loopback bind exposes, for the log line that says so.
+    /// The interfaces a non-loopback bind exposes, for the log line that says so: every IPv4 interface
+    /// of this host and its address for `0.0.0.0`, else the one address bound.
     public var exposedInterfaces: String {
-        bind == "0.0.0.0" || bind == "*" ? "every interface of this host" : "interface \(bind)"
+        guard bind == "0.0.0.0" || bind == "*" else { return "interface \(bind)" }
+        var found: [String] = []
+        var list: UnsafeMutablePointer<ifaddrs>?
+        if getifaddrs(&list) == 0 {
+            var cursor = list
+            while let entry = cursor?.pointee {
+                if let address = entry.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
+                    var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+                    if getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 {
+                        found.append("\(String(cString: entry.ifa_name)) \(String(cString: host))")
+                    }
+                }
+                cursor = entry.ifa_next
+            }
+            freeifaddrs(list)
+        }
+        return "every interface of this host" + (found.isEmpty ? "" : ": " + found.joined(separator: ", "))
     }
 
     /// The endpoint workers connect to.
