@@ -24,7 +24,8 @@ The content checksum (the same definition as Sources/Shards/ContentChecksum.swif
 
 data(d) is every element in row-major order as the little-endian bytes of its stored type (float16 is
 2 bytes), and for the string datasets (paths, errors) each string's UTF-8 followed by one 0 byte.
-The file checksum the job journal records is xxh64 of the whole file's bytes.
+The file checksum the job journal records is xxh64 of the bytes after the 512-byte seal (the seal's
+body_xxh64), or of the whole file for a shard written by tagood 0.1.0, which has no seal.
 """
 import argparse
 import struct
@@ -116,8 +117,13 @@ def check_seal(path):
 
 
 def file_checksum(path):
+    """The journal's file checksum: xxh64 of the bytes after the seal (of the whole file when unsealed)."""
     h = xxhash.xxh64()
     with open(path, "rb") as stream:
+        if stream.read(SEAL_BYTES).startswith(b"tagood shard seal 1\n"):
+            pass  # the seal block is not part of it
+        else:
+            stream.seek(0)
         for block in iter(lambda: stream.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()

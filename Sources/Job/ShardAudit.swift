@@ -64,7 +64,7 @@ public struct ShardAudit: Sendable {
 
     /// Verifies a shard file and that it is `shard` of this plan: its dataset, index, dataset hash and
     /// image count; with `identity`, its `job_id` and `model_hash`; with `plan`, its image paths and
-    /// labels in order (they must be the plan's). With `checksum`, the file's XXH64 must equal it; with `content`,
+    /// labels in order (they must be the plan's). With `checksum`, the file checksum (`ShardFile.checksum`) must equal it; with `content`,
     /// every dataset's content checksum is recomputed. The coordinator accepts a worker's file and
     /// `resume` re-verifies the committed ones with all of it: a file that is not this job's (`shard.foreign`)
     /// never becomes one of its shards, whatever checksums it carries.

@@ -31,7 +31,7 @@ public final class ShardReader {
     /// then opens the file read-only with HDF5, which never sees bytes that failed the check.
     ///
     /// - Parameters:
-    ///   - expectedFileChecksum: the file's XXH64 as the journal (or the worker) recorded it; a mismatch
+    ///   - expectedFileChecksum: the file checksum (``ShardFile/checksum(path:)``) the journal (or the worker) recorded; a mismatch
     ///     throws `shard.file-checksum`, and it vouches for a file without a seal.
     ///   - allowUnsealed: open a file without a seal (tagood 0.1.0's, or another tool's) even when no
     ///     checksum vouches for it. HDF5 then parses bytes nobody checked; only for files you trust.

@@ -51,7 +51,9 @@ public enum ShardSeal {
 
     /// Seals a closed HDF5 file that was created with a ``size``-byte user block: hashes every byte after
     /// the block, writes the block, and `fsync`s the file.
-    public static func seal(path: String, reportAs shown: String) throws(ShardError) {
+    /// Returns the file checksum (``ShardFile/checksum(path:)``: the seal's `body_xxh64`) and the file's size.
+    @discardableResult
+    public static func seal(path: String, reportAs shown: String) throws(ShardError) -> (checksum: String, bytes: Int) {
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else {
             throw ShardError(.write, path: shown, detail: "cannot open \(path) to seal it: \(String(cString: strerror(errno)))")
@@ -67,12 +69,14 @@ public enum ShardSeal {
         guard fsync(fd) == 0 else {
             throw ShardError(.write, path: shown, detail: "cannot fsync \(path): \(String(cString: strerror(errno)))")
         }
+        return (body.hexDigest(), size + bodyBytes)
     }
 
     /// Reads the whole file once, before HDF5 opens it, and checks it:
     ///
     /// - a sealed file's bytes after the block must have the length and XXH64 the seal gives (`shard.seal`);
-    /// - with `expectedFileChecksum`, the XXH64 of every byte must equal it (`shard.file-checksum`);
+    /// - with `expectedFileChecksum`, the file checksum (``ShardFile/checksum(path:)``) must equal it
+    ///   (`shard.file-checksum`);
     /// - a file without a seal (tagood 0.1.0 wrote none; other tools write none) is refused with
     ///   `shard.unsealed` unless `expectedFileChecksum` vouches for its bytes or `allowUnsealed` is set.
     ///
@@ -106,9 +110,9 @@ public enum ShardSeal {
             head.removeLast(size - (try readFully(fd, into: &head, path: path)))
         }
         let headBytes = head.count
-        var whole = XXH64()
-        whole.update(head)
         guard head.starts(with: magic) else {
+            var whole = XXH64()
+            whole.update(head)
             guard !head.isEmpty else { throw ShardError(.open, path: path, detail: "the file is empty (0 bytes)") }
             let total = try rest(from: headBytes) { whole.update($0) } + headBytes
             let integrity = ShardIntegrity(isSealed: false, fileChecksum: whole.hexDigest(), fileBytes: total)
@@ -122,10 +126,7 @@ public enum ShardSeal {
                                  : "the seal is damaged: it is not the block tagood writes")
         }
         var body = XXH64()
-        let bodyBytes = try rest(from: size) { chunk in
-            body.update(chunk)
-            whole.update(chunk)
-        }
+        let bodyBytes = try rest(from: size) { body.update($0) }
         guard bodyBytes == sealed.bodyBytes else {
             throw ShardError(.seal, path: path, part: "file length",
                              detail: "the seal covers \(sealed.bodyBytes) bytes after it but the file has \(bodyBytes): "
@@ -136,7 +137,9 @@ public enum ShardSeal {
                              detail: "the bytes after the seal hash to \(body.hexDigest()) but the seal says "
                                  + "\(ContentChecksum.hex(sealed.bodyDigest)): the file was changed or damaged after it was written")
         }
-        let integrity = ShardIntegrity(isSealed: true, fileChecksum: whole.hexDigest(), fileBytes: size + bodyBytes)
+        // The seal is canonical (parse accepts only the block it writes), so the body's XXH64 and length
+        // determine every byte of the file: the body's XXH64 is the file checksum.
+        let integrity = ShardIntegrity(isSealed: true, fileChecksum: body.hexDigest(), fileBytes: size + bodyBytes)
         try requireFileChecksum(expectedFileChecksum, integrity, path: path)
         return (integrity, image)
     }
@@ -165,7 +168,7 @@ public enum ShardSeal {
     private static func requireFileChecksum(_ expected: String?, _ integrity: ShardIntegrity, path: String) throws(ShardError) {
         guard let expected, integrity.fileChecksum != expected.lowercased() else { return }
         throw ShardError(.fileChecksum, path: path, part: "file bytes",
-                         detail: "the file's XXH64 is \(integrity.fileChecksum) but the journal recorded \(expected): "
+                         detail: "the file checksum is \(integrity.fileChecksum) but the journal recorded \(expected): "
                              + "the file changed after it was committed")
     }
 
@@ -209,7 +212,7 @@ public enum ShardSeal {
 public struct ShardIntegrity: Sendable, Equatable {
     /// Whether the file carries a seal (that matched: a mismatch throws).
     public var isSealed: Bool
-    /// XXH64 of the whole file, the value the job journal records.
+    /// The file checksum the job journal records (``ShardFile/checksum(path:)``).
     public var fileChecksum: String
     /// The file's size in bytes.
     public var fileBytes: Int

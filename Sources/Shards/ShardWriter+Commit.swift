@@ -48,8 +48,8 @@ extension ShardWriter {
         guard closeAll() else {
             throw ShardError.hdf5(.write, path: path, "cannot close (flush) the temporary file \(temporaryPath)")
         }
-        try ShardSeal.seal(path: temporaryPath, reportAs: path)
-        let (fileChecksum, fileBytes) = try ShardFile.checksumAndSize(path: temporaryPath, reportAs: path)
+        // One pass after HDF5 closed the file: the seal's hash is the file checksum.
+        let (fileChecksum, fileBytes) = try ShardSeal.seal(path: temporaryPath, reportAs: path)
         if renamesOnCommit {
             do {
                 try AtomicFile.commit(temporary: temporaryPath, to: path)

@@ -184,7 +184,7 @@ public struct ReduceTask: Sendable, Equatable, Codable {
     public var role: DatasetRole
     public var datasetHash: String
     public var range: ShardRange
-    /// The committed shard file's XXH64 (from the journal), which names its partial.
+    /// The committed shard file's checksum (from the journal), which names its partial.
     public var checksum: String
 
     public init(role: DatasetRole, datasetHash: String, range: ShardRange, checksum: String) {

@@ -1,5 +1,6 @@
 import Foundation
 import Reduce
+import Shards
 import TagoodSupport
 import Testing
 import TagoodTestSupport
@@ -79,7 +80,7 @@ import TagoodTestSupport
         let shard = "/shards/ood-a/shard-00000.h5"
         try FileManager.default.removeItem(atPath: job + shard)
         try FileManager.default.copyItem(atPath: other + shard, toPath: job + shard)
-        let checksum = try ShardFileChecksum.of(job + shard)
+        let checksum = try ShardFile.checksum(path: job + shard)
         let record = "{\"checksum\":\"\(checksum)\",\"event\":\"committed\",\"shard\":{\"dataset\":\"ood-a\",\"index\":0},\"time\":1}\n"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: job + "/journal.jsonl"))
         try handle.seekToEnd()
@@ -106,14 +107,5 @@ import TagoodTestSupport
             try Reducer.run(jobPath: copy, options: ReduceOptions(threads: 1, centersFrom: "/nonexistent"))
         }
         #expect(error?.code == "reduce.no-centers")
-    }
-}
-
-/// XXH64 of a file, as the journal records it.
-enum ShardFileChecksum {
-    static func of(_ path: String) throws -> String {
-        var h = XXH64()
-        h.update(try FileBytes.read(path))
-        return h.hexDigest()
     }
 }

@@ -116,7 +116,8 @@ import TagoodSupport
             var bytes = original
             bytes[offset] ^= 0x01
             try ShardFixtures.writeBytes(bytes, copy)
-            #expect(try ShardFile.checksum(path: copy) != summary.fileChecksum, "offset \(offset)")
+            // The checksum covers the bytes after the seal; a changed seal block is refused by its parser.
+            if offset >= ShardSeal.size { #expect(try ShardFile.checksum(path: copy) != summary.fileChecksum, "offset \(offset)") }
             expectShardError("shard.seal", mentioning: [copy]) { _ = try ShardReader(path: copy) }
         }
     }

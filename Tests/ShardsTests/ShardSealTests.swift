@@ -21,6 +21,9 @@ import TagoodSupport
         #expect(text == "tagood shard seal 1\nbody_bytes \(body.count)\nbody_xxh64 \(ContentChecksum.hex(XXH64.hash(body)))\n")
         #expect(bytes[text.utf8.count..<ShardSeal.size].allSatisfy { $0 == 0 }, "zero padding to 512 bytes")
         #expect(Array(body.prefix(8)) == ShardSeal.hdf5Signature, "HDF5's superblock follows the user block")
+        #expect(summary.fileChecksum == ContentChecksum.hex(XXH64.hash(body)), "the journal's checksum is the seal's body_xxh64")
+        #expect(try ShardFile.checksum(path: path) == summary.fileChecksum)
+        #expect(try ShardFile.checksum(path: Self.legacyShard) == Self.legacyJournalChecksum, "unsealed: the whole file")
 
         let reader = try ShardReader(path: path)
         #expect(reader.integrity == ShardIntegrity(isSealed: true, fileChecksum: summary.fileChecksum, fileBytes: bytes.count))
