@@ -96,6 +96,7 @@ let package = Package(
         fuzzTarget("fuzz-list", "Datasets"),
         fuzzTarget("fuzz-image", "Imaging"),
         fuzzTarget("fuzz-shard", "Shards"),
+        fuzzTarget("fuzz-credential", "Cluster"),
 
         // MARK: Tests, one target per module.
         .testTarget(name: "TagoodSupportTests", dependencies: ["TagoodSupport"]),
