@@ -8,22 +8,26 @@ import TagoodTestSupport
 /// The same job through each launcher, against the real thing: `ssh` through a real sshd on 127.0.0.1,
 /// `none` with workers started by hand from the printed command line, and `slurm` (SlurmLauncherTests).
 @Suite(.serialized) struct LauncherTests {
-    @Test func theJobCompletesExactlyOnceOverSSHEvenWhenASessionIsKilled() throws {
-        let sshd = try LocalSSHD(hosts: 2)
-        let job = try ClusterFixture(images: 16)
+    /// A cluster file with two workers on `sshd`'s hosts node-1 and node-2 (one core each), plus `extra` lines.
+    static func sshCluster(_ sshd: LocalSSHD, extra: String = "") -> String {
         let cores = CoreSet.available()
-        try """
+        return """
         coordinator: {bind: 127.0.0.1, port: 0}
         launcher: ssh
         ssh: {options: ["-F", "\(sshd.clientConfig)"]}
         heartbeat_seconds: 0.25
         liveness: 4
-        max_attempts: 5
-        shutdown_grace_seconds: 5
-        workers:
+        \(extra)workers:
           - {host: node-1, cores: "\(cores[0])", threads: 1}
           - {host: node-2, cores: "\(cores[cores.count > 1 ? 1 : 0])", threads: 1}
-        """.write(toFile: job.root + "/cluster.yaml", atomically: true, encoding: .utf8)
+        """
+    }
+
+    @Test func theJobCompletesExactlyOnceOverSSHEvenWhenASessionIsKilled() throws {
+        let sshd = try LocalSSHD(hosts: 2)
+        let job = try ClusterFixture(images: 16)
+        try Self.sshCluster(sshd, extra: "max_attempts: 5\nshutdown_grace_seconds: 5\n")
+            .write(toFile: job.root + "/cluster.yaml", atomically: true, encoding: .utf8)
         let run = try job.launchInBackground(failpoints: "delay-per-image-ms=100")
         // Kill one ssh session mid-job: its remote worker gets SIGHUP, the launcher starts another.
         let assigned = try #require(try job.waitForRecord { $0.event == .assigned })
@@ -43,17 +47,7 @@ import TagoodTestSupport
     @Test func theDemoJobCompletesExactlyOnceOverSSH() throws {
         let sshd = try LocalSSHD(hosts: 2)
         let dir = try TemporaryDirectory(prefix: "tagood-demo-ssh")
-        let cores = CoreSet.available()
-        try """
-        coordinator: {bind: 127.0.0.1, port: 0}
-        launcher: ssh
-        ssh: {options: ["-F", "\(sshd.clientConfig)"]}
-        heartbeat_seconds: 0.25
-        liveness: 4
-        workers:
-          - {host: node-1, cores: "\(cores[0])", threads: 1}
-          - {host: node-2, cores: "\(cores[cores.count > 1 ? 1 : 0])", threads: 1}
-        """.write(toFile: dir.path + "/cluster.yaml", atomically: true, encoding: .utf8)
+        try Self.sshCluster(sshd).write(toFile: dir.path + "/cluster.yaml", atomically: true, encoding: .utf8)
         let result = try TagoodProcess.run(["demo", "--out", dir.path, "--cluster", dir.path + "/cluster.yaml"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("workers over ssh on node-1, node-2"), "\(result.stdout)")

@@ -16,11 +16,7 @@ public final class ManualLauncher: WorkerLauncher {
 
     /// The command line of each `workers` entry, shell-quoted.
     public var commandLines: [String] {
-        cluster.workers.map { worker in
-            let env = launch.environment.sorted { $0.key < $1.key }.map { Shell.quote("\($0.key)=\($0.value)") }
-            let words = [launch.executable] + launch.workerArguments(for: worker, cluster: cluster, parent: nil)
-            return (env + words.map(Shell.quote)).joined(separator: " ")
-        }
+        cluster.workers.map { launch.shellCommand(tagood: launch.executable, worker: $0, cluster: cluster, exec: false) }
     }
 
     public var summary: String { "started no workers (launcher: none); waiting for workers started by hand" }

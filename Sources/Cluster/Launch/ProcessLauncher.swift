@@ -49,11 +49,8 @@ public final class ProcessLauncher: WorkerLauncher {
         guard let remote else {
             return (launch.executable, launch.workerArguments(for: worker, cluster: cluster, parent: getpid()), launch.environment)
         }
-        // The remote command is one shell line: `exec env K=V … tagood worker …`, every word quoted.
-        let tagood = remote.tagood ?? launch.executable
-        let env = launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let words = ["exec", "env"] + env + [tagood] + launch.workerArguments(for: worker, cluster: cluster, parent: nil)
-        return (remote.command, remote.options + ["-tt", "-o", "BatchMode=yes", worker.host, words.map(Shell.quote).joined(separator: " ")], [:])
+        let line = launch.shellCommand(tagood: remote.tagood ?? launch.executable, worker: worker, cluster: cluster, exec: true)
+        return (remote.command, remote.options + ["-tt", "-o", "BatchMode=yes", worker.host, line], [:])
     }
 
     private func start(_ i: Int) throws(ClusterError) {

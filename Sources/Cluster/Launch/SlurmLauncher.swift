@@ -69,10 +69,7 @@ public final class SlurmLauncher: WorkerLauncher {
         if let account = settings.account { lines.append("#SBATCH --account=\(account)") }
         if let time = settings.time { lines.append("#SBATCH --time=\(time)") }
         lines += settings.extra.map { "#SBATCH \($0)" }
-        let env = launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let words = ["exec", "env"] + env + [settings.tagood ?? launch.executable]
-            + launch.workerArguments(for: nil, cluster: cluster, parent: nil)
-        lines.append(words.map(Shell.quote).joined(separator: " "))
+        lines.append(launch.shellCommand(tagood: settings.tagood ?? launch.executable, worker: nil, cluster: cluster, exec: true))
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -46,6 +46,15 @@ public struct WorkerLaunch: Sendable {
         if let parent { args += ["--parent", String(parent)] }
         return args + (cluster.workerCredential?.workerArguments ?? []) + extraArguments
     }
+
+    /// The worker's command as one shell line, every word quoted: `exec env K=V … TAGOOD worker …` (what
+    /// an ssh session and the Slurm script run) or, without `exec`, `K=V … TAGOOD worker …` (what
+    /// `launcher: none` prints for people to paste).
+    func shellCommand(tagood: String, worker: ClusterSpec.Worker?, cluster: ClusterSpec, exec: Bool) -> String {
+        let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let words = (exec ? ["exec", "env"] : []) + env + [tagood] + workerArguments(for: worker, cluster: cluster, parent: nil)
+        return words.map(Shell.quote).joined(separator: " ")
+    }
 }
 
 extension ClusterSpec {
