@@ -68,6 +68,11 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "TagoodSupport"]),
+        // The projector's layers are generic over Float and Double; each generic function carries
+        // `@_specialize(where T == Float)`, so calls from other files reach a specialised body without
+        // whole-module optimisation.
+        .target(name: "Learning", dependencies: ["Tensor", "Model", "Shards", "Job", "COpenBLAS", "TagoodSupport"],
+                swiftSettings: optimizedInDebug),
         .target(name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "TagoodSupport", logging]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "Job", "Datasets", "TagoodSupport"]),
@@ -107,6 +112,7 @@ let package = Package(
         ),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "CHDF5", "CHDF5Shim"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Model", "Tensor", "TagoodSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Job"]),
