@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "tagood",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Reduce", "Transport", "Cluster", "TagoodSupport",
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Learning", "Reduce", "Transport", "Cluster", "TagoodSupport",
                 "CAffinity", "DemoData", "TagoodTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]

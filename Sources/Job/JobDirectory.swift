@@ -35,6 +35,10 @@ public struct JobDirectory: Sendable, Equatable {
     public var reduceJournalFile: String { reduceFolder + "/journal.jsonl" }
     /// `report/`.
     public var reportFolder: String { path + "/report" }
+    /// `tagood train`'s folder: the checkpoint, the training log and the data index.
+    public var trainFolder: String { path + "/train" }
+    /// The latest training checkpoint (projector, centers, optimiser state).
+    public var trainCheckpointFile: String { trainFolder + "/checkpoint.safetensors" }
     /// `keys/` (mode 0700): the job's CURVE keys, readable by the job's owner only.
     public var keysFolder: String { path + "/keys" }
     /// `keys/coordinator.key` (0600): the coordinator's key pair and the worker public key it accepts.
