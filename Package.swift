@@ -73,7 +73,7 @@ let package = Package(
         // whole-module optimisation.
         .target(name: "Learning", dependencies: ["Tensor", "Model", "Shards", "Job", "COpenBLAS", "TagoodSupport"],
                 swiftSettings: optimizedInDebug),
-        .target(name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "TagoodSupport", logging]),
+        .target(name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "Learning", "TagoodSupport", logging]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "Job", "Datasets", "TagoodSupport"]),
         .target(

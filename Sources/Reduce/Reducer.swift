@@ -1,6 +1,7 @@
 import Tensor
 import Datasets
 import Job
+import Learning
 import Logging
 import TagoodSupport
 
@@ -69,13 +70,28 @@ public enum Reducer {
         }
         logger.info("centers: \(model.classCount) classes from \(model.sourceDatasets.joined(separator: ", ")), KNN bank \(model.bankSize) images")
 
-        // 3. Scores.
+        // 3. Scores (with the learned centers when the job, or the job the centers come from, has a trained projector).
+        let learned = try learnedScorer(job: job, source: source, logger: logger)
         let summary = try Scoring.run(job: job, datasets: queryDatasets, sourceCounts: sourceCounts,
-                                      store: store, model: model, options: options, logger: logger)
+                                      store: store, model: model, options: options, learned: learned, logger: logger)
         try JSONFiles.write(summary, to: job.directory.reduceFolder + "/summary.json")
         let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         return Outcome(summary: summary, builtPartials: built, reusedPartials: tasks.count - built, shardBytesRead: bytes,
                        partialSeconds: seconds(t1 - t0), scoringSeconds: seconds(clock.now - t1))
+    }
+
+    /// The scorer of `tagood train`'s checkpoint: this job's, or the center source job's; nil when neither
+    /// has been trained.
+    static func learnedScorer(job: ReduceJob, source: CenterSource, logger: Logger) throws(ReduceError) -> LearnedScorer? {
+        var candidates = [job.directory.trainCheckpointFile]
+        if case .job(let path) = source { candidates.append(JobDirectory(path).trainCheckpointFile) }
+        guard let path = candidates.first(where: FileSystem.exists) else {
+            logger.info("no trained projector (train/checkpoint.safetensors): run `tagood train` for the tagood-learned score")
+            return nil
+        }
+        do { return try LearnedScorer(checkpointPath: path) } catch {
+            throw ReduceError(.damaged, error.message, subject: path, remedy: "re-run `tagood train --resume`, or delete it to reduce without the learned score")
+        }
     }
 
     /// Builds every missing partial with `builder`; returns how many were built and the shard bytes read.

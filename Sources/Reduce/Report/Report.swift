@@ -50,6 +50,8 @@ public struct Report: Codable, Sendable, Equatable {
     public var id: IDSummary
     public var centers: Centers
     public var columns: [ReduceSummary.Column]
+    /// The score columns the reduce computed, in report order (`tagood-learned` only after `tagood train`).
+    public var scoreColumns: [ScoreColumn] { ScoreColumn.allCases.filter { c in columns.contains { $0.name == c.rawValue } } }
     public var ood: [OODSet]
     /// Column name → the mean of each metric over the OOD sets.
     public var average: [String: OODMetrics]

@@ -13,6 +13,7 @@ public struct ReportBuilder: Sendable {
     public init(jobPath: String) throws(ReduceError) {
         let notReduced = ReduceError(.notReduced, "\(jobPath) has no reduce outputs (reduce/summary.json); run `tagood reduce \(jobPath)` first")
         let summary = try JSONFiles.read(ReduceSummary.self, from: jobPath + "/reduce/summary.json", missing: notReduced)
+        let available = ScoreColumn.allCases.filter { c in summary.columns.contains { $0.name == c.rawValue } }
         var id: [ScoreColumn: [Double]] = [:]
         var idSummary = Report.IDSummary(datasets: [], images: 0, scored: 0, failed: 0, noTokens: 0,
                                          top1Accuracy: summary.top1Accuracy)
@@ -23,7 +24,7 @@ public struct ReportBuilder: Sendable {
             let path = jobPath + "/" + relative
             let file = try JSONFiles.read(ScoresFile.self, from: path, missing: notReduced)
             var columns: [ScoreColumn: [Double]] = [:]
-            for column in ScoreColumn.allCases {
+            for column in available {
                 let values = file.column(column)
                 guard values.count == file.paths.count else {
                     throw ReduceError(.damaged, "\(path) has \(values.count) \(column.rawValue) scores for \(file.paths.count) images; re-run `tagood reduce`")
@@ -51,7 +52,7 @@ public struct ReportBuilder: Sendable {
             throw ReduceError(.emptyDataset, "\(jobPath) has no scored OOD dataset; add one (role ood) and reduce again")
         }
         var average: [String: OODMetrics] = [:]
-        for column in ScoreColumn.allCases {
+        for column in available {
             var all: [OODMetrics] = []
             for i in oodSets.indices {
                 let m: OODMetrics

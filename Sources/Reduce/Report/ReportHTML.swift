@@ -24,7 +24,7 @@ public enum ReportHTML {
         for (dataset, scores) in built.oodScores {
             h += "<h2>\(SVGChart.escape(dataset))</h2><div class='charts'>"
             var curves: [(label: String, fpr: [Double], tpr: [Double])] = []
-            for column in ScoreColumn.allCases {
+            for column in r.scoreColumns {
                 let roc = ROCCurve(positives: built.idScores[column]!, negatives: scores[column]!)
                 let (x, y) = SVGChart.thin(fpr: roc.falsePositiveRate, tpr: roc.truePositiveRate)
                 curves.append(("\(column.title): AUROC \(ReportTables.percent(roc.area))", x, y))
@@ -33,7 +33,7 @@ public enum ReportHTML {
             h += "<figure>\(SVGChart.histogram(id: built.idScores[.tagood]!, ood: scores[.tagood]!, oodLabel: dataset))"
                 + "<figcaption>TagOOD score</figcaption></figure></div>"
             h += "<details><summary>Histograms of the other scores</summary><div class='charts'>"
-            for column in ScoreColumn.allCases where column != .tagood {
+            for column in r.scoreColumns where column != .tagood {
                 h += "<figure>\(SVGChart.histogram(id: built.idScores[column]!, ood: scores[column]!, oodLabel: dataset))"
                     + "<figcaption>\(SVGChart.escape(column.title))</figcaption></figure>"
             }

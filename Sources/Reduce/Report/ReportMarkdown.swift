@@ -8,7 +8,7 @@ public enum ReportMarkdown {
             + "FPR95 OpenOOD is OpenOOD v1.5's (OOD positive, no interpolation).\n\n"
         out += "## TagOOD\n\n" + table(ReportTables.detail(report, column: .tagood)) + "\n"
         out += "## All scores: FPR95 ↓ / AUROC ↑\n\n" + table(ReportTables.comparison(report)) + "\n"
-        for column in ScoreColumn.allCases where column != .tagood {
+        for column in report.scoreColumns where column != .tagood {
             out += "### \(column.title)\n\n" + table(ReportTables.detail(report, column: column)) + "\n"
         }
         out += "## Scores\n\n"

@@ -29,12 +29,12 @@ public enum ReportTables {
 
     /// Every score side by side: "FPR95 / AUROC" (TagOOD convention, percent) per OOD set and the average.
     public static func comparison(_ report: Report) -> Table {
-        let header = ["OOD set"] + ScoreColumn.allCases.map(\.title)
+        let header = ["OOD set"] + report.scoreColumns.map(\.title)
         var rows: [[String]] = []
         for set in report.ood {
-            rows.append([set.dataset] + ScoreColumn.allCases.map { c in set.metrics[c.rawValue].map(pair) ?? "" })
+            rows.append([set.dataset] + report.scoreColumns.map { c in set.metrics[c.rawValue].map(pair) ?? "" })
         }
-        rows.append(["Average"] + ScoreColumn.allCases.map { c in report.average[c.rawValue].map(pair) ?? "" })
+        rows.append(["Average"] + report.scoreColumns.map { c in report.average[c.rawValue].map(pair) ?? "" })
         return Table(header: header, rows: rows)
     }
 

@@ -1,5 +1,8 @@
 import Logging
 import Datasets
+import Job
+import Learning
+import TagoodSupport
 
 /// Step 3 of the reduce: every score of every `id-val` and `ood` image, the score files and the summary.
 enum Scoring {
@@ -12,14 +15,16 @@ enum Scoring {
     }
 
     static func run(job: ReduceJob, datasets: [PlannedDataset], sourceCounts: [ReduceSummary.Dataset], store: PartialStore,
-                    model: CenterModel, options: ReduceOptions,
+                    model: CenterModel, options: ReduceOptions, learned: LearnedScorer?,
                     logger: Logger) throws(ReduceError) -> ReduceSummary {
         let d = model.d
         var queries = QuerySet(d: d)
         var segments: [Segment] = []
+        var scoredShards: [CommittedShard] = []
         for dataset in datasets {
             var segment = Segment(dataset: dataset, start: queries.count, count: 0)
             for task in job.shards(of: dataset.spec.name) {
+                scoredShards.append(task)
                 let partial = try store.load(task)
                 guard partial.embedDim == d else {
                     throw ReduceError(.shard, "\(task.path) has embed_dim \(partial.embedDim) but the centers are \(d) wide "
@@ -93,6 +98,11 @@ enum Scoring {
                     try bank.next()
                 }
                 columns[.knn] = kth.map { -KNNScorer.distance(similarity: $0) }
+                if let learned {
+                    columns[.tagoodLearned] = try learnedScores(learned, shards: scoredShards, expected: n, threads: options.threads, logger: logger)
+                    let epochs = learned.checkpoint.map { "\($0.epochsDone) of \($0.options.epochs) epochs" } ?? "?"
+                    notes.append("TagOOD (learned centers): projector and centers from \(learned.path) (\(epochs))")
+                }
             } catch let error as ReduceError {
                 throw error
             } catch {
@@ -128,8 +138,26 @@ enum Scoring {
         }
         return ReduceSummary(planHash: job.plan.hash, centersSourceJob: model.sourceJob, centersSourceDatasets: model.sourceDatasets,
                              classes: model.classCount, embedDim: d, knnBank: model.bankSize, knnK: k, mahalanobisRidge: ridge,
-                             columns: ScoreColumn.allCases.map { .init(name: $0.rawValue, title: $0.title, definition: $0.definition) },
+                             columns: ScoreColumn.allCases.filter { n == 0 || columns[$0] != nil }
+                                 .map { .init(name: $0.rawValue, title: $0.title, definition: $0.definition) },
                              datasets: summaryDatasets, top1Accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil,
                              notes: notes)
+    }
+
+    /// The learned score of every scored row, shard by shard on `threads` threads (in the rows' order).
+    static func learnedScores(_ scorer: LearnedScorer, shards: [CommittedShard], expected: Int, threads: Int,
+                              logger: Logger) throws -> [Double] {
+        logger.info("scoring: learned centers of \(scorer.path) on \(shards.count) shards")
+        let perShard = Locked([[Double]](repeating: [], count: shards.count))
+        try ParallelFor.run(count: shards.count, threads: threads) { i in
+            let scores = try scorer.scores(shard: shards[i].path, checksum: shards[i].checksum)
+            perShard.withLock { $0[i] = scores }
+        }
+        let all = perShard.value.flatMap { $0 }
+        guard all.count == expected else {
+            throw ReduceError(.damaged, "the learned scorer read \(all.count) readable images but the partials hold \(expected); "
+                + "delete \(shards.first.map { $0.path } ?? "the partials") 's partials under reduce/partials and reduce again")
+        }
+        return all
     }
 }
