@@ -20,8 +20,9 @@ struct Demo: ParsableCommand {
         3. launches jobs/demo.yaml on cluster.yaml's local cluster (2 workers, one core each);
         4. kills one worker with SIGKILL partway through, on purpose;
         5. runs resume, which re-verifies every shard;
-        6. reduces the shards into class centers and scores and writes the report;
-        7. prints the report table and where everything is.
+        6. trains TagOOD's projector and EMA class centers on the train shards (a short run);
+        7. reduces the shards into class centers and scores (the learned ones included);
+        8. writes the report, prints its tables and where everything is.
 
         Random weights carry no semantics: the numbers show the machinery working, not TagOOD's quality.
         """
@@ -113,7 +114,7 @@ struct Demo: ParsableCommand {
         print(resumed.nothingToDo ? "   nothing to do: all \(plan.shardCount) shards verified (\(resumed.audit.verified) checked)"
                                   : "   redone: \(resumed.audit.invalid.map(\.shard.description).joined(separator: ", "))")
 
-        // 6 + 7. Reduce and report.
+        // 6, 7 + 8. Train, reduce and report.
         try DemoReport.run(jobDirectory: runner.directory, step: step)
         print("")
         print("demo finished in \(Format.fixed(Date().timeIntervalSince(started), 1)) s")

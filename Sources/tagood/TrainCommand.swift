@@ -40,6 +40,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Images in the shuffle buffer; keep it several shards large (shards of a class-sorted dataset hold few classes).")
     var shuffleBuffer = 8192
     @Option(help: "Attention heads of a new projector.") var heads = 8
+    @Option(help: "Momentum of the centers' EMA (the authors: 0.999, for ImageNet's ~500k steps; a small dataset needs less).")
+    var centerMomentum = 0.999
 
     @Flag(help: "Continue from <job>/train/checkpoint.safetensors.") var resume = false
     @Flag(help: "Delete an existing checkpoint and train from scratch.") var restart = false
@@ -62,6 +64,7 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.shuffleBuffer = shuffleBuffer
         options.heads = heads
+        options.centerMomentum = centerMomentum
         if restart {
             for name in ["checkpoint.safetensors", "history.jsonl"] { unlink(job + "/train/" + name) }
         }
