@@ -40,6 +40,64 @@ import TagoodTestSupport
         #expect(text.contains("fpr95_tagood") && text.contains("fpr95_openood") && text.contains("aupr_out"))
         let auroc = try #require(Self.tagoodAUROC(text, set: "ood-far"))
         #expect(auroc > 0.5, "far-OOD AUROC \(auroc)")
+
+        // Step 6 trained the projector: the loss fell, the accuracy rose, and the learned column is in the
+        // report. Its cosine part (the score over the tag factor, which random weights make anti-informative
+        // on far OOD) tells the far OOD set from ID better than chance.
+        let history = Self.lines(job + "/train/history.jsonl")
+        #expect(history.count == 20)
+        let first = try #require(history.first), last = try #require(history.last)
+        #expect((last["loss"] as! Double) < (first["loss"] as! Double))
+        #expect((last["accuracy"] as! Double) > (first["accuracy"] as! Double))
+        #expect(text.contains("tagood-learned"))
+        let val = try Self.scores(job + "/reduce/scores-val.json"), far = try Self.scores(job + "/reduce/scores-ood-far.json")
+        #expect(Self.auroc(positives: val, negatives: far) > 0.5)
+    }
+
+    /// A training run killed with SIGKILL in its second epoch, then resumed, ends with the same checkpoint
+    /// bytes as a run that was never stopped.
+    @Test func aKilledTrainingRunResumesBitForBit() throws {
+        let dir = try TemporaryDirectory(prefix: "tagood-train")
+        let demo = try TagoodProcess.run(["demo", "--out", dir.path])
+        #expect(demo.status == 0, "\(demo.stdout)\n\(demo.stderr)")
+        let job = dir.path + "/demo", checkpoint = job + "/train/checkpoint.safetensors"
+        let args = ["train", job, "--epochs", "3", "--batch", "32", "--threads", "2", "--center-momentum", "0.9", "--quiet"]
+        let straight = try TagoodProcess.run(args + ["--restart"])
+        #expect(straight.status == 0, "\(straight.stdout)\n\(straight.stderr)")
+        let expected = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+
+        unlink(job + "/train/history.jsonl")
+        unlink(checkpoint)
+        let slow = try BackgroundTagood(args, environment: ["TAGOOD_FAILPOINTS": "delay-per-train-step-ms=400"])
+        let deadline = Date().addingTimeInterval(120)
+        while Self.lines(job + "/train/history.jsonl").count < 1 && Date() < deadline { usleep(20_000) }
+        usleep(500_000)  // inside epoch 2
+        kill(slow.pid, SIGKILL)
+        _ = slow.wait()
+        #expect(Self.lines(job + "/train/history.jsonl").count == 1, "killed after epoch 1's checkpoint, before epoch 2's")
+        let resumed = try TagoodProcess.run(["train", job, "--resume", "--threads", "2", "--quiet"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == expected)
+        #expect(Self.lines(job + "/train/history.jsonl").count == 3)
+    }
+
+    static func lines(_ path: String) -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// The learned score over the max tag probability (the learned cosine) of a scores file.
+    static func scores(_ path: String) throws -> [Double] {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        let scores = object["scores"] as! [String: [Double]]
+        return zip(scores["tagood-learned"]!, scores["max-tag-prob"]!).map { $1 > 0 ? $0 / $1 : 0 }
+    }
+
+    /// P(positive > negative) + ½ P(tie).
+    static func auroc(positives: [Double], negatives: [Double]) -> Double {
+        var wins = 0.0
+        for p in positives { for n in negatives { wins += p > n ? 1 : (p == n ? 0.5 : 0) } }
+        return wins / Double(positives.count * negatives.count)
     }
 
     /// The TagOOD AUROC of one OOD set in report.json.
