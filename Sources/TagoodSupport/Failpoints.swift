@@ -9,6 +9,7 @@ import Glibc
 ///   `<text>`, as a decoder crash would.
 /// - `delay-per-image-ms=<n>`: extraction sleeps `n` ms per image, so a test can act mid-shard.
 /// - `delay-per-shard-ms=<n>`: a reduce worker sleeps `n` ms (cancellably) before each shard.
+/// - `delay-per-train-step-ms=<n>`: `tagood train` sleeps `n` ms after each step, so a test can kill it mid-epoch.
 public enum Failpoints {
     /// The parsed items of `TAGOOD_FAILPOINTS` (empty when unset).
     public static let items: [String: String] = parse(getenv("TAGOOD_FAILPOINTS").map { String(cString: $0) } ?? "")
