@@ -142,6 +142,30 @@ def benchmarks(tagood):
         return [[tagood, "bench", "forward", "--config", "swin_l_384", "--iterations", "2", "--id-tags", "719", "--json"]], \
             "swin_l_384 batch 1: encoder + 719 ID tags vs encoder + all 4585 tags (vs_all_tags)"
     out.append(("forward-id-tags", forward_id_tags, 1))
+
+    # Class-center learning: training steps and the learned score, against the authors' model in PyTorch
+    # (same shapes, batch, token-count distribution and threads).
+    threads = str(os.cpu_count() or 1)
+    projector = os.path.join(HERE, "projector_reference.py")
+
+    def train():
+        args = ["--batch", "256", "--steps", "5", "--threads", threads, "--max-tokens", "40"]
+        return [[tagood, "bench", "train", *args, "--json"], [py, projector, "bench", *args]], \
+            f"projector training step, batch 256, 1-40 tokens per image, 1000 classes, {threads} threads"
+    out.append(("train", train, 3))
+
+    def train_unpadded():
+        # Every image 40 tokens: no padding for PyTorch to compute, so only the kernels differ.
+        args = ["--batch", "256", "--steps", "3", "--threads", threads, "--min-tokens", "40", "--max-tokens", "40"]
+        return [[tagood, "bench", "train", *args, "--json"], [py, projector, "bench", *args]], \
+            f"the same step with 40 tokens in every image (no padding), {threads} threads"
+    out.append(("train-unpadded", train_unpadded, 3))
+
+    def score():
+        args = ["--batch", "64", "--images", "1024", "--threads", threads, "--max-tokens", "40"]
+        return [[tagood, "bench", "score", *args, "--json"], [py, projector, "bench-score", *args]], \
+            f"learned score (eval forward + cosine vs 1000x4 centers), 1024 images, {threads} threads"
+    out.append(("score", score, 3))
     return out
 
 
@@ -173,8 +197,10 @@ def main():
                     print(f"  {name}: {' '.join(cmd[:3])} failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
                     continue
                 for line in lines:
-                    if name.startswith("forward-") or name.startswith("coordinator-"):
-                        line["bench"] = name + ("" if name.startswith("forward-") else "/" + line["bench"])
+                    if name.startswith("forward-") or name.startswith("train-"):
+                        line["bench"] = name
+                    elif name.startswith("coordinator-"):
+                        line["bench"] = name + "/" + line["bench"]
                     key = (line["bench"], line.get("impl", "?"))
                     if key not in measurements:
                         measurements[key] = []

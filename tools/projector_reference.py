@@ -9,6 +9,7 @@ The class names and the state-dict keys are the authors' (torchvision's ViT `Enc
 
   python3 tools/projector_reference.py fixtures [--out Tests/LearningTests/Fixtures]
   python3 tools/projector_reference.py bench [--threads 2] [--batch 256] [--steps 5] [--tokens FILE.json]
+  python3 tools/projector_reference.py bench-score [--threads 2] [--batch 64] [--images 1024]
 Needs torch and safetensors (dev machines only; CI needs neither).
 """
 import argparse
@@ -176,10 +177,19 @@ def fixtures(out):
     print(f"wrote fixtures to {out}")
 
 
+def synthetic_tokens(counts, g, input_dim=512):
+    """Zero-padded standard-normal tokens for images with `counts` tokens (the authors' padded batch)."""
+    tokens = torch.zeros(len(counts), max(counts), input_dim)
+    for i, k in enumerate(counts):
+        tokens[i, :k] = torch.randn(k, input_dim, generator=g)
+    return tokens
+
+
 def bench(args):
-    """Training samples/s of the authors' model and step on CPU: batch of `--batch` images with token counts
-    drawn like the job's (or from --tokens, a JSON list of counts), padded to the batch's longest, as the
-    authors' loader does."""
+    """Training samples/s of the authors' model and step on CPU: batches of `--batch` images with token counts
+    drawn uniformly from --min-tokens..--max-tokens (or from --tokens, a JSON list of counts), padded to the batch's
+    longest, as the authors' loader does. The first step is a warm-up; the result is the median step.
+    Prints one `make bench` JSON line."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     counts = json.load(open(args.tokens)) if args.tokens else None
@@ -192,19 +202,50 @@ def bench(args):
     times = []
     for step in range(steps_total):
         ks = [counts[(step * args.batch + i) % len(counts)] for i in range(args.batch)] if counts else \
-            torch.randint(1, args.max_tokens + 1, (args.batch,), generator=g).tolist()
-        longest = max(ks)
-        tokens = torch.zeros(args.batch, longest, 512)
-        for i, k in enumerate(ks):
-            tokens[i, :k] = torch.randn(k, 512, generator=g)
+            torch.randint(args.min_tokens, args.max_tokens + 1, (args.batch,), generator=g).tolist()
+        tokens = synthetic_tokens(ks, g)
         labels = torch.randint(0, args.classes, (args.batch,), generator=g)
         t0 = time.perf_counter()
         training_step(model, optimizer, scheduler, tokens, labels, model.centers, 4)
         times.append(time.perf_counter() - t0)
     times = sorted(times[1:])
     median = times[len(times) // 2]
-    print(json.dumps({"samples_per_s": args.batch / median, "median_step_s": median, "threads": args.threads,
-                      "batch": args.batch, "torch": torch.__version__}))
+    print(json.dumps({"bench": "train", "impl": "pytorch", "unit": "samples/s", "value": args.batch / median,
+                      "median_step_s": median, "threads": args.threads, "batch": args.batch, "torch": torch.__version__}))
+
+
+def learned_scores(model, tokens, tag_max, centers_normalised, patterns=4):
+    """The tagood-learned score: max over classes of the mean over patterns of cos(f_p, center_c,p), times the
+    best selected-tag probability (eval mode)."""
+    f, _ = model(tokens)
+    f = F.normalize(f.view(f.shape[0], patterns, -1), dim=-1)
+    similarity = torch.einsum("bpd,cpd->bc", f, centers_normalised) / patterns
+    return similarity.max(1).values * tag_max
+
+
+def bench_score(args):
+    """Images/s of the learned score in PyTorch: the authors' model in eval mode on padded batches of
+    `--batch` images, the cosine against every class's centers and the max. Prints one JSON line."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    model = Classifier(num_classes=args.classes)
+    model.eval()
+    centers = F.normalize(model.centers, dim=-1)
+    counts = torch.randint(args.min_tokens, args.max_tokens + 1, (args.images,), generator=g).tolist()
+    batches = [(synthetic_tokens(counts[i:i + args.batch], g), torch.rand(len(counts[i:i + args.batch]), generator=g) / 2 + 0.5)
+               for i in range(0, args.images, args.batch)]
+    times = []
+    with torch.no_grad():
+        for _ in range(args.runs + 1):
+            t0 = time.perf_counter()
+            for tokens, tag_max in batches:
+                learned_scores(model, tokens, tag_max, centers)
+            times.append(time.perf_counter() - t0)
+    times = sorted(times[1:])
+    median = times[len(times) // 2]
+    print(json.dumps({"bench": "score", "impl": "pytorch", "unit": "images/s", "value": args.images / median,
+                      "threads": args.threads, "batch": args.batch, "torch": torch.__version__}))
 
 
 def main():
@@ -213,18 +254,26 @@ def main():
     fx = sub.add_parser("fixtures")
     fx.add_argument("--out", default="Tests/LearningTests/Fixtures")
     b = sub.add_parser("bench")
-    b.add_argument("--threads", type=int, default=2)
+    sc = sub.add_parser("bench-score")
+    for p in (b, sc):
+        p.add_argument("--threads", type=int, default=2)
+        p.add_argument("--classes", type=int, default=1000)
+        p.add_argument("--max-tokens", type=int, default=40)
+        p.add_argument("--min-tokens", type=int, default=1)
     b.add_argument("--batch", type=int, default=256)
     b.add_argument("--steps", type=int, default=5)
-    b.add_argument("--classes", type=int, default=1000)
-    b.add_argument("--max-tokens", type=int, default=40)
     b.add_argument("--tokens", default=None)
+    sc.add_argument("--batch", type=int, default=64)
+    sc.add_argument("--images", type=int, default=1024)
+    sc.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     if args.cmd == "fixtures":
         os.makedirs(args.out, exist_ok=True)
         fixtures(args.out)
-    else:
+    elif args.cmd == "bench":
         bench(args)
+    else:
+        bench_score(args)
 
 
 if __name__ == "__main__":

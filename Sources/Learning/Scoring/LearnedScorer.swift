@@ -20,19 +20,29 @@ public final class LearnedScorer: @unchecked Sendable {
     public var batchImages = 64
 
     /// Loads the projector and the centers of a `tagood train` checkpoint.
-    public init(checkpointPath: String) throws(LearningError) {
+    public convenience init(checkpointPath: String) throws(LearningError) {
         let (checkpoint, stateDict) = try TrainingCheckpoint.read(path: checkpointPath)
         var config = checkpoint.config
         config.dropout = 0
-        projector = Projector(config: config)
+        let projector = Projector<Float>(config: config)
         try projector.parameters.load(from: stateDict)
         let centers = ClassCenters<Float>(classes: config.classes, width: config.width)
         try TrainingCheckpoint.loadCenters(stateDict, into: centers)
+        self.init(projector: projector, centers: centers, checkpoint: checkpoint, path: checkpointPath)
+    }
+
+    /// Scores with a projector and centers already in memory (`path` names them in errors). The
+    /// projector runs in eval mode whatever its config's dropout.
+    public init(projector: Projector<Float>, centers: ClassCenters<Float>, checkpoint: TrainingCheckpoint? = nil, path: String) {
+        let config = projector.config
+        precondition(centers.classes == config.classes && centers.width == config.width,
+                     "LearnedScorer: \(centers.classes)×\(centers.width) centers for a \(config.classes)-class, \(config.width)-wide projector")
+        self.projector = projector
         normalisedCenters = Matrix(rows: config.classes, columns: config.width)
         normalisedCenters.pointer.update(from: centers.values.pointer, count: centers.values.count)
         Self.normalisePatterns(normalisedCenters, patterns: config.patterns, scale: 1 / Float(config.patterns))
         self.checkpoint = checkpoint
-        path = checkpointPath
+        self.path = path
     }
 
     /// Each row's `patterns` parts scaled to length `scale` (a zero part stays zero).

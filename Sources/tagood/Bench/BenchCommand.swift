@@ -8,7 +8,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure a hot path (used by `make bench`, which compares against the Python reference).",
-        subcommands: [BenchDecode.self, BenchShardWrite.self, BenchScan.self, BenchForward.self, BenchReduce.self, BenchCoordinator.self]
+        subcommands: [BenchDecode.self, BenchShardWrite.self, BenchScan.self, BenchForward.self, BenchReduce.self, BenchCoordinator.self,
+                      BenchTrain.self, BenchScore.self]
     )
 }
 

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Learning
+import TagoodSupport
+import Tensor
+
+/// `tagood bench train`: training samples/s of TagOOD's projector, one full step at a time (forward with
+/// dropout, the loss, the backward pass, AdamW, the schedule and the EMA of the centers).
+///
+/// Batches are synthetic: each image gets a token count drawn uniformly from 1…`--max-tokens` and standard
+/// normal tokens, as `tools/projector_reference.py bench` draws them for the authors' PyTorch step. The
+/// first step is a warm-up; the result is the median step.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time training steps of the projector on synthetic batches and report samples/s."
+    )
+
+    @OptionGroup var shape: ProjectorBenchShape
+
+    @Option(help: "Timed steps (after one warm-up step).") var steps: Int = 5
+
+    @OptionGroup var results: BenchOutput
+
+    mutating func run() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        let config = try shape.configure()
+        let projector = Projector<Float>(config: config)
+        projector.parameters.initialise(config: config, seed: 0)
+        let centers = ClassCenters<Float>(classes: config.classes, width: config.width)
+        centers.initialise(seed: 1)
+        let step = TrainingStep(projector: projector, centers: centers, optimiser: AdamW(),
+                                schedule: CosineSchedule(baseLR: 0.01, totalSteps: 100 * (steps + 1)))
+        var rng = SplitMix64(seed: shape.seed)
+        var times: [Double] = []
+        var tokens = 0
+        for s in 0...steps {
+            let batch = shape.syntheticBatch(&rng, labels: true)
+            let started = DispatchTime.now()
+            step.run(batch, dropout: .init(seed: 42, step: UInt64(s)))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            if s > 0 { times.append(seconds); tokens += batch.tokens.rows }
+        }
+        let median = times.sorted()[times.count / 2]
+        BenchResult(bench: "train", unit: "samples/s", value: Double(shape.batch) / median,
+                    extra: [("median_step_s", Format.fixed(median, 4)), ("batch", String(shape.batch)),
+                            ("threads", String(shape.threads)), ("mean_tokens", Format.fixed(Double(tokens) / Double(steps * shape.batch), 1))])
+            .print(json: results.json)
+    }
+}
+
+/// `tagood bench score`: images/s of the `tagood-learned` score (the projector in eval mode, the cosine
+/// against every class's centers, the max) on synthetic token lists, as the reducer scores a shard.
+struct BenchScore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Time the learned-center score (eval forward + cosine against the centers) and report images/s."
+    )
+
+    @OptionGroup var shape: ProjectorBenchShape
+
+    @Option(help: "Images scored per timed run.") var images: Int = 1024
+
+    @Option(help: "Timed runs (after one warm-up run).") var runs: Int = 3
+
+    @OptionGroup var results: BenchOutput
+
+    mutating func run() throws {
+        guard images >= 1, runs >= 1 else { throw ValidationError("--images and --runs must be at least 1") }
+        let config = try shape.configure()
+        let projector = Projector<Float>(config: config)
+        projector.parameters.initialise(config: config, seed: 0)
+        let centers = ClassCenters<Float>(classes: config.classes, width: config.width)
+        centers.initialise(seed: 1)
+        let scorer = LearnedScorer(projector: projector, centers: centers, path: "random weights")
+        scorer.batchImages = shape.batch
+        var rng = SplitMix64(seed: shape.seed)
+        let inputs: [(tokens: [Float], tokenCount: Int, tagMax: Float)] = (0..<images).map { _ in
+            let k = shape.tokenCount(&rng)
+            return ((0..<(k * config.inputWidth)).map { _ in rng.truncatedNormal() }, k, 0.5 + rng.unit() / 2)
+        }
+        var times: [Double] = []
+        for r in 0...runs {
+            let started = DispatchTime.now()
+            let scores = scorer.scores(inputs)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            guard scores.allSatisfy(\.isFinite) else { throw ValidationError("the learned score is not finite") }
+            if r > 0 { times.append(seconds) }
+        }
+        let median = times.sorted()[times.count / 2]
+        BenchResult(bench: "score", unit: "images/s", value: Double(images) / median,
+                    extra: [("images", String(images)), ("batch", String(shape.batch)), ("threads", String(shape.threads))])
+            .print(json: results.json)
+    }
+}
+
+/// The projector and synthetic data the training and scoring benches share (the same flags as
+/// `tools/projector_reference.py bench`).
+struct ProjectorBenchShape: ParsableArguments {
+    @Option(help: "Images per batch.") var batch: Int = 256
+    @Option(help: "Classes (the classifier's outputs and the centers).") var classes: Int = 1000
+    @Option(help: "Token counts are drawn uniformly from --min-tokens to this.") var maxTokens: Int = 40
+    @Option(help: "The fewest tokens an image gets (equal to --max-tokens: batches without padding).") var minTokens: Int = 1
+    @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int = ParallelFor.defaultThreads
+    @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
+
+    /// Sets the thread count and returns the authors' projector shape for `--classes`.
+    func configure() throws -> ProjectorConfig {
+        guard batch >= 1, classes >= 2, minTokens >= 1, maxTokens >= minTokens, threads >= 1 else {
+            throw ValidationError("--batch, --min-tokens and --threads must be at least 1, --max-tokens at least --min-tokens, --classes at least 2")
+        }
+        let config = ProjectorConfig(classes: classes)
+        guard maxTokens <= config.maxTokens else { throw ValidationError("--max-tokens is at most \(config.maxTokens)") }
+        BLAS.reexecWithPreferredKernelsIfNeeded()
+        BLAS.setThreadCount(threads)
+        return config
+    }
+
+    func tokenCount(_ rng: inout SplitMix64) -> Int { minTokens + Int(rng.next() % UInt64(maxTokens - minTokens + 1)) }
+
+    /// A batch of `batch` images with random token counts, standard-normal tokens and random labels.
+    func syntheticBatch(_ rng: inout SplitMix64, labels: Bool) -> ProjectorBatch<Float> {
+        let batch = ProjectorBatch<Float>(inputWidth: 512)
+        for _ in 0..<self.batch {
+            let k = tokenCount(&rng)
+            let values = (0..<(k * 512)).map { _ in rng.truncatedNormal() }
+            values.withUnsafeBufferPointer { batch.append(tokens: $0, tokenCount: k, label: labels ? Int(rng.next() % UInt64(classes)) : -1) }
+        }
+        return batch
+    }
+}
