@@ -10,7 +10,7 @@ import PackageDescription
 ///   Datasets   ─► TagoodSupport                     scans, list files, the shard plan
 ///   Imaging    ─► CImageCodecs, TagoodSupport         Pillow-exact decode and resize
 ///   Shards     ─► CHDF5, CHDF5Shim, TagoodSupport     the HDF5 shard format
-///   Tensor     ─► COpenBLAS, TagoodSupport            float32 kernels, BLAS
+///   Tensor     ─► COpenBLAS, CKernels, TagoodSupport  float32 kernels, BLAS
 ///   Model      ─► Tensor                              RAM (Swin + tagging head), loaders
 ///   Extract    ─► Imaging, Shards, Model              token selection, the worker's pipeline
 ///   Job        ─► Datasets, Shards                    shard ids, the job directory, journal, state, audit
@@ -21,7 +21,8 @@ import PackageDescription
 ///   DemoData   ─► Imaging                             the demo's generated dataset
 ///   tagood     ─► every module, ArgumentParser, Logging   the CLI
 /// Each C library is one system-library module; the few calls Swift cannot make (setjmp error
-/// recovery, HDF5's macro constants, `_GNU_SOURCE` affinity) live in small shim targets.
+/// recovery, HDF5's macro constants, `_GNU_SOURCE` affinity) live in small shim targets, and so do the
+/// element-wise kernels that are compiled once per x86-64 level (CKernels).
 /// `-O` for hot numeric modules in debug builds too.
 /// A fuzz target: one folder under Fuzz/, the module it exercises.
 func fuzzTarget(_ name: String, _ module: Target.Dependency) -> Target {
@@ -56,6 +57,9 @@ let package = Package(
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
         /// sched_setaffinity and friends, which need _GNU_SOURCE.
         .target(name: "CAffinity", cSettings: [.define("_GNU_SOURCE")]),
+        /// The forward pass's element-wise kernels (GELU, softmax), compiled for every x86-64 level and
+        /// picked at load time (target_clones); optimised in debug builds too.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // MARK: Swift modules.
         .target(name: "TagoodSupport", dependencies: ["CXXHash"]),
@@ -65,7 +69,7 @@ let package = Package(
         .target(name: "Shards", dependencies: ["CHDF5", "CHDF5Shim", "TagoodSupport"]),
         // The numeric kernels are optimised even in debug builds: unoptimised Swift loops are ~50× slower,
         // which would make the tests and the demo crawl.
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "TagoodSupport"], swiftSettings: optimizedInDebug),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "TagoodSupport"]),
         // The projector's layers are generic over Float and Double; each generic function carries
@@ -111,7 +115,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "CHDF5", "CHDF5Shim"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Model", "Tensor", "TagoodSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),

@@ -77,10 +77,13 @@ public final class WorkerPool: @unchecked Sendable {
         if let failure = failure.value { throw failure.error }
     }
 
-    /// Runs `body(index, worker)` for every index in `0..<count`; `worker` (in `0..<activeThreads`)
-    /// identifies the thread, for per-thread scratch space. Iterations are handed out one at a time.
-    public func parallelFor(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
-        let active = stopping ? 1 : activeThreads
+    /// Runs `body(index, worker)` for every index in `0..<count`; `worker` (in `0..<activeThreads`, or
+    /// `0..<threads` when given) identifies the thread, for per-thread scratch space. Iterations are handed
+    /// out one at a time. `threads` overrides the participant count of this call (at most the pool's size):
+    /// for a caller that has just narrowed what `participants()` reads, such as OpenBLAS's thread count
+    /// around single-threaded BLAS calls inside the loop.
+    public func parallelFor(_ count: Int, threads requested: Int? = nil, _ body: (_ index: Int, _ worker: Int) -> Void) {
+        let active = stopping ? 1 : requested.map { min(threads, max(1, $0)) } ?? activeThreads
         if active <= 1 || count <= 1 {
             for i in 0..<count { body(i, 0) }
             return

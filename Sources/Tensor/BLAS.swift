@@ -20,6 +20,18 @@ public enum BLAS {
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
+    /// Runs `body` with OpenBLAS at `n` threads, then restores the previous count. For many small
+    /// products issued from the worker pool's threads at once: OpenBLAS would otherwise split each of
+    /// them over its own threads too, and the two sets of threads fight over the cores (sched_yield).
+    /// Only for code that owns the process's BLAS calls while it runs (the model's forward pass).
+    public static func withThreadCount<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let previous = threadCount
+        guard previous != n else { return try body() }
+        setThreadCount(n)
+        defer { setThreadCount(previous) }
+        return try body()
+    }
+
     /// The OpenBLAS build description and the kernel family it picked for this CPU.
     public static var configuration: String {
         let config = openblas_get_config().map { String(cString: $0) } ?? "?"

@@ -1,3 +1,4 @@
+import CKernels
 /// The element-wise and row-wise kernels of the transformer, on raw pointers.
 ///
 /// Each works in place or from one buffer into another without allocating. Rows are contiguous runs of
@@ -53,22 +54,14 @@ public enum Kernels {
         }
     }
 
-    /// GELU (erf form) in place over `n` floats.
+    /// GELU (erf form) in place over `n` floats (CKernels: compiled for the CPU's vector width).
     public static func gelu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i + 8 <= n { store(FastMath.gelu(load(x + i)), x + i); i += 8 }
-        if i < n {
-            var tail = V()
-            for j in 0..<(n - i) { tail[j] = x[i + j] }
-            let g = FastMath.gelu(tail)
-            for j in 0..<(n - i) { x[i + j] = g[j] }
-        }
+        tg_gelu(x, n)
     }
 
-    /// Adds `bias[width]` to every row and then applies GELU, in place (fc1's epilogue).
+    /// Adds `bias[width]` to every row and then applies GELU, in place (fc1's epilogue), in one pass.
     public static func addBiasGELU(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
-        addBias(x, rows: rows, width: width, bias: bias)
-        gelu(x, rows * width)
+        tg_add_bias_gelu(x, rows, width, bias)
     }
 
     /// ReLU in place.
@@ -106,31 +99,7 @@ public enum Kernels {
         _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int,
         bias: UnsafePointer<Float>? = nil, mask: UnsafePointer<Float>? = nil
     ) {
-        guard width > 0 else { return }
-        for r in 0..<rows {
-            let xr = x + r * width
-            if let bias { add(bias + r * width, into: xr, width) }
-            if let mask { add(mask + r * width, into: xr, width) }
-            var mx = V(repeating: -.infinity)
-            var i = 0
-            while i + 8 <= width { mx = FastMath.max(mx, load(xr + i)); i += 8 }
-            var m = mx.max()
-            while i < width { m = Swift.max(m, xr[i]); i += 1 }
-            let mv = V(repeating: m)
-            var acc = V()
-            i = 0
-            while i + 8 <= width {
-                let e = FastMath.exp(load(xr + i) - mv)
-                store(e, xr + i); acc += e; i += 8
-            }
-            var s = acc.sum()
-            while i < width { let e = FastMath.exp(xr[i] - m); xr[i] = e; s += e; i += 1 }
-            let inv = V(repeating: 1 / s)
-            i = 0
-            while i + 8 <= width { store(load(xr + i) * inv, xr + i); i += 8 }
-            let invs = 1 / s
-            while i < width { xr[i] *= invs; i += 1 }
-        }
+        tg_softmax_rows(x, rows, width, bias, mask)
     }
 
     /// Copies rows: dst[i] = src[index[i]] for each of `index.count` rows of `width` floats.

@@ -42,44 +42,59 @@ struct SwinBlock: Sendable {
     }
 
     /// Runs the block in place on `x` `[images · L, C]` using the workspace buffers.
+    ///
+    /// Each pass over memory does as much as it can: LN₁ writes its rows straight into the (shifted) window
+    /// order; the projection's bias, the window reverse, the un-shift and the residual are one scatter;
+    /// LN₂ also adds fc2's bias to the residual, which fc2's product then accumulates into; fc1's bias and
+    /// the GELU are one pass.
     func forward(_ x: UnsafeMutablePointer<Float>, images: Int, work: SwinWorkspace) {
         let l = resolution * resolution, c = dim, rows = images * l
         let a = work.a, b = work.b, qkvOut = work.qkv, hidden = work.hidden
         // Attention branch.
-        norm1(x, rows: rows, into: a)
         windowMap.withUnsafeBufferPointer { map in
-            for n in 0..<images { Kernels.gatherRows(a + n * l * c, into: b + n * l * c, index: map, width: c) }
-        }
-        qkv(b, rows: rows, into: qkvOut)
-        attention(qkvOut, images: images, into: b, scores: work.scores)
-        proj(b, rows: rows, into: a)
-        windowMap.withUnsafeBufferPointer { map in
-            for n in 0..<images { Kernels.scatterAddRows(a + n * l * c, into: x + n * l * c, index: map, width: c) }
+            norm1(x, images: images, gathering: map, into: b)
+            qkv(b, rows: rows, into: qkvOut)
+            attention(qkvOut, images: images, into: b, scores: work.scores)
+            proj.product(b, rows: rows, into: a)
+            parallelScatterAdd(a, into: x, images: images, map: map, width: c, bias: proj.bias?.p)
         }
         // MLP branch.
-        norm2(x, rows: rows, into: a)
-        fc1(a, rows: rows, into: hidden)
-        parallelGELU(hidden, rows * fc1.outFeatures)
-        fc2(hidden, rows: rows, into: x, accumulate: true)
+        if let fc2Bias = fc2.bias {
+            norm2(x, rows: rows, into: a, thenAdding: fc2Bias.p)
+        } else {
+            norm2(x, rows: rows, into: a)
+        }
+        fc1.product(a, rows: rows, into: hidden)
+        if let fc1Bias = fc1.bias {
+            parallelAddBiasGELU(hidden, rows: rows, width: fc1.outFeatures, bias: fc1Bias.p)
+        } else {
+            parallelGELU(hidden, rows * fc1.outFeatures)
+        }
+        fc2.product(hidden, rows: rows, into: x, accumulate: true)
     }
 
     /// Window attention over `[windows · N, 3C]` qkv rows into `[windows · N, C]`: one task per
-    /// (window, head) on the worker pool, each with its own `N×N` score block.
+    /// (window, head) on the worker pool, each with its own `N×N` score block. The products are small
+    /// (N = 144, head width 32 for Swin-L/384), so each runs on one OpenBLAS thread, and the pool's threads
+    /// are the parallelism.
     func attention(_ qkv: UnsafePointer<Float>, images: Int, into out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>) {
         let n = window * window, c = dim, hd = dim / heads, heads = self.heads
         let windowsPerImage = (resolution / window) * (resolution / window)
         let scale = 1 / Float(hd).squareRoot()
         let bias = self.bias, mask = self.mask
-        WorkerPool.shared.parallelFor(images * windowsPerImage * heads) { task, worker in
-            let g = task / heads, h = task % heads
-            let base = qkv + g * n * 3 * c
-            let s = scores + worker * n * n
-            BLAS.sgemm(transposeB: true, m: n, n: n, k: hd, alpha: scale,
-                       a: base + h * hd, lda: 3 * c, b: base + c + h * hd, ldb: 3 * c, c: s, ldc: n)
-            Kernels.softmaxRows(s, rows: n, width: n, bias: bias.p + h * n * n,
-                                mask: mask.map { $0.p + (g % windowsPerImage) * n * n })
-            BLAS.sgemm(m: n, n: hd, k: n, a: s, lda: n, b: base + 2 * c + h * hd, ldb: 3 * c,
-                       c: out + g * n * c + h * hd, ldc: c)
+        let threads = WorkerPool.shared.activeThreads
+        BLAS.withThreadCount(1) {
+            WorkerPool.shared.parallelFor(images * windowsPerImage * heads, threads: threads) { task, worker in
+                let g = task / heads, h = task % heads
+                let base = qkv + g * n * 3 * c
+                let s = scores + worker * n * n
+                BLAS.sgemm(transposeB: true, m: n, n: n, k: hd, alpha: scale,
+                           a: base + h * hd, lda: 3 * c, b: base + c + h * hd, ldb: 3 * c, c: s, ldc: n)
+                Kernels.softmaxRows(s, rows: n, width: n, bias: bias.p + h * n * n,
+                                    mask: mask.map { $0.p + (g % windowsPerImage) * n * n })
+                BLAS.sgemm(m: n, n: hd, k: n, a: s, lda: n, b: base + 2 * c + h * hd, ldb: 3 * c,
+                           c: out + g * n * c + h * hd, ldc: c)
+            }
         }
     }
 }
