@@ -66,6 +66,18 @@ void tagood_f16_to_f32_portable(const uint16_t *source, float *destination, size
     for (size_t i = 0; i < count; i++) destination[i] = f16_to_f32_one(source[i]);
 }
 
+static void f16_rows_add_f64_portable(const uint16_t *rows, size_t count, size_t width, double *sum) {
+    for (size_t r = 0; r < count; r++) {
+        for (size_t j = 0; j < width; j++) sum[j] += (double)f16_to_f32_one(rows[r * width + j]);
+    }
+}
+
+void tagood_f32_rows_add_f64(const float *rows, size_t count, size_t width, double *sum) {
+    for (size_t r = 0; r < count; r++) {
+        for (size_t j = 0; j < width; j++) sum[j] += (double)rows[r * width + j];
+    }
+}
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
@@ -89,6 +101,22 @@ __attribute__((target("avx,f16c"))) static void f16_to_f32_f16c(const uint16_t *
     for (; i < count; i++) destination[i] = f16_to_f32_one(source[i]);
 }
 
+__attribute__((target("avx,f16c"))) static void f16_rows_add_f64_f16c(const uint16_t *rows, size_t count, size_t width,
+                                                                      double *sum) {
+    for (size_t r = 0; r < count; r++) {
+        const uint16_t *row = rows + r * width;
+        size_t j = 0;
+        for (; j + 8 <= width; j += 8) {
+            __m256 f = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + j)));
+            __m256d low = _mm256_cvtps_pd(_mm256_castps256_ps128(f));
+            __m256d high = _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1));
+            _mm256_storeu_pd(sum + j, _mm256_add_pd(_mm256_loadu_pd(sum + j), low));
+            _mm256_storeu_pd(sum + j + 4, _mm256_add_pd(_mm256_loadu_pd(sum + j + 4), high));
+        }
+        for (; j < width; j++) sum[j] += (double)f16_to_f32_one(row[j]);
+    }
+}
+
 static int has_f16c(void) {
     static int cached = -1;  // benign race: every thread computes the same answer
     if (cached < 0) {
@@ -107,7 +135,16 @@ void tagood_f16_to_f32(const uint16_t *source, float *destination, size_t count)
     if (has_f16c()) f16_to_f32_f16c(source, destination, count);
     else tagood_f16_to_f32_portable(source, destination, count);
 }
+
+void tagood_f16_rows_add_f64(const uint16_t *rows, size_t count, size_t width, double *sum) {
+    if (has_f16c()) f16_rows_add_f64_f16c(rows, count, width, sum);
+    else f16_rows_add_f64_portable(rows, count, width, sum);
+}
 #else
+void tagood_f16_rows_add_f64(const uint16_t *rows, size_t count, size_t width, double *sum) {
+    f16_rows_add_f64_portable(rows, count, width, sum);
+}
+
 void tagood_f32_to_f16(const float *source, uint16_t *destination, size_t count) {
     tagood_f32_to_f16_portable(source, destination, count);
 }

@@ -43,20 +43,8 @@ extension ShardReader {
     func readBlock(_ s: Structure, from start: Int, maxImages: Int, maxTokens: Int) throws(ShardError) -> [ShardImage] {
         HDF5.prepareThread()
         let spec = { (name: String) in s.datasets.first { $0.spec.name == name }! }
-        var n = min(maxImages, s.images - start)
-        var tokenOffsets = try readArray(s.handle("token_offsets"), spec("token_offsets").spec, start: start, count: n + 1,
-                                         as: Int64.self, subject: "dataset `token_offsets`")
-        try checkOffsets(tokenOffsets, limit: s.tokens, name: "token_offsets", start: start)
-        // Shrink the block until its tokens fit (keeping at least one image).
-        var cut = n
-        while cut > 1 && Int(tokenOffsets[cut] - tokenOffsets[0]) > maxTokens { cut -= 1 }
-        if cut < n {
-            n = cut
-            tokenOffsets = Array(tokenOffsets[0...n])
-        }
-        let tagOffsets = try readArray(s.handle("tag_offsets"), spec("tag_offsets").spec, start: start, count: n + 1,
-                                       as: Int64.self, subject: "dataset `tag_offsets`")
-        try checkOffsets(tagOffsets, limit: s.tags, name: "tag_offsets", start: start)
+        let (tokenOffsets, tagOffsets) = try readBlockOffsets(s, from: start, maxImages: maxImages, maxTokens: maxTokens)
+        let n = tokenOffsets.count - 1
         let t0 = Int(tokenOffsets[0]), t1 = Int(tokenOffsets[n]), k0 = Int(tagOffsets[0]), k1 = Int(tagOffsets[n])
         let embedDim = s.header.metadata.embedDim, imageTokens = s.header.metadata.imageTokens
         let labels = try readArray(s.handle("labels"), spec("labels").spec, start: start, count: n, as: Int32.self,
@@ -87,6 +75,27 @@ extension ShardReader {
                 embedDim: embedDim))
         }
         return images
+    }
+
+    /// The checked `token_offsets` and `tag_offsets` (n + 1 each) of the block of images starting at
+    /// `start`: n ≤ `maxImages`, shrunk until the block's tokens fit in `maxTokens` rows (keeping at
+    /// least one image).
+    func readBlockOffsets(_ s: Structure, from start: Int, maxImages: Int, maxTokens: Int) throws(ShardError) -> (tokens: [Int64], tags: [Int64]) {
+        let spec = { (name: String) in s.datasets.first { $0.spec.name == name }!.spec }
+        var n = min(maxImages, s.images - start)
+        var tokenOffsets = try readArray(s.handle("token_offsets"), spec("token_offsets"), start: start, count: n + 1,
+                                         as: Int64.self, subject: "dataset `token_offsets`")
+        try checkOffsets(tokenOffsets, limit: s.tokens, name: "token_offsets", start: start)
+        var cut = n
+        while cut > 1 && Int(tokenOffsets[cut] - tokenOffsets[0]) > maxTokens { cut -= 1 }
+        if cut < n {
+            n = cut
+            tokenOffsets.removeLast(tokenOffsets.count - (n + 1))
+        }
+        let tagOffsets = try readArray(s.handle("tag_offsets"), spec("tag_offsets"), start: start, count: n + 1,
+                                       as: Int64.self, subject: "dataset `tag_offsets`")
+        try checkOffsets(tagOffsets, limit: s.tags, name: "tag_offsets", start: start)
+        return (tokenOffsets, tagOffsets)
     }
 
     /// Checks that a block of offsets never decreases and stays within `0...limit` (so the arithmetic on

@@ -60,8 +60,9 @@ public enum ShardSeal {
         }
         defer { Glibc.close(fd) }
         var body = XXH64()
-        let bodyBytes = try stream(fd, from: size, path: path, shown: shown) { body.update($0) }
-        let block = block(bodyBytes: bodyBytes, bodyDigest: body.digest())
+        var bodyBytes = hashMapped(fd, from: size, into: &body)
+        if bodyBytes == nil { bodyBytes = try stream(fd, from: size, path: path, shown: shown) { body.update($0) } }
+        let block = block(bodyBytes: bodyBytes!, bodyDigest: body.digest())
         let written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, size, 0) }
         guard written == size else {
             throw ShardError(.write, path: shown, detail: "cannot write the seal into \(path): \(String(cString: strerror(errno)))")
@@ -69,7 +70,7 @@ public enum ShardSeal {
         guard fsync(fd) == 0 else {
             throw ShardError(.write, path: shown, detail: "cannot fsync \(path): \(String(cString: strerror(errno)))")
         }
-        return (body.hexDigest(), size + bodyBytes)
+        return (body.hexDigest(), size + bodyBytes!)
     }
 
     /// Reads the whole file once, before HDF5 opens it, and checks it:
@@ -187,6 +188,19 @@ public enum ShardSeal {
         return filled
     }
 
+    /// Hashes the file from `offset` to its end through a read-only mapping of its pages (the writer's
+    /// file is in the page cache: no copy); returns the bytes hashed, or nil when it cannot be mapped
+    /// (the caller then streams it).
+    private static func hashMapped(_ fd: Int32, from offset: Int, into hasher: inout XXH64) -> Int? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, Int(info.st_size) > offset else { return nil }
+        let length = Int(info.st_size)
+        guard let mapping = mmap(nil, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0), mapping != MAP_FAILED else { return nil }
+        defer { munmap(mapping, length) }
+        hasher.update(UnsafeRawBufferPointer(start: mapping + offset, count: length - offset))
+        return length - offset
+    }
+
     /// Streams the file from `offset` to its end in 1 MiB blocks; returns the bytes streamed.
     static func stream(_ fd: Int32, from offset: Int, path: String, shown: String,
                        _ body: (UnsafeRawBufferPointer) -> Void) throws(ShardError) -> Int {
@@ -223,12 +237,15 @@ public struct ShardIntegrity: Sendable, Equatable {
 public final class ShardFileImage: @unchecked Sendable {
     /// The file's bytes.
     public let bytes: UnsafeMutableRawBufferPointer
+    /// The memory they lie in, from ``ShardImageBufferPool`` and back to it with the image.
+    private let buffer: ShardImageBufferPool.Buffer
 
     private init(count: Int) {
-        bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 4096)
+        buffer = ShardImageBufferPool.take(max(count, 1))
+        bytes = UnsafeMutableRawBufferPointer(start: buffer.base, count: max(count, 1))
     }
 
-    deinit { bytes.deallocate() }
+    deinit { ShardImageBufferPool.give(buffer) }
 
     /// The whole file when it has at most `limit` bytes (and at least one), else nil.
     static func load(_ fd: Int32, limit: Int, path: String) throws(ShardError) -> ShardFileImage? {

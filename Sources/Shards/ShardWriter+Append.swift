@@ -1,10 +1,11 @@
 @preconcurrency import CHDF5
+import CHDF5Shim
 import TagoodSupport
 
 extension ShardWriter {
     /// Appends one image. The record is validated first (row widths, counts, attention length, label
     /// against the role); an invalid record throws `shard.record` and changes nothing. Staged rows are
-    /// flushed to the file whenever ``Options/bufferBytes`` are staged.
+    /// flushed to the file, in whole chunks, whenever a dataset has ``Options/bufferBytes`` staged.
     public func append(_ record: ShardRecord) throws(ShardError) {
         try checkWritable()
         try record.validate(metadata: metadata, index: imageCount, shardPath: path)
@@ -43,10 +44,34 @@ extension ShardWriter {
         status.didStage(rows: 1)
         errors.stage(string: ok ? "" : Self.sanitized(record.error))
         imageCount += 1
+        for column in columns { column.hashStaged() }
 
-        if stagedBytes >= options.bufferBytes || paths.stagedRows >= ShardLayout.maxChunkRows {
+        if paths.stagedRows >= ShardLayout.maxChunkRows {
             try flush()
+        } else {
+            for column in columns where column.spec.element != .utf8String && column.staged.count >= options.bufferBytes {
+                try flushWholeChunks(column)
+            }
         }
+    }
+
+    /// Writes a dataset's staged whole chunks (see ``Column/flushWholeChunks()``).
+    private func flushWholeChunks(_ column: Column) throws(ShardError) {
+        HDF5.prepareThread()
+        guard column.flushWholeChunks() else {
+            let error = ShardError.hdf5(.write, path: path, part: "dataset `\(column.spec.name)`",
+                                        "cannot append \(column.stagedRows) rows to the temporary file \(temporaryPath)")
+            state = .failed(error)
+            throw error
+        }
+        startWriteback()
+    }
+
+    /// Asks the kernel to start writing what is in the file so far to the disk, without waiting (best
+    /// effort; ``commit()`` still fsyncs): the disk works on the chunks while the next ones are staged,
+    /// and the fsync at commit waits only for the rest.
+    func startWriteback() {
+        if let id = file?.id { _ = tagood_start_writeback(id) }
     }
 
     /// Writes every staged row to the file now (``append(_:)`` and ``commit()`` call it as needed).
@@ -59,10 +84,8 @@ extension ShardWriter {
             state = .failed(error)
             throw error
         }
+        startWriteback()
     }
-
-    /// Bytes staged in memory, all datasets together.
-    var stagedBytes: Int { columns.reduce(0) { $0 + $1.staged.count } }
 
     func checkWritable() throws(ShardError) {
         switch state {

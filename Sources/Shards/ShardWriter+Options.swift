@@ -5,8 +5,9 @@ extension ShardWriter {
         public var tokenDType: TokenDType
         /// Compression of the numeric datasets (off by default).
         public var compression: ShardCompression
-        /// How many staged bytes (all datasets together) trigger a flush to the file. Bounds the writer's
-        /// memory to about twice this.
+        /// How many staged bytes of one dataset trigger writing its whole chunks to the file. Bounds the
+        /// writer's staging memory to about this per large dataset (`tokens`, `global_embed`,
+        /// `attention`), plus the small ones, which are written at commit.
         public var bufferBytes: Int
         /// The target chunk size in bytes (see ``ShardLayout/chunkRows(rowBytes:chunkBytes:)``).
         public var chunkBytes: Int

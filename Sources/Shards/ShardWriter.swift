@@ -11,9 +11,11 @@ import TagoodSupport
 
 /// Writes one shard: an HDF5 file with the schema of docs/DESIGN.md ("The shard schema"), committed atomically.
 ///
-/// The writer creates `<path>.tmp-<pid>-<n>` beside the target, stages appended images in memory and
-/// flushes them in batches (each dataset is extended and the new rows written as one hyperslab), hashing
-/// the data as it goes. ``commit()`` writes `content_checksum` and then `complete = 1`, closes and
+/// The writer creates `<path>.tmp-<pid>-<n>` beside the target and stages appended images in memory,
+/// hashing each dataset's bytes as they are staged. A dataset whose staged rows reach
+/// ``Options/bufferBytes`` writes the whole chunks among them with one `H5Dwrite`, straight from the
+/// staging buffer into the file (no chunk cache), and keeps the partial chunk staged; the rest is
+/// written at commit, each dataset in one call. ``commit()`` writes `content_checksum` and then `complete = 1`, closes and
 /// `fsync`s the file, renames it over the target and `fsync`s the directory. ``abandon()``, or releasing
 /// an uncommitted writer, deletes the temporary file.
 ///
@@ -194,14 +196,16 @@ public final class ShardWriter {
                 chunkRows = max(1, min(chunkRows, (images + 1) * perImage))
             }
             let compression: ShardCompression = spec.element == .utf8String ? .none : options.compression
+            // Unfiltered numbers go from the staging buffer straight into the file (no chunk cache).
+            let direct = compression == .none && spec.element != .utf8String
             guard let type = HDF5.makeType(spec.element),
                   let dataset = HDF5.createExtendible(file: root, name: spec.name, type: type.id, rank: spec.rank,
                                                       width: width, chunkRows: chunkRows, compression: compression,
-                                                      cacheBytes: 4 * chunkRows * rowBytes)
+                                                      cacheBytes: direct ? 0 : 4 * chunkRows * rowBytes)
             else {
                 throw ShardError.hdf5(.write, path: path, part: "dataset `\(spec.name)`", "cannot create it")
             }
-            columns.append(Column(spec: spec, width: width, dataset: dataset, type: type))
+            columns.append(Column(spec: spec, width: width, chunkRows: chunkRows, dataset: dataset, type: type))
         }
     }
 }

@@ -55,6 +55,11 @@ static inline hid_t tagood_make_float16_type(void) {
     return t;
 }
 
+/// Asks the kernel to start writing an open file's dirty pages to the disk without waiting for them
+/// (`sync_file_range` with SYNC_FILE_RANGE_WRITE on the POSIX driver's descriptor). Not a durability
+/// point: the caller still fsyncs. Returns 0, or -1 when the file has no descriptor or the call failed.
+int tagood_start_writeback(hid_t file);
+
 /// Turns HDF5's automatic error printing off for the default error stack.
 static inline herr_t tagood_silence_hdf5_errors(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
@@ -89,6 +94,10 @@ static inline int tagood_hdf5_is_threadsafe(void) {
 void tagood_f32_to_f16(const float *source, uint16_t *destination, size_t count);
 /// Converts `count` binary16 values to floats (exact). Uses F16C when the CPU has it.
 void tagood_f16_to_f32(const uint16_t *source, float *destination, size_t count);
+/// Adds `count` rows of `width` values (binary16 bits, or floats) into `sum` (`width` doubles), row by
+/// row in order, each value widened exactly: the column sums the reducer's features start from.
+void tagood_f16_rows_add_f64(const uint16_t *rows, size_t count, size_t width, double *sum);
+void tagood_f32_rows_add_f64(const float *rows, size_t count, size_t width, double *sum);
 /// The portable (non-SIMD) paths of the two conversions above, exposed so tests can check both.
 void tagood_f32_to_f16_portable(const float *source, uint16_t *destination, size_t count);
 void tagood_f16_to_f32_portable(const uint16_t *source, float *destination, size_t count);

@@ -30,6 +30,29 @@ public struct ImageFeatures: Sendable, Equatable {
         tagMax = image.tagProbs.max()
     }
 
+    /// Computes the features of image `i` of a column block (which must have status ok), without
+    /// per-image copies: the same values as ``init(_:)`` on that image (the token sums are exact in
+    /// Double for float16 rows and run in the same order for float32 ones).
+    public init(_ block: ShardColumnBlock, image i: Int) {
+        let d = block.embedDim
+        if block.tokenCount(of: i) > 0 {
+            let sum = [Double](unsafeUninitializedCapacity: d) { buffer, initialized in
+                buffer.initialize(repeating: 0)
+                block.addTokenRows(of: i, into: buffer.baseAddress!)
+                initialized = d
+            }
+            object = Vectors.normalised(sum)
+        } else {
+            object = nil
+        }
+        let global = [Double](unsafeUninitializedCapacity: d) { buffer, initialized in
+            block.globalEmbed(of: i, into: buffer.baseAddress!)
+            initialized = d
+        }
+        pooled = Vectors.normalised(global) ?? [Float](repeating: 0, count: d)
+        tagMax = block.tagProbs(of: i).max()
+    }
+
     /// Builds features from parts (tests).
     public init(object: [Float]?, pooled: [Float], tagMax: Float?) {
         self.object = object

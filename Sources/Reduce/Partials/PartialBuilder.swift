@@ -41,29 +41,34 @@ public enum PartialBuilder {
         var sums = SumsBuilder(d: d)
         var bank: [Float] = []
         var rows = ShardPartial.Rows()
-        // Blocks of at most 4096 token rows (8 MB as Float): small enough for malloc to reuse, not mmap afresh.
-        let cursor = try reader.images(blockImages: 128, maxBlockTokens: 4096)
-        while let image = try cursor.next() {
-            partial.images += 1
-            guard image.status.isOK else { partial.failed += 1; continue }
-            let f = ImageFeatures(image)
-            if f.object == nil { partial.noTokens += 1 }
-            if inDistribution {
-                guard image.label >= 0 else {
-                    throw ReduceError(.shard, "shard \(task.path): image #\(image.index) (\(image.path)) of in-distribution dataset "
-                        + "\(task.dataset) has label \(image.label); every ID image needs its class index (check the dataset layout)")
+        // Column blocks of at most 8192 token rows (8 MB as float16): the token rows stay in one buffer
+        // in their stored dtype and are summed from there, with no per-image copies.
+        let cursor = try reader.columnBlocks(maxBlockImages: 512, maxBlockTokens: 8192)
+        while let block = try cursor.next() {
+            for i in 0..<block.count {
+                partial.images += 1
+                guard block.status(i).isOK else { partial.failed += 1; continue }
+                let f = ImageFeatures(block, image: i)
+                let index = block.start + i, label = block.labels[i]
+                if f.object == nil { partial.noTokens += 1 }
+                if inDistribution {
+                    guard label >= 0 else {
+                        let path = (try? reader.pathsAndLabels().paths[index]) ?? "?"
+                        throw ReduceError(.shard, "shard \(task.path): image #\(index) (\(path)) of in-distribution dataset "
+                            + "\(task.dataset) has label \(label); every ID image needs its class index (check the dataset layout)")
+                    }
+                    sums.add(label: label, f)
                 }
-                sums.add(label: image.label, f)
-            }
-            if task.role == .idTrain {
-                if let o = f.object { bank += o }
-            } else {
-                rows.imageIndex.append(Int32(image.index))
-                rows.labels.append(image.label)
-                rows.hasObject.append(f.object == nil ? 0 : 1)
-                rows.tagMax.append(f.tagMax ?? .nan)
-                rows.object += f.object ?? [Float](repeating: 0, count: d)
-                rows.pooled += f.pooled
+                if task.role == .idTrain {
+                    if let o = f.object { bank += o }
+                } else {
+                    rows.imageIndex.append(Int32(index))
+                    rows.labels.append(label)
+                    rows.hasObject.append(f.object == nil ? 0 : 1)
+                    rows.tagMax.append(f.tagMax ?? .nan)
+                    rows.object += f.object ?? [Float](repeating: 0, count: d)
+                    rows.pooled += f.pooled
+                }
             }
         }
         guard partial.images == task.range.count else {
@@ -100,14 +105,24 @@ struct SumsBuilder {
         }
         if let o = f.object {
             objectCounts[s] += 1
-            for j in 0..<d { objectSums[s][j] += Double(o[j]) }
-            for x in o { objectBlock.append(Double(x)) }
+            Self.add(o, to: &objectSums[s])
+            objectBlock.append(contentsOf: o.lazy.map(Double.init))
             if objectBlock.count == PartialBuilder.gramBlock * d { Self.fold(&objectBlock, into: &objectGram, d: d) }
         }
         pooledCounts[s] += 1
-        for j in 0..<d { pooledSums[s][j] += Double(f.pooled[j]) }
-        for x in f.pooled { pooledBlock.append(Double(x)) }
+        Self.add(f.pooled, to: &pooledSums[s])
+        pooledBlock.append(contentsOf: f.pooled.lazy.map(Double.init))
         if pooledBlock.count == PartialBuilder.gramBlock * d { Self.fold(&pooledBlock, into: &pooledGram, d: d) }
+    }
+
+    /// `sum[j] += Double(x[j])` for every j, on raw buffers so that the loop vectorises.
+    private static func add(_ x: [Float], to sum: inout [Double]) {
+        precondition(x.count == sum.count, "feature width \(x.count) against sums of width \(sum.count)")
+        x.withUnsafeBufferPointer { x in
+            sum.withUnsafeMutableBufferPointer { sum in
+                for j in 0..<x.count { sum[j] += Double(x[j]) }
+            }
+        }
     }
 
     private static func fold(_ block: inout [Double], into gram: inout [Double], d: Int) {

@@ -1,5 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A growable, manually managed byte buffer: the writer's per-dataset staging area. Unlike `[UInt8]` it
-/// hands out uninitialised space to convert into (float16 rows) without zero-filling it first.
+/// hands out uninitialised space to convert into (float16 rows) without zero-filling it first, and it
+/// grows with `realloc`, which moves a large buffer by remapping its pages instead of copying them (a
+/// whole `tokens` column is tens of megabytes).
 final class ByteBuffer {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var count = 0
@@ -7,19 +13,18 @@ final class ByteBuffer {
 
     init(capacity: Int = 4096) {
         self.capacity = max(capacity, 64)
-        base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+        guard let memory = malloc(self.capacity) else { fatalError("out of memory staging \(self.capacity) bytes") }
+        base = memory
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
 
     /// Grows the buffer by `byteCount` bytes and returns where they start (uninitialised).
     func extend(by byteCount: Int) -> UnsafeMutableRawPointer {
         if count + byteCount > capacity {
             var newCapacity = capacity * 2
             while newCapacity < count + byteCount { newCapacity *= 2 }
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-            grown.copyMemory(from: base, byteCount: count)
-            base.deallocate()
+            guard let grown = realloc(base, newCapacity) else { fatalError("out of memory staging \(newCapacity) bytes") }
             base = grown
             capacity = newCapacity
         }
@@ -47,6 +52,13 @@ final class ByteBuffer {
 
     /// The content as a raw buffer (valid until the next mutation).
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Drops the first `byteCount` bytes, moving the rest to the front.
+    func removeFirst(_ byteCount: Int) {
+        precondition(byteCount <= count, "removing \(byteCount) of \(count) staged bytes")
+        memmove(base, base + byteCount, count - byteCount)
+        count -= byteCount
+    }
 
     /// Empties the buffer, keeping its memory.
     func removeAll() { count = 0 }

@@ -3,13 +3,15 @@ import CHDF5Shim
 
 /// Chunked, extendible 1-D `[rows]` and 2-D `[rows, width]` datasets: create, append rows, read rows.
 extension HDF5 {
-    /// A dataset access list whose chunk cache holds `bytes` (the default 1 MiB cache would evict a
-    /// partly written chunk of a larger size and force HDF5 to read it back).
+    /// A dataset access list whose chunk cache holds `cacheBytes` (the default 1 MiB cache would evict a
+    /// partly written chunk of a larger size and force HDF5 to read it back), or no chunk cache at all
+    /// for `cacheBytes == 0`: HDF5 then writes the rows of an unfiltered dataset straight from the
+    /// caller's buffer into the file, without copying whole chunks through its cache first.
     static func accessList(cacheBytes: Int) -> HDF5Handle? {
         let list = H5Pcreate(tagood_H5P_DATASET_ACCESS())
         guard list >= 0 else { return nil }
         let handle = HDF5Handle(list, .propertyList)
-        guard H5Pset_chunk_cache(list, 521, max(cacheBytes, 1 << 20), 1.0) >= 0 else { return nil }
+        guard H5Pset_chunk_cache(list, 521, cacheBytes == 0 ? 0 : max(cacheBytes, 1 << 20), 1.0) >= 0 else { return nil }
         return handle
     }
 
@@ -30,6 +32,11 @@ extension HDF5 {
             guard H5Pset_shuffle(create) >= 0, H5Pset_deflate(create, UInt32(min(max(level, 1), 9))) >= 0 else {
                 return nil
             }
+        }
+        // Without a chunk cache, HDF5 writes unfiltered rows straight from the caller's buffer only when it
+        // need not fill the rest of a new chunk first; every row the writer declares, it writes.
+        if cacheBytes == 0, compression == .none {
+            guard H5Pset_fill_time(create, H5D_FILL_TIME_NEVER) >= 0 else { return nil }
         }
         guard let access = accessList(cacheBytes: cacheBytes) else { return nil }
         let dataset = H5Dcreate2(file, name, type, space, defaultList, create, access.id)
