@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "CHDF5", "CHDF5Shim"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Model", "Tensor", "TagoodSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor"]),
+        .testTarget(name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor", "Imaging", "Shards", "TagoodSupport"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Job"]),
         .testTarget(name: "JobTests", dependencies: ["Job", "Datasets", "Shards", "TagoodSupport", "TagoodTestSupport"]),

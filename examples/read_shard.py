@@ -60,6 +60,7 @@ def iter_images(f, block=1024):
         errors = f["errors"].asstr()[start:stop]
         labels, status = f["labels"][start:stop], f["status"][start:stop]
         global_embed, attention = f["global_embed"][start:stop], f["attention"][start:stop]
+        all_tag_probs = f["all_tag_probs"][start:stop] if "all_tags" in f.attrs else None
         for j in range(stop - start):
             a, b = off[j] - off[0], off[j + 1] - off[0]
             c, d = toff[j] - toff[0], toff[j + 1] - toff[0]
@@ -68,6 +69,7 @@ def iter_images(f, block=1024):
                 "error": errors[j], "tokens": tokens[a:b], "token_index": token_index[a:b],
                 "global_embed": global_embed[j], "tag_ids": tag_ids[c:d], "tag_probs": tag_probs[c:d],
                 "attention": attention[j],
+                **({"all_tag_probs": all_tag_probs[j]} if all_tag_probs is not None else {}),
             }
 
 
@@ -84,9 +86,14 @@ def dataset_digest(dataset):
     return h.intdigest()
 
 
+def schema_order(f):
+    """The schema's datasets; `all_tag_probs` comes last, in shards whose root has `all_tags`."""
+    return SCHEMA_ORDER + (["all_tag_probs"] if "all_tags" in f.attrs else [])
+
+
 def content_checksum(f):
     combined = xxhash.xxh64()
-    for name in SCHEMA_ORDER:
+    for name in schema_order(f):
         combined.update(name.encode("utf-8") + b"\0" + struct.pack("<Q", dataset_digest(f[name])))
     return combined.hexdigest()
 

@@ -15,6 +15,10 @@ public struct ExtractionSettings: Sendable, Equatable {
     public var decodeThreads = 2
     /// Images above this many pixels are refused (Pillow's MAX_IMAGE_PIXELS by default).
     public var maxPixels = 89_478_485
+    /// Also compute and store every tag's probability of every image (the shard's `all_tag_probs`). Off by
+    /// default: the token selection needs only the ID tags (and, for an OOD image none of whose ID tags
+    /// fired, the others until one fires), and computing all 4,585 costs about half of RAM's forward again.
+    public var allTagProbs = false
 
     public init() {}
 

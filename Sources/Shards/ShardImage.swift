@@ -22,6 +22,9 @@ public struct ShardImage: Sendable, Equatable {
     public var tagProbs: [Float]
     /// The attention map (`imageTokens` values; zeros for a failed image).
     public var attention: [Float]
+    /// Every tag's probability (`all_tags` values; zeros for a failed image), when the shard stores them;
+    /// empty otherwise.
+    public var allTagProbs: [Float] = []
     /// The width of a token row.
     public var embedDim: Int
 

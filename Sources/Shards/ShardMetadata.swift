@@ -36,12 +36,15 @@ public struct ShardMetadata: Sendable, Equatable, Codable {
     public var imageTokens: Int
     /// `created_by`: the writing program and version.
     public var createdBy: String
+    /// `all_tags`: how many tags the model has, when the shard stores every tag's probability of every
+    /// image in `all_tag_probs` (the job's `extract.all_tag_probs: true`); nil, and no attribute, otherwise.
+    public var allTags: Int?
 
     /// Creates metadata; `imageTokens` defaults to RAM at 384 px, `createdBy` to this tagood.
     public init(jobID: String, datasetHash: String, shardIndex: Int, dataset: String, role: ShardRole,
                 modelName: String, modelHash: String, preprocessing: String, tagThreshold: Double,
                 attentionThreshold: Double, embedDim: Int = 512, imageTokens: Int = 145,
-                createdBy: String = TagoodVersion.createdBy) {
+                createdBy: String = TagoodVersion.createdBy, allTags: Int? = nil) {
         self.jobID = jobID
         self.datasetHash = datasetHash
         self.shardIndex = shardIndex
@@ -55,5 +58,6 @@ public struct ShardMetadata: Sendable, Equatable, Codable {
         self.embedDim = embedDim
         self.imageTokens = imageTokens
         self.createdBy = createdBy
+        self.allTags = allTags
     }
 }

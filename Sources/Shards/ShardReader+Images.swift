@@ -56,6 +56,8 @@ extension ShardReader {
         let tokens = try readFloats(s, "tokens", width: embedDim, start: t0, count: t1 - t0)
         let globalEmbed = try readFloats(s, "global_embed", width: embedDim, start: start, count: n)
         let attention = try readFloats(s, "attention", width: imageTokens, start: start, count: n)
+        let allTags = s.header.metadata.allTags ?? 0
+        let allTagProbs = allTags > 0 ? try readFloats(s, "all_tag_probs", width: allTags, start: start, count: n) : []
         let tokenIndex = try readArray(s.handle("token_index"), spec("token_index").spec, start: t0, count: t1 - t0,
                                        as: Int16.self, subject: "dataset `token_index`")
         let tagIDs = try readArray(s.handle("tag_ids"), spec("tag_ids").spec, start: k0, count: k1 - k0, as: Int32.self,
@@ -72,7 +74,7 @@ extension ShardReader {
                 error: errors[i], tokens: Array(tokens[a * embedDim ..< b * embedDim]), tokenIndex: Array(tokenIndex[a..<b]),
                 globalEmbed: Array(globalEmbed[i * embedDim ..< (i + 1) * embedDim]), tagIDs: Array(tagIDs[c..<d]),
                 tagProbs: Array(tagProbs[c..<d]), attention: Array(attention[i * imageTokens ..< (i + 1) * imageTokens]),
-                embedDim: embedDim))
+                allTagProbs: allTags > 0 ? Array(allTagProbs[i * allTags ..< (i + 1) * allTags]) : [], embedDim: embedDim))
         }
         return images
     }

@@ -28,7 +28,7 @@ extension ShardReader {
         HDF5.prepareThread()
         var opened: [(spec: ShardSchema.Dataset, handle: HDF5Handle, width: Int)] = []
         var rows: [String: Int] = [:]
-        for spec in ShardSchema.datasets(tokenDType: header.tokenDType) {
+        for spec in ShardSchema.datasets(tokenDType: header.tokenDType, allTags: header.metadata.allTags) {
             let subject = "dataset `\(spec.name)`"
             let exists = H5Lexists(file.id, spec.name, HDF5.defaultList)
             guard exists > 0 else {
@@ -49,8 +49,7 @@ extension ShardReader {
             guard let dims = HDF5.dimensions(of: id) else {
                 throw ShardError.hdf5(.read, path: path, part: subject, "cannot read its shape")
             }
-            let width = spec.width == .embedDim ? header.metadata.embedDim
-                : spec.width == .imageTokens ? header.metadata.imageTokens : 1
+            let width = spec.width.value(header.metadata)
             let expectedShape = spec.rank == 1 ? "[rows]" : "[rows, \(width)]"
             guard dims.count == spec.rank, spec.rank == 1 || dims[1] == width else {
                 throw ShardError(.schema, path: path, part: subject,

@@ -102,13 +102,25 @@ public final class ShardReader {
             throw ShardError(.schema, path: path, part: "attribute `token_dtype`",
                              detail: "is \(dtypeName.debugDescription); expected float16 or float32")
         }
-        let metadata = ShardMetadata(
+        var metadata = ShardMetadata(
             jobID: try string(root, "job_id"), datasetHash: try string(root, "plan_hash"),
             shardIndex: Int(try integer(root, "shard_index")), dataset: try string(root, "dataset"), role: role,
             modelName: try string(root, "model_name"), modelHash: try string(root, "model_hash"),
             preprocessing: try string(root, "preprocessing"), tagThreshold: try double(root, "tag_threshold"),
             attentionThreshold: try double(root, "attention_threshold"), embedDim: Int(try integer(root, "embed_dim")),
             imageTokens: Int(try integer(root, "image_tokens")), createdBy: try string(root, "created_by"))
+        switch HDF5.readIntegerAttribute(root, "all_tags") {
+        case .value(let value):
+            guard value > 0, value <= 1 << 20 else {
+                throw ShardError(.schema, path: path, part: "attribute `all_tags`", detail: "is \(value); expected 1 to \(1 << 20)")
+            }
+            metadata.allTags = Int(value)
+        case .missing: break
+        case .wrongType(let type):
+            throw ShardError(.schema, path: path, part: "attribute `all_tags`", detail: "has type \(type); expected an integer")
+        case .failed:
+            throw ShardError.hdf5(.read, path: path, part: "attribute `all_tags`", "cannot read it")
+        }
         guard metadata.embedDim > 0, metadata.imageTokens > 0, metadata.imageTokens <= Int(Int16.max) + 1 else {
             throw ShardError(.schema, path: path, part: "attributes `embed_dim`/`image_tokens`",
                              detail: "\(metadata.embedDim)/\(metadata.imageTokens) are out of range")

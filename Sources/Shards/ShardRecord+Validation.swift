@@ -35,12 +35,16 @@ extension ShardRecord {
             if let bad = tagIDs.firstIndex(where: { $0 < 0 }) {
                 throw reject("tag_ids[\(bad)] = \(tagIDs[bad]) is negative")
             }
+            if allTagProbs.count != (metadata.allTags ?? 0) {
+                throw reject(metadata.allTags.map { "all_tag_probs has \(allTagProbs.count) values; expected all_tags \($0)" }
+                    ?? "all_tag_probs has \(allTagProbs.count) values but the shard stores none (its metadata has no all_tags)")
+            }
         } else {
             if error.isEmpty { throw reject("status is \(status) but the error message is empty") }
             if !tokens.isEmpty || !tokenIndex.isEmpty {
                 throw reject("a failed image (status \(status)) must have no tokens")
             }
-            if !tagIDs.isEmpty || !tagProbs.isEmpty {
+            if !tagIDs.isEmpty || !tagProbs.isEmpty || !allTagProbs.isEmpty {
                 throw reject("a failed image (status \(status)) must have no tags")
             }
             if !globalEmbed.isEmpty && globalEmbed.count != width {

@@ -25,10 +25,13 @@ public struct ShardRecord: Sendable, Equatable {
     public var tagProbs: [Float]
     /// The normalised attention map, `imageTokens` values.
     public var attention: [Float]
+    /// Every tag's probability (`all_tags` values), for a shard that stores them; empty otherwise and for
+    /// a failed image (stored as zeros).
+    public var allTagProbs: [Float] = []
 
     /// A successful image.
     public init(path: String, label: Int32, tokens: [Float], tokenIndex: [Int16], globalEmbed: [Float],
-                tagIDs: [Int32], tagProbs: [Float], attention: [Float]) {
+                tagIDs: [Int32], tagProbs: [Float], attention: [Float], allTagProbs: [Float] = []) {
         self.path = path
         self.label = label
         self.status = .ok
@@ -39,6 +42,7 @@ public struct ShardRecord: Sendable, Equatable {
         self.tagIDs = tagIDs
         self.tagProbs = tagProbs
         self.attention = attention
+        self.allTagProbs = allTagProbs
     }
 
     /// An image that could not be processed: no tokens, no tags, zeros for its embedding and attention.

@@ -43,7 +43,17 @@ public enum ShardSchema {
 
     /// How wide each row is (a 1-D dataset has width 1 and rank 1).
     enum Width {
-        case scalar, embedDim, imageTokens
+        case scalar, embedDim, imageTokens, allTags
+
+        /// The row width for a shard with `metadata`.
+        func value(_ metadata: ShardMetadata) -> Int {
+            switch self {
+            case .scalar: 1
+            case .embedDim: metadata.embedDim
+            case .imageTokens: metadata.imageTokens
+            case .allTags: metadata.allTags ?? 0
+            }
+        }
     }
 
     /// One dataset of the schema.
@@ -56,9 +66,11 @@ public enum ShardSchema {
         var rank: Int { width == .scalar ? 1 : 2 }
     }
 
-    /// The datasets in schema order, with the token element type filled in.
-    static func datasets(tokenDType: TokenDType) -> [Dataset] {
+    /// The datasets in schema order, with the token element type filled in; `all_tag_probs` comes last,
+    /// and only in a shard with `all_tags` (see ``ShardMetadata/allTags``).
+    static func datasets(tokenDType: TokenDType, allTags: Int? = nil) -> [Dataset] {
         let token: Element = tokenDType == .float16 ? .float16 : .float32
+        let optional = allTags == nil ? [] : [Dataset(name: "all_tag_probs", element: .float32, rows: .images, width: .allTags)]
         return [
             Dataset(name: "paths", element: .utf8String, rows: .images, width: .scalar),
             Dataset(name: "labels", element: .int32, rows: .images, width: .scalar),
@@ -72,7 +84,7 @@ public enum ShardSchema {
             Dataset(name: "attention", element: .float16, rows: .images, width: .imageTokens),
             Dataset(name: "status", element: .uint8, rows: .images, width: .scalar),
             Dataset(name: "errors", element: .utf8String, rows: .images, width: .scalar),
-        ]
+        ] + optional
     }
 
     /// The attribute each dataset carries with the XXH64 hex digest of its own data (diagnostics: it names

@@ -29,11 +29,14 @@ extension ShardWriter {
             tagProbs.didStage(rows: record.tagProbs.count)
             tagCount += record.tagIDs.count
             stageFloats(record.attention, into: attention, dtype: .float16)
+            if let allTagProbs { stageFloats(record.allTagProbs, into: allTagProbs, dtype: .float32) }
         } else {
             globalEmbed.staged.appendZeros(embedDim * options.tokenDType.byteSize)
             attention.staged.appendZeros(metadata.imageTokens * 2)
+            allTagProbs?.staged.appendZeros((metadata.allTags ?? 0) * 4)
             failedCount += 1
         }
+        allTagProbs?.didStage(rows: 1)
         globalEmbed.didStage(rows: 1)
         attention.didStage(rows: 1)
         tokenOffsets.staged.append(integer: Int64(tokenCount))

@@ -66,6 +66,8 @@ public final class ShardWriter {
     var attention: Column { columns[9] }
     var status: Column { columns[10] }
     var errors: Column { columns[11] }
+    /// Every tag's probability per image, when the metadata asks for it (``ShardMetadata/allTags``).
+    var allTagProbs: Column? { columns.count > 12 ? columns[12] : nil }
 
     /// Creates the temporary file with every attribute except `content_checksum` and `complete`, and
     /// every dataset (empty). The target's directory must exist.
@@ -91,6 +93,9 @@ public final class ShardWriter {
         guard metadata.embedDim > 0, metadata.imageTokens > 0 else {
             throw ShardError(.write, path: path, part: "metadata",
                              detail: "embed_dim (\(metadata.embedDim)) and image_tokens (\(metadata.imageTokens)) must be positive")
+        }
+        if let allTags = metadata.allTags, allTags < 1 {
+            throw ShardError(.write, path: path, part: "metadata", detail: "all_tags is \(allTags); it must be positive (or absent)")
         }
         guard metadata.imageTokens <= Int(Int16.max) + 1 else {
             throw ShardError(.write, path: path, part: "metadata",
@@ -174,7 +179,8 @@ public final class ShardWriter {
         let doubles: [(String, Double)] = [
             ("tag_threshold", m.tagThreshold), ("attention_threshold", m.attentionThreshold),
         ]
-        for (name, value) in integers where !HDF5.writeAttribute(on: root, name, integer: Int64(value)) {
+        for (name, value) in integers + (m.allTags.map { [("all_tags", $0)] } ?? [])
+            where !HDF5.writeAttribute(on: root, name, integer: Int64(value)) {
             throw ShardError.hdf5(.write, path: path, part: "attribute `\(name)`", "cannot write it")
         }
         for (name, value) in strings where !HDF5.writeAttribute(on: root, name, string: value) {
@@ -186,8 +192,8 @@ public final class ShardWriter {
     }
 
     private func createDatasets(_ root: hid_t) throws(ShardError) {
-        for spec in ShardSchema.datasets(tokenDType: options.tokenDType) {
-            let width = spec.width == .embedDim ? metadata.embedDim : spec.width == .imageTokens ? metadata.imageTokens : 1
+        for spec in ShardSchema.datasets(tokenDType: options.tokenDType, allTags: metadata.allTags) {
+            let width = spec.width.value(metadata)
             let rowBytes = ShardLayout.fileRowBytes(spec.element, width: width)
             var chunkRows = ShardLayout.chunkRows(rowBytes: rowBytes, chunkBytes: options.chunkBytes)
             if let images = options.expectedImages {

@@ -39,6 +39,9 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: "Tag probability threshold.") var threshold: Double = 0.5
     @Option(help: "Attention threshold for keeping a token.") var attentionThreshold: Double = 0.5
     @Option(help: "Decoding threads.") var decodeThreads: Int = 2
+
+    @Flag(help: "Also compute and store every tag's probability of every image (all_tag_probs; about half a forward pass more per image).")
+    var allTagProbs = false
     @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int?
 
     mutating func run() throws {
@@ -49,6 +52,7 @@ struct ExtractCommand: ParsableCommand {
         settings.tagThreshold = threshold
         settings.attentionThreshold = attentionThreshold
         settings.decodeThreads = decodeThreads
+        settings.allTagProbs = allTagProbs
         BLAS.setThreadCount(threads ?? ProcessInfo.processInfo.activeProcessorCount)
 
         let started = Date()
@@ -67,7 +71,7 @@ struct ExtractCommand: ParsableCommand {
             role: role == .id ? .idVal : .ood, modelName: producer.modelName, modelHash: producer.modelHash,
             preprocessing: "Resize((392, 392)) bilinear antialias (Pillow), CenterCrop(384), ToTensor, Normalize(ImageNet)",
             tagThreshold: threshold, attentionThreshold: attentionThreshold,
-            embedDim: producer.embedDim, imageTokens: producer.imageTokens)
+            embedDim: producer.embedDim, imageTokens: producer.imageTokens, allTags: producer.allTags)
         let work = ShardWork(metadata: metadata, attempt: 1, root: images, paths: list.paths, labels: labels, output: .file(out))
         let progress = ProgressCounter()
         // Report progress every few seconds while the producer works (on this thread).

@@ -72,6 +72,14 @@ struct ConfigNode {
         return value
     }
 
+    /// `true` or `false` (not YAML 1.1's `yes`, `on`, …, which read as strings elsewhere in this file).
+    func bool() throws(ConfigError) -> Bool {
+        guard case .scalar(let scalar)? = node, ["true", "false"].contains(scalar.string) else {
+            throw error("expected true or false, found '\(node?.string ?? "nothing")'")
+        }
+        return scalar.string == "true"
+    }
+
     /// A finite decimal number (`2`, `0.5`, `1e-3`); not `nan`, `inf` or YAML 1.1 sexagesimal forms.
     func double() throws(ConfigError) -> Double {
         guard case .scalar(let scalar)? = node, let value = Double(scalar.string), value.isFinite else {

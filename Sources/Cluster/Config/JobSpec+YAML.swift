@@ -40,6 +40,7 @@ extension JobSpec {
             "  batch_size: \(e.batchSize)",
             "  decode_threads: \(e.decodeThreads)",
             "  max_pixels: \(e.maxPixels)",
+            "  all_tag_probs: \(e.allTagProbs)",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -29,6 +29,7 @@ import Glibc
 ///   batch_size: 8
 ///   decode_threads: 2
 ///   max_pixels: 89478485
+///   all_tag_probs: false            # true: also store every tag's probability (all_tag_probs)
 /// ```
 public struct JobSpec: Sendable, Equatable {
     public struct ModelSpec: Sendable, Equatable {
@@ -147,7 +148,8 @@ public struct JobSpec: Sendable, Equatable {
         var settings = ExtractionSettings()
         if let extractNode = top.optional("extract") {
             let e = try extractNode.mapping(allowed: ["images_per_shard", "token_dtype", "compression", "tag_threshold",
-                                                      "attention_threshold", "batch_size", "decode_threads", "max_pixels"])
+                                                      "attention_threshold", "batch_size", "decode_threads", "max_pixels",
+                                                      "all_tag_probs"])
             func positive(_ key: String, _ value: inout Int, atMost limit: Int, why: String) throws(ConfigError) {
                 guard let node = e.optional(key) else { return }
                 value = try node.int()
@@ -171,6 +173,12 @@ public struct JobSpec: Sendable, Equatable {
                 let name = try node.string()
                 guard ["f16", "f32"].contains(name), let dtype = TokenDType(name: name) else { throw node.error("must be f16 or f32") }
                 settings.tokenDType = dtype
+            }
+            if let node = e.optional("all_tag_probs") {
+                settings.allTagProbs = try node.bool()
+                if settings.allTagProbs && configName == ModelSpec.decodeOnly {
+                    throw node.error("needs a model: a decode-only job computes no tags")
+                }
             }
             if let node = e.optional("compression") {
                 let value = try node.string()

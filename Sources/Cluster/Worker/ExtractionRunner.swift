@@ -32,7 +32,7 @@ public final class ExtractionRunner: AssignmentRunner {
             role: task.role, modelName: producer.modelName, modelHash: producer.modelHash,
             preprocessing: "Resize((392, 392)) bilinear antialias (Pillow), CenterCrop(384), ToTensor, Normalize(ImageNet)",
             tagThreshold: settings.tagThreshold, attentionThreshold: settings.attentionThreshold,
-            embedDim: producer.embedDim, imageTokens: producer.imageTokens)
+            embedDim: producer.embedDim, imageTokens: producer.imageTokens, allTags: producer.allTags)
         let work = ShardWork(metadata: metadata, attempt: assign.attempt, root: task.root, paths: task.paths,
                              labels: task.labels, output: .staging(staging))
         let summary = try producer.produce(work, progress: control.progress)

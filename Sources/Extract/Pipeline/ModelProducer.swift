@@ -20,6 +20,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     public let modelHash: String
     public var embedDim: Int { model.config.head.encoderWidth }
     public var imageTokens: Int { model.imageTokens }
+    public var allTags: Int? { settings.allTagProbs ? model.config.head.numTags : nil }
     private let idTags: [Int]
     /// Every tag that is not an ID tag, ascending: computed only when the OOD rule asks.
     private let otherTags: [Int]
@@ -127,7 +128,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     private func run(_ slots: [Slot], paths: [String], labels: [Int32], selector: TokenSelector, writer: ShardWriter) throws {
         var ready: [Int] = []
         for (i, slot) in slots.enumerated() { if case .ready = slot { ready.append(i) } }
-        var embedsTensor: Tensor?, idProbsTensor: Tensor?
+        var embedsTensor: Tensor?, idProbsTensor: Tensor?, allProbsTensor: Tensor?
         if !ready.isEmpty {
             let r = model.config.vision.imageResolution, each = 3 * r * r
             let images = Tensor(shape: [ready.count, 3, r, r]) { buffer in
@@ -142,8 +143,13 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
             // ID tags fired, and then only until one fires (TokenSelector.chooseTags(idProbs:anyOtherTagFires:)).
             let embeds = try model.encodeImages(images)
             embedsTensor = embeds
-            idProbsTensor = try model.tagProbabilities(imageEmbeds: embeds, tags: selector.idTags)
+            if settings.allTagProbs {
+                allProbsTensor = try model.tagProbabilities(imageEmbeds: embeds)  // every tag: the selection reads it too
+            } else {
+                idProbsTensor = try model.tagProbabilities(imageEmbeds: embeds, tags: selector.idTags)
+            }
         }
+        let tagCount = model.config.head.numTags
         let l1 = imageTokens, e = embedDim, k = selector.idTags.count, heads = model.config.head.numHeads
         var row = 0
         for (i, slot) in slots.enumerated() {
@@ -152,11 +158,18 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
                 try writer.append(.failed(path: paths[i], label: labels[i], status: status, error: message))
             case .ready:
                 let embedsBatch = embedsTensor!
-                let embeds = embedsBatch.scalars, probs = idProbsTensor!.scalars
+                let embeds = embedsBatch.scalars
                 let image = row
-                let choice = try probs.withUnsafeBufferPointer { p in
-                    try selector.chooseTags(idProbs: UnsafeBufferPointer(rebasing: p[(image * k)..<((image + 1) * k)])) {
-                        try model.anyTagFires(imageEmbeds: embedsBatch, image: image, tags: otherTags, threshold: selector.tagThreshold)
+                let choice: TokenSelector.TagChoice
+                var allProbs: [Float] = []
+                if let allProbsTensor {
+                    allProbs = Array(allProbsTensor.scalars[(image * tagCount)..<((image + 1) * tagCount)])
+                    choice = try allProbs.withUnsafeBufferPointer { p throws(ExtractError) in try selector.chooseTags(probs: p) }
+                } else {
+                    choice = try idProbsTensor!.scalars.withUnsafeBufferPointer { p in
+                        try selector.chooseTags(idProbs: UnsafeBufferPointer(rebasing: p[(image * k)..<((image + 1) * k)])) {
+                            try model.anyTagFires(imageEmbeds: embedsBatch, image: image, tags: otherTags, threshold: selector.tagThreshold)
+                        }
                     }
                 }
                 let attention = try model.layer0Attention(imageEmbeds: embedsBatch, image: row, tags: choice.tags)
@@ -168,7 +181,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
                 try writer.append(ShardRecord(
                     path: paths[i], label: labels[i], tokens: selected, tokenIndex: tokens.tokens.map { Int16($0) },
                     globalEmbed: Array(embeds[base..<(base + e)]), tagIDs: choice.tags.map { Int32($0) },
-                    tagProbs: choice.probs, attention: tokens.attention))
+                    tagProbs: choice.probs, attention: tokens.attention, allTagProbs: allProbs))
                 row += 1
             }
         }

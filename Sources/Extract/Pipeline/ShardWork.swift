@@ -50,9 +50,16 @@ public protocol ShardProducer: AnyObject, Sendable {
     /// The width of the image embeddings (512 for RAM) and the number of image tokens (145 at 384 px).
     var embedDim: Int { get }
     var imageTokens: Int { get }
+    /// The number of tags whose probabilities it stores for every image (the shard's `all_tags`), or nil
+    /// when it stores only the selected tags'.
+    var allTags: Int? { get }
     /// Writes the shard. Checks `progress.isCancelled` between images and throws
     /// ``ProducerCancelled`` (after abandoning its file) when it is set.
     func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary
+}
+
+extension ShardProducer {
+    public var allTags: Int? { nil }
 }
 
 /// Thrown by a producer that stopped because the worker was told to shut down.
