@@ -10,26 +10,66 @@ import Glibc
 /// its own pthreads). Call these from threads you own, never from a Swift concurrency task: the
 /// cooperative pool is as wide as the machine has cores and a blocked task starves it.
 public enum BLAS {
-    /// OpenBLAS's worker-thread count for subsequent calls (process-wide).
-    public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-    }
+    /// The compute threads the process was given (``setThreadCount(_:)``; at first OpenBLAS's own count,
+    /// which follows `OPENBLAS_NUM_THREADS`): OpenBLAS's threads, and the participants of
+    /// `WorkerPool.shared`. Inside ``withThreadCount(_:_:)`` OpenBLAS may run fewer; this stays.
+    public static var threadCount: Int { configured.value }
 
-    /// Sets OpenBLAS's worker-thread count (process-wide; set it once at start-up, after pinning).
+    private static let configured = Locked<Int>(Int(openblas_get_num_threads()))
+
+    /// Sets the compute thread count: OpenBLAS's worker threads and `WorkerPool.shared`'s participants
+    /// (process-wide; set it once at start-up, after pinning).
     public static func setThreadCount(_ n: Int) {
-        openblas_set_num_threads(Int32(max(1, n)))
+        let n = max(1, n)
+        configured.withLock { $0 = n }
+        openblas_set_num_threads(Int32(n))
     }
 
-    /// Runs `body` with OpenBLAS at `n` threads, then restores the previous count. For many small
-    /// products issued from the worker pool's threads at once: OpenBLAS would otherwise split each of
-    /// them over its own threads too, and the two sets of threads fight over the cores (sched_yield).
-    /// Only for code that owns the process's BLAS calls while it runs (the model's forward pass).
+    /// Runs `body` with OpenBLAS itself at `n` threads, then restores its count; ``threadCount`` (and so
+    /// the worker pool) is unchanged. For products issued from the worker pool's threads (see
+    /// ``parallelSgemm(transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``): OpenBLAS would otherwise split
+    /// each of them over its own threads too, and the two sets of threads fight over the cores
+    /// (sched_yield). Only for code that owns the process's BLAS calls while it runs (the model's forward).
     public static func withThreadCount<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
-        let previous = threadCount
+        let previous = Int(openblas_get_num_threads())
         guard previous != n else { return try body() }
-        setThreadCount(n)
-        defer { setThreadCount(previous) }
+        openblas_set_num_threads(Int32(n))
+        defer { openblas_set_num_threads(Int32(previous)) }
         return try body()
+    }
+
+    /// C[m×n] = alpha · A · op(B) + beta · C like ``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``,
+    /// split into one block of rows of C (or of columns, when C is wider than tall) per thread of
+    /// `WorkerPool.shared`, each block a product on one OpenBLAS thread. All of a forward pass's threads
+    /// are then the pool's, which sleep when idle: OpenBLAS's own threads spin (`sched_yield`) between
+    /// products, and on a small machine that spinning takes the cores the pool's element-wise kernels need.
+    public static func parallelSgemm(
+        transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let threads = WorkerPool.shared.activeThreads
+        guard threads > 1, m * n * k >= 1 << 18 else {
+            sgemm(transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let byRows = m >= n
+        let extent = byRows ? m : n
+        // Blocks a multiple of 16 wide (the kernels' register tile), as even as that allows.
+        let block = ((extent + threads - 1) / threads + 15) / 16 * 16
+        let parts = (extent + block - 1) / block
+        withThreadCount(1) {
+            WorkerPool.shared.parallelFor(parts, threads: threads) { part, _ in
+                let lo = part * block, count = min(block, extent - lo)
+                if byRows {
+                    sgemm(transposeB: transposeB, m: count, n: n, k: k, alpha: alpha, a: a + lo * lda, lda: lda, b: b, ldb: ldb,
+                          beta: beta, c: c + lo * ldc, ldc: ldc)
+                } else {
+                    sgemm(transposeB: transposeB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
+                          b: transposeB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+                }
+            }
+        }
     }
 
     /// The OpenBLAS build description and the kernel family it picked for this CPU.

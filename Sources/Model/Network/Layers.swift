@@ -60,8 +60,8 @@ struct Linear: Sendable {
     /// y[rows, out] = x · Wᵀ (or y += x · Wᵀ), without the bias: for callers that fuse the bias into
     /// their next pass over y.
     func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-        BLAS.sgemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
-                   b: weight.p, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)
+        BLAS.parallelSgemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
+                           b: weight.p, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)
     }
 }
 

@@ -206,7 +206,7 @@ struct SwinEncoder: Sendable {
                 }
             }
         }
-        BLAS.sgemm(transposeB: true, m: rows0, n: e, k: k, a: patchBuffer, lda: k, b: patchWeight.p, ldb: k, c: x, ldc: e)
+        BLAS.parallelSgemm(transposeB: true, m: rows0, n: e, k: k, a: patchBuffer, lda: k, b: patchWeight.p, ldb: k, c: x, ldc: e)
         Kernels.addBias(x, rows: rows0, width: e, bias: patchBias.p)
         patchNorm.inPlace(x, rows: rows0)
 

@@ -79,10 +79,10 @@ struct TaggingHead: Sendable {
             let qp: UnsafePointer<Float>
             if i == 0 { qp = tags == nil ? layer0Queries.p : UnsafePointer(q) } else { layer.query(x, rows: t, into: q); qp = UnsafePointer(q) }
             for h in 0..<config.numHeads {
-                BLAS.sgemm(transposeB: true, m: t, n: l1, k: hd, alpha: scale, a: qp + h * hd, lda: d,
-                           b: work.k + h * hd, ldb: d, c: work.scores, ldc: l1)
+                BLAS.parallelSgemm(transposeB: true, m: t, n: l1, k: hd, alpha: scale, a: qp + h * hd, lda: d,
+                                   b: work.k + h * hd, ldb: d, c: work.scores, ldc: l1)
                 parallelSoftmax(work.scores, rows: t, width: l1)
-                BLAS.sgemm(m: t, n: hd, k: l1, a: work.scores, lda: l1, b: work.v + h * hd, ldb: d, c: ctx + h * hd, ldc: d)
+                BLAS.parallelSgemm(m: t, n: hd, k: l1, a: work.scores, lda: l1, b: work.v + h * hd, ldb: d, c: ctx + h * hd, ldc: d)
             }
             a.update(from: x, count: t * d)
             layer.attentionOutput(ctx, rows: t, into: a, accumulate: true)
