@@ -166,6 +166,16 @@ def benchmarks(tagood):
         return [[tagood, "bench", "score", *args, "--json"], [py, projector, "bench-score", *args]], \
             f"learned score (eval forward + cosine vs 1000x4 centers), 1024 images, {threads} threads"
     out.append(("score", score, 3))
+
+    def e2e():
+        # End to end: `tagood launch` of 24 real photos (scikit-image's) with swin_l_384 (random weights) on
+        # cluster.yaml's 2 pinned one-thread workers, against the seed-style PyTorch loop (Pillow transform,
+        # RAM's forward, token selection, torch.save per image) on the same 2 cores; wall time of each command.
+        e2e_ref = ref("e2e_reference.py")
+        subprocess.run([py, e2e_ref, "prepare", "--tagood", tagood], check=True, stdout=subprocess.DEVNULL)
+        return [[py, e2e_ref, "launch", "--tagood", tagood], [py, e2e_ref, "seed"]], \
+            "24 photos, swin_l_384 random weights, id-val; launch on 2 pinned 1-thread workers vs a batch-1 torch loop, 2 threads"
+    out.append(("e2e", e2e, 2))
     return out
 
 
@@ -209,7 +219,7 @@ def main():
                             notes[line["bench"]] = what
                     measurements[key].append(line["value"])
                     units[line["bench"]] = line["unit"]
-                    extras[key] = {k: v for k, v in line.items() if k in ("peak_rss_mb", "input")}
+                    extras[key] = {k: v for k, v in line.items() if k in ("peak_rss_mb", "input", "tokens")}
         print(f"  {name}: done in {time.time() - t0:.0f} s", file=sys.stderr)
 
     rows = []
@@ -227,6 +237,9 @@ def main():
             rss = extras.get((bench, "tagood"), {}).get("peak_rss_mb")
             rss_ref = extras.get((bench, other), {}).get("peak_rss_mb") if other else None
             memory = f"; peak RSS {float(rss):.0f} MB vs {float(rss_ref):.0f} MB" if rss and rss_ref else (f"; peak RSS {float(rss):.0f} MB" if rss else "")
+            tokens, tokens_ref = extras.get((bench, "tagood"), {}).get("tokens"), extras.get((bench, other), {}).get("tokens") if other else None
+            if tokens is not None and tokens_ref is not None:
+                memory += f"; tokens kept {tokens:,} vs {tokens_ref:,}"
             rows.append((bench, units[bench], f"{mo:,.1f}" if mo is not None else "-", f"{mr:,.1f}" if mr is not None else "-",
                          ratio, f"{other or '-'}; {notes[bench]}{memory}"))
 
