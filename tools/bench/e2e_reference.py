@@ -13,7 +13,9 @@ What it measures, in images/s = images / wall seconds of one whole command, from
   with torch.set_num_threads(2): torch.load of the same weights, then for each image Pillow's transform
   (tools/bench/decode_reference.py), RAM's forward (tools/bench/forward_reference.py:
   Swin encoder, image_proj, the full 4585-tag head), TagOOD's token selection (the rule of
-  Sources/Extract/TokenSelector.swift, ID role) and torch.save of one .pt per image. Batch 1 by default
+  Sources/Extract/TokenSelector.swift, ID role; forward_reference.py does not return layer 0's
+  cross-attention, so it is recomputed for the chosen tags only, a few small products) and torch.save of
+  one .pt per image (tokens, token indices, global embed, tags, probabilities, attention map). Batch 1 by default
   (--batch), the straightforward loop; see --help.
 
 Both sides read the same weight file (a RAM-style checkpoint `{"model": state_dict}` converted once from
