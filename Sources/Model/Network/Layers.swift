@@ -81,7 +81,7 @@ struct LayerNorm: Sendable {
 
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let width = self.width, gamma = weight.p, beta = bias.p, eps = self.eps
-        WorkerPool.shared.parallelRanges(rows, minimumChunk: max(1, 16384 / max(width, 1))) { r in
+        WorkerPool.shared.parallelRanges(rows, minimumChunk: rowsPerTask(width)) { r in
             Kernels.layerNorm(x + r.lowerBound * width, y + r.lowerBound * width, rows: r.count, width: width,
                               gamma: gamma, beta: beta, eps: eps)
         }
@@ -95,7 +95,7 @@ struct LayerNorm: Sendable {
     /// y[r] = LN(x[map[r]]) (a Swin block's LayerNorm and its window partition in one pass).
     func callAsFunction(_ x: UnsafePointer<Float>, images: Int, gathering map: UnsafeBufferPointer<Int32>, into y: UnsafeMutablePointer<Float>) {
         let width = self.width, gamma = weight.p, beta = bias.p, eps = self.eps, l = map.count
-        WorkerPool.shared.parallelRanges(images * l, minimumChunk: max(1, 16384 / max(width, 1))) { range in
+        WorkerPool.shared.parallelRanges(images * l, minimumChunk: rowsPerTask(width)) { range in
             for row in range {
                 let image = row / l
                 Kernels.layerNorm(x + (image * l + Int(map[row - image * l])) * width, y + row * width, rows: 1, width: width,
@@ -108,7 +108,7 @@ struct LayerNorm: Sendable {
     /// LayerNorm, which also adds the MLP's output bias to the residual that the MLP accumulates into).
     func callAsFunction(_ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, thenAdding addend: UnsafePointer<Float>) {
         let width = self.width, gamma = weight.p, beta = bias.p, eps = self.eps
-        WorkerPool.shared.parallelRanges(rows, minimumChunk: max(1, 16384 / max(width, 1))) { r in
+        WorkerPool.shared.parallelRanges(rows, minimumChunk: rowsPerTask(width)) { r in
             for row in r {
                 Kernels.layerNorm(x + row * width, y + row * width, rows: 1, width: width, gamma: gamma, beta: beta, eps: eps)
                 Kernels.add(addend, into: x + row * width, width)
@@ -117,30 +117,33 @@ struct LayerNorm: Sendable {
     }
 }
 
+/// Rows of `width` floats per worker-pool task: about 16k floats, enough to outweigh handing a task out.
+func rowsPerTask(_ width: Int) -> Int { max(1, 16384 / max(width, 1)) }
+
 /// Adds `bias[width]` to every row of `y`, on the worker pool.
 func parallelAddBias(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
-    WorkerPool.shared.parallelRanges(rows, minimumChunk: max(1, 16384 / max(width, 1))) { r in
+    WorkerPool.shared.parallelRanges(rows, minimumChunk: rowsPerTask(width)) { r in
         Kernels.addBias(y + r.lowerBound * width, rows: r.count, width: width, bias: bias)
     }
 }
 
 /// y = GELU(y + bias) row by row, on the worker pool (an MLP's first layer's epilogue, one pass).
 func parallelAddBiasGELU(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
-    WorkerPool.shared.parallelRanges(rows, minimumChunk: max(1, 16384 / max(width, 1))) { r in
-        for row in r { Kernels.addBiasGELU(y + row * width, rows: 1, width: width, bias: bias) }
+    WorkerPool.shared.parallelRanges(rows, minimumChunk: rowsPerTask(width)) { r in
+        Kernels.addBiasGELU(y + r.lowerBound * width, rows: r.count, width: width, bias: bias)
     }
 }
 
 /// For each of `images` grids of `map.count` rows: dst[map[r]] += src[r] + bias (a Swin block's window
 /// reverse, un-shift, projection bias and residual in one pass), on the worker pool.
 func parallelScatterAdd(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, images: Int,
-                        map: UnsafeBufferPointer<Int32>, width: Int, bias: UnsafePointer<Float>?) {
+                        map: UnsafeBufferPointer<Int32>, width: Int, bias: UnsafePointer<Float>) {
     let l = map.count
-    WorkerPool.shared.parallelRanges(images * l, minimumChunk: max(1, 16384 / max(width, 1))) { range in
+    WorkerPool.shared.parallelRanges(images * l, minimumChunk: rowsPerTask(width)) { range in
         for row in range {
             let image = row / l
             let target = dst + (image * l + Int(map[row - image * l])) * width
-            if let bias { Kernels.add(bias, into: target, width) }
+            Kernels.add(bias, into: target, width)
             Kernels.add(src + row * width, into: target, width)
         }
     }
@@ -153,7 +156,7 @@ func parallelGELU(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
 
 /// Row softmax in place, on the worker pool.
 func parallelSoftmax(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
-    WorkerPool.shared.parallelRanges(rows, minimumChunk: max(1, 16384 / max(width, 1))) { r in
+    WorkerPool.shared.parallelRanges(rows, minimumChunk: rowsPerTask(width)) { r in
         Kernels.softmaxRows(x + r.lowerBound * width, rows: r.count, width: width)
     }
 }

@@ -2,7 +2,8 @@ import TagoodSupport
 import Tensor
 
 /// One Swin block: LN → (shifted) window attention with relative position bias → proj → residual,
-/// then LN → MLP (GELU) → residual.
+/// then LN → MLP (GELU) → residual. Every linear of a block has a bias (validated weights; `Linear`'s
+/// default), which the forward pass folds into its neighbouring passes.
 struct SwinBlock: Sendable {
     let norm1: LayerNorm
     let qkv: Linear
@@ -56,20 +57,12 @@ struct SwinBlock: Sendable {
             qkv(b, rows: rows, into: qkvOut)
             attention(qkvOut, images: images, into: b, scores: work.scores)
             proj.product(b, rows: rows, into: a)
-            parallelScatterAdd(a, into: x, images: images, map: map, width: c, bias: proj.bias?.p)
+            parallelScatterAdd(a, into: x, images: images, map: map, width: c, bias: proj.bias!.p)
         }
         // MLP branch.
-        if let fc2Bias = fc2.bias {
-            norm2(x, rows: rows, into: a, thenAdding: fc2Bias.p)
-        } else {
-            norm2(x, rows: rows, into: a)
-        }
+        norm2(x, rows: rows, into: a, thenAdding: fc2.bias!.p)
         fc1.product(a, rows: rows, into: hidden)
-        if let fc1Bias = fc1.bias {
-            parallelAddBiasGELU(hidden, rows: rows, width: fc1.outFeatures, bias: fc1Bias.p)
-        } else {
-            parallelGELU(hidden, rows * fc1.outFeatures)
-        }
+        parallelAddBiasGELU(hidden, rows: rows, width: fc1.outFeatures, bias: fc1.bias!.p)
         fc2.product(hidden, rows: rows, into: x, accumulate: true)
     }
 

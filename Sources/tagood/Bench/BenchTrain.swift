@@ -24,11 +24,7 @@ struct BenchTrain: ParsableCommand {
 
     mutating func run() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        let config = try shape.configure()
-        let projector = Projector<Float>(config: config)
-        projector.parameters.initialise(config: config, seed: 0)
-        let centers = ClassCenters<Float>(classes: config.classes, width: config.width)
-        centers.initialise(seed: 1)
+        let (projector, centers) = try shape.randomProjector()
         let step = TrainingStep(projector: projector, centers: centers, optimiser: AdamW(),
                                 schedule: CosineSchedule(baseLR: 0.01, totalSteps: 100 * (steps + 1)))
         var rng = SplitMix64(seed: shape.seed)
@@ -67,11 +63,8 @@ struct BenchScore: ParsableCommand {
 
     mutating func run() throws {
         guard images >= 1, runs >= 1 else { throw ValidationError("--images and --runs must be at least 1") }
-        let config = try shape.configure()
-        let projector = Projector<Float>(config: config)
-        projector.parameters.initialise(config: config, seed: 0)
-        let centers = ClassCenters<Float>(classes: config.classes, width: config.width)
-        centers.initialise(seed: 1)
+        let (projector, centers) = try shape.randomProjector()
+        let config = projector.config
         let scorer = LearnedScorer(projector: projector, centers: centers, path: "random weights")
         scorer.batchImages = shape.batch
         var rng = SplitMix64(seed: shape.seed)
@@ -114,6 +107,17 @@ struct ProjectorBenchShape: ParsableArguments {
         BLAS.reexecWithPreferredKernelsIfNeeded()
         BLAS.setThreadCount(threads)
         return config
+    }
+
+    /// The authors' projector for `--classes` with seeded initial weights, and seeded standard-normal centers
+    /// (after ``configure()``'s checks and thread count).
+    func randomProjector() throws -> (Projector<Float>, ClassCenters<Float>) {
+        let config = try configure()
+        let projector = Projector<Float>(config: config)
+        projector.parameters.initialise(config: config, seed: 0)
+        let centers = ClassCenters<Float>(classes: config.classes, width: config.width)
+        centers.initialise(seed: 1)
+        return (projector, centers)
     }
 
     func tokenCount(_ rng: inout SplitMix64) -> Int { minTokens + Int(rng.next() % UInt64(maxTokens - minTokens + 1)) }
