@@ -125,6 +125,23 @@ import TagoodSupport
         }
     }
 
+    @Test func allTagProbsIsTrueOrFalseAndNeedsAModel() throws {
+        let dir = try TemporaryDirectory(prefix: "tagood-config")
+        let datasets = "datasets:\n  - {name: v, role: ood, root: /tmp}\n"
+        let model = "model: {config: swin_l_384, weights: w, tags: t}\nclass_tags: m\n"
+        func parse(_ text: String) throws -> JobSpec { try JobSpec.parse("job: j\n" + text, file: dir.path + "/job.yaml") }
+        #expect(try parse(model + datasets).extract.allTagProbs == false)
+        #expect(try parse(model + datasets + "extract: {all_tag_probs: true}\n").extract.allTagProbs)
+        let written = try parse(model + datasets + "extract: {all_tag_probs: true}\n").yamlText()  // job.yaml, as workers read it
+        #expect(try JobSpec.parse(written, file: dir.path + "/job.yaml").extract.allTagProbs)
+        #expect { try parse(model + datasets + "extract: {all_tag_probs: yes}\n") } throws: {
+            "\($0)".contains("extract.all_tag_probs: expected true or false, found 'yes'")
+        }
+        #expect { try parse("model: {config: decode-only}\n" + datasets + "extract: {all_tag_probs: true}\n") } throws: {
+            "\($0)".contains("all_tag_probs: needs a model")
+        }
+    }
+
     @Test func coreSetsParseAndFormat() {
         #expect(CoreSet.parse("0-3,6") == [0, 1, 2, 3, 6])
         #expect(CoreSet.parse("1") == [1])
