@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CZeroMQ", "Job", "Datasets", "TagoodSupport"]),
         .target(
             name: "Cluster",
-            dependencies: ["Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "CAffinity", "COpenBLAS", "TagoodSupport",
+            dependencies: ["Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "Tensor", "CAffinity", "TagoodSupport",
                            .product(name: "Yams", package: "Yams"), logging]
         ),
         .executableTarget(

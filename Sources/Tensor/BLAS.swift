@@ -10,34 +10,6 @@ import Glibc
 /// its own pthreads). Call these from threads you own, never from a Swift concurrency task: the
 /// cooperative pool is as wide as the machine has cores and a blocked task starves it.
 public enum BLAS {
-    /// The compute threads the process was given (``setThreadCount(_:)``; at first OpenBLAS's own count,
-    /// which follows `OPENBLAS_NUM_THREADS`): OpenBLAS's threads, and the participants of
-    /// `WorkerPool.shared`. Inside ``withThreadCount(_:_:)`` OpenBLAS may run fewer; this stays.
-    public static var threadCount: Int { configured.value }
-
-    private static let configured = Locked<Int>(Int(openblas_get_num_threads()))
-
-    /// Sets the compute thread count: OpenBLAS's worker threads and `WorkerPool.shared`'s participants
-    /// (process-wide; set it once at start-up, after pinning).
-    public static func setThreadCount(_ n: Int) {
-        let n = max(1, n)
-        configured.withLock { $0 = n }
-        openblas_set_num_threads(Int32(n))
-    }
-
-    /// Runs `body` with OpenBLAS itself at `n` threads, then restores its count; ``threadCount`` (and so
-    /// the worker pool) is unchanged. For products issued from the worker pool's threads (see
-    /// ``parallelSgemm(transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``): OpenBLAS would otherwise split
-    /// each of them over its own threads too, and the two sets of threads fight over the cores
-    /// (sched_yield). Only for code that owns the process's BLAS calls while it runs (the model's forward).
-    public static func withThreadCount<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
-        let previous = Int(openblas_get_num_threads())
-        guard previous != n else { return try body() }
-        openblas_set_num_threads(Int32(n))
-        defer { openblas_set_num_threads(Int32(previous)) }
-        return try body()
-    }
-
     /// C[m×n] = alpha · A · op(B) + beta · C like ``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``,
     /// split into one block of rows of C (or of columns, when C is wider than tall) per thread of
     /// `WorkerPool.shared`, each block a product on one OpenBLAS thread. All of a forward pass's threads

@@ -21,8 +21,10 @@ struct Tagood: ParsableCommand {
     /// Runs the command line. Debian's OpenBLAS 0.3.21 does not recognise recent CPUs and falls back to
     /// slow generic kernels; when OPENBLAS_CORETYPE is unset, re-run once with the best kernels the CPU
     /// supports (workers inherit the setting). An OPENBLAS_CORETYPE already set is never overridden.
+    /// Then stop the threads OpenBLAS started when it loaded, which would spin on a core for 0.1 s.
     static func main() {
         BLAS.reexecWithPreferredKernelsIfNeeded()
+        BLAS.stopIdleThreads()
         main(nil)
     }
 }

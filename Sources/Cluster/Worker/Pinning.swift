@@ -1,14 +1,14 @@
 import CAffinity
-import COpenBLAS
 import Foundation
 import TagoodSupport
+import Tensor
 
 /// Where a worker runs: a CPU core set or a GPU.
 public enum Pinning: Sendable, Equatable {
     case cores([Int])
     case gpu(Int)
 
-    /// Applies the pinning to the whole process and sizes OpenBLAS to `threads`.
+    /// Applies the pinning to the whole process and sizes OpenBLAS (and the shared worker pool) to `threads`.
     ///
     /// OpenBLAS starts its thread pool before `main` runs, so pinning the calling thread is not enough:
     /// every existing thread (`/proc/self/task/*`) is pinned, and threads created later inherit the set.
@@ -26,7 +26,7 @@ public enum Pinning: Sendable, Equatable {
         case .gpu(let index):
             setenv("CUDA_VISIBLE_DEVICES", String(index), 1)
         }
-        openblas_set_num_threads(Int32(max(1, threads)))
+        BLAS.setThreadCount(threads)
     }
 
     /// The CPUs this process may run on now (to report in `hello`).
