@@ -29,13 +29,16 @@ struct BenchShardWrite: ParsableCommand {
 
     @Option(help: "Random seed.") var seed: UInt64 = 42
 
+    @Option(help: "Staged bytes per dataset that trigger a write of its whole chunks (default: the writer's, 1 MiB).")
+    var bufferBytes: Int?
+
 
     @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
         guard let tokenDType = TokenDType(name: dtype) else { throw ValidationError("--dtype must be f16 or f32, not \(dtype)") }
-        guard images >= 0, tokensPerImage >= 0, embedDim > 0, imageTokens > 0, tagsPerImage >= 0 else {
-            throw ValidationError("counts must be non-negative and widths positive")
+        guard images >= 0, tokensPerImage >= 0, embedDim > 0, imageTokens > 0, tagsPerImage >= 0, (bufferBytes ?? 1) > 0 else {
+            throw ValidationError("counts must be non-negative, and widths and --buffer-bytes positive")
         }
         let scratch = try results.scratch(prefix: "tagood-bench-shard")
         let path = scratch.path + "/bench-shard.h5"
@@ -49,7 +52,9 @@ struct BenchShardWrite: ParsableCommand {
                                      modelName: "synthetic", modelHash: "none", preprocessing: "none", tagThreshold: 0.68,
                                      attentionThreshold: 0.5, embedDim: embedDim, imageTokens: imageTokens)
         let started = DispatchTime.now()
-        let writer = try ShardWriter(path: path, metadata: metadata, options: .init(tokenDType: tokenDType))
+        var options = ShardWriter.Options(tokenDType: tokenDType)
+        if let bufferBytes { options.bufferBytes = bufferBytes }
+        let writer = try ShardWriter(path: path, metadata: metadata, options: options)
         for i in 0..<images {
             let image = pool[i % pool.count]
             try writer.append(ShardRecord(
