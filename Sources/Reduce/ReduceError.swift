@@ -18,3 +18,10 @@ public enum ReduceErrorKind: String, ErrorKind, CaseIterable {
     /// An option value is out of range; building the partials on the cluster's workers failed.
     case option, cluster
 }
+
+extension CodedError where Kind == ReduceErrorKind {
+    /// Writing the output `path` failed (`reduce.write`).
+    static func writing(_ path: String, _ error: FileError) -> ReduceError {
+        ReduceError(.write, "cannot write \(path): \(error); check free space and permissions")
+    }
+}

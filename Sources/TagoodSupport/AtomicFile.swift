@@ -25,6 +25,22 @@ public enum AtomicFile {
     /// Writes a raw buffer to `path` atomically and durably; the file is created with `mode` (less the
     /// umask), so a secret is never readable by others, not even for a moment.
     public static func write(_ buffer: UnsafeRawBufferPointer, to path: String, mode: mode_t = 0o644) throws(FileError) {
+        let temporary = try writeTemporary(buffer, for: path, mode: mode, sync: true)
+        try commit(temporary: temporary, to: path)
+    }
+
+    /// Writes `bytes` to a new temporary file beside `path` (``temporaryPath(for:)``) and returns its
+    /// path, without `fsync`: the first half of ``write(_:to:mode:)`` for a caller that syncs and
+    /// commits it later (``CommitQueue``). On failure the temporary file is deleted.
+    public static func writeTemporary(_ bytes: [UInt8], for path: String, mode: mode_t = 0o644) throws(FileError) -> String {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(FileError) in try writeTemporary(raw, for: path, mode: mode, sync: false) }
+        }
+        return try result.get()
+    }
+
+    private static func writeTemporary(_ buffer: UnsafeRawBufferPointer, for path: String, mode: mode_t,
+                                       sync: Bool) throws(FileError) -> String {
         let temporary = temporaryPath(for: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(.create, path: temporary, errno: errno) }
@@ -39,13 +55,13 @@ public enum AtomicFile {
             }
             written += n
         }
-        if fsync(fd) != 0 {
+        if sync && fsync(fd) != 0 {
             let e = errno
             close(fd); unlink(temporary)
             throw FileError(.sync, path: temporary, errno: e)
         }
         close(fd)
-        try commit(temporary: temporary, to: path)
+        return temporary
     }
 
     /// Renames a finished, already fsync'd temporary file over `path` and syncs the directory. A caller

@@ -83,12 +83,17 @@ public struct ArrayFile: Sendable {
         }
         // Pad the header with spaces to its reserved size (JSON ignores trailing spaces).
         headerBytes += [UInt8](repeating: 0x20, count: guess - headerBytes.count)
-        var out = Self.magic
-        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out += $0 }
-        out += headerBytes
-        for entry in laidOut {
-            out += [UInt8](repeating: 0, count: entry.offset - out.count)
-            out += data[entry.name]!
+        let total = laidOut.last.map { $0.offset + data[$0.name]!.count } ?? 16 + headerBytes.count
+        // One buffer of the final size, zeroed (the alignment gaps), each part copied in once: a partial
+        // holds megabytes of arrays, and growing the output as it goes would copy them again and again.
+        var out = [UInt8](repeating: 0, count: total)
+        out.withUnsafeMutableBytes { raw in
+            raw.copyBytes(from: Self.magic)
+            withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { UnsafeMutableRawBufferPointer(rebasing: raw[8..<16]).copyMemory(from: $0) }
+            UnsafeMutableRawBufferPointer(rebasing: raw[16...]).copyBytes(from: headerBytes)
+            for entry in laidOut {
+                data[entry.name]!.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[entry.offset...]).copyMemory(from: $0) }
+            }
         }
         return out
     }
@@ -98,7 +103,7 @@ public struct ArrayFile: Sendable {
         do {
             try AtomicFile.write(encoded(), to: path)
         } catch {
-            throw ReduceError(.write, "cannot write \(path): \(error); check free space and permissions")
+            throw ReduceError.writing(path, error)
         }
     }
 

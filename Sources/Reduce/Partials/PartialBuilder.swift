@@ -38,9 +38,17 @@ public enum PartialBuilder {
         var partial = ShardPartial(dataset: task.dataset, role: task.role, shardIndex: task.range.index, checksum: task.checksum,
                                    embedDim: d, tagThreshold: meta.tagThreshold, images: 0, failed: 0, noTokens: 0)
         let inDistribution = task.role != .ood
-        var sums = SumsBuilder(d: d)
+        // Every buffer at its final size up front: growing them image by image would copy them again and
+        // fault in new pages each time.
+        let images = task.range.count
+        var sums = SumsBuilder(d: d, images: inDistribution ? images : 0)
         var bank: [Float] = []
         var rows = ShardPartial.Rows()
+        if task.role == .idTrain {
+            bank.reserveCapacity(images * d)
+        } else {
+            rows.reserve(images: images, d: d)
+        }
         // Column blocks of at most 8192 token rows (8 MB as float16): the token rows stay in one buffer
         // in their stored dtype and are summed from there, with no per-image copies.
         let cursor = try reader.columnBlocks(maxBlockImages: 512, maxBlockTokens: 8192)
@@ -89,10 +97,13 @@ struct SumsBuilder {
     private var objectGram: [Double], pooledGram: [Double]
     private var objectBlock: [Double] = [], pooledBlock: [Double] = []
 
-    init(d: Int) {
+    /// Sums of width `d` for a shard of `images` images (which sizes the Gram blocks).
+    init(d: Int, images: Int) {
         self.d = d
         objectGram = [Double](repeating: 0, count: d * d)
         pooledGram = objectGram
+        objectBlock.reserveCapacity(min(images, PartialBuilder.gramBlock) * d)
+        pooledBlock.reserveCapacity(min(images, PartialBuilder.gramBlock) * d)
     }
 
     mutating func add(label: Int32, _ f: ImageFeatures) {
@@ -106,12 +117,12 @@ struct SumsBuilder {
         if let o = f.object {
             objectCounts[s] += 1
             Self.add(o, to: &objectSums[s])
-            objectBlock.append(contentsOf: o.lazy.map(Double.init))
+            Self.append(o, to: &objectBlock)
             if objectBlock.count == PartialBuilder.gramBlock * d { Self.fold(&objectBlock, into: &objectGram, d: d) }
         }
         pooledCounts[s] += 1
         Self.add(f.pooled, to: &pooledSums[s])
-        pooledBlock.append(contentsOf: f.pooled.lazy.map(Double.init))
+        Self.append(f.pooled, to: &pooledBlock)
         if pooledBlock.count == PartialBuilder.gramBlock * d { Self.fold(&pooledBlock, into: &pooledGram, d: d) }
     }
 
@@ -121,6 +132,17 @@ struct SumsBuilder {
         x.withUnsafeBufferPointer { x in
             sum.withUnsafeMutableBufferPointer { sum in
                 for j in 0..<x.count { sum[j] += Double(x[j]) }
+            }
+        }
+    }
+
+    /// Appends `x` as Double, in one vectorised pass.
+    private static func append(_ x: [Float], to block: inout [Double]) {
+        let start = block.count
+        block.append(contentsOf: repeatElement(0, count: x.count))
+        x.withUnsafeBufferPointer { x in
+            block.withUnsafeMutableBufferPointer { b in
+                for j in 0..<x.count { b[start + j] = Double(x[j]) }
             }
         }
     }

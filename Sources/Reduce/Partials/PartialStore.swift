@@ -27,19 +27,35 @@ public struct PartialStore: Sendable {
     public func has(_ task: CommittedShard) -> Bool { FileSystem.exists(path(of: task)) }
 
     /// Builds and writes the partial of `task` unless it exists, then deletes the shard's older partials
-    /// (other checksums) and temporary files. Returns whether it built one.
+    /// (other checksums) and temporary files. Returns whether it built one. With `commits`, the partial
+    /// is written now and made durable and put in place by the queue (the older ones are deleted then):
+    /// it exists once the queue's `finish()` returns.
     @discardableResult
-    public func ensure(_ task: CommittedShard, verify: Bool) throws(ReduceError) -> Bool {
+    public func ensure(_ task: CommittedShard, verify: Bool, commits: CommitQueue? = nil) throws(ReduceError) -> Bool {
         let target = path(of: task)
         if FileSystem.exists(target) { return false }
         try Folders.make(folder + "/" + task.dataset)
         let partial = try PartialBuilder.build(task, verify: verify)
-        try partial.arrayFile().write(to: target)
+        let bytes = partial.arrayFile().encoded()
+        do throws(FileError) {
+            if let commits {
+                try commits.write(bytes, to: target) { [self] in removeOlderPartials(of: task, keeping: target) }
+            } else {
+                try AtomicFile.write(bytes, to: target)
+                removeOlderPartials(of: task, keeping: target)
+            }
+        } catch {
+            throw ReduceError.writing(target, error)
+        }
+        return true
+    }
+
+    /// Deletes the shard's partials other than `target` (older checksums) and their temporary files.
+    private func removeOlderPartials(of task: CommittedShard, keeping target: String) {
         for name in FileSystem.list(folder + "/" + task.dataset) where name.hasPrefix(prefix(task)) {
             let full = folder + "/" + task.dataset + "/" + name
             if full != target { unlink(full) }
         }
-        return true
     }
 
     /// Reads the partial of `task` and checks it belongs to that shard.

@@ -44,6 +44,13 @@ public struct ShardPartial: Sendable, Equatable {
         public var pooled: [Float] = []
 
         public var count: Int { labels.count }
+
+        /// Reserves room for `images` rows of width `d`.
+        mutating func reserve(images: Int, d: Int) {
+            imageIndex.reserveCapacity(images); labels.reserveCapacity(images)
+            hasObject.reserveCapacity(images); tagMax.reserveCapacity(images)
+            object.reserveCapacity(images * d); pooled.reserveCapacity(images * d)
+        }
     }
 
     public var dataset: String
