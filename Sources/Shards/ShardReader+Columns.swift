@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension ShardReader {
     /// A cursor over the images in ``ShardColumnBlock``s: at most `maxBlockImages` images a block and,
     /// unless one image alone has more, `maxBlockTokens` token rows. Checks the structure first (types,
@@ -30,14 +34,69 @@ extension ShardReader {
             globalEmbeds: try readStoredRows(s, "global_embed", width: embedDim, start: start, count: n))
     }
 
-    /// Reads float16 or float32 rows as they are stored.
+    /// Float16 or float32 rows `start ..< start + count` as they are stored: in place in the file image
+    /// when its chunks can be found there, else read by HDF5 into a buffer.
     private func readStoredRows(_ s: Structure, _ name: String, width: Int, start: Int, count: Int) throws(ShardError) -> ShardColumnBlock.Rows {
         let entry = s.datasets.first { $0.spec.name == name }!
-        let subject = "dataset `\(name)`"
-        if entry.spec.element == .float32 {
-            return .float32(try readArray(entry.handle, entry.spec, width: width, start: start, count: count, as: Float.self, subject: subject))
+        let isFloat16 = entry.spec.element == .float16
+        if let image, let map = chunksInImage(s, name), count > 0 {
+            let first = start / map.chunkRows, last = (start + count - 1) / map.chunkRows
+            let base = UnsafeRawPointer(image.bytes.baseAddress!)
+            return ShardColumnBlock.Rows(isFloat16: isFloat16, width: width, origin: first * map.chunkRows, pieceRows: map.chunkRows,
+                                         pieces: map.offsets[first...last].map { base + $0 }, owner: image)
         }
-        return .float16(try readArray(entry.handle, entry.spec, width: width, start: start, count: count, as: UInt16.self, subject: subject))
+        let buffer = ShardColumnBlock.RowBuffer(bytes: count * width * entry.spec.element.size)
+        guard let type = HDF5.makeType(entry.spec.element),
+              HDF5.readRows(dataset: entry.handle.id, type: type.id, rank: entry.spec.rank, width: width, start: start,
+                            rows: count, into: buffer.base)
+        else {
+            throw ShardError.hdf5(.read, path: path, part: "dataset `\(name)`", "cannot read rows \(start)..<\(start + count)")
+        }
+        return ShardColumnBlock.Rows(isFloat16: isFloat16, width: width, origin: start, pieceRows: max(count, 1),
+                                     pieces: [UnsafeRawPointer(buffer.base)], owner: buffer)
+    }
+
+    /// Where the chunks of dataset `name` lie in the file image, when it is unfiltered, every chunk of its
+    /// rows lies whole inside the image (which ``ShardSeal`` checked byte for byte), and its first and last
+    /// chunks hold there the bytes HDF5 reads for them; else nil. The check settles whether HDF5 counted
+    /// the chunk addresses from the start of the file or from the end of the user block (its versions
+    /// differ).
+    func chunksInImage(_ s: Structure, _ name: String) -> Structure.ChunkMap? {
+        if let known = s.chunkMaps[name] { return known }
+        var map: Structure.ChunkMap?
+        let entry = s.datasets.first { $0.spec.name == name }!
+        let rows: Int
+        switch entry.spec.rows {
+        case .images: rows = s.images
+        case .imagesPlusOne: rows = s.images + 1
+        case .tokens: rows = s.tokens
+        case .tags: rows = s.tags
+        }
+        let rowBytes = entry.width * entry.spec.element.size
+        if let image, rows > 0, let found = HDF5.chunkOffsets(of: entry.handle.id, rows: rows, rowBytes: rowBytes),
+           let userBlock = HDF5.userBlockBytes(of: file.id), let type = HDF5.makeType(entry.spec.element) {
+            let chunkBytes = found.chunkRows * rowBytes
+            let lastChunk = found.offsets.count - 1
+            let lastRows = rows - lastChunk * found.chunkRows
+            let expected = UnsafeMutableRawPointer.allocate(byteCount: chunkBytes, alignment: 64)
+            defer { expected.deallocate() }
+            /// Whether chunk c's first `n` rows lie at `offset` in the image.
+            func holds(_ c: Int, rows n: Int, at offset: Int) -> Bool {
+                HDF5.readRows(dataset: entry.handle.id, type: type.id, rank: entry.spec.rank, width: entry.width,
+                              start: c * found.chunkRows, rows: n, into: expected)
+                    && memcmp(expected, image.bytes.baseAddress! + offset, n * rowBytes) == 0
+            }
+            for base in Set([userBlock, 0]).sorted(by: >) {
+                let offsets = found.offsets.map { $0 + base }
+                guard offsets.allSatisfy({ $0 >= 0 && $0 + chunkBytes <= image.bytes.count }),
+                      holds(0, rows: min(rows, found.chunkRows), at: offsets[0]),
+                      holds(lastChunk, rows: lastRows, at: offsets[lastChunk]) else { continue }
+                map = Structure.ChunkMap(chunkRows: found.chunkRows, offsets: offsets)
+                break
+            }
+        }
+        s.chunkMaps[name] = .some(map)
+        return map
     }
 }
 

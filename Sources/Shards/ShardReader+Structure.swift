@@ -8,6 +8,14 @@ extension ShardReader {
         let datasets: [(spec: ShardSchema.Dataset, handle: HDF5Handle, width: Int)]
         /// Images (N), token rows (T) and tags (K).
         let images: Int, tokens: Int, tags: Int
+        /// Per dataset, where its chunks lie in the file image, once asked (nil inside: they cannot be
+        /// read in place); see ``ShardReader/chunksInImage(_:_:)``.
+        var chunkMaps: [String: ChunkMap?] = [:]
+
+        struct ChunkMap {
+            let chunkRows: Int
+            let offsets: [Int]
+        }
 
         init(header: ShardHeader, datasets: [(spec: ShardSchema.Dataset, handle: HDF5Handle, width: Int)],
              images: Int, tokens: Int, tags: Int) {

@@ -19,7 +19,7 @@ public final class ShardReader {
     let file: HDF5Handle
     /// The checked bytes HDF5 reads from, for files up to ``imageLimit``; freed only with the reader,
     /// after every HDF5 object of the file is closed.
-    private let image: ShardFileImage?
+    let image: ShardFileImage?
 
     /// Files up to this size are read once, checked in memory and opened from there (HDF5's core
     /// driver on the same buffer, no copy): HDF5 parses exactly the bytes that were checked, and the

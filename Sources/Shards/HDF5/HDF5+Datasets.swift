@@ -76,6 +76,43 @@ extension HDF5 {
         return transfer(memory, file) >= 0
     }
 
+    /// Where the chunks of a chunked, unfiltered dataset lie in its file: the rows per chunk and, for
+    /// chunk c (rows c·chunkRows ..< (c+1)·chunkRows), the address HDF5 gives for its first row, for
+    /// every chunk that holds one of the first `rows` rows. (HDF5 1.10 counts addresses from the
+    /// superblock, after the user block; later versions from the start of the file.) Nil
+    /// when the dataset has filters or another layout, or such a chunk is missing or not `rowBytes`·chunkRows
+    /// bytes long.
+    static func chunkOffsets(of dataset: hid_t, rows: Int, rowBytes: Int) -> (chunkRows: Int, offsets: [Int])? {
+        let create = H5Dget_create_plist(dataset)
+        guard create >= 0 else { return nil }
+        defer { H5Pclose(create) }
+        var chunk = [hsize_t](repeating: 0, count: 2)
+        guard H5Pget_layout(create) == H5D_CHUNKED, H5Pget_nfilters(create) == 0,
+              H5Pget_chunk(create, 2, &chunk) >= 1, chunk[0] > 0 else { return nil }
+        let chunkRows = Int(chunk[0])
+        var offsets: [Int] = []
+        offsets.reserveCapacity((rows + chunkRows - 1) / chunkRows)
+        for c in stride(from: 0, to: rows, by: chunkRows) {
+            var coordinate: [hsize_t] = [hsize_t(c), 0]
+            var mask: UInt32 = 0
+            var address: haddr_t = 0
+            var size: hsize_t = 0
+            guard H5Dget_chunk_info_by_coord(dataset, &coordinate, &mask, &address, &size) >= 0,
+                  mask == 0, address != haddr_t.max, Int(size) == chunkRows * rowBytes else { return nil }
+            offsets.append(Int(address))
+        }
+        return (chunkRows, offsets)
+    }
+
+    /// The size of a file's user block (the bytes before HDF5's superblock), or nil on failure.
+    static func userBlockBytes(of file: hid_t) -> Int? {
+        let create = H5Fget_create_plist(file)
+        guard create >= 0 else { return nil }
+        defer { H5Pclose(create) }
+        var size: hsize_t = 0
+        return H5Pget_userblock(create, &size) >= 0 ? Int(size) : nil
+    }
+
     /// The current dimensions of a dataset, or nil on failure.
     static func dimensions(of dataset: hid_t) -> [Int]? {
         let space = H5Dget_space(dataset)
