@@ -36,6 +36,7 @@ public enum Reducer {
         guard options.knnK >= 1 else { throw ReduceError(.option, "--knn-k must be at least 1 (got \(options.knnK))") }
         guard options.threads >= 1 else { throw ReduceError(.option, "--threads must be at least 1 (got \(options.threads))") }
         BLAS.setThreadCount(1)
+        MemoryReuse.keepFreedBlocks()
         let job = try ReduceJob(path: jobPath)
         let store = PartialStore(folder: job.directory.partialsFolder)
         try Folders.make(job.directory.partialsFolder)

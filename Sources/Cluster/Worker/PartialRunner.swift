@@ -19,6 +19,7 @@ public final class PartialRunner: AssignmentRunner {
     public init(jobDirectory: JobDirectory, verify: Bool) {
         self.jobDirectory = jobDirectory
         self.verify = verify
+        MemoryReuse.keepFreedBlocks()  // shard after shard, like the local reduce
     }
 
     public var kind: TaskKind { .reduce }
