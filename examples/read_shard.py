@@ -24,8 +24,9 @@ The content checksum (the same definition as Sources/Shards/ContentChecksum.swif
 
 data(d) is every element in row-major order as the little-endian bytes of its stored type (float16 is
 2 bytes), and for the string datasets (paths, errors) each string's UTF-8 followed by one 0 byte.
-The file checksum the job journal records is xxh64 of the bytes after the 512-byte seal (the seal's
-body_xxh64), or of the whole file for a shard written by tagood 0.1.0, which has no seal.
+The file checksum the job journal records is the seal's hash of the bytes after the 512-byte seal:
+xxh3_64 (body_xxh3) for a seal of version 2, xxh64 (body_xxh64) for version 1 (tagood 0.2), or xxh64 of
+the whole file for a shard written by tagood 0.1.0, which has no seal.
 """
 import argparse
 import struct
@@ -101,35 +102,46 @@ def content_checksum(f):
 SEAL_BYTES = 512  # the user block tagood fills after HDF5 closes the file (docs/DESIGN.md, "The seal")
 
 
+SEALS = {b"tagood shard seal 2\n": ("body_xxh3", "xxh3_64"), b"tagood shard seal 1\n": ("body_xxh64", "xxh64")}
+
+
+def seal_version(block):
+    """The (hash field, xxhash constructor) of the seal `block` starts with, or None for a file without one."""
+    return next(((field, getattr(xxhash, name)) for magic, (field, name) in SEALS.items() if block.startswith(magic)), None)
+
+
 def check_seal(path):
     """Checks the seal in the first 512 bytes before h5py parses the file: returns "sealed",
     "unsealed" (tagood 0.1.0 wrote none) or exits with the reason."""
     with open(path, "rb") as stream:
         block = stream.read(SEAL_BYTES)
-        if not block.startswith(b"tagood shard seal 1\n"):
+        version = seal_version(block)
+        if version is None:
+            if block.startswith(b"tagood shard seal "):
+                sys.exit(f"{path}: the seal is damaged (or of a newer tagood)")
             return "unsealed"
+        field, hasher = version
         lines = block.rstrip(b"\0").decode("ascii", "replace").split("\n")
         fields = dict(line.split(" ", 1) for line in lines[1:3] if " " in line)
-        if len(lines) != 4 or "body_bytes" not in fields or "body_xxh64" not in fields:
+        if len(lines) != 4 or "body_bytes" not in fields or field not in fields:
             sys.exit(f"{path}: the seal is damaged")
-        h, size = xxhash.xxh64(), 0
+        h, size = hasher(), 0
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             h.update(chunk)
             size += len(chunk)
     if size != int(fields["body_bytes"]):
         sys.exit(f"{path}: seal MISMATCH: it covers {fields['body_bytes']} bytes, the file has {size} after it")
-    if h.hexdigest() != fields["body_xxh64"]:
-        sys.exit(f"{path}: seal MISMATCH: the bytes hash to {h.hexdigest()}, the seal says {fields['body_xxh64']}")
+    if h.hexdigest() != fields[field]:
+        sys.exit(f"{path}: seal MISMATCH: the bytes hash to {h.hexdigest()}, the seal says {fields[field]}")
     return "sealed"
 
 
 def file_checksum(path):
-    """The journal's file checksum: xxh64 of the bytes after the seal (of the whole file when unsealed)."""
-    h = xxhash.xxh64()
+    """The journal's file checksum: the seal's hash of the bytes after it (xxh64 of the whole file when unsealed)."""
     with open(path, "rb") as stream:
-        if stream.read(SEAL_BYTES).startswith(b"tagood shard seal 1\n"):
-            pass  # the seal block is not part of it
-        else:
+        version = seal_version(stream.read(SEAL_BYTES))
+        h = version[1]() if version else xxhash.xxh64()
+        if version is None:
             stream.seek(0)
         for block in iter(lambda: stream.read(1 << 20), b""):
             h.update(block)

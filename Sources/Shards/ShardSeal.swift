@@ -14,44 +14,87 @@ import TagoodSupport
 /// The block is ASCII, padded with zero bytes to 512, and nothing else (HDF5 leaves the user block to
 /// the application and places its superblock right after it; h5py and h5dump open the file as usual):
 ///
-///     tagood shard seal 1\n
+///     tagood shard seal 2\n
 ///     body_bytes <decimal byte count after the block>\n
-///     body_xxh64 <16 lowercase hex digits, XXH64 seed 0 of those bytes>\n
+///     body_xxh3 <16 lowercase hex digits, XXH3 64-bit (seed 0) of those bytes>\n
 ///
+/// Version 1 (tagood before 0.3) is the same with `seal 1` and `body_xxh64` (XXH64, seed 0); readers
+/// accept both, writers write 2, whose hash runs about twice as fast.
 /// Python: `b = open(p, "rb").read(); seal, body = b[:512], b[512:]`, then compare `len(body)` and
-/// `xxhash.xxh64(body).hexdigest()` with the two lines.
+/// `xxhash.xxh3_64(body).hexdigest()` (version 1: `xxh64`) with the two lines.
 public enum ShardSeal {
     /// The user block's size: HDF5 allows 0 or a power of two from 512.
     public static let size = 512
 
-    /// The seal's first line, which also tells a sealed file from an unsealed one.
-    static let magic = Array("tagood shard seal 1\n".utf8)
+    /// A seal version: its number and its hash.
+    enum Version: Int, CaseIterable {
+        /// XXH64 (tagood before 0.3).
+        case xxh64 = 1
+        /// XXH3 64-bit: what tagood writes.
+        case xxh3 = 2
+
+        /// The seal's first line.
+        var magic: [UInt8] { Array("tagood shard seal \(rawValue)\n".utf8) }
+        /// The name of the hash line.
+        var hashField: String { self == .xxh64 ? "body_xxh64" : "body_xxh3" }
+    }
+
+    /// The version tagood writes.
+    static let current = Version.xxh3
+
+    /// What every seal starts with, which tells a sealed file from an unsealed one.
+    static let prefix = Array("tagood shard seal ".utf8)
+
+    /// The version whose first line `head` starts with, if any.
+    static func version(of head: [UInt8]) -> Version? {
+        Version.allCases.first { head.starts(with: $0.magic) }
+    }
 
     /// The 8-byte signature that starts an HDF5 file without a user block.
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    /// The block that seals `bodyBytes` bytes hashing to `bodyDigest`.
-    static func block(bodyBytes: Int, bodyDigest: UInt64) -> [UInt8] {
-        let text = "tagood shard seal 1\nbody_bytes \(bodyBytes)\nbody_xxh64 \(ContentChecksum.hex(bodyDigest))\n"
+    /// The block of seal `version` that seals `bodyBytes` bytes hashing to `bodyDigest`.
+    static func block(_ version: Version = current, bodyBytes: Int, bodyDigest: UInt64) -> [UInt8] {
+        let text = "tagood shard seal \(version.rawValue)\nbody_bytes \(bodyBytes)\n\(version.hashField) \(ContentChecksum.hex(bodyDigest))\n"
         return Array(text.utf8) + [UInt8](repeating: 0, count: size - text.utf8.count)
     }
 
-    /// The length and digest a block seals, or nil unless it is exactly what ``block(bodyBytes:bodyDigest:)``
-    /// writes for them (any other byte anywhere in the block is damage).
-    static func parse(_ block: [UInt8]) -> (bodyBytes: Int, bodyDigest: UInt64)? {
-        guard block.count == size, block.starts(with: magic) else { return nil }
+    /// The version, length and digest a block seals, or nil unless it is exactly what
+    /// ``block(_:bodyBytes:bodyDigest:)`` writes for them (any other byte anywhere in the block is damage).
+    static func parse(_ block: [UInt8]) -> (version: Version, bodyBytes: Int, bodyDigest: UInt64)? {
+        guard block.count == size, let version = version(of: block) else { return nil }
         let text = block.prefix { $0 != 0 }
         let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let field = version.hashField + " "
         guard lines.count == 4, lines[3].isEmpty,
               lines[1].hasPrefix("body_bytes "), let bytes = Int(lines[1].dropFirst(11)), bytes >= 0,
-              lines[2].hasPrefix("body_xxh64 "), lines[2].count == 27, let digest = UInt64(lines[2].dropFirst(11), radix: 16)
+              lines[2].hasPrefix(field), lines[2].count == field.count + 16,
+              let digest = UInt64(lines[2].dropFirst(field.count), radix: 16)
         else { return nil }
-        return self.block(bodyBytes: bytes, bodyDigest: digest) == block ? (bytes, digest) : nil
+        return self.block(version, bodyBytes: bytes, bodyDigest: digest) == block ? (version, bytes, digest) : nil
+    }
+
+    /// A running hash of a seal version's kind.
+    final class Hasher {
+        private var xxh64: XXH64?
+        private let xxh3: XXH3?
+
+        init(_ version: Version) {
+            xxh64 = version == .xxh64 ? XXH64() : nil
+            xxh3 = version == .xxh3 ? XXH3() : nil
+        }
+
+        func update(_ bytes: UnsafeRawBufferPointer) {
+            if let xxh3 { xxh3.update(bytes) } else { xxh64!.update(bytes) }
+        }
+
+        func digest() -> UInt64 { xxh3?.digest() ?? xxh64!.digest() }
+        func hexDigest() -> String { ContentChecksum.hex(digest()) }
     }
 
     /// Seals a closed HDF5 file that was created with a ``size``-byte user block: hashes every byte after
-    /// the block, writes the block, and `fsync`s the file.
-    /// Returns the file checksum (``ShardFile/checksum(path:)``: the seal's `body_xxh64`) and the file's size.
+    /// the block, writes the block (seal version ``current``), and `fsync`s the file.
+    /// Returns the file checksum (``ShardFile/checksum(path:)``: the seal's body hash) and the file's size.
     @discardableResult
     public static func seal(path: String, reportAs shown: String) throws(ShardError) -> (checksum: String, bytes: Int) {
         let fd = open(path, O_RDWR | O_CLOEXEC)
@@ -59,10 +102,10 @@ public enum ShardSeal {
             throw ShardError(.write, path: shown, detail: "cannot open \(path) to seal it: \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(fd) }
-        var body = XXH64()
-        var bodyBytes = hashMapped(fd, from: size, into: &body)
+        let body = Hasher(current)
+        var bodyBytes = hashMapped(fd, from: size, into: body)
         if bodyBytes == nil { bodyBytes = try stream(fd, from: size, path: path, shown: shown) { body.update($0) } }
-        let block = block(bodyBytes: bodyBytes!, bodyDigest: body.digest())
+        let block = block(current, bodyBytes: bodyBytes!, bodyDigest: body.digest())
         let written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, size, 0) }
         guard written == size else {
             throw ShardError(.write, path: shown, detail: "cannot write the seal into \(path): \(String(cString: strerror(errno)))")
@@ -111,7 +154,7 @@ public enum ShardSeal {
             head.removeLast(size - (try readFully(fd, into: &head, path: path)))
         }
         let headBytes = head.count
-        guard head.starts(with: magic) else {
+        guard head.starts(with: prefix) else {
             var whole = XXH64()
             whole.update(head)
             guard !head.isEmpty else { throw ShardError(.open, path: path, detail: "the file is empty (0 bytes)") }
@@ -126,7 +169,7 @@ public enum ShardSeal {
                              detail: headBytes < size ? "the file is only \(headBytes) bytes long: it was truncated"
                                  : "the seal is damaged: it is not the block tagood writes")
         }
-        var body = XXH64()
+        let body = Hasher(sealed.version)
         let bodyBytes = try rest(from: size) { body.update($0) }
         guard bodyBytes == sealed.bodyBytes else {
             throw ShardError(.seal, path: path, part: "file length",
@@ -138,8 +181,8 @@ public enum ShardSeal {
                              detail: "the bytes after the seal hash to \(body.hexDigest()) but the seal says "
                                  + "\(ContentChecksum.hex(sealed.bodyDigest)): the file was changed or damaged after it was written")
         }
-        // The seal is canonical (parse accepts only the block it writes), so the body's XXH64 and length
-        // determine every byte of the file: the body's XXH64 is the file checksum.
+        // The seal is canonical (parse accepts only the block it writes), so the body's hash and length
+        // determine every byte of the file: the body's hash is the file checksum.
         let integrity = ShardIntegrity(isSealed: true, fileChecksum: body.hexDigest(), fileBytes: size + bodyBytes)
         try requireFileChecksum(expectedFileChecksum, integrity, path: path)
         return (integrity, image)
@@ -191,7 +234,7 @@ public enum ShardSeal {
     /// Hashes the file from `offset` to its end through a read-only mapping of its pages (the writer's
     /// file is in the page cache: no copy); returns the bytes hashed, or nil when it cannot be mapped
     /// (the caller then streams it).
-    private static func hashMapped(_ fd: Int32, from offset: Int, into hasher: inout XXH64) -> Int? {
+    private static func hashMapped(_ fd: Int32, from offset: Int, into hasher: Hasher) -> Int? {
         var info = stat()
         guard fstat(fd, &info) == 0, Int(info.st_size) > offset else { return nil }
         let length = Int(info.st_size)

@@ -14,7 +14,7 @@ public struct ShardWriteSummary: Sendable, Equatable {
     public var tags: Int
     /// The `content_checksum` attribute (see ``ContentChecksum``).
     public var contentChecksum: String
-    /// The file checksum the journal records (``ShardFile/checksum(path:)``): the seal's `body_xxh64`.
+    /// The file checksum the journal records (``ShardFile/checksum(path:)``): the seal's body hash.
     public var fileChecksum: String
     /// The committed file's size in bytes.
     public var fileBytes: Int

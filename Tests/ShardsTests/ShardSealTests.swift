@@ -18,10 +18,10 @@ import TagoodSupport
         let bytes = try ShardFixtures.bytes(path)
         let body = Array(bytes[ShardSeal.size...])
         let text = String(decoding: bytes.prefix(ShardSeal.size).prefix { $0 != 0 }, as: UTF8.self)
-        #expect(text == "tagood shard seal 1\nbody_bytes \(body.count)\nbody_xxh64 \(ContentChecksum.hex(XXH64.hash(body)))\n")
+        #expect(text == "tagood shard seal 2\nbody_bytes \(body.count)\nbody_xxh3 \(ContentChecksum.hex(XXH3.hash(body)))\n")
         #expect(bytes[text.utf8.count..<ShardSeal.size].allSatisfy { $0 == 0 }, "zero padding to 512 bytes")
         #expect(Array(body.prefix(8)) == ShardSeal.hdf5Signature, "HDF5's superblock follows the user block")
-        #expect(summary.fileChecksum == ContentChecksum.hex(XXH64.hash(body)), "the journal's checksum is the seal's body_xxh64")
+        #expect(summary.fileChecksum == ContentChecksum.hex(XXH3.hash(body)), "the journal's checksum is the seal's body_xxh3")
         #expect(try ShardFile.checksum(path: path) == summary.fileChecksum)
         #expect(try ShardFile.checksum(path: Self.legacyShard) == Self.legacyJournalChecksum, "unsealed: the whole file")
 
@@ -67,10 +67,36 @@ import TagoodSupport
         #expect(throws: ShardError.self) { _ = try ShardReader(path: path, imageLimit: limit) }
     }
 
+    /// A shard sealed by tagood 0.2 (seal version 1, XXH64) is read as before: its seal is checked with
+    /// XXH64, which is also its file checksum, and a changed byte is caught.
+    @Test func aVersion1SealIsStillCheckedWithXXH64() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/shard.h5"
+        try ShardFixtures.write((0..<12).map { ShardFixtures.record($0) }, to: path)
+        var bytes = try ShardFixtures.bytes(path)
+        let body = Array(bytes[ShardSeal.size...])
+        let v1 = "tagood shard seal 1\nbody_bytes \(body.count)\nbody_xxh64 \(ContentChecksum.hex(XXH64.hash(body)))\n"
+        bytes.replaceSubrange(0..<ShardSeal.size, with: Array(v1.utf8) + [UInt8](repeating: 0, count: ShardSeal.size - v1.utf8.count))
+        try ShardFixtures.writeBytes(bytes, path)
+
+        let checksum = ContentChecksum.hex(XXH64.hash(body))
+        #expect(try ShardFile.checksum(path: path) == checksum)
+        let reader = try ShardReader(path: path, expectedFileChecksum: checksum)
+        #expect(reader.integrity == ShardIntegrity(isSealed: true, fileChecksum: checksum, fileBytes: bytes.count))
+        #expect(try reader.verify().images == 12)
+        reader.close()
+
+        bytes[bytes.count - 5] ^= 0x01
+        try ShardFixtures.writeBytes(bytes, path)
+        #expect { _ = try ShardReader(path: path) } throws: { ($0 as? ShardError)?.code == "shard.seal" }
+    }
+
     @Test func theSealParserAcceptsOnlyTheExactBlockItWrites() {
         let block = ShardSeal.block(bodyBytes: 123_456, bodyDigest: 0x0123_4567_89ab_cdef)
         #expect(block.count == ShardSeal.size)
-        #expect(ShardSeal.parse(block)! == (123_456, 0x0123_4567_89ab_cdef))
+        #expect(ShardSeal.parse(block)! == (.xxh3, 123_456, 0x0123_4567_89ab_cdef))
+        let v1 = ShardSeal.block(.xxh64, bodyBytes: 123_456, bodyDigest: 0x0123_4567_89ab_cdef)
+        #expect(ShardSeal.parse(v1)! == (.xxh64, 123_456, 0x0123_4567_89ab_cdef))
         func edited(_ text: String) -> [UInt8] { Array(text.utf8) + [UInt8](repeating: 0, count: ShardSeal.size - text.utf8.count) }
         let damaged: [[UInt8]] = [
             edited("tagood shard seal 1\nbody_bytes 0123456\nbody_xxh64 0123456789abcdef\n"),    // not canonical
@@ -79,6 +105,10 @@ import TagoodSupport
             edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh64 123456789abcdef\n"),     // 15 digits
             edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh64 0123456789abcdef\nmore\n"),
             edited("tagood shard seal 1\nbody_bytes 99999999999999999999\nbody_xxh64 0123456789abcdef\n"),
+            edited("tagood shard seal 2\nbody_bytes 123456\nbody_xxh64 0123456789abcdef\n"),     // version 1's hash line
+            edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh3 0123456789abcdef\n"),      // version 2's hash line
+            edited("tagood shard seal 2\nbody_bytes 123456\nbody_xxh3 0123456789abcdef0\n"),     // 17 digits
+            edited("tagood shard seal 3\nbody_bytes 123456\nbody_xxh3 0123456789abcdef\n"),      // unknown version
             Array(block.prefix(511)),
             block.enumerated().map { $0.offset == 300 ? 1 : $0.element },                        // padding not zero
         ]
