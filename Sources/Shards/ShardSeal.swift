@@ -134,43 +134,42 @@ public enum ShardSeal {
             throw ShardError(.open, path: path, detail: "the file does not exist or cannot be read (\(String(cString: strerror(errno))))")
         }
         defer { Glibc.close(fd) }
-        let image = try ShardFileImage.load(fd, limit: imageLimit, path: path)
-        /// Every byte from `offset` on, in 1 MiB pieces, from the image or the file.
-        func rest(from offset: Int, _ body: (UnsafeRawBufferPointer) -> Void) throws(ShardError) -> Int {
-            guard let image else { return try stream(fd, from: offset, path: path, shown: path, body) }
-            var position = offset
-            while position < image.bytes.count {
-                let n = min(1 << 20, image.bytes.count - position)
-                body(UnsafeRawBufferPointer(rebasing: image.bytes[position..<position + n]))
-                position += n
-            }
-            return max(0, image.bytes.count - offset)
-        }
-        var head: [UInt8]
-        if let image {
-            head = Array(image.bytes.prefix(size))
-        } else {
-            head = [UInt8](repeating: 0, count: size)
-            head.removeLast(size - (try readFully(fd, into: &head, path: path)))
-        }
+        // The head says which hash to run (the seal's, over the bytes after it, or XXH64 over the whole
+        // file); the file is then read once, each piece hashed as it arrives, while it is in the cache.
+        var head = [UInt8](repeating: 0, count: size)
+        head.removeLast(size - (try readFully(fd, into: &head, path: path)))
         let headBytes = head.count
-        guard head.starts(with: prefix) else {
-            var whole = XXH64()
-            whole.update(head)
-            guard !head.isEmpty else { throw ShardError(.open, path: path, detail: "the file is empty (0 bytes)") }
-            let total = try rest(from: headBytes) { whole.update($0) } + headBytes
-            let integrity = ShardIntegrity(isSealed: false, fileChecksum: whole.hexDigest(), fileBytes: total)
-            try requireFileChecksum(expectedFileChecksum, integrity, path: path)
-            guard expectedFileChecksum != nil || allowUnsealed else { throw unsealedError(fd, head: head, path: path) }
-            return (integrity, image)
-        }
-        guard let sealed = parse(head) else {
+        let isSealed = head.starts(with: prefix)
+        let sealed = parse(head)
+        guard !isSealed || sealed != nil else {
             throw ShardError(.seal, path: path, part: "seal (first \(size) bytes)",
                              detail: headBytes < size ? "the file is only \(headBytes) bytes long: it was truncated"
                                  : "the seal is damaged: it is not the block tagood writes")
         }
-        let body = Hasher(sealed.version)
-        let bodyBytes = try rest(from: size) { body.update($0) }
+        guard headBytes > 0 else { throw ShardError(.open, path: path, detail: "the file is empty (0 bytes)") }
+        let hashed = isSealed ? size : 0
+        let hasher = Hasher(sealed?.version ?? .xxh64)
+        let image = try ShardFileImage.load(fd, limit: imageLimit, path: path) { offset, piece in
+            guard offset + piece.count > hashed else { return }
+            hasher.update(UnsafeRawBufferPointer(rebasing: piece[max(0, hashed - offset)...]))
+        }
+        let total: Int
+        if let image {
+            guard image.bytes.count >= headBytes, image.bytes.prefix(headBytes).elementsEqual(head) else {
+                throw ShardError(.read, path: path, detail: "the file changed while it was read; read it again when nothing writes it")
+            }
+            total = image.bytes.count
+        } else {
+            total = try stream(fd, from: hashed, path: path, shown: path) { hasher.update($0) } + hashed
+        }
+        guard let sealed else {
+            let integrity = ShardIntegrity(isSealed: false, fileChecksum: hasher.hexDigest(), fileBytes: total)
+            try requireFileChecksum(expectedFileChecksum, integrity, path: path)
+            guard expectedFileChecksum != nil || allowUnsealed else { throw unsealedError(fd, head: head, path: path) }
+            return (integrity, image)
+        }
+        let body = hasher
+        let bodyBytes = total - size
         guard bodyBytes == sealed.bodyBytes else {
             throw ShardError(.seal, path: path, part: "file length",
                              detail: "the seal covers \(sealed.bodyBytes) bytes after it but the file has \(bodyBytes): "
@@ -290,20 +289,24 @@ public final class ShardFileImage: @unchecked Sendable {
 
     deinit { ShardImageBufferPool.give(buffer) }
 
-    /// The whole file when it has at most `limit` bytes (and at least one), else nil.
-    static func load(_ fd: Int32, limit: Int, path: String) throws(ShardError) -> ShardFileImage? {
+    /// The whole file when it has at most `limit` bytes (and at least one), else nil. It is read in
+    /// 1 MiB pieces, each handed to `piece` with its offset right after it is read (while it is still in
+    /// the CPU's cache), in order.
+    static func load(_ fd: Int32, limit: Int, path: String,
+                     _ piece: (Int, UnsafeRawBufferPointer) -> Void) throws(ShardError) -> ShardFileImage? {
         var info = stat()
         guard limit > 0, fstat(fd, &info) == 0, info.st_size > 0, Int(info.st_size) <= limit else { return nil }
         let count = Int(info.st_size)
         let image = ShardFileImage(count: count)
         var filled = 0
         while filled < count {
-            let n = pread(fd, image.bytes.baseAddress! + filled, count - filled, off_t(filled))
+            let n = pread(fd, image.bytes.baseAddress! + filled, min(1 << 20, count - filled), off_t(filled))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ShardError(.read, path: path, detail: "cannot read it: \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }  // it shrank meanwhile: the seal check sees the bytes that are there
+            piece(filled, UnsafeRawBufferPointer(start: image.bytes.baseAddress! + filled, count: n))
             filled += n
         }
         return filled == count ? image : try shrunk(image, to: filled)
