@@ -60,9 +60,12 @@ let package = Package(
         /// The forward pass's element-wise kernels (GELU, softmax), compiled for every x86-64 level and
         /// picked at load time (target_clones); optimised in debug builds too.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        /// XXH3 (the shard seal's hash) from xxHash's header, compiled per x86-64 level and picked at run
+        /// time (Debian's libxxhash is built for the baseline); optimised in debug builds too.
+        .target(name: "CXXH3", dependencies: ["CXXHash"], cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // MARK: Swift modules.
-        .target(name: "TagoodSupport", dependencies: ["CXXHash"]),
+        .target(name: "TagoodSupport", dependencies: ["CXXHash", "CXXH3"]),
         .target(name: "Job", dependencies: ["Datasets", "Shards", "TagoodSupport"]),
         .target(name: "Datasets", dependencies: ["TagoodSupport"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "TagoodSupport"]),
