@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TagoodSupport
 
 /// Page-aligned buffers for ``ShardFileImage``s, kept for reuse once a reader is done with one: a
@@ -16,7 +19,7 @@ enum ShardImageBufferPool {
     private static let free = Locked<[Buffer]>([])
 
     /// A buffer of at least `count` bytes: the smallest free one that fits, or a new one (rounded up to
-    /// 1 MiB so that shards of similar sizes share buffers).
+    /// 2 MiB, ``hugePage``, so that shards of similar sizes share buffers).
     static func take(_ count: Int) -> Buffer {
         let reused = free.withLock { buffers -> Buffer? in
             guard let best = buffers.indices.filter({ buffers[$0].capacity >= count })
@@ -24,9 +27,16 @@ enum ShardImageBufferPool {
             return buffers.remove(at: best)
         }
         if let reused { return reused }
-        let capacity = (max(count, 1) + (1 << 20) - 1) & ~((1 << 20) - 1)
-        return Buffer(base: UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 4096), capacity: capacity)
+        let capacity = (max(count, 1) + hugePage - 1) & ~(hugePage - 1)
+        let base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: hugePage)
+        // Transparent huge pages where the kernel offers them (`madvise` mode included): a new buffer
+        // then takes one fault per 2 MiB instead of one per 4 KiB (a 22 MB shard: 11 instead of 5,600).
+        _ = madvise(base, capacity, MADV_HUGEPAGE)
+        return Buffer(base: base, capacity: capacity)
     }
+
+    /// x86-64's transparent huge page size: buffers are rounded up to and aligned on it.
+    static let hugePage = 2 << 20
 
     /// Hands a buffer back: kept while the pool holds less than ``retainedBytes``, else freed.
     static func give(_ buffer: Buffer) {

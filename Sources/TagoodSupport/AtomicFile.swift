@@ -41,24 +41,36 @@ public enum AtomicFile {
 
     private static func writeTemporary(_ buffer: UnsafeRawBufferPointer, for path: String, mode: mode_t,
                                        sync: Bool) throws(FileError) -> String {
+        try writeTemporary(for: path, mode: mode, sync: sync) { write throws(FileError) in try write(buffer) }
+    }
+
+    /// Writes a new temporary file beside `path` whose bytes `produce` hands, piece by piece, to the
+    /// `write` it is given (straight from where they lie: no assembled copy), and returns its path,
+    /// without `fsync` unless `sync`. On failure the temporary file is deleted.
+    public static func writeTemporary(
+        for path: String, mode: mode_t = 0o644, sync: Bool = false,
+        _ produce: (_ write: (UnsafeRawBufferPointer) throws(FileError) -> Void) throws(FileError) -> Void
+    ) throws(FileError) -> String {
         let temporary = temporaryPath(for: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(.create, path: temporary, errno: errno) }
-        var written = 0
-        while written < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                close(fd); unlink(temporary)
-                throw FileError(.write, path: temporary, errno: e)
+        func write(_ buffer: UnsafeRawBufferPointer) throws(FileError) {
+            var written = 0
+            while written < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError(.write, path: temporary, errno: errno)
+                }
+                written += n
             }
-            written += n
         }
-        if sync && fsync(fd) != 0 {
-            let e = errno
+        do throws(FileError) {
+            try produce(write)
+            if sync && fsync(fd) != 0 { throw FileError(.sync, path: temporary, errno: errno) }
+        } catch {
             close(fd); unlink(temporary)
-            throw FileError(.sync, path: temporary, errno: e)
+            throw error
         }
         close(fd)
         return temporary

@@ -29,7 +29,13 @@ public final class CommitQueue: Sendable {
     /// After a failure, later commits are skipped and their temporary files deleted.
     public func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
                       then: @escaping @Sendable () -> Void = {}) throws(FileError) {
-        let temporary = try AtomicFile.writeTemporary(bytes, for: path, mode: mode)
+        commit(temporary: try AtomicFile.writeTemporary(bytes, for: path, mode: mode), to: path, then: then)
+    }
+
+    /// Queues the `fsync` of `temporary`, a file written completely (``AtomicFile/writeTemporary(for:mode:sync:_:)``),
+    /// and its rename over `path`; `then` runs on the queue once the file is in place. After a failure,
+    /// later commits are skipped and their temporary files deleted.
+    public func commit(temporary: String, to path: String, then: @escaping @Sendable () -> Void = {}) {
         queue.async { [state] in
             guard state.withLock({ $0.firstError == nil }) else {
                 unlink(temporary)

@@ -2,6 +2,7 @@ import Foundation
 import Reduce
 import Tensor
 import Testing
+import TagoodSupport
 import TagoodTestSupport
 
 /// The blocked, streamed KNN against a brute-force double-precision reference.
@@ -100,5 +101,14 @@ import TagoodTestSupport
         #expect(back.int32s("i") == [-1, 0, .max] && back.int64s("l") == [.min] && back.bytes("b") == [])
         #expect(back.floats("d") == nil)
         #expect(throws: ReduceError.self) { try ArrayFile.decode(Array(bytes.prefix(40)), path: "cut") }
+
+        // Written straight from the arrays (no assembled copy), the file holds exactly those bytes,
+        // and a decoded file writes back the same bytes.
+        let dir = try TemporaryDirectory()
+        try file.write(to: dir.path + "/a.bin")
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/a.bin"))) == bytes)
+        try back.write(to: dir.path + "/b.bin")
+        #expect(try ArrayFile.read(path: dir.path + "/b.bin").encoded() == bytes)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["a.bin", "b.bin"])
     }
 }

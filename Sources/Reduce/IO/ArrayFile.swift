@@ -38,7 +38,24 @@ public struct ArrayFile: Sendable {
     public var meta: [String: String]
     /// The arrays, in file order.
     public private(set) var entries: [Entry] = []
-    private var data: [String: [UInt8]] = [:]
+    private var data: [String: Storage] = [:]
+
+    /// An array's values: the array it was added as (no copy), or bytes read from a file.
+    private enum Storage: Sendable {
+        case floats([Float]), doubles([Double]), int32s([Int32]), int64s([Int64]), bytes([UInt8])
+
+        func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+            switch self {
+            case .floats(let v): v.withUnsafeBytes(body)
+            case .doubles(let v): v.withUnsafeBytes(body)
+            case .int32s(let v): v.withUnsafeBytes(body)
+            case .int64s(let v): v.withUnsafeBytes(body)
+            case .bytes(let v): v.withUnsafeBytes(body)
+            }
+        }
+
+        var byteCount: Int { withUnsafeBytes { $0.count } }
+    }
 
     /// An empty file with the given metadata.
     public init(meta: [String: String] = [:]) {
@@ -47,26 +64,34 @@ public struct ArrayFile: Sendable {
 
     // MARK: Building
 
-    private mutating func add<T>(_ name: String, dtype: String, shape: [Int], _ values: [T]) {
-        precondition(shape.reduce(1, *) == values.count, "array \(name): shape \(shape) does not hold \(values.count) values")
+    private mutating func add(_ name: String, dtype: String, shape: [Int], count: Int, _ values: Storage) {
+        precondition(shape.reduce(1, *) == count, "array \(name): shape \(shape) does not hold \(count) values")
         precondition(data[name] == nil, "array \(name) added twice")
         entries.append(Entry(name: name, dtype: dtype, shape: shape, offset: 0))
-        data[name] = values.withUnsafeBytes { Array($0) }
+        data[name] = values
     }
 
-    /// Adds a float32 array.
-    public mutating func add(_ name: String, shape: [Int], floats: [Float]) { add(name, dtype: "<f4", shape: shape, floats) }
+    /// Adds a float32 array (kept as it is, not copied: arrays are copy-on-write).
+    public mutating func add(_ name: String, shape: [Int], floats: [Float]) { add(name, dtype: "<f4", shape: shape, count: floats.count, .floats(floats)) }
     /// Adds a float64 array.
-    public mutating func add(_ name: String, shape: [Int], doubles: [Double]) { add(name, dtype: "<f8", shape: shape, doubles) }
+    public mutating func add(_ name: String, shape: [Int], doubles: [Double]) { add(name, dtype: "<f8", shape: shape, count: doubles.count, .doubles(doubles)) }
     /// Adds an int32 array.
-    public mutating func add(_ name: String, shape: [Int], int32s: [Int32]) { add(name, dtype: "<i4", shape: shape, int32s) }
+    public mutating func add(_ name: String, shape: [Int], int32s: [Int32]) { add(name, dtype: "<i4", shape: shape, count: int32s.count, .int32s(int32s)) }
     /// Adds an int64 array.
-    public mutating func add(_ name: String, shape: [Int], int64s: [Int64]) { add(name, dtype: "<i8", shape: shape, int64s) }
+    public mutating func add(_ name: String, shape: [Int], int64s: [Int64]) { add(name, dtype: "<i8", shape: shape, count: int64s.count, .int64s(int64s)) }
     /// Adds a uint8 array.
-    public mutating func add(_ name: String, shape: [Int], bytes: [UInt8]) { add(name, dtype: "|u1", shape: shape, bytes) }
+    public mutating func add(_ name: String, shape: [Int], bytes: [UInt8]) { add(name, dtype: "|u1", shape: shape, count: bytes.count, .bytes(bytes)) }
 
     /// The file's bytes. Equal content gives equal bytes (sorted JSON keys).
     public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        forEachPiece { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Hands the file's bytes to `body` in order, in pieces: the magic and the header, then each array's
+    /// alignment gap and its values where they lie (no copy).
+    private func forEachPiece(_ body: (UnsafeRawBufferPointer) -> Void) {
         // Lay the arrays out after a header whose size depends on the offsets: iterate until it settles.
         var laidOut = entries
         var headerBytes: [UInt8] = []
@@ -75,7 +100,7 @@ public struct ArrayFile: Sendable {
             var offset = Self.align(16 + guess)
             for i in laidOut.indices {
                 laidOut[i].offset = offset
-                offset = Self.align(offset + data[laidOut[i].name]!.count)
+                offset = Self.align(offset + data[laidOut[i].name]!.byteCount)
             }
             headerBytes = Self.encodeHeader(Header(meta: meta, arrays: laidOut))
             if headerBytes.count <= guess { break }
@@ -83,26 +108,44 @@ public struct ArrayFile: Sendable {
         }
         // Pad the header with spaces to its reserved size (JSON ignores trailing spaces).
         headerBytes += [UInt8](repeating: 0x20, count: guess - headerBytes.count)
-        let total = laidOut.last.map { $0.offset + data[$0.name]!.count } ?? 16 + headerBytes.count
-        // One buffer of the final size, zeroed (the alignment gaps), each part copied in once: a partial
-        // holds megabytes of arrays, and growing the output as it goes would copy them again and again.
-        var out = [UInt8](repeating: 0, count: total)
-        out.withUnsafeMutableBytes { raw in
-            raw.copyBytes(from: Self.magic)
-            withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { UnsafeMutableRawBufferPointer(rebasing: raw[8..<16]).copyMemory(from: $0) }
-            UnsafeMutableRawBufferPointer(rebasing: raw[16...]).copyBytes(from: headerBytes)
-            for entry in laidOut {
-                data[entry.name]!.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[entry.offset...]).copyMemory(from: $0) }
-            }
+        var head = Self.magic
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { head += $0 }
+        head += headerBytes
+        head.withUnsafeBytes(body)
+        var written = head.count
+        let zeros = [UInt8](repeating: 0, count: 64)
+        for entry in laidOut {
+            zeros.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<(entry.offset - written)])) }
+            data[entry.name]!.withUnsafeBytes { body($0) }
+            written = entry.offset + data[entry.name]!.byteCount
         }
-        return out
+    }
+
+    /// Writes the file to a new temporary file beside `path`, straight from the arrays, without `fsync`;
+    /// returns its path. For ``write(to:)`` and for a ``CommitQueue``, which syncs and renames it.
+    public func writeTemporary(for path: String) throws(ReduceError) -> String {
+        do {
+            return try AtomicFile.writeTemporary(for: path) { (write: (UnsafeRawBufferPointer) throws(FileError) -> Void) throws(FileError) in
+                var failure: FileError?
+                forEachPiece { piece in
+                    guard failure == nil else { return }
+                    do throws(FileError) { try write(piece) } catch { failure = error }
+                }
+                if let failure { throw failure }
+            }
+        } catch {
+            throw ReduceError.writing(path, error)
+        }
     }
 
     /// Writes the file atomically (temporary file, fsync, rename).
     public func write(to path: String) throws(ReduceError) {
+        let temporary = try writeTemporary(for: path)
         do {
-            try AtomicFile.write(encoded(), to: path)
+            try AtomicFile.sync(path: temporary)
+            try AtomicFile.commit(temporary: temporary, to: path)
         } catch {
+            unlink(temporary)
             throw ReduceError.writing(path, error)
         }
     }
@@ -149,7 +192,7 @@ public struct ArrayFile: Sendable {
                 throw damaged("array \(entry.name) runs past the end of the file")
             }
             file.entries.append(entry)
-            file.data[entry.name] = Array(bytes[entry.offset..<(entry.offset + count)])
+            file.data[entry.name] = .bytes(Array(bytes[entry.offset..<(entry.offset + count)]))
         }
         return file
     }
@@ -168,7 +211,7 @@ public struct ArrayFile: Sendable {
 
     private func values<T>(_ name: String, dtype: String, as _: T.Type) -> [T]? {
         guard let entry = entries.first(where: { $0.name == name }), entry.dtype == dtype, let raw = data[name] else { return nil }
-        let count = raw.count / MemoryLayout<T>.size
+        let count = raw.byteCount / MemoryLayout<T>.size
         return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
             initialized = count

@@ -36,16 +36,14 @@ public struct PartialStore: Sendable {
         if FileSystem.exists(target) { return false }
         try Folders.make(folder + "/" + task.dataset)
         let partial = try PartialBuilder.build(task, verify: verify)
-        let bytes = partial.arrayFile().encoded()
-        do throws(FileError) {
-            if let commits {
-                try commits.write(bytes, to: target) { [self] in removeOlderPartials(of: task, keeping: target) }
-            } else {
-                try AtomicFile.write(bytes, to: target)
+        let file = partial.arrayFile()
+        if let commits {
+            commits.commit(temporary: try file.writeTemporary(for: target), to: target) { [self] in
                 removeOlderPartials(of: task, keeping: target)
             }
-        } catch {
-            throw ReduceError.writing(target, error)
+        } else {
+            try file.write(to: target)
+            removeOlderPartials(of: task, keeping: target)
         }
         return true
     }
