@@ -1,9 +1,10 @@
-import COpenBLAS
 import Testing
 @testable import Tensor
 
 /// `BLAS.parallelSgemm` (blocks of rows, or of columns when C is wider than tall, one OpenBLAS thread each)
-/// gives what one `sgemm` gives, with and without Bᵀ, accumulating or not, on strided operands.
+/// gives what one `sgemm` gives, with and without Bᵀ, accumulating or not, on strided operands. (Whether
+/// OpenBLAS's own count is restored afterwards is not asserted here: it is process-wide, and suites that
+/// set it, such as the reducer's, run in parallel with this one.)
 @Suite(.serialized) struct ParallelSgemmTests {
     @Test(arguments: [(300, 40, 100), (40, 300, 100), (257, 259, 64), (8, 5000, 70)])
     func matchesOneProduct(m: Int, n: Int, k: Int) {
@@ -25,7 +26,6 @@ import Testing
                                    beta: beta, c: &got, ldc: n + pad)
                 let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 0
                 #expect(worst <= 1e-5 * Float(k), "transposeB \(transposeB), beta \(beta): max difference \(worst)")
-                #expect(openblas_get_num_threads() == 2, "OpenBLAS's own thread count is restored")
             }
         }
     }
