@@ -9,6 +9,7 @@ ratios from one run, not absolute numbers across runs.
 Usage: tools/bench.py --tagood .build/release/tagood [--runs 5] [--only decode,shard-write,scan]
 """
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -138,11 +139,15 @@ def benchmarks(tagood):
 
     # RAM extraction as tagood runs it for an ID image (the encoder, then only the 719 ID tags of the ImageNet
     # map; exact, see TagSubsetTests) against RAM's full forward in PyTorch: the issue-14 comparison.
+    # ONNX Runtime's CPU provider on the same model (exported from PyTorch), when onnxruntime is installed.
+    has_onnxruntime = all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx", "onnxscript", "torch"))
     for batch, iterations in [(1, 2), (8, 1)]:
         def forward_id(batch=batch, iterations=iterations):
             args = ["--config", "swin_l_384", "--batch", str(batch), "--iterations", str(iterations)]
-            return [[tagood, "bench", "forward", *args, "--id-tags", "719", "--json"], [py, ref("forward_reference.py"), *args]], \
-                f"extraction of an ID image (encoder + 719 ID tags) vs PyTorch's full RAM forward, batch {batch}"
+            commands = [[tagood, "bench", "forward", *args, "--id-tags", "719", "--json"], [py, ref("forward_reference.py"), *args]]
+            if has_onnxruntime:
+                commands.append([py, ref("forward_onnx_reference.py"), *args])
+            return commands, f"extraction of an ID image (encoder + 719 ID tags) vs the full RAM forward in PyTorch (and ONNX Runtime), batch {batch}"
         out.append((f"forward-id-swin_l_384-b{batch}", forward_id, 3))
 
     # Class-center learning: training steps and the learned score, against the authors' model in PyTorch
