@@ -76,19 +76,36 @@ public enum ShardSeal {
 
     /// A running hash of a seal version's kind.
     final class Hasher {
-        private var xxh64: XXH64?
-        private let xxh3: XXH3?
+        private enum State {
+            case xxh64(XXH64)
+            case xxh3(XXH3)
+        }
+
+        private var state: State
 
         init(_ version: Version) {
-            xxh64 = version == .xxh64 ? XXH64() : nil
-            xxh3 = version == .xxh3 ? XXH3() : nil
+            switch version {
+            case .xxh64: state = .xxh64(XXH64())
+            case .xxh3: state = .xxh3(XXH3())
+            }
         }
 
         func update(_ bytes: UnsafeRawBufferPointer) {
-            if let xxh3 { xxh3.update(bytes) } else { xxh64!.update(bytes) }
+            switch state {
+            case .xxh64(var hasher):
+                hasher.update(bytes)
+                state = .xxh64(hasher)
+            case .xxh3(let hasher):
+                hasher.update(bytes)
+            }
         }
 
-        func digest() -> UInt64 { xxh3?.digest() ?? xxh64!.digest() }
+        func digest() -> UInt64 {
+            switch state {
+            case .xxh64(let hasher): hasher.digest()
+            case .xxh3(let hasher): hasher.digest()
+            }
+        }
         func hexDigest() -> String { ContentChecksum.hex(digest()) }
     }
 

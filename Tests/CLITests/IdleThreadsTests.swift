@@ -11,15 +11,9 @@ import Testing
 @Suite struct IdleThreadsTests {
     @Test func anIdleTagoodDoesNotSpinOpenBLASThreads() throws {
         let dir = try TemporaryDirectory(prefix: "tagood-idle")
-        try FileManager.default.createDirectory(atPath: dir.path + "/keys", withIntermediateDirectories: true)
-        let credential = dir.path + "/keys/worker.key"
-        try "coordinator_public \(String(repeating: "0", count: 40))\npublic \(String(repeating: "1", count: 40))\nsecret \(String(repeating: "2", count: 40))\n"
-            .write(toFile: credential, atomically: true, encoding: .utf8)
-        chmod(credential, 0o600)
-        let worker = try BackgroundTagood(["worker", "--reduce", "--connect", "tcp://127.0.0.1:9", "--gpu", "0",
-                                           "--job", dir.path, "--coordinator-timeout", "3"],
-                                          environment: ["OPENBLAS_NUM_THREADS": "3", "OPENBLAS_THREAD_TIMEOUT": "30",
-                                                        "TAGOOD_NO_BLAS_REEXEC": "1"])
+        let worker = try BackgroundTagood.idleReduceWorker(
+            jobDirectory: dir.path,
+            environment: ["OPENBLAS_NUM_THREADS": "3", "OPENBLAS_THREAD_TIMEOUT": "30", "TAGOOD_NO_BLAS_REEXEC": "1"])
         defer { _ = worker.wait(seconds: 10) }
         usleep(1_200_000)
         let stat = try String(contentsOfFile: "/proc/\(worker.pid)/stat", encoding: .utf8)

@@ -8,16 +8,9 @@ import Testing
 @Suite struct ProcessNameTests {
     @Test func theReexecutedProcessIsStillNamedTagood() throws {
         let dir = try TemporaryDirectory(prefix: "tagood-name")
-        // A worker needs a credential before it connects (any well-formed one: nobody answers here).
-        try FileManager.default.createDirectory(atPath: dir.path + "/keys", withIntermediateDirectories: true)
-        let credential = dir.path + "/keys/worker.key"
-        try "coordinator_public \(String(repeating: "0", count: 40))\npublic \(String(repeating: "1", count: 40))\nsecret \(String(repeating: "2", count: 40))\n"
-            .write(toFile: credential, atomically: true, encoding: .utf8)
-        chmod(credential, 0o600)
         // A reduce worker with no coordinator waits `--coordinator-timeout` seconds: time to look at it.
-        let worker = try BackgroundTagood(["worker", "--reduce", "--connect", "tcp://127.0.0.1:9", "--gpu", "0",
-                                           "--job", dir.path, "--coordinator-timeout", "3"],
-                                          environment: ["TAGOOD_FAILPOINTS": "force-blas-reexec=1"])
+        let worker = try BackgroundTagood.idleReduceWorker(jobDirectory: dir.path,
+                                                           environment: ["TAGOOD_FAILPOINTS": "force-blas-reexec=1"])
         var name = ""
         var reexecuted = false
         let deadline = Date().addingTimeInterval(10)

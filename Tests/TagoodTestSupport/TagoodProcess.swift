@@ -92,3 +92,20 @@ public final class BackgroundTagood {
         return TagoodProcess.Result(status: process.terminationStatus, stdout: text, stderr: text)
     }
 }
+
+extension BackgroundTagood {
+    /// A reduce worker that waits `seconds` for a coordinator nobody runs (at an unreachable address),
+    /// with a well-formed worker credential in `jobDirectory/keys`: a real tagood process that stays
+    /// idle, for tests that look at the process itself (its name, its threads).
+    public static func idleReduceWorker(jobDirectory: String, seconds: Int = 3,
+                                        environment: [String: String] = [:]) throws -> BackgroundTagood {
+        try FileManager.default.createDirectory(atPath: jobDirectory + "/keys", withIntermediateDirectories: true)
+        let credential = jobDirectory + "/keys/worker.key"
+        try "coordinator_public \(String(repeating: "0", count: 40))\npublic \(String(repeating: "1", count: 40))\nsecret \(String(repeating: "2", count: 40))\n"
+            .write(toFile: credential, atomically: true, encoding: .utf8)
+        chmod(credential, 0o600)
+        return try BackgroundTagood(["worker", "--reduce", "--connect", "tcp://127.0.0.1:9", "--gpu", "0",
+                                     "--job", jobDirectory, "--coordinator-timeout", String(seconds)],
+                                    environment: environment)
+    }
+}

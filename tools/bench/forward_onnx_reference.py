@@ -29,17 +29,7 @@ CACHE = os.environ.get("TAGOOD_BENCH_DIR", "/tmp/tagood-bench")
 
 def export(torch, cfg, batch, path):
     """Exports forward_reference.py's model with its seeded random weights to `path` (atomically)."""
-    torch.manual_seed(0)
-    sd = {}
-    for n, shape, kind in fixtures.parameters(cfg):
-        t = torch.empty(shape)
-        if kind in ("weight", "table", "embed"):
-            torch.nn.init.trunc_normal_(t, std=0.02)
-        elif kind == "ln_w":
-            t.fill_(1.0)
-        else:
-            t.zero_()
-        sd[n] = t
+    sd = fr.random_state_dict(torch, cfg)
     fwd = fr.torch_forward_fn(torch)
 
     class RAM(torch.nn.Module):

@@ -28,6 +28,23 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def random_state_dict(torch, cfg):
+    """RAM's parameters as torch tensors, seeded (0): truncated-normal weights (std 0.02), unit LayerNorm
+    scales, zero biases. The ONNX Runtime reference exports these very weights."""
+    torch.manual_seed(0)
+    sd = {}
+    for n, shape, kind in fixtures.parameters(cfg):
+        t = torch.empty(shape)
+        if kind in ("weight", "table", "embed"):
+            torch.nn.init.trunc_normal_(t, std=0.02)
+        elif kind == "ln_w":
+            t.fill_(1.0)
+        else:
+            t.zero_()
+        sd[n] = t
+    return sd
+
+
 def torch_forward_fn(torch):
     F = torch.nn.functional
 
@@ -138,17 +155,7 @@ def main():
     r = cfg["image_res"]
     if torch is not None:
         torch.set_num_threads(threads)
-        torch.manual_seed(0)
-        sd = {}
-        for n, shape, kind in params:
-            t = torch.empty(shape)
-            if kind in ("weight", "table", "embed"):
-                torch.nn.init.trunc_normal_(t, std=0.02)
-            elif kind == "ln_w":
-                t.fill_(1.0)
-            else:
-                t.zero_()
-            sd[n] = t
+        sd = random_state_dict(torch, cfg)
         fwd = torch_forward_fn(torch)
         images = torch.randn(a.batch, 3, r, r)
         impl = "pytorch"
