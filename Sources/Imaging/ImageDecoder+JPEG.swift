@@ -10,26 +10,14 @@ extension ImageDecoder {
                 return .failure(codecError(status, path: path))
             }
             defer { tg_jpeg_close(handle) }
-            let width = Int(info.width), height = Int(info.height)
-            do throws(ImageError) {
-                try checkSize(width: width, height: height, path: path)
-            } catch {
-                return .failure(error)
-            }
-            if info.precision != 8 {
-                return .failure(ImageError(.unsupportedFormat, path: path,
-                                           detail: "\(info.precision)-bit JPEG samples are not supported"))
-            }
-            let source = SourceInfo(format: .jpeg, width: width, height: height,
-                                    mode: Self.jpegMode(info), details: Self.jpegDetails(info))
-            let count = width * height * 3
-            var code: Int32 = 0
-            let pixels = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                code = tg_jpeg_decode_rgb(handle, buffer.baseAddress, count, &status)
-                initialized = code == 0 ? count : 0
-            }
-            if code != 0 { return .failure(codecError(status, path: path)) }
-            return .success(DecodedImage(image: RGBImage(width: width, height: height, pixels: pixels), source: source))
+            return decodeOpened(width: Int(info.width), height: Int(info.height), path: path) { () throws(ImageError) in
+                guard info.precision == 8 else {
+                    throw ImageError(.unsupportedFormat, path: path,
+                                     detail: "\(info.precision)-bit JPEG samples are not supported")
+                }
+                return SourceInfo(format: .jpeg, width: Int(info.width), height: Int(info.height),
+                                  mode: Self.jpegMode(info), details: Self.jpegDetails(info))
+            } readRGB: { tg_jpeg_decode_rgb(handle, $0, $1, &$2) }
         }
         return try result.get()
     }
@@ -50,13 +38,4 @@ extension ImageDecoder {
         if info.saw_adobe != 0 { details.append("Adobe") }
         return details
     }
-}
-
-/// An ``ImageError`` from a CImageCodecs status.
-func codecError(_ status: tg_status, path: String) -> ImageError {
-    var status = status
-    let message = withUnsafeBytes(of: &status.message) { raw in
-        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-    }
-    return ImageError(ImageError.Kind(codecStatus: status.code), path: path, detail: message)
 }

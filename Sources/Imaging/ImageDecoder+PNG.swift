@@ -10,22 +10,10 @@ extension ImageDecoder {
                 return .failure(codecError(status, path: path))
             }
             defer { tg_png_close(handle) }
-            let width = Int(info.width), height = Int(info.height)
-            do throws(ImageError) {
-                try checkSize(width: width, height: height, path: path)
-            } catch {
-                return .failure(error)
-            }
-            let source = SourceInfo(format: .png, width: width, height: height,
-                                    mode: Self.pngMode(info), details: Self.pngDetails(info))
-            let count = width * height * 3
-            var code: Int32 = 0
-            let pixels = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                code = tg_png_decode_rgb(handle, buffer.baseAddress, count, &status)
-                initialized = code == 0 ? count : 0
-            }
-            if code != 0 { return .failure(codecError(status, path: path)) }
-            return .success(DecodedImage(image: RGBImage(width: width, height: height, pixels: pixels), source: source))
+            return decodeOpened(width: Int(info.width), height: Int(info.height), path: path) { () throws(ImageError) in
+                SourceInfo(format: .png, width: Int(info.width), height: Int(info.height),
+                           mode: Self.pngMode(info), details: Self.pngDetails(info))
+            } readRGB: { tg_png_decode_rgb(handle, $0, $1, &$2) }
         }
         return try result.get()
     }

@@ -58,7 +58,7 @@ extension JobDirectory {
 /// (``JobDirectory/committed(_:checksum:)`` makes one).
 public struct CommittedShard: Sendable, Equatable {
     public var shard: PlannedShard
-    /// The XXH64 of the committed file, from the journal.
+    /// The committed file's checksum, from the journal (the seal's body hash: XXH3-64 since seal 2).
     public var checksum: String
     /// The shard file (absolute, or relative to where the job directory was given).
     public var path: String

@@ -88,7 +88,7 @@ public struct ShardColumnBlock: Sendable {
     }
 
     /// Adds image `i`'s token rows into `sum` (``embedDim`` doubles), row by row in order, each value
-    /// widened exactly to Double (the same sums as adding `Double(token)` over ``ShardImage/tokens``).
+    /// widened exactly to Double (the same sums as adding `Double(token)` over ``ShardRecord/tokens``).
     public func addTokenRows(of i: Int, into sum: UnsafeMutablePointer<Double>) {
         tokens.add(start: Int(tokenOffsets[i]), count: tokenCount(of: i), into: sum)
     }

@@ -18,7 +18,7 @@ public struct ShardError: TagoodError {
         case counts
         /// The recomputed content checksum differs from the stored one: the data was changed.
         case checksum
-        /// The XXH64 of the file's bytes differs from the one the journal recorded.
+        /// The file checksum (``ShardFile/checksum(path:)``) differs from the one the journal recorded.
         case fileChecksum = "file-checksum"
         /// The file's bytes do not match its seal (``ShardSeal``): changed, truncated or appended to.
         case seal

@@ -69,12 +69,15 @@ extension ShardReader {
         for i in 0..<n {
             let a = Int(tokenOffsets[i]) - t0, b = Int(tokenOffsets[i + 1]) - t0
             let c = Int(tagOffsets[i]) - k0, d = Int(tagOffsets[i + 1]) - k0
-            images.append(ShardImage(
-                index: start + i, path: paths[i], label: labels[i], status: ImageStatus(rawValue: statuses[i]),
-                error: errors[i], tokens: Array(tokens[a * embedDim ..< b * embedDim]), tokenIndex: Array(tokenIndex[a..<b]),
-                globalEmbed: Array(globalEmbed[i * embedDim ..< (i + 1) * embedDim]), tagIDs: Array(tagIDs[c..<d]),
-                tagProbs: Array(tagProbs[c..<d]), attention: Array(attention[i * imageTokens ..< (i + 1) * imageTokens]),
-                allTagProbs: allTags > 0 ? Array(allTagProbs[i * allTags ..< (i + 1) * allTags]) : [], embedDim: embedDim))
+            var record = ShardRecord(
+                path: paths[i], label: labels[i], tokens: Array(tokens[a * embedDim ..< b * embedDim]),
+                tokenIndex: Array(tokenIndex[a..<b]), globalEmbed: Array(globalEmbed[i * embedDim ..< (i + 1) * embedDim]),
+                tagIDs: Array(tagIDs[c..<d]), tagProbs: Array(tagProbs[c..<d]),
+                attention: Array(attention[i * imageTokens ..< (i + 1) * imageTokens]),
+                allTagProbs: allTags > 0 ? Array(allTagProbs[i * allTags ..< (i + 1) * allTags]) : [])
+            record.status = ImageStatus(rawValue: statuses[i])
+            record.error = errors[i]
+            images.append(ShardImage(index: start + i, record: record, embedDim: embedDim))
         }
         return images
     }

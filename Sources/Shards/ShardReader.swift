@@ -78,13 +78,13 @@ public final class ShardReader {
     public func header() throws(ShardError) -> ShardHeader {
         HDF5.prepareThread()
         let root = file.id
-        let version = try integer(root, "schema_version")
+        let version = try integer(root, .schemaVersion)
         guard version == ShardSchema.version else {
             throw ShardError(.schema, path: path, part: "attribute `schema_version`",
                              detail: "is \(version); this tagood reads version \(ShardSchema.version)")
         }
         let completeFlag: Int64
-        switch HDF5.readIntegerAttribute(root, "complete") {
+        switch HDF5.readIntegerAttribute(root, ShardSchema.Attribute.complete.rawValue) {
         case .value(let value): completeFlag = value
         case .missing: completeFlag = 0
         case .wrongType(let type):
@@ -92,24 +92,24 @@ public final class ShardReader {
         case .failed:
             throw ShardError.hdf5(.read, path: path, part: "attribute `complete`", "cannot read it")
         }
-        let roleName = try string(root, "role")
+        let roleName = try string(root, .role)
         guard let role = ShardRole(rawValue: roleName) else {
             throw ShardError(.schema, path: path, part: "attribute `role`",
                              detail: "is \(roleName.debugDescription); expected id-train, id-val or ood")
         }
-        let dtypeName = try string(root, "token_dtype")
+        let dtypeName = try string(root, .tokenDType)
         guard let tokenDType = TokenDType(rawValue: dtypeName) else {
             throw ShardError(.schema, path: path, part: "attribute `token_dtype`",
                              detail: "is \(dtypeName.debugDescription); expected float16 or float32")
         }
         var metadata = ShardMetadata(
-            jobID: try string(root, "job_id"), datasetHash: try string(root, "plan_hash"),
-            shardIndex: Int(try integer(root, "shard_index")), dataset: try string(root, "dataset"), role: role,
-            modelName: try string(root, "model_name"), modelHash: try string(root, "model_hash"),
-            preprocessing: try string(root, "preprocessing"), tagThreshold: try double(root, "tag_threshold"),
-            attentionThreshold: try double(root, "attention_threshold"), embedDim: Int(try integer(root, "embed_dim")),
-            imageTokens: Int(try integer(root, "image_tokens")), createdBy: try string(root, "created_by"))
-        switch HDF5.readIntegerAttribute(root, "all_tags") {
+            jobID: try string(root, .jobID), datasetHash: try string(root, .datasetHash),
+            shardIndex: Int(try integer(root, .shardIndex)), dataset: try string(root, .dataset), role: role,
+            modelName: try string(root, .modelName), modelHash: try string(root, .modelHash),
+            preprocessing: try string(root, .preprocessing), tagThreshold: try double(root, .tagThreshold),
+            attentionThreshold: try double(root, .attentionThreshold), embedDim: Int(try integer(root, .embedDim)),
+            imageTokens: Int(try integer(root, .imageTokens)), createdBy: try string(root, .createdBy))
+        switch HDF5.readIntegerAttribute(root, ShardSchema.Attribute.allTags.rawValue) {
         case .value(let value):
             guard value > 0, value <= 1 << 20 else {
                 throw ShardError(.schema, path: path, part: "attribute `all_tags`", detail: "is \(value); expected 1 to \(1 << 20)")
@@ -126,7 +126,7 @@ public final class ShardReader {
                              detail: "\(metadata.embedDim)/\(metadata.imageTokens) are out of range")
         }
         var contentChecksum: String?
-        switch HDF5.readStringAttribute(root, "content_checksum") {
+        switch HDF5.readStringAttribute(root, ShardSchema.Attribute.contentChecksum.rawValue) {
         case .value(let value): contentChecksum = value
         case .missing: contentChecksum = nil
         case .wrongType(let type):
@@ -150,15 +150,15 @@ public final class ShardReader {
         }
     }
 
-    private func string(_ root: hid_t, _ name: String) throws(ShardError) -> String {
-        try unwrap(HDF5.readStringAttribute(root, name), name, expected: "a string")
+    private func string(_ root: hid_t, _ attribute: ShardSchema.Attribute) throws(ShardError) -> String {
+        try unwrap(HDF5.readStringAttribute(root, attribute.rawValue), attribute.rawValue, expected: "a string")
     }
 
-    private func integer(_ root: hid_t, _ name: String) throws(ShardError) -> Int64 {
-        try unwrap(HDF5.readIntegerAttribute(root, name), name, expected: "an integer")
+    private func integer(_ root: hid_t, _ attribute: ShardSchema.Attribute) throws(ShardError) -> Int64 {
+        try unwrap(HDF5.readIntegerAttribute(root, attribute.rawValue), attribute.rawValue, expected: "an integer")
     }
 
-    private func double(_ root: hid_t, _ name: String) throws(ShardError) -> Double {
-        try unwrap(HDF5.readDoubleAttribute(root, name), name, expected: "a float")
+    private func double(_ root: hid_t, _ attribute: ShardSchema.Attribute) throws(ShardError) -> Double {
+        try unwrap(HDF5.readDoubleAttribute(root, attribute.rawValue), attribute.rawValue, expected: "a float")
     }
 }

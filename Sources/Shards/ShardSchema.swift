@@ -90,4 +90,31 @@ public enum ShardSchema {
     /// The attribute each dataset carries with the XXH64 hex digest of its own data (diagnostics: it names
     /// the damaged dataset; `content_checksum` on the root is the authority).
     static let datasetChecksumAttribute = "checksum"
+
+    /// The root attributes, by their names in the file (the order ``ShardWriter`` writes them in does not
+    /// matter; `content_checksum` and then `complete` come last). The Swift names are ``ShardMetadata``'s;
+    /// the file keeps the names tagood 0.1 wrote, so `datasetHash` is stored as `plan_hash`: the hash of the
+    /// shard's *dataset* in the plan, not the whole plan's (which is the journal's `planHash`).
+    public enum Attribute: String, CaseIterable, Sendable {
+        case schemaVersion = "schema_version"
+        case jobID = "job_id"
+        case datasetHash = "plan_hash"
+        case shardIndex = "shard_index"
+        case dataset
+        case role
+        case modelName = "model_name"
+        case modelHash = "model_hash"
+        case preprocessing
+        case tagThreshold = "tag_threshold"
+        case attentionThreshold = "attention_threshold"
+        case tokenDType = "token_dtype"
+        case embedDim = "embed_dim"
+        case imageTokens = "image_tokens"
+        case createdBy = "created_by"
+        /// Only in a shard of a job with `extract.all_tag_probs: true`.
+        case allTags = "all_tags"
+        case contentChecksum = "content_checksum"
+        /// Written last: 1 once every dataset and every other attribute is in place.
+        case complete
+    }
 }

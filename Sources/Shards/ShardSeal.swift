@@ -4,7 +4,7 @@ import Glibc
 import TagoodSupport
 
 /// The seal: the first 512 bytes of every shard, an HDF5 *user block* that tagood fills after HDF5 has
-/// closed the file, holding the length and XXH64 of every byte after it.
+/// closed the file, holding the length and the hash (XXH3-64 since version 2) of every byte after it.
 ///
 /// Readers check the seal before HDF5 parses anything. HDF5 1.10.8 itself can crash on a damaged file
 /// (`H5HG_read` under `H5Aread` of a corrupted variable-length attribute, found by `make fuzz`), so a
@@ -135,7 +135,7 @@ public enum ShardSeal {
 
     /// Reads the whole file once, before HDF5 opens it, and checks it:
     ///
-    /// - a sealed file's bytes after the block must have the length and XXH64 the seal gives (`shard.seal`);
+    /// - a sealed file's bytes after the block must have the length and hash the seal gives (`shard.seal`);
     /// - with `expectedFileChecksum`, the file checksum (``ShardFile/checksum(path:)``) must equal it
     ///   (`shard.file-checksum`);
     /// - a file without a seal (tagood 0.1.0 wrote none; other tools write none) is refused with

@@ -32,7 +32,8 @@ public struct ShardVerification: Sendable, Equatable {
     public var tagsPerImage: Spread
     /// The verified `content_checksum`.
     public var contentChecksum: String
-    /// The file's XXH64 (the journal's file checksum), computed when the reader opened.
+    /// The file checksum the journal records (``ShardFile/checksum(path:)``: the seal's body hash, XXH3-64
+    /// for seal version 2), computed when the reader opened.
     public var fileChecksum: String
     /// Whether the file carries a seal (``ShardSeal``); files of tagood 0.1.0 do not.
     public var isSealed: Bool

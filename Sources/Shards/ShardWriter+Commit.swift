@@ -36,13 +36,13 @@ extension ShardWriter {
             }
         }
         let contentChecksum = content.hexDigest()
-        guard HDF5.writeAttribute(on: root, "content_checksum", string: contentChecksum) else {
+        guard HDF5.writeAttribute(on: root, ShardSchema.Attribute.contentChecksum.rawValue, string: contentChecksum) else {
             throw ShardError.hdf5(.write, path: path, part: "attribute `content_checksum`", "cannot write it")
         }
         guard H5Fflush(root, H5F_SCOPE_GLOBAL) >= 0 else {
             throw ShardError.hdf5(.write, path: path, "cannot flush the temporary file \(temporaryPath)")
         }
-        guard HDF5.writeAttribute(on: root, "complete", integer: 1) else {
+        guard HDF5.writeAttribute(on: root, ShardSchema.Attribute.complete.rawValue, integer: 1) else {
             throw ShardError.hdf5(.write, path: path, part: "attribute `complete`", "cannot write it")
         }
         guard closeAll() else {

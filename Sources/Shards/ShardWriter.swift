@@ -167,27 +167,28 @@ public final class ShardWriter {
 
     private func writeHeaderAttributes(_ root: hid_t) throws(ShardError) {
         let m = metadata
-        let strings: [(String, String)] = [
-            ("job_id", m.jobID), ("plan_hash", m.datasetHash), ("dataset", m.dataset), ("role", m.role.rawValue),
-            ("model_name", m.modelName), ("model_hash", m.modelHash), ("preprocessing", m.preprocessing),
-            ("created_by", m.createdBy), ("token_dtype", options.tokenDType.rawValue),
+        let strings: [(ShardSchema.Attribute, String)] = [
+            (.jobID, m.jobID), (.datasetHash, m.datasetHash), (.dataset, m.dataset), (.role, m.role.rawValue),
+            (.modelName, m.modelName), (.modelHash, m.modelHash), (.preprocessing, m.preprocessing),
+            (.createdBy, m.createdBy), (.tokenDType, options.tokenDType.rawValue),
         ]
-        let integers: [(String, Int)] = [
-            ("schema_version", ShardSchema.version), ("shard_index", m.shardIndex),
-            ("embed_dim", m.embedDim), ("image_tokens", m.imageTokens),
+        let integers: [(ShardSchema.Attribute, Int)] = [
+            (.schemaVersion, ShardSchema.version), (.shardIndex, m.shardIndex),
+            (.embedDim, m.embedDim), (.imageTokens, m.imageTokens),
         ]
-        let doubles: [(String, Double)] = [
-            ("tag_threshold", m.tagThreshold), ("attention_threshold", m.attentionThreshold),
+        let doubles: [(ShardSchema.Attribute, Double)] = [
+            (.tagThreshold, m.tagThreshold), (.attentionThreshold, m.attentionThreshold),
         ]
-        for (name, value) in integers + (m.allTags.map { [("all_tags", $0)] } ?? [])
-            where !HDF5.writeAttribute(on: root, name, integer: Int64(value)) {
-            throw ShardError.hdf5(.write, path: path, part: "attribute `\(name)`", "cannot write it")
+        let integerAttributes = integers + (m.allTags.map { [(ShardSchema.Attribute.allTags, $0)] } ?? [])
+        for (attribute, value) in integerAttributes
+            where !HDF5.writeAttribute(on: root, attribute.rawValue, integer: Int64(value)) {
+            throw ShardError.hdf5(.write, path: path, part: "attribute `\(attribute.rawValue)`", "cannot write it")
         }
-        for (name, value) in strings where !HDF5.writeAttribute(on: root, name, string: value) {
-            throw ShardError.hdf5(.write, path: path, part: "attribute `\(name)`", "cannot write it")
+        for (attribute, value) in strings where !HDF5.writeAttribute(on: root, attribute.rawValue, string: value) {
+            throw ShardError.hdf5(.write, path: path, part: "attribute `\(attribute.rawValue)`", "cannot write it")
         }
-        for (name, value) in doubles where !HDF5.writeAttribute(on: root, name, double: value) {
-            throw ShardError.hdf5(.write, path: path, part: "attribute `\(name)`", "cannot write it")
+        for (attribute, value) in doubles where !HDF5.writeAttribute(on: root, attribute.rawValue, double: value) {
+            throw ShardError.hdf5(.write, path: path, part: "attribute `\(attribute.rawValue)`", "cannot write it")
         }
     }
 

@@ -219,7 +219,8 @@ public struct Heartbeat: Sendable, Equatable, Codable {
 public struct Done: Sendable, Equatable, Codable {
     public var shard: ShardID
     public var attempt: Int
-    /// XXH64 of the result file's bytes (for a reduce task, the shard's checksum the partial is for).
+    /// For an extraction, the result file's checksum (the seal's body hash, XXH3-64 since seal 2); for a
+    /// reduce task, the checksum of the shard the partial is for.
     public var checksum: String
     public var images: Int
     public var failedImages: Int

@@ -5,7 +5,7 @@ public struct JobState: Sendable, Equatable {
         case pending
         /// Leased to `worker` as `attempt`, since `since` (seconds since 1970).
         case running(attempt: Int, worker: String, since: Double)
-        /// Verified and in place; `checksum` is the XXH64 of the file.
+        /// Verified and in place; `checksum` is the file checksum (the seal's body hash, XXH3-64 since seal 2).
         case committed(checksum: String)
         /// Out of attempts; `resume` retries it.
         case failed(code: String, message: String)
