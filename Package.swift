@@ -3,23 +3,8 @@ import PackageDescription
 
 /// tagood: TagOOD out-of-distribution detection at cluster scale. Linux only (Glibc, /proc, sched_setaffinity).
 ///
-/// Modules in data-flow order; an arrow points at what a module imports. docs/DESIGN.md is the map, and
-/// `tools/check_module_graph.py` (run by `make test`) fails when an import leaves this graph.
-///
-///   TagoodSupport ─► CXXHash                       XXH64, atomic files, errors, the parallel-for, progress, failpoints, time
-///   Datasets   ─► TagoodSupport                     scans, list files, the shard plan
-///   Imaging    ─► CImageCodecs, TagoodSupport         Pillow-exact decode and resize
-///   Shards     ─► CHDF5, CHDF5Shim, TagoodSupport     the HDF5 shard format
-///   Tensor     ─► COpenBLAS, CKernels, TagoodSupport  float32 kernels, BLAS
-///   Model      ─► Tensor                              RAM (Swin + tagging head), loaders
-///   Extract    ─► Imaging, Shards, Model              token selection, the worker's pipeline
-///   Job        ─► Datasets, Shards                    shard ids, the job directory, journal, state, audit
-///   Transport  ─► CZeroMQ, Job                        ZeroMQ sockets, the protocol
-///   Reduce     ─► Job, Shards, Datasets, Tensor       partials, centers, scores, metrics, reports
-///   Cluster    ─► Transport, Job, Extract, Reduce, CAffinity, Yams
-///                                                     coordinator, workers, launchers, config
-///   DemoData   ─► Imaging                             the demo's generated dataset
-///   tagood     ─► every module, ArgumentParser, Logging   the CLI
+/// The module graph is docs/DESIGN.md's `module-graph` block: `tools/check_module_graph.py` (run by
+/// `make test`) fails when a target's dependencies here, or a file's imports, differ from it.
 /// Each C library is one system-library module; the few calls Swift cannot make (setjmp error
 /// recovery, HDF5's macro constants, `_GNU_SOURCE` affinity) live in small shim targets, and so do the
 /// element-wise kernels that are compiled once per x86-64 level (CKernels).
@@ -74,11 +59,11 @@ let package = Package(
         // which would make the tests and the demo crawl.
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"], swiftSettings: optimizedInDebug),
-        .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "TagoodSupport"]),
+        .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "Tensor", "TagoodSupport"]),
         // The projector's layers are generic over Float and Double; each generic function carries
         // `@_specialize(where T == Float)`, so calls from other files reach a specialised body without
         // whole-module optimisation.
-        .target(name: "Learning", dependencies: ["Tensor", "Model", "Shards", "Job", "COpenBLAS", "TagoodSupport"],
+        .target(name: "Learning", dependencies: ["Tensor", "Model", "Shards", "Job", "Datasets", "COpenBLAS", "TagoodSupport"],
                 swiftSettings: optimizedInDebug),
         .target(name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "Learning", "TagoodSupport", logging]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
