@@ -5,6 +5,9 @@ import Learning
 import TagoodSupport
 
 /// Step 3 of the reduce: every score of every `id-val` and `ood` image, the score files and the summary.
+///
+/// The partials' rows of every scored dataset are gathered into one ``QuerySet``; every score of
+/// ``ScoreRegistry`` (an ``OODScore``) then fills its columns for all of them, one after the other.
 enum Scoring {
     /// One scored dataset's slice of the query rows.
     struct Segment {
@@ -14,9 +17,73 @@ enum Scoring {
         var paths: [String] = []
     }
 
-    static func run(job: ReduceJob, datasets: [PlannedDataset], sourceCounts: [ReduceSummary.Dataset], store: PartialStore,
-                    model: CenterModel, options: ReduceOptions, learned: LearnedScorer?,
+    /// Scores every row of the partials of `datasets` with every registered score, writes the score files
+    /// and returns the summary (`sourceCounts`: the center source's datasets that are not scored).
+    static func run(job: ReduceJob, datasets: [PlannedDataset], sourceCounts: [ReduceSummary.Dataset],
+                    store: PartialStore, model: CenterModel, options: ReduceOptions, learned: LearnedScorer?,
                     logger: Logger) throws(ReduceError) -> ReduceSummary {
+        let d = model.d
+        let (queries, segments, scoredShards) = try gather(job: job, datasets: datasets, store: store, model: model)
+
+        // Every registered score, over the same rows.
+        let n = queries.count
+        let context = ScoringContext(queries: queries, model: model, scoredShards: scoredShards, options: options,
+                                     logger: logger)
+        var output = ScoringOutput(knnK: options.knnK)
+        var predicted: [Int32] = []
+        if n > 0 {
+            do {
+                for score in ScoreRegistry.scores(options: options, learned: learned) {
+                    try score.score(context, into: &output)
+                }
+                predicted = try context.centerCosine().best
+            } catch let error as ReduceError {
+                throw error
+            } catch {
+                throw ReduceError(.damaged, "scoring failed: \(error)")
+            }
+        }
+        let columns = output.columns
+
+        // Score files and the summary.
+        var summaryDatasets = sourceCounts.filter { c in !segments.contains { $0.dataset.spec.name == c.name } }
+        var correct = 0, labelled = 0
+        for s in segments {
+            let range = s.start..<(s.start + s.count)
+            let name = s.dataset.spec.name
+            let file = ScoresFile(dataset: name, role: s.dataset.spec.role.rawValue, paths: s.paths,
+                                  labels: Array(queries.labels[range]), hasTokens: Array(queries.hasObject[range]),
+                                  predictedClass: Array(predicted[range]),
+                                  scores: Dictionary(uniqueKeysWithValues: columns.map { ($0.key.rawValue, Array($0.value[range])) }))
+            let relative = JobDirectory.relativeScoresFile(dataset: name)
+            try JSONFiles.write(file, to: job.directory.file(relative: relative), pretty: false)
+            var entry = ReduceSummary.Dataset(name: name, role: s.dataset.spec.role.rawValue, images: s.images, failed: s.failed,
+                                              noTokens: s.noTokens, scored: s.count, scoresFile: relative)
+            if s.dataset.spec.role == .idVal {
+                var c = 0, l = 0
+                for i in range where queries.labels[i] >= 0 {
+                    l += 1
+                    if predicted[i] == queries.labels[i] { c += 1 }
+                }
+                if l > 0 { entry.top1Accuracy = Double(c) / Double(l) }
+                correct += c
+                labelled += l
+            }
+            summaryDatasets.append(entry)
+        }
+        return ReduceSummary(planHash: job.plan.hash, centersSourceJob: model.sourceJob, centersSourceDatasets: model.sourceDatasets,
+                             classes: model.classCount, embedDim: d, knnBank: model.bankSize, knnK: output.knnK,
+                             mahalanobisRidge: output.mahalanobisRidge,
+                             columns: ScoreColumn.allCases.filter { n == 0 || columns[$0] != nil }
+                                 .map { .init(name: $0.rawValue, title: $0.title, definition: $0.definition) },
+                             datasets: summaryDatasets, top1Accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil,
+                             notes: output.notes)
+    }
+
+    /// The query rows of `datasets` from their partials, in plan order: each dataset's slice, and the
+    /// shards the rows come from.
+    static func gather(job: ReduceJob, datasets: [PlannedDataset], store: PartialStore,
+                       model: CenterModel) throws(ReduceError) -> (QuerySet, [Segment], [CommittedShard]) {
         let d = model.d
         var queries = QuerySet(d: d)
         var segments: [Segment] = []
@@ -54,110 +121,6 @@ enum Scoring {
             }
             segments.append(segment)
         }
-
-        var notes: [String] = []
-        var columns: [ScoreColumn: [Double]] = [:]
-        var predicted: [Int32] = []
-        var k = options.knnK
-        var ridge: [String: Double] = ["object": 0, "pooled": 0]
-        let n = queries.count
-        if n > 0 {
-            do {
-                logger.info("scoring \(n) images: cosine to \(model.classCount) centers")
-                let (cosine, best) = try CenterScorer.maxCosine(features: queries.feature, n: n, centers: model.centers,
-                                                               classes: model.classCount, d: d, threads: options.threads)
-                predicted = best
-                columns[.cosine] = cosine.map(Double.init)
-                columns[.maxTagProb] = queries.tagMax.map { Double($0 ?? 0) }
-                columns[.tagood] = (0..<n).map { i in
-                    queries.hasObject[i] ? Double(cosine[i]) * Double(queries.tagMax[i] ?? 0) : 0
-                }
-                columns[.tagoodSymmetric] = (0..<n).map { i in
-                    let prob = queries.tagMax[i].map(Double.init) ?? (queries.hasObject[i] ? 0 : queries.tagThreshold[i])
-                    return Double(cosine[i]) * prob
-                }
-                logger.info("scoring: Mahalanobis on object and pooled features")
-                let object = try MahalanobisScorer(means: model.objectMeans, covariance: model.objectCovariance,
-                                                   classes: model.classCount, d: d, name: "object-feature")
-                let pooled = try MahalanobisScorer(means: model.pooledMeans, covariance: model.pooledCovariance,
-                                                   classes: model.classCount, d: d, name: "pooled-feature")
-                ridge = ["object": object.factor.ridge, "pooled": pooled.factor.ridge]
-                for (name, scorer) in [("object", object), ("pooled", pooled)] where scorer.factor.ridge > 0 {
-                    notes.append("Mahalanobis (\(name)): the shared covariance is singular or nearly so; a ridge of "
-                        + "\(scorer.factor.ridge) was added to its diagonal")
-                }
-                columns[.mahalanobisObject] = try object.scores(queries.feature, n: n, threads: options.threads)
-                columns[.mahalanobisPooled] = try pooled.scores(queries.pooled, n: n, threads: options.threads)
-                if k > model.bankSize {
-                    notes.append("KNN: k = \(k) is more than the \(model.bankSize) bank images; k = \(model.bankSize) was used")
-                    k = model.bankSize
-                }
-                logger.info("scoring: KNN (k = \(k)) against \(model.bankSize) bank images")
-                var bank = BankChunks(partials: model.bankPartials, d: d)
-                let kth = try KNNScorer.kthSimilarity(queries: queries.feature, n: n, d: d, k: k, threads: options.threads) {
-                    try bank.next()
-                }
-                columns[.knn] = kth.map { -KNNScorer.distance(similarity: $0) }
-                if let learned {
-                    columns[.tagoodLearned] = try learnedScores(learned, shards: scoredShards, expected: n, threads: options.threads, logger: logger)
-                    let epochs = learned.checkpoint.map { "\($0.epochsDone) of \($0.options.epochs) epochs" } ?? "?"
-                    notes.append("TagOOD (learned centers): projector and centers from \(learned.path) (\(epochs))")
-                }
-            } catch let error as ReduceError {
-                throw error
-            } catch {
-                throw ReduceError(.damaged, "scoring failed: \(error)")
-            }
-        }
-
-        // Score files and the summary.
-        var summaryDatasets = sourceCounts.filter { c in !segments.contains { $0.dataset.spec.name == c.name } }
-        var correct = 0, labelled = 0
-        for s in segments {
-            let range = s.start..<(s.start + s.count)
-            let name = s.dataset.spec.name
-            let file = ScoresFile(dataset: name, role: s.dataset.spec.role.rawValue, paths: s.paths,
-                                  labels: Array(queries.labels[range]), hasTokens: Array(queries.hasObject[range]),
-                                  predictedClass: Array(predicted[range]),
-                                  scores: Dictionary(uniqueKeysWithValues: columns.map { ($0.key.rawValue, Array($0.value[range])) }))
-            let relative = "reduce/scores-\(name).json"
-            try JSONFiles.write(file, to: job.directory.path + "/" + relative, pretty: false)
-            var entry = ReduceSummary.Dataset(name: name, role: s.dataset.spec.role.rawValue, images: s.images, failed: s.failed,
-                                              noTokens: s.noTokens, scored: s.count, scoresFile: relative)
-            if s.dataset.spec.role == .idVal {
-                var c = 0, l = 0
-                for i in range where queries.labels[i] >= 0 {
-                    l += 1
-                    if predicted[i] == queries.labels[i] { c += 1 }
-                }
-                if l > 0 { entry.top1Accuracy = Double(c) / Double(l) }
-                correct += c
-                labelled += l
-            }
-            summaryDatasets.append(entry)
-        }
-        return ReduceSummary(planHash: job.plan.hash, centersSourceJob: model.sourceJob, centersSourceDatasets: model.sourceDatasets,
-                             classes: model.classCount, embedDim: d, knnBank: model.bankSize, knnK: k, mahalanobisRidge: ridge,
-                             columns: ScoreColumn.allCases.filter { n == 0 || columns[$0] != nil }
-                                 .map { .init(name: $0.rawValue, title: $0.title, definition: $0.definition) },
-                             datasets: summaryDatasets, top1Accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil,
-                             notes: notes)
-    }
-
-    /// The learned score of every scored row, shard by shard on `threads` threads (in the rows' order).
-    static func learnedScores(_ scorer: LearnedScorer, shards: [CommittedShard], expected: Int, threads: Int,
-                              logger: Logger) throws -> [Double] {
-        logger.info("scoring: learned centers of \(scorer.path) on \(shards.count) shards")
-        let perShard = Locked([[Double]](repeating: [], count: shards.count))
-        try ParallelFor.run(count: shards.count, threads: threads) { i in
-            let scores = try scorer.scores(shard: shards[i].path, checksum: shards[i].checksum)
-            perShard.withLock { $0[i] = scores }
-        }
-        let all = perShard.value.flatMap { $0 }
-        guard all.count == expected else {
-            throw ReduceError(.damaged, "the learned scorer read \(all.count) readable images but the partials hold \(expected); "
-                + "delete \(shards.first.map { $0.path } ?? "the partials") 's partials under reduce/partials and reduce again")
-        }
-        return all
+        return (queries, segments, scoredShards)
     }
 }
