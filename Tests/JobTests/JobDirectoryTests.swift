@@ -21,7 +21,8 @@ import Testing
     /// The files of docs/DESIGN.md's job-directory tree, each from its one name in `JobDirectory`.
     @Test func everyFileOfTheTreeHasItsName() {
         let d = JobDirectory("/out/job")
-        let planned = PlannedShard(id: id, role: .idVal, datasetHash: "h", range: ShardRange(index: 42, start: 0, count: 8))
+        let range = ShardRange(index: 42, start: 0, count: 8)
+        let planned = PlannedShard(id: id, role: .idVal, datasetHash: "h", range: range)
         let shard = d.committed(planned, checksum: "00ff")
         let expected: [(String, String)] = [
             (d.centersFile, "reduce/centers.bin"), (d.summaryFile, "reduce/summary.json"),

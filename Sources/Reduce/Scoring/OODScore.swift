@@ -39,7 +39,8 @@ final class ScoringContext {
     let logger: Logger
     private var cosine: (cosine: [Float], best: [Int32])?
 
-    init(queries: QuerySet, model: CenterModel, scoredShards: [CommittedShard], options: ReduceOptions, logger: Logger) {
+    init(queries: QuerySet, model: CenterModel, scoredShards: [CommittedShard], options: ReduceOptions,
+         logger: Logger) {
         self.queries = queries
         self.model = model
         self.scoredShards = scoredShards

@@ -94,11 +94,12 @@ enum Scoring {
                 scoredShards.append(task)
                 let partial = try store.load(task)
                 guard partial.embedDim == d else {
-                    throw ReduceError(.shard, "\(task.path) has embed_dim \(partial.embedDim) but the centers are \(d) wide "
-                        + "(\(model.sourceJob)); centers and scored images must come from the same model")
+                    throw ReduceError(.shard, "\(task.path) has embed_dim \(partial.embedDim) but the centers are "
+                        + "\(d) wide (\(model.sourceJob)); centers and scored images must come from the same model")
                 }
                 guard let rows = partial.rows else {
-                    throw ReduceError(.damaged, "partial \(store.path(of: task)) has no rows; delete it and re-run `tagood reduce`")
+                    throw ReduceError(.damaged, "partial \(store.path(of: task)) has no rows; "
+                        + "delete it and re-run `tagood reduce`")
                 }
                 segment.images += partial.images
                 segment.failed += partial.failed
@@ -108,15 +109,16 @@ enum Scoring {
             }
             segment.count = queries.count - segment.start
             guard segment.count > 0 else {
-                throw ReduceError(.emptyDataset, "dataset \(dataset.spec.name) (\(dataset.spec.role.rawValue)) of \(job.directory.path) "
-                    + "has no readable image: all \(segment.images) images failed in extraction, so it cannot be scored. "
-                    + "Check its root (\(dataset.spec.root)) and the errors with `tagood inspect`, or remove it from the job")
+                throw ReduceError(.emptyDataset, "dataset \(dataset.spec.name) (\(dataset.spec.role.rawValue)) of "
+                    + "\(job.directory.path) has no readable image: all \(segment.images) images failed in extraction, "
+                    + "so it cannot be scored. Check its root (\(dataset.spec.root)) and the errors with "
+                    + "`tagood inspect`, or remove it from the job")
             }
             if dataset.spec.role == .idVal {
                 let labels = queries.labels[segment.start..<(segment.start + segment.count)]
                 if let bad = labels.first(where: { $0 >= Int32(model.classCount) }) {
-                    throw ReduceError(.shard, "dataset \(dataset.spec.name) has label \(bad) but the centers have \(model.classCount) classes "
-                        + "(\(model.sourceJob)); use the same class list for train and val")
+                    throw ReduceError(.shard, "dataset \(dataset.spec.name) has label \(bad) but the centers have "
+                        + "\(model.classCount) classes (\(model.sourceJob)); use the same class list for train and val")
                 }
             }
             segments.append(segment)

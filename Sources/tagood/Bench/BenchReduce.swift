@@ -69,8 +69,8 @@ struct BenchReduce: ParsableCommand {
             .init(name: "ood", role: .ood, records: records("ood", imagesPerShard, ood: true)),
         ], imagesPerShard: imagesPerShard, embedDim: d)
         let shardsFolder = JobDirectory(job).shardsFolder
-        let files = try FileManager.default.subpathsOfDirectory(atPath: shardsFolder).filter { $0.hasSuffix(".h5") }.sorted()
-            .map { shardsFolder + "/" + $0 }
+        let files = try FileManager.default.subpathsOfDirectory(atPath: shardsFolder)
+            .filter { $0.hasSuffix(".h5") }.sorted().map { shardsFolder + "/" + $0 }
         let bytes = try files.reduce(0) { $0 + (try ShardFile.size(path: $1)) }
         let images = (shards + 2) * imagesPerShard
 

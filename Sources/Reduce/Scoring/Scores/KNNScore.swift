@@ -13,7 +13,8 @@ struct KNNScore: OODScore {
         let model = context.model
         var k = self.k
         if k > model.bankSize {
-            output.notes.append("KNN: k = \(k) is more than the \(model.bankSize) bank images; k = \(model.bankSize) was used")
+            output.notes.append("KNN: k = \(k) is more than the \(model.bankSize) bank images; "
+                + "k = \(model.bankSize) was used")
             k = model.bankSize
         }
         output.knnK = k
