@@ -6,8 +6,8 @@ import Glibc
 
 /// A job directory and every path in it: the contract between the stages (docs/DESIGN.md).
 ///
-///     <out>/<job>/job.yaml, plan.json, journal.jsonl, coordinator.json, logs/,
-///                 shards/<dataset>/shard-00042.h5, reduce/, report/
+///     <out>/<job>/job.yaml, plan.json, journal.jsonl, coordinator.json, logs/, slurm/, keys/,
+///                 shards/<dataset>/shard-00042.h5, reduce/, train/, report/
 ///
 /// Paths are derived here and nowhere else. A shard's final file and the staging file of one of its
 /// attempts are functions of the shard (and of the attempt and the worker): the coordinator and the
@@ -27,18 +27,54 @@ public struct JobDirectory: Sendable, Equatable {
     public var coordinatorFile: String { path + "/coordinator.json" }
     public var shardsFolder: String { path + "/shards" }
     public var logsFolder: String { path + "/logs" }
+    /// `logs/worker-<n>.log`: the output of local worker `n` (`ProcessLauncher`).
+    public func workerLogFile(_ n: Int) -> String { logsFolder + "/worker-\(n).log" }
+    /// `slurm/`: the Slurm launcher's batch scripts and submitted job ids.
+    public var slurmFolder: String { path + "/slurm" }
+    /// `slurm/workers-<n>.sbatch`: the Slurm launcher's `n`-th batch script (from 1).
+    public func slurmBatchFile(_ n: Int) -> String { slurmFolder + "/workers-\(n).sbatch" }
+    /// `slurm/jobs`: the Slurm job ids the launcher submitted, one a line.
+    public var slurmJobsFile: String { slurmFolder + "/jobs" }
     /// `reduce/`: the reducer's outputs.
     public var reduceFolder: String { path + "/reduce" }
     /// `reduce/partials/`: one partial per shard.
     public var partialsFolder: String { reduceFolder + "/partials" }
+    /// `reduce/partials/<dataset>/`: the partials of one dataset's shards.
+    public func partialsFolder(dataset: String) -> String { partialsFolder + "/" + dataset }
+    /// The start of the name of every partial of shard `id`, whatever its checksum: `shard-00042-`.
+    public static func partialNamePrefix(_ id: ShardID) -> String { "shard-\(ShardRange.padded(id.index))-" }
+    /// `reduce/partials/<dataset>/shard-00042-<file checksum>.bin`: the partial of a committed shard. The
+    /// checksum in the name gives a redone shard (new checksum) a new partial.
+    public func partialFile(_ shard: CommittedShard) -> String {
+        partialsFolder(dataset: shard.dataset) + "/" + Self.partialNamePrefix(shard.id) + shard.checksum + ".bin"
+    }
     /// `reduce/journal.jsonl`: the journal of a distributed reduce (`tagood reduce --cluster`).
     public var reduceJournalFile: String { reduceFolder + "/journal.jsonl" }
+    /// `reduce/centers.bin`: the class centers, means, covariances and KNN bank list (`CenterModel`).
+    public var centersFile: String { reduceFolder + "/centers.bin" }
+    /// `reduce/summary.json`: what the reduce found and computed (`ReduceSummary`), read by `tagood report`.
+    public var summaryFile: String { reduceFolder + "/summary.json" }
+    /// The score file of a scored dataset, relative to the job directory: `reduce/scores-<dataset>.json`
+    /// (the summary names it so).
+    public static func relativeScoresFile(dataset: String) -> String { "reduce/scores-\(dataset).json" }
+    /// `reduce/scores-<dataset>.json`: every score of every readable image of a scored dataset.
+    public func scoresFile(dataset: String) -> String { file(relative: Self.relativeScoresFile(dataset: dataset)) }
     /// `report/`.
     public var reportFolder: String { path + "/report" }
+    /// `report/report.json`: the metrics, as data.
+    public var reportJSONFile: String { reportFolder + "/report.json" }
+    /// `report/report.md`: the report's tables in Markdown.
+    public var reportMarkdownFile: String { reportFolder + "/report.md" }
+    /// `report/report.html`: the report with its charts.
+    public var reportHTMLFile: String { reportFolder + "/report.html" }
     /// `tagood train`'s folder: the checkpoint, the training log and the data index.
     public var trainFolder: String { path + "/train" }
     /// The latest training checkpoint (projector, centers, optimiser state).
     public var trainCheckpointFile: String { trainFolder + "/checkpoint.safetensors" }
+    /// `train/history.jsonl`: one line per trained epoch.
+    public var trainHistoryFile: String { trainFolder + "/history.jsonl" }
+    /// `train/data-index.json`: the usable-image counts of the `id-train` shards, keyed by shard checksum.
+    public var trainDataIndexFile: String { trainFolder + "/data-index.json" }
     /// `keys/` (mode 0700): the job's CURVE keys, readable by the job's owner only.
     public var keysFolder: String { path + "/keys" }
     /// `keys/coordinator.key` (0600): the coordinator's key pair and the worker public key it accepts.
@@ -57,6 +93,9 @@ public struct JobDirectory: Sendable, Equatable {
     public static func relativeStagingFile(_ id: ShardID, attempt: Int, worker: String) -> String {
         AtomicFile.temporaryPath(for: relativeShardFile(id), tag: "a\(attempt)-\(worker)")
     }
+
+    /// The path of `relative`, a path relative to the job directory (one of the `relative…` names).
+    public func file(relative: String) -> String { path + "/" + relative }
 
     /// The committed file of a shard.
     public func shardFile(_ id: ShardID) -> String { path + "/" + Self.relativeShardFile(id) }

@@ -8,8 +8,8 @@ import TagoodSupport
 /// `tagood reduce`: partials per shard (parallel, incremental), then the class centers, then every score.
 ///
 /// 1. Every shard the reduce needs gets its ``ShardPartial`` (``PartialStore``), on `threads` dedicated
-///    threads, or on a cluster's workers (``ReduceCluster``); existing partials (same shard file
-///    checksum) are reused.
+///    threads, or on a cluster's workers (a ``PartialsBuilder``: `ClusterPartialsBuilder` in Cluster);
+///    existing partials (same shard file checksum) are reused.
 /// 2. The center source's partials are merged in plan order into `reduce/centers.bin` (``CenterModel``).
 /// 3. The `id-val` and `ood` rows are scored (``ScoreColumn``) and written to
 ///    `reduce/scores-<dataset>.json`, with `reduce/summary.json`.
@@ -28,17 +28,19 @@ public enum Reducer {
         public var partialSeconds: Double, scoringSeconds: Double
     }
 
-    /// Runs the reduce of the job at `jobPath`. The missing partials are built by `builder` (local
+    /// Runs the reduce of the job in `directory`. The missing partials are built by `builder` (local
     /// threads unless given, such as a cluster's workers); the merge and the scores are the same.
     /// `logger` receives the progress lines.
-    public static func run(jobPath: String, options: ReduceOptions, builder: (any PartialsBuilder)? = nil,
-                           logger: Logger = Logger(label: "tagood.reduce", factory: { _ in SwiftLogNoOpLogHandler() })) throws(ReduceError) -> Outcome {
+    public static func run(
+        directory: JobDirectory, options: ReduceOptions, builder: (any PartialsBuilder)? = nil,
+        logger: Logger = Logger(label: "tagood.reduce", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws(ReduceError) -> Outcome {
         guard options.knnK >= 1 else { throw ReduceError(.option, "--knn-k must be at least 1 (got \(options.knnK))") }
         guard options.threads >= 1 else { throw ReduceError(.option, "--threads must be at least 1 (got \(options.threads))") }
         BLAS.setThreadCount(1)
         MemoryReuse.keepFreedBlocks()
-        let job = try ReduceJob(path: jobPath)
-        let store = PartialStore(folder: job.directory.partialsFolder)
+        let job = try ReduceJob(directory: directory)
+        let store = PartialStore(directory: job.directory)
         try Folders.make(job.directory.partialsFolder)
         store.removeTemporaryFiles()
 
@@ -62,9 +64,9 @@ public enum Reducer {
         switch source {
         case .datasets(let names):
             (model, sourceCounts) = try mergeCenters(job: job, datasets: names, store: store)
-            try model.write(to: job.directory.reduceFolder + "/centers.bin")
-        case .job(let path):
-            model = try CenterModel.read(path: path + "/reduce/centers.bin")
+            try model.write(to: job.directory.centersFile)
+        case .job(let other):
+            model = try CenterModel.read(path: other.centersFile)
             for p in model.bankPartials where !FileSystem.exists(p) {
                 throw ReduceError(.noCenters, "the KNN bank partial \(p) of \(model.sourceJob) is missing; re-run `tagood reduce \(model.sourceJob)`")
             }
@@ -75,7 +77,7 @@ public enum Reducer {
         let learned = try learnedScorer(job: job, source: source, logger: logger)
         let summary = try Scoring.run(job: job, datasets: queryDatasets, sourceCounts: sourceCounts,
                                       store: store, model: model, options: options, learned: learned, logger: logger)
-        try JSONFiles.write(summary, to: job.directory.reduceFolder + "/summary.json")
+        try JSONFiles.write(summary, to: job.directory.summaryFile)
         let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         return Outcome(summary: summary, builtPartials: built, reusedPartials: tasks.count - built, shardBytesRead: bytes,
                        partialSeconds: seconds(t1 - t0), scoringSeconds: seconds(clock.now - t1))
@@ -85,7 +87,7 @@ public enum Reducer {
     /// has been trained.
     static func learnedScorer(job: ReduceJob, source: CenterSource, logger: Logger) throws(ReduceError) -> LearnedScorer? {
         var candidates = [job.directory.trainCheckpointFile]
-        if case .job(let path) = source { candidates.append(JobDirectory(path).trainCheckpointFile) }
+        if case .job(let other) = source { candidates.append(other.trainCheckpointFile) }
         guard let path = candidates.first(where: FileSystem.exists) else {
             logger.info("no trained projector (train/checkpoint.safetensors): run `tagood train` for the tagood-learned score")
             return nil
@@ -153,7 +155,7 @@ enum CenterSource: Equatable {
     /// These in-distribution datasets of the job being reduced.
     case datasets([String])
     /// Another job directory, already reduced.
-    case job(String)
+    case job(JobDirectory)
 
     static func resolve(_ option: String?, job: ReduceJob) throws(ReduceError) -> CenterSource {
         guard let option else {
@@ -170,11 +172,12 @@ enum CenterSource: Equatable {
             }
             return .datasets([option])
         }
-        let centers = option + "/reduce/centers.bin"
+        let other = JobDirectory(option)
+        let centers = other.centersFile
         guard FileSystem.exists(centers) else {
             throw ReduceError(.noCenters, "--centers-from \(option) is neither a dataset of this job nor a reduced job directory "
                 + "(no \(centers)); run `tagood reduce \(option)` first")
         }
-        return .job(option)
+        return .job(other)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Job
 import Reduce
 import TagoodSupport
 
@@ -58,7 +59,8 @@ struct ReduceCommand: ParsableCommand {
         }
         var logger = Console.logger("tagood.reduce", stream: .stderr, prefix: "reduce:")
         if quiet { logger.logLevel = .error }
-        let outcome = try Reducer.run(jobPath: job, options: options, builder: builder, logger: logger)
+        let outcome = try Reducer.run(directory: JobDirectory(job), options: options, builder: builder,
+                                      logger: logger)
         guard !quiet else { return }
         let seconds = Date().timeIntervalSince(started)
         let s = outcome.summary

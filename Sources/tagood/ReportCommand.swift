@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Job
 import Reduce
 
 /// `tagood report`: the evaluation of a reduced job, as JSON, Markdown and HTML, and printed.
@@ -22,10 +23,12 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print report.json instead of the tables.") var json = false
 
     mutating func run() throws {
-        let builder = try ReportBuilder(jobPath: job)
-        try builder.write(jobPath: job)
+        let directory = JobDirectory(job)
+        let builder = try ReportBuilder(directory: directory)
+        try builder.write(to: directory)
         if json {
-            print(String(decoding: try Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json")), as: UTF8.self), terminator: "")
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: directory.reportJSONFile))
+            print(String(decoding: bytes, as: UTF8.self), terminator: "")
             return
         }
         Self.printTables(builder.report, job: job)

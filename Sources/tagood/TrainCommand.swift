@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Job
 import Learning
 import TagoodSupport
 
@@ -65,13 +66,15 @@ struct TrainCommand: ParsableCommand {
         options.shuffleBuffer = shuffleBuffer
         options.heads = heads
         options.centerMomentum = centerMomentum
+        let directory = JobDirectory(job)
         if restart {
-            for name in ["checkpoint.safetensors", "history.jsonl"] { unlink(job + "/train/" + name) }
+            for file in [directory.trainCheckpointFile, directory.trainHistoryFile] { unlink(file) }
         }
         let start: Trainer.Start = resume ? .resume : initFrom.map { .initialise($0) } ?? .fresh
         let quiet = self.quiet
         let bar = TrainingProgressBar(enabled: !quiet)
-        let outcome = try Trainer.run(jobPath: job, options: options, start: start, progress: bar.update) { line in
+        let outcome = try Trainer.run(directory: directory, options: options, start: start,
+                                      progress: bar.update) { line in
             if !quiet { bar.clear(); print("train: \(line)") }
         }
         bar.clear()

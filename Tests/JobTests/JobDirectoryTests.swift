@@ -18,6 +18,28 @@ import Testing
         #expect(staging != directory.stagingFile(id, attempt: 3, worker: "gpu-node-2:4711"))
     }
 
+    /// The files of docs/DESIGN.md's job-directory tree, each from its one name in `JobDirectory`.
+    @Test func everyFileOfTheTreeHasItsName() {
+        let d = JobDirectory("/out/job")
+        let range = ShardRange(index: 42, start: 0, count: 8)
+        let planned = PlannedShard(id: id, role: .idVal, datasetHash: "h", range: range)
+        let shard = d.committed(planned, checksum: "00ff")
+        let expected: [(String, String)] = [
+            (d.centersFile, "reduce/centers.bin"), (d.summaryFile, "reduce/summary.json"),
+            (d.scoresFile(dataset: "inat"), "reduce/scores-inat.json"),
+            (d.file(relative: JobDirectory.relativeScoresFile(dataset: "inat")), "reduce/scores-inat.json"),
+            (d.partialFile(shard), "reduce/partials/imagenet-val/shard-00042-00ff.bin"),
+            (d.reduceJournalFile, "reduce/journal.jsonl"),
+            (d.reportJSONFile, "report/report.json"), (d.reportMarkdownFile, "report/report.md"),
+            (d.reportHTMLFile, "report/report.html"),
+            (d.trainCheckpointFile, "train/checkpoint.safetensors"), (d.trainHistoryFile, "train/history.jsonl"),
+            (d.trainDataIndexFile, "train/data-index.json"),
+            (d.slurmBatchFile(2), "slurm/workers-2.sbatch"), (d.slurmJobsFile, "slurm/jobs"),
+            (d.workerLogFile(3), "logs/worker-3.log"),
+        ]
+        for (path, relative) in expected { #expect(path == "/out/job/" + relative) }
+    }
+
     @Test func removingTemporaryFilesLeavesShardsAndForeignFilesAlone() throws {
         let dir = try TemporaryDirectory(prefix: "tagood-jobdir")
         let directory = JobDirectory(dir.path)

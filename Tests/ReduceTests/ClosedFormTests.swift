@@ -1,4 +1,5 @@
 import Foundation
+import Job
 import Reduce
 import TagoodSupport
 import Testing
@@ -38,7 +39,7 @@ import TagoodTestSupport
     @Test func centersAndScoresMatchTheClosedForm() throws {
         let (tmp, job) = try Self.makeJob()
         defer { _ = tmp }
-        let outcome = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 2, knnK: 1))
+        let outcome = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 1))
         #expect(outcome.builtPartials == 6)  // 2 train + 2 val + 2 ood shards
         let model = try CenterModel.read(path: job + "/reduce/centers.bin")
         let r = Float(0.5).squareRoot()
@@ -80,11 +81,11 @@ import TagoodTestSupport
     @Test func knnWithLargerK() throws {
         let (tmp, job) = try Self.makeJob()
         defer { _ = tmp }
-        _ = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1, knnK: 2))
+        _ = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1, knnK: 2))
         close(try JobBuilder.scores(job, "val").column(.knn), [0, -(2.0).squareRoot()])
         close(try JobBuilder.scores(job, "ood").column(.knn), [-(2.0).squareRoot(), 0])
         // k larger than the bank: clamped, and said so.
-        let outcome = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1, knnK: 50))
+        let outcome = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1, knnK: 50))
         #expect(outcome.summary.knnK == 4)
         #expect(outcome.summary.notes.contains { $0.contains("k = 50") })
         #expect(outcome.builtPartials == 0)

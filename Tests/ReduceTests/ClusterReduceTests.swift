@@ -32,14 +32,14 @@ import Job
         /// The outputs of the distributed run, then of a local `tagood reduce` of the pristine copy put in
         /// the same place (so that outputs naming the job directory compare byte for byte too).
         func outputs() throws -> (cluster: [String: [UInt8]], local: [String: [UInt8]]) {
-            try ReportBuilder(jobPath: job).write(jobPath: job)
+            try ReportBuilder(directory: JobDirectory(job)).write(to: JobDirectory(job))
             var distributed = try JobBuilder.outputs(job)
             distributed["reduce/journal.jsonl"] = nil
             try FileManager.default.moveItem(atPath: job, toPath: tmp.path + "/distributed")
             try FileManager.default.copyItem(atPath: pristine, toPath: job)
             let local = try TagoodProcess.run(["reduce", job, "--knn-k", "5"])
             #expect(local.status == 0, "\(local.stdout)\n\(local.stderr)")
-            try ReportBuilder(jobPath: job).write(jobPath: job)
+            try ReportBuilder(directory: JobDirectory(job)).write(to: JobDirectory(job))
             return (distributed, try JobBuilder.outputs(job))
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Job
 import Reduce
 import Shards
 import TagoodSupport
@@ -9,8 +10,8 @@ import TagoodTestSupport
 @Suite struct DeterminismTests {
     /// Reduces and reports; returns every output file.
     static func reduceAndReport(_ job: String, threads: Int) throws -> [String: [UInt8]] {
-        _ = try Reducer.run(jobPath: job, options: ReduceOptions(threads: threads, knnK: 5))
-        try ReportBuilder(jobPath: job).write(jobPath: job)
+        _ = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: threads, knnK: 5))
+        try ReportBuilder(directory: JobDirectory(job)).write(to: JobDirectory(job))
         return try JobBuilder.outputs(job)
     }
 
@@ -59,21 +60,21 @@ import TagoodTestSupport
         for name in ["reduce/centers.bin", "reduce/summary.json", "reduce/scores-ood-a.json", "report/report.json"] {
             try FileManager.default.removeItem(atPath: job + "/" + name)
         }
-        let outcome = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 2, knnK: 5))
+        let outcome = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 5))
         #expect(outcome.builtPartials == (names.count + 1) / 2)
-        try ReportBuilder(jobPath: job).write(jobPath: job)
+        try ReportBuilder(directory: JobDirectory(job)).write(to: JobDirectory(job))
         let second = try JobBuilder.outputs(job)
         #expect(second == first)
         #expect(!FileManager.default.fileExists(atPath: partials + "/" + names[0] + ".tmp-999-1"))
         // A third run reads no shard at all.
-        let third = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 2, knnK: 5))
+        let third = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 5))
         #expect(third.builtPartials == 0 && third.reusedPartials > 0)
     }
 
     @Test func onlyAChangedShardIsReadAgain() throws {
         let (tmp, job) = try JobBuilder.randomJob(seed: 3)
         defer { _ = tmp }
-        _ = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 2, knnK: 5))
+        _ = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 5))
         // Redo shard ood-a/0 with other content, as `resume` would after finding it corrupt.
         let (tmp2, other) = try JobBuilder.randomJob(seed: 4)
         defer { _ = tmp2 }
@@ -86,7 +87,7 @@ import TagoodTestSupport
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(record.utf8))
         try handle.close()
-        let outcome = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 2, knnK: 5))
+        let outcome = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 5))
         #expect(outcome.builtPartials == 1)
         let left = try FileManager.default.contentsOfDirectory(atPath: job + "/reduce/partials/ood-a").filter { $0.hasPrefix("shard-00000-") }
         #expect(left == ["shard-00000-\(checksum).bin"])
@@ -95,16 +96,18 @@ import TagoodTestSupport
     @Test func centersFromAnotherJobGiveTheSameScores() throws {
         let (tmp, job) = try JobBuilder.randomJob(seed: 5)
         defer { _ = tmp }
-        _ = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 2, knnK: 5))
+        _ = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 5))
         // A second job with the same val and OOD sets but no training data, scored with the first one's centers.
         let (tmp2, copy) = try JobBuilder.randomJob(seed: 5)
         defer { _ = tmp2 }
-        _ = try Reducer.run(jobPath: copy, options: ReduceOptions(threads: 2, knnK: 5, centersFrom: job))
+        _ = try Reducer.run(directory: JobDirectory(copy),
+                            options: ReduceOptions(threads: 2, knnK: 5, centersFrom: job))
         for dataset in ["val", "ood-a", "ood-b"] {
             #expect(try JobBuilder.bytes("\(copy)/reduce/scores-\(dataset).json") == JobBuilder.bytes("\(job)/reduce/scores-\(dataset).json"))
         }
         let error = #expect(throws: ReduceError.self) {
-            try Reducer.run(jobPath: copy, options: ReduceOptions(threads: 1, centersFrom: "/nonexistent"))
+            try Reducer.run(directory: JobDirectory(copy),
+                            options: ReduceOptions(threads: 1, centersFrom: "/nonexistent"))
         }
         #expect(error?.code == "reduce.no-centers")
     }

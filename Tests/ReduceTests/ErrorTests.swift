@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Job
 import Reduce
 import TagoodSupport
 import Testing
@@ -24,7 +25,9 @@ import TagoodTestSupport
     @Test func classWithoutImagesIsAClearError() throws {
         let (tmp, job) = try JobBuilder.job([Self.train(classes: ["a", "b", "zebra"]), Self.val], imagesPerShard: 4, embedDim: 4)
         defer { _ = tmp }
-        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        let error = #expect(throws: ReduceError.self) {
+            try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1))
+        }
         #expect(error?.code == "reduce.empty-class")
         #expect(error?.description.contains("2 (zebra)") == true)
         #expect(error?.description.contains("train") == true)
@@ -35,7 +38,9 @@ import TagoodTestSupport
         train.records[1] = JobBuilder.failed("b/0.jpg", label: 1)
         let (tmp, job) = try JobBuilder.job([train, Self.val], imagesPerShard: 4, embedDim: 4)
         defer { _ = tmp }
-        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        let error = #expect(throws: ReduceError.self) {
+            try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1))
+        }
         #expect(error?.code == "reduce.empty-class")
         #expect(error?.description.contains("1 (b)") == true)
     }
@@ -46,7 +51,9 @@ import TagoodTestSupport
         ])
         let (tmp, job) = try JobBuilder.job([Self.train(), Self.val, ood], imagesPerShard: 4, embedDim: 4)
         defer { _ = tmp }
-        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        let error = #expect(throws: ReduceError.self) {
+            try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1))
+        }
         #expect(error?.code == "reduce.empty-dataset")
         #expect(error?.description.contains("textures") == true)
         #expect(error?.description.contains("all 2 images failed") == true)
@@ -55,7 +62,9 @@ import TagoodTestSupport
     @Test func jobWithoutTrainingDataNeedsCentersFrom() throws {
         let (tmp, job) = try JobBuilder.job([Self.val], imagesPerShard: 4, embedDim: 4)
         defer { _ = tmp }
-        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        let error = #expect(throws: ReduceError.self) {
+            try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1))
+        }
         #expect(error?.code == "reduce.no-centers")
         #expect(error?.description.contains("--centers-from") == true)
     }
@@ -68,7 +77,9 @@ import TagoodTestSupport
         let kept = lines.filter { !($0.contains("\"committed\"") && $0.contains("\"dataset\":\"train\",\"index\":1")) }
         #expect(kept.count == lines.count - 1)
         try (kept.joined(separator: "\n") + "\n").write(toFile: job + "/journal.jsonl", atomically: true, encoding: .utf8)
-        let error = #expect(throws: ReduceError.self) { try Reducer.run(jobPath: job, options: ReduceOptions(threads: 1)) }
+        let error = #expect(throws: ReduceError.self) {
+            try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1))
+        }
         #expect(error?.code == "reduce.incomplete")
         #expect(error?.description.contains("train/1") == true)
     }
@@ -76,7 +87,7 @@ import TagoodTestSupport
     @Test func reportBeforeReduceIsAClearError() throws {
         let (tmp, job) = try JobBuilder.job([Self.train(), Self.val], imagesPerShard: 4, embedDim: 4)
         defer { _ = tmp }
-        let error = #expect(throws: ReduceError.self) { try ReportBuilder(jobPath: job) }
+        let error = #expect(throws: ReduceError.self) { try ReportBuilder(directory: JobDirectory(job)) }
         #expect(error?.code == "reduce.not-reduced")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Job
 import Reduce
 import Shards
 import TagoodSupport
@@ -42,7 +43,7 @@ import TagoodTestSupport
             .init(name: "ood", role: .ood, records: records("ood")),
         ], imagesPerShard: 7, embedDim: f.embed_dim)
         defer { _ = tmp }
-        let outcome = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 3, knnK: f.knn_k))
+        let outcome = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 3, knnK: f.knn_k))
         #expect(outcome.summary.mahalanobisRidge == ["object": 0, "pooled": 0])
         #expect(outcome.summary.top1Accuracy == f.expected.top1_accuracy)
 

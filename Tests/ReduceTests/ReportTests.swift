@@ -1,4 +1,5 @@
 import Foundation
+import Job
 import Reduce
 import Testing
 import TagoodTestSupport
@@ -8,9 +9,9 @@ import TagoodTestSupport
     @Test func writesJSONMarkdownAndHTML() throws {
         let (tmp, job) = try JobBuilder.randomJob(seed: 21)
         defer { _ = tmp }
-        _ = try Reducer.run(jobPath: job, options: ReduceOptions(threads: 2, knnK: 5))
-        let builder = try ReportBuilder(jobPath: job)
-        try builder.write(jobPath: job)
+        _ = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 5))
+        let builder = try ReportBuilder(directory: JobDirectory(job))
+        try builder.write(to: JobDirectory(job))
         let report = builder.report
         #expect(report.ood.map(\.dataset) == ["ood-a", "ood-b"])
         #expect(report.id.datasets == ["val"] && report.id.failed == 1 && report.id.scored == 39)

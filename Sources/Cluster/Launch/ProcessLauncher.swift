@@ -56,7 +56,7 @@ public final class ProcessLauncher: WorkerLauncher {
     private func start(_ i: Int) throws(ClusterError) {
         let (executable, arguments, environment) = command(for: i)
         slots[i].starts += 1
-        let logFile = "\(launch.directory.logsFolder)/worker-\(i).log"
+        let logFile = launch.directory.workerLogFile(i)
         slots[i].process = try ChildProcess(executable: executable, arguments: arguments, environment: environment, logFile: logFile)
         lastStart = monotonicSeconds()
     }
@@ -68,7 +68,7 @@ public final class ProcessLauncher: WorkerLauncher {
             slots[i].process = nil
             guard needWorkers else { continue }
             let what = remote == nil ? "worker \(i) (pid \(process.pid))" : "worker \(i) on \(slots[i].worker.host) (ssh pid \(process.pid))"
-            logger.warning("\(what) \(how); see \(launch.directory.logsFolder)/worker-\(i).log")
+            logger.warning("\(what) \(how); see \(launch.directory.workerLogFile(i))")
             guard restarts < launch.maxRestarts else {
                 logger.warning("not restarting worker \(i): \(launch.maxRestarts) restarts used")
                 continue

@@ -40,7 +40,7 @@ public final class SlurmLauncher: WorkerLauncher {
     }
 
     /// The folder of the batch scripts and the job id list.
-    var folder: String { launch.directory.path + "/slurm" }
+    var folder: String { launch.directory.slurmFolder }
 
     public func startAll() throws {
         try FileSystem.makeDirectories(folder)
@@ -74,7 +74,7 @@ public final class SlurmLauncher: WorkerLauncher {
     }
 
     private func submit(tasks: Int) throws {
-        let path = "\(folder)/workers-\(jobs.count + 1).sbatch"
+        let path = launch.directory.slurmBatchFile(jobs.count + 1)
         try AtomicFile.write(script(tasks: tasks), to: path, mode: 0o700)
         let result = try Self.run("sbatch", ["--parsable", path])
         guard result.status == 0, let id = result.output.split(whereSeparator: { $0 == ";" || $0 == "\n" }).first.map(String.init),
@@ -83,7 +83,7 @@ public final class SlurmLauncher: WorkerLauncher {
                 + "; check slurm: in \(cluster.file) (partition, account, time) and that `sbatch` works on this host")
         }
         let all = submitted.withLock { list -> [String] in list.append(id); return list }
-        try AtomicFile.write(all.joined(separator: "\n") + "\n", to: "\(folder)/jobs")
+        try AtomicFile.write(all.joined(separator: "\n") + "\n", to: launch.directory.slurmJobsFile)
         logger.info("submitted Slurm job \(id): \(tasks) worker task\(tasks == 1 ? "" : "s") (script \(path))")
     }
 
@@ -128,7 +128,7 @@ public final class SlurmLauncher: WorkerLauncher {
     /// `slurm: job 123 (2 tasks: 1 RUNNING, 1 PENDING)` for `tagood status`, from `<job>/slurm/jobs` and
     /// `squeue`; nil when the job never used Slurm.
     public static func status(of directory: JobDirectory) -> String? {
-        guard let bytes = try? FileBytes.read(directory.path + "/slurm/jobs") else { return nil }
+        guard let bytes = try? FileBytes.read(directory.slurmJobsFile) else { return nil }
         let jobs = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
         guard !jobs.isEmpty else { return nil }
         let label = "slurm: job\(jobs.count == 1 ? "" : "s") \(jobs.joined(separator: ", "))"

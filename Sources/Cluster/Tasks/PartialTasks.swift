@@ -16,7 +16,7 @@ public final class PartialTasks: TaskSet {
 
     public init(_ todo: [CommittedShard], directory: JobDirectory) {
         self.directory = directory
-        store = PartialStore(folder: directory.partialsFolder)
+        store = PartialStore(directory: directory)
         order = todo.map(\.id)
         shards = Dictionary(uniqueKeysWithValues: todo.map { ($0.id, $0) })
     }

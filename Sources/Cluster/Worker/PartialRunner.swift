@@ -40,7 +40,7 @@ public final class PartialRunner: AssignmentRunner {
             waited += 10
         }
         try control.checkCancelled()
-        try PartialStore(folder: jobDirectory.partialsFolder).ensure(shard, verify: verify)
+        try PartialStore(directory: jobDirectory).ensure(shard, verify: verify)
         control.add(images: task.range.count)
         return AssignmentResult(stagingFile: nil, checksum: task.checksum, images: task.range.count, failedImages: 0, tokens: 0)
     }

@@ -64,14 +64,16 @@ public enum Trainer {
         public var resumedFrom: Int?
     }
 
-    /// Trains the projector of the job at `jobPath`. `progress` is called after every step; `log` gets
-    /// one line per event worth a line.
-    public static func run(jobPath: String, options requested: TrainingOptions, start: Start,
-                           progress: (Progress) -> Void = { _ in }, log: (String) -> Void = { _ in }) throws(LearningError) -> Outcome {
+    /// Trains the projector of the job in `jobDirectory`. `progress` is called after every step; `log`
+    /// gets one line per event worth a line.
+    public static func run(
+        directory jobDirectory: JobDirectory, options requested: TrainingOptions, start: Start,
+        progress: (Progress) -> Void = { _ in }, log: (String) -> Void = { _ in }
+    ) throws(LearningError) -> Outcome {
         if let problem = requested.problem { throw LearningError(.option, problem) }
         BLAS.setThreadCount(requested.threads)
         let snapshot: JobSnapshot
-        do { snapshot = try JobSnapshot(path: jobPath) } catch {
+        do { snapshot = try JobSnapshot(path: jobDirectory.path) } catch {
             throw LearningError(.job, error.message, subject: error.subject, remedy: error.remedy)
         }
         let directory = snapshot.directory
@@ -79,7 +81,7 @@ public enum Trainer {
             throw LearningError(.write, "cannot create \(directory.trainFolder): \(error)", subject: directory.trainFolder)
         }
         let checkpointPath = directory.trainCheckpointFile
-        let data = try TrainingShards.open(snapshot, indexPath: directory.trainFolder + "/data-index.json") { done, total in
+        let data = try TrainingShards.open(snapshot, indexPath: directory.trainDataIndexFile) { done, total in
             if done == total || done % 50 == 0 { log("counted \(done)/\(total) id-train shards") }
         }
 
@@ -106,7 +108,7 @@ public enum Trainer {
         case .resume:
             guard FileSystem.exists(checkpointPath) else {
                 throw LearningError(.checkpoint, "\(checkpointPath) does not exist: there is nothing to resume", subject: checkpointPath,
-                                    remedy: "run `tagood train \(jobPath)` without --resume")
+                                    remedy: "run `tagood train \(jobDirectory.path)` without --resume")
             }
             let (checkpoint, stateDict) = try TrainingCheckpoint.read(path: checkpointPath)
             guard checkpoint.dataIdentity == data.identity else {
@@ -138,7 +140,7 @@ public enum Trainer {
                                 schedule: CosineSchedule(baseLR: options.lr, minimumLR: options.minimumLR, totalSteps: options.epochs * stepsPerEpoch))
         step.centerWeight = options.centerWeight
         var firstEpoch = 0
-        var history = readHistory(directory.trainFolder + "/history.jsonl")
+        var history = readHistory(directory.trainHistoryFile)
         if let (checkpoint, stateDict) = restored {
             try TrainingCheckpoint.restore(stateDict, into: step)
             step.steps = checkpoint.steps
@@ -208,7 +210,7 @@ public enum Trainer {
                                                 dataIdentity: data.identity)
             try checkpoint.write(step, to: checkpointPath)
             history.append(record)
-            try writeHistory(history, to: directory.trainFolder + "/history.jsonl")
+            try writeHistory(history, to: directory.trainHistoryFile)
             trained.append(record)
         }
         return Outcome(checkpoint: checkpointPath, data: data, config: config, options: options, epochs: trained,

@@ -12,11 +12,11 @@ public struct ReduceJob: Sendable {
     /// Every shard of the plan in plan order (dataset order, then shard index).
     public let shards: [CommittedShard]
 
-    /// Opens `path`: reads `plan.json` and replays `journal.jsonl`. Every shard must be committed.
-    public init(path: String) throws(ReduceError) {
+    /// Opens `directory`: reads `plan.json` and replays `journal.jsonl`. Every shard must be committed.
+    public init(directory: JobDirectory) throws(ReduceError) {
         do {
-            let snapshot = try JobSnapshot(path: path)
-            directory = snapshot.directory
+            let snapshot = try JobSnapshot(path: directory.path)
+            self.directory = snapshot.directory
             plan = snapshot.plan
             shards = try snapshot.committedShards()
         } catch {

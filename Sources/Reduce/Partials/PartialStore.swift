@@ -5,23 +5,20 @@ import TagoodSupport
 import Glibc
 #endif
 
-/// Where partials live: `reduce/partials/<dataset>/shard-<index>-<file checksum>.bin`. The checksum in
-/// the name makes a redone shard (new checksum) get a new partial, and lets a re-run skip every shard
-/// whose partial is already there.
+/// Where partials live: `reduce/partials/<dataset>/shard-<index>-<file checksum>.bin`
+/// (``JobDirectory/partialFile(_:)``). The checksum in the name makes a redone shard (new checksum) get a
+/// new partial, and lets a re-run skip every shard whose partial is already there.
 public struct PartialStore: Sendable {
+    /// The job directory whose partials these are.
+    public let directory: JobDirectory
     /// `<job>/reduce/partials`.
-    public let folder: String
+    public var folder: String { directory.partialsFolder }
 
-    public init(folder: String) { self.folder = folder }
+    /// The partials of the job directory `directory`.
+    public init(directory: JobDirectory) { self.directory = directory }
 
     /// The partial file of a shard.
-    public func path(of task: CommittedShard) -> String {
-        "\(folder)/\(task.dataset)/\(prefix(task))\(task.checksum).bin"
-    }
-
-    private func prefix(_ task: CommittedShard) -> String {
-        "shard-\(ShardRange.padded(task.range.index))-"
-    }
+    public func path(of task: CommittedShard) -> String { directory.partialFile(task) }
 
     /// Whether the shard's partial exists.
     public func has(_ task: CommittedShard) -> Bool { FileSystem.exists(path(of: task)) }
@@ -34,7 +31,7 @@ public struct PartialStore: Sendable {
     public func ensure(_ task: CommittedShard, verify: Bool, commits: CommitQueue? = nil) throws(ReduceError) -> Bool {
         let target = path(of: task)
         if FileSystem.exists(target) { return false }
-        try Folders.make(folder + "/" + task.dataset)
+        try Folders.make(directory.partialsFolder(dataset: task.dataset))
         let partial = try PartialBuilder.build(task, verify: verify)
         let file = partial.arrayFile()
         if let commits {
@@ -50,8 +47,9 @@ public struct PartialStore: Sendable {
 
     /// Deletes the shard's partials other than `target` (older checksums) and their temporary files.
     private func removeOlderPartials(of task: CommittedShard, keeping target: String) {
-        for name in FileSystem.list(folder + "/" + task.dataset) where name.hasPrefix(prefix(task)) {
-            let full = folder + "/" + task.dataset + "/" + name
+        let folder = directory.partialsFolder(dataset: task.dataset)
+        for name in FileSystem.list(folder) where name.hasPrefix(JobDirectory.partialNamePrefix(task.id)) {
+            let full = folder + "/" + name
             if full != target { unlink(full) }
         }
     }
@@ -71,8 +69,9 @@ public struct PartialStore: Sendable {
     public func removeTemporaryFiles() -> Int {
         var removed = 0
         for dataset in FileSystem.list(folder) {
-            for name in FileSystem.list(folder + "/" + dataset) where AtomicFile.isTemporary(name) {
-                if unlink(folder + "/" + dataset + "/" + name) == 0 { removed += 1 }
+            let datasetFolder = directory.partialsFolder(dataset: dataset)
+            for name in FileSystem.list(datasetFolder) where AtomicFile.isTemporary(name) {
+                if unlink(datasetFolder + "/" + name) == 0 { removed += 1 }
             }
         }
         return removed

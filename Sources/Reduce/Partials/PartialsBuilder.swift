@@ -24,7 +24,7 @@ public struct LocalPartialsBuilder: PartialsBuilder {
     /// Each thread reads a shard and writes its partial; a ``CommitQueue`` syncs and renames the partials
     /// meanwhile, so that no thread waits for the disk.
     public func build(_ todo: [CommittedShard], directory: JobDirectory, verify: Bool, logger: Logger) throws(ReduceError) {
-        let store = PartialStore(folder: directory.partialsFolder)
+        let store = PartialStore(directory: directory)
         let counter = ProgressCounter()
         let commits = CommitQueue()
         // The queue is drained whatever happens; a failed shard's error comes first.

@@ -1,3 +1,4 @@
+import Job
 import TagoodSupport
 
 /// Builds the report of a reduced job from `reduce/summary.json` and the score files, and writes
@@ -9,10 +10,12 @@ public struct ReportBuilder: Sendable {
     public let idScores: [ScoreColumn: [Double]]
     public let oodScores: [(dataset: String, scores: [ScoreColumn: [Double]])]
 
-    /// Reads the reduce outputs of `jobPath` and computes every metric.
-    public init(jobPath: String) throws(ReduceError) {
-        let notReduced = ReduceError(.notReduced, "\(jobPath) has no reduce outputs (reduce/summary.json); run `tagood reduce \(jobPath)` first")
-        let summary = try JSONFiles.read(ReduceSummary.self, from: jobPath + "/reduce/summary.json", missing: notReduced)
+    /// Reads the reduce outputs of the job in `directory` and computes every metric.
+    public init(directory: JobDirectory) throws(ReduceError) {
+        let jobPath = directory.path
+        let notReduced = ReduceError(.notReduced, "\(jobPath) has no reduce outputs (reduce/summary.json); "
+            + "run `tagood reduce \(jobPath)` first")
+        let summary = try JSONFiles.read(ReduceSummary.self, from: directory.summaryFile, missing: notReduced)
         let available = ScoreColumn.allCases.filter { c in summary.columns.contains { $0.name == c.rawValue } }
         var id: [ScoreColumn: [Double]] = [:]
         var idSummary = Report.IDSummary(datasets: [], images: 0, scored: 0, failed: 0, noTokens: 0,
@@ -21,7 +24,7 @@ public struct ReportBuilder: Sendable {
         var oodSets: [Report.OODSet] = []
         for dataset in summary.datasets {
             guard let relative = dataset.scoresFile else { continue }
-            let path = jobPath + "/" + relative
+            let path = directory.file(relative: relative)
             let file = try JSONFiles.read(ScoresFile.self, from: path, missing: notReduced)
             var columns: [ScoreColumn: [Double]] = [:]
             for column in available {
@@ -31,14 +34,15 @@ public struct ReportBuilder: Sendable {
                 }
                 columns[column] = values
             }
-            if dataset.role == "id-val" {
+            let role = DatasetRole(rawValue: dataset.role)
+            if role == .idVal {
                 idSummary.datasets.append(dataset.name)
                 idSummary.images += dataset.images
                 idSummary.scored += dataset.scored ?? 0
                 idSummary.failed += dataset.failed
                 idSummary.noTokens += dataset.noTokens
                 for (c, v) in columns { id[c, default: []] += v }
-            } else if dataset.role == "ood" {
+            } else if role == .ood {
                 oods.append((dataset.name, columns))
                 oodSets.append(Report.OODSet(dataset: dataset.name, images: dataset.images, scored: dataset.scored ?? 0,
                                              failed: dataset.failed, noTokens: dataset.noTokens, metrics: [:]))
@@ -73,13 +77,12 @@ public struct ReportBuilder: Sendable {
         oodScores = oods.map { (dataset: $0.0, scores: $0.1) }
     }
 
-    /// Writes `report/report.json`, `report.md` and `report.html` under the job directory.
-    public func write(jobPath: String) throws(ReduceError) {
-        let folder = jobPath + "/report"
-        try Folders.make(folder)
-        try JSONFiles.write(report, to: folder + "/report.json")
-        try write(ReportMarkdown.render(report), to: folder + "/report.md")
-        try write(ReportHTML.render(self), to: folder + "/report.html")
+    /// Writes `report/report.json`, `report.md` and `report.html` under the job directory `directory`.
+    public func write(to directory: JobDirectory) throws(ReduceError) {
+        try Folders.make(directory.reportFolder)
+        try JSONFiles.write(report, to: directory.reportJSONFile)
+        try write(ReportMarkdown.render(report), to: directory.reportMarkdownFile)
+        try write(ReportHTML.render(self), to: directory.reportHTMLFile)
     }
 
     private func write(_ text: String, to path: String) throws(ReduceError) {

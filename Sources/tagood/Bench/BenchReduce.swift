@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Job
 import Reduce
 import Shards
 import TagoodSupport
@@ -67,8 +68,9 @@ struct BenchReduce: ParsableCommand {
             .init(name: "val", role: .idVal, classes: names, records: records("val", imagesPerShard, ood: false)),
             .init(name: "ood", role: .ood, records: records("ood", imagesPerShard, ood: true)),
         ], imagesPerShard: imagesPerShard, embedDim: d)
-        let files = try FileManager.default.subpathsOfDirectory(atPath: job + "/shards").filter { $0.hasSuffix(".h5") }.sorted()
-            .map { job + "/shards/" + $0 }
+        let shardsFolder = JobDirectory(job).shardsFolder
+        let files = try FileManager.default.subpathsOfDirectory(atPath: shardsFolder)
+            .filter { $0.hasSuffix(".h5") }.sorted().map { shardsFolder + "/" + $0 }
         let bytes = try files.reduce(0) { $0 + (try ShardFile.size(path: $1)) }
         let images = (shards + 2) * imagesPerShard
 
@@ -82,7 +84,8 @@ struct BenchReduce: ParsableCommand {
         cat.waitUntilExit()
         let catSeconds = Date().timeIntervalSince(catStart)
 
-        let outcome = try Reducer.run(jobPath: job, options: ReduceOptions(threads: threads, knnK: min(knnK, 50)))
+        let outcome = try Reducer.run(directory: JobDirectory(job),
+                                      options: ReduceOptions(threads: threads, knnK: min(knnK, 50)))
         let mbps = Double(bytes) / 1e6 / outcome.partialSeconds, catMBps = Double(bytes) / 1e6 / catSeconds
         let shape = "\(files.count) shards, \(images) images x \(tokensPerImage) tokens x \(d) f16, \(threads) threads"
         emit("reduce-read", "tagood", "MB/s", mbps, [("vs_cat", Format.fixed(mbps / catMBps, 3)), ("mb", Format.fixed(Double(bytes) / 1e6, 1)),
