@@ -32,7 +32,7 @@ public struct PartialStore: Sendable {
         let target = path(of: task)
         if FileSystem.exists(target) { return false }
         try Folders.make(directory.partialsFolder(dataset: task.dataset))
-        let partial = try PartialBuilder.build(task, verify: verify)
+        let partial = try ShardPartial.build(from: task, verify: verify)
         let file = partial.arrayFile()
         if let commits {
             commits.commit(temporary: try file.writeTemporary(for: target), to: target) { [self] in

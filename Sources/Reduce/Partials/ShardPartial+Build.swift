@@ -3,15 +3,15 @@ import Tensor
 import Datasets
 import Shards
 
-/// Reads one shard, streaming, and makes its ``ShardPartial``.
-public enum PartialBuilder {
+/// Making one shard's partial: read the shard, streaming, and sum its features.
+extension ShardPartial {
     /// Gram blocks: rows folded into Σ x xᵀ per BLAS call (a fixed size, so results never depend on threads).
     static let gramBlock = 512
 
     /// Builds the partial of `task`. The shard's bytes are always checked first against its seal and the
     /// journal's file checksum (one fast pass over the file); with `verify`, its structure and content
     /// checksums are checked too, which reads the data one more time.
-    public static func build(_ task: CommittedShard, verify: Bool) throws(ReduceError) -> ShardPartial {
+    public static func build(from task: CommittedShard, verify: Bool) throws(ReduceError) -> ShardPartial {
         do {
             return try buildThrowing(task, verify: verify)
         } catch let error as ReduceError {
@@ -102,8 +102,8 @@ struct SumsBuilder {
         self.d = d
         objectGram = [Double](repeating: 0, count: d * d)
         pooledGram = objectGram
-        objectBlock.reserveCapacity(min(images, PartialBuilder.gramBlock) * d)
-        pooledBlock.reserveCapacity(min(images, PartialBuilder.gramBlock) * d)
+        objectBlock.reserveCapacity(min(images, ShardPartial.gramBlock) * d)
+        pooledBlock.reserveCapacity(min(images, ShardPartial.gramBlock) * d)
     }
 
     mutating func add(label: Int32, _ f: ImageFeatures) {
@@ -118,12 +118,12 @@ struct SumsBuilder {
             objectCounts[s] += 1
             Self.add(o, to: &objectSums[s])
             Self.append(o, to: &objectBlock)
-            if objectBlock.count == PartialBuilder.gramBlock * d { Self.fold(&objectBlock, into: &objectGram, d: d) }
+            if objectBlock.count == ShardPartial.gramBlock * d { Self.fold(&objectBlock, into: &objectGram, d: d) }
         }
         pooledCounts[s] += 1
         Self.add(f.pooled, to: &pooledSums[s])
         Self.append(f.pooled, to: &pooledBlock)
-        if pooledBlock.count == PartialBuilder.gramBlock * d { Self.fold(&pooledBlock, into: &pooledGram, d: d) }
+        if pooledBlock.count == ShardPartial.gramBlock * d { Self.fold(&pooledBlock, into: &pooledGram, d: d) }
     }
 
     /// `sum[j] += Double(x[j])` for every j, on raw buffers so that the loop vectorises.
