@@ -20,6 +20,8 @@ import PackageDescription
 ///                                                     coordinator, workers, launchers, config
 ///   DemoData   ─► Imaging                             the demo's generated dataset
 ///   tagood     ─► every module, ArgumentParser, Logging   the CLI
+///   TagoodBench ─► the modules it measures, TagoodTestSupport, ArgumentParser
+///                                                     `tagood-bench`, make bench's side; not shipped in tagood
 /// Each C library is one system-library module; the few calls Swift cannot make (setjmp error
 /// recovery, HDF5's macro constants, `_GNU_SOURCE` affinity) live in small shim targets, and so do the
 /// element-wise kernels that are compiled once per x86-64 level (CKernels).
@@ -36,6 +38,7 @@ let package = Package(
     name: "tagood",
     products: [
         .executable(name: "tagood", targets: ["tagood"]),
+        .executable(name: "tagood-bench", targets: ["TagoodBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -92,7 +95,18 @@ let package = Package(
             name: "tagood",
             dependencies: [
                 "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Learning", "Reduce", "Transport", "Cluster", "TagoodSupport",
-                "CAffinity", "DemoData", "TagoodTestSupport",
+                "CAffinity", "DemoData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
+            ]
+        ),
+        /// `tagood-bench` (`make bench`): each hot path measured on its own, as NIOPerformanceTester is beside
+        /// swift-nio. Its own executable, so that `tagood` links no test code (`reduce` writes its job with
+        /// TagoodTestSupport's `SyntheticJob`).
+        .executableTarget(
+            name: "TagoodBench",
+            dependencies: [
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Job", "Learning", "Reduce", "Transport", "Cluster",
+                "TagoodSupport", "TagoodTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
@@ -134,7 +148,7 @@ let package = Package(
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TagoodSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
-        /// Helpers for tests and for `tagood bench`: running the CLI, synthetic finished jobs, a hand-moved clock.
+        /// Helpers for tests and for `tagood-bench`: running the CLI, synthetic finished jobs, a hand-moved clock.
         .target(name: "TagoodTestSupport", dependencies: ["TagoodSupport", "Job", "Datasets", "Shards"], path: "Tests/TagoodTestSupport"),
         .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards", "Job", "Transport"]),
     ]
