@@ -159,24 +159,21 @@ def benchmarks(tagood, bench):
     threads = str(os.cpu_count() or 1)
     projector = os.path.join(HERE, "projector_reference.py")
 
-    def train():
-        args = ["--batch", "256", "--steps", "5", "--threads", threads, "--max-tokens", "40"]
-        return [[bench, "train", *args, "--json"], [py, projector, "bench", *args]], \
-            f"projector training step, batch 256, 1-40 tokens per image, 1000 classes, {threads} threads"
-    out.append(("train", train, 3))
+    def projector_pair(command, reference, args, what):
+        """`tagood-bench COMMAND ARGS` against `projector_reference.py REFERENCE ARGS`."""
+        return lambda: ([[bench, command, *args, "--json"], [py, projector, reference, *args]], what)
 
-    def train_unpadded():
-        # Every image 40 tokens: no padding for PyTorch to compute, so only the kernels differ.
-        args = ["--batch", "256", "--steps", "3", "--threads", threads, "--min-tokens", "40", "--max-tokens", "40"]
-        return [[bench, "train", *args, "--json"], [py, projector, "bench", *args]], \
-            f"the same step with 40 tokens in every image (no padding), {threads} threads"
-    out.append(("train-unpadded", train_unpadded, 3))
-
-    def score():
-        args = ["--batch", "64", "--images", "1024", "--threads", threads, "--max-tokens", "40"]
-        return [[bench, "score", *args, "--json"], [py, projector, "bench-score", *args]], \
-            f"learned score (eval forward + cosine vs 1000x4 centers), 1024 images, {threads} threads"
-    out.append(("score", score, 3))
+    out.append(("train", projector_pair(
+        "train", "bench", ["--batch", "256", "--steps", "5", "--threads", threads, "--max-tokens", "40"],
+        f"projector training step, batch 256, 1-40 tokens per image, 1000 classes, {threads} threads"), 3))
+    # Every image 40 tokens: no padding for PyTorch to compute, so only the kernels differ.
+    out.append(("train-unpadded", projector_pair(
+        "train", "bench",
+        ["--batch", "256", "--steps", "3", "--threads", threads, "--min-tokens", "40", "--max-tokens", "40"],
+        f"the same step with 40 tokens in every image (no padding), {threads} threads"), 3))
+    out.append(("score", projector_pair(
+        "score", "bench-score", ["--batch", "64", "--images", "1024", "--threads", threads, "--max-tokens", "40"],
+        f"learned score (eval forward + cosine vs 1000x4 centers), 1024 images, {threads} threads"), 3))
 
     def e2e():
         # End to end: `tagood launch` of 24 real photos (scikit-image's) with swin_l_384 (random weights) on
