@@ -5,6 +5,7 @@ PYTHON         ?= python3
 # Debian packages the build, the tests and the demo need (Debian 12).
 DEBIAN_PACKAGES := pkg-config libzmq3-dev libopenblas-dev libhdf5-dev hdf5-tools libjpeg-dev libpng-dev libxxhash-dev slurm-wlm munge openssh-server openssh-client
 RELEASE_BIN    := .build/release/tagood
+BENCH_BIN      := .build/release/tagood-bench
 DEBUG_BIN      := .build/debug/tagood
 
 .PHONY: all deps build release test demo bench fuzz fuzz-replay clean help
@@ -16,7 +17,7 @@ help:
 	@echo "make build   debug build of tagood"
 	@echo "make test    deps + build + every test"
 	@echo "make demo    deps + build + the end-to-end demo"
-	@echo "make bench   deps + release build + benchmarks against the Python references"
+	@echo "make bench   deps + release build (tagood, tagood-bench) + benchmarks against the Python references"
 	@echo "make fuzz    every libFuzzer target for FUZZ_SECONDS (600) each; see tools/fuzz.sh"
 
 # Installs the Debian packages that are missing; silent when none is. Without root (and without
@@ -77,7 +78,7 @@ demo: deps
 	$(DEBUG_BIN) demo
 
 bench: release
-	$(PYTHON) tools/bench.py --tagood $(RELEASE_BIN)
+	$(PYTHON) tools/bench.py --tagood $(RELEASE_BIN) --bench $(BENCH_BIN)
 
 clean:
 	rm -rf .build

@@ -21,6 +21,7 @@ let package = Package(
     name: "tagood",
     products: [
         .executable(name: "tagood", targets: ["tagood"]),
+        .executable(name: "tagood-bench", targets: ["TagoodBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -77,7 +78,18 @@ let package = Package(
             name: "tagood",
             dependencies: [
                 "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Learning", "Reduce", "Transport", "Cluster", "TagoodSupport",
-                "CAffinity", "DemoData", "TagoodTestSupport",
+                "CAffinity", "DemoData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
+            ]
+        ),
+        /// `tagood-bench` (`make bench`): each hot path measured on its own, as NIOPerformanceTester is beside
+        /// swift-nio. Its own executable, so that `tagood` links no test code (`reduce` writes its job with
+        /// TagoodTestSupport's `SyntheticJob`).
+        .executableTarget(
+            name: "TagoodBench",
+            dependencies: [
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Job", "Learning", "Reduce", "Transport", "Cluster",
+                "TagoodSupport", "TagoodTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
@@ -119,7 +131,7 @@ let package = Package(
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TagoodSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
-        /// Helpers for tests and for `tagood bench`: running the CLI, synthetic finished jobs, a hand-moved clock.
+        /// Helpers for tests and for `tagood-bench`: running the CLI, synthetic finished jobs, a hand-moved clock.
         .target(name: "TagoodTestSupport", dependencies: ["TagoodSupport", "Job", "Datasets", "Shards"], path: "Tests/TagoodTestSupport"),
         .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards", "Job", "Transport"]),
     ]

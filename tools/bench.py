@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """`make bench`: tagood's hot paths measured side by side with their references, in one run.
 
-Each benchmark runs tagood's `tagood bench ...` and the reference (Pillow, h5py, os.walk, ...) on the same
-machine and the same input, alternating, --runs times each; the table shows medians and the ratio
-tagood / reference (higher is better for every unit here). This machine is small and noisy: compare
-ratios from one run, not absolute numbers across runs.
+Each benchmark runs `tagood-bench ...` (the benchmark executable built beside tagood) and the reference
+(Pillow, h5py, os.walk, ...) on the same machine and the same input, alternating, --runs times each; the
+table shows medians and the ratio tagood / reference (higher is better for every unit here). The e2e
+benchmark runs the real `tagood launch`, and `tagood-bench coordinator` starts `tagood worker`s.
+This machine is small and noisy: compare ratios from one run, not absolute numbers across runs.
 
-Usage: tools/bench.py --tagood .build/release/tagood [--runs 5] [--only decode,shard-write,scan]
+Usage: tools/bench.py --tagood .build/release/tagood [--bench .build/release/tagood-bench] [--runs 5]
+                      [--only decode,shard-write,scan]
 """
 import argparse
 import importlib.util
@@ -87,42 +89,44 @@ def list_file(lines=1_281_167):
 # {"bench", "impl", "unit", "value", ...}. Lines of the same bench are compared: tagood's against the
 # other implementation (the reference, or a ceiling such as `cat` or plain sgemm measured in the same run).
 
-def benchmarks(tagood):
+def benchmarks(tagood, bench):
+    """`tagood` is the shipped CLI (e2e, the coordinator's workers); `bench` is tagood-bench."""
     py = sys.executable
     ref = lambda name: os.path.join(HERE, "bench", name)
     out = []
 
     def decode():
         images = bench_images()
-        return [pinned([tagood, "bench", "decode", "--images", images, "--json"]),
+        return [pinned([bench, "decode", "--images", images, "--json"]),
                 pinned([py, ref("decode_reference.py"), images])], "one core, 48 JPEGs 500x375/375x500 -> 3x384x384 f32"
     out.append(("decode", decode, None))
 
     def shard_write():
         args = ["--images", "2000", "--tokens-per-image", "40", "--dtype", "f16"]
-        return [[tagood, "bench", "shard-write", *args, "--json"], [py, ref("shard_write_reference.py"), *args]], \
+        return [[bench, "shard-write", *args, "--json"], [py, ref("shard_write_reference.py"), *args]], \
             "2000 images x 40 tokens x 512 f16"
     out.append(("shard-write", shard_write, None))
 
     def scan():
         root = scan_tree()
-        return [[tagood, "bench", "scan", "--root", root, "--json"], [py, ref("scan_reference.py"), root]], \
+        return [[bench, "scan", "--root", root, "--json"], [py, ref("scan_reference.py"), root]], \
             "100k files; x12.8 for ImageNet train"
     out.append(("scan", scan, None))
 
     def scan_list():
         path = list_file()
-        return [[tagood, "bench", "scan", "--root", CACHE, "--layout", "list", "--list", path, "--json"],
+        return [[bench, "scan", "--root", CACHE, "--layout", "list", "--list", path, "--json"],
                 [py, ref("scan_reference.py"), "--list", path]], "1,281,167-line list file"
     out.append(("scan-list", scan_list, None))
 
     def reduce():
-        return [[tagood, "bench", "reduce", "--json"]], "8 shards x 500 images x 40 tokens x 512 f16; KNN 5k x 128k x 512"
+        return [[bench, "reduce", "--json"]], "8 shards x 500 images x 40 tokens x 512 f16; KNN 5k x 128k x 512"
     out.append(("reduce", reduce, 3))
 
     for workers in (2, 256):
         def coordinator(workers=workers):
-            return [[tagood, "bench", "coordinator", "--workers", str(workers), "--shards", "2000", "--json"]], \
+            args = ["--workers", str(workers), "--shards", "2000", "--tagood", tagood]
+            return [[bench, "coordinator", *args, "--json"]], \
                 f"{workers} local worker processes on the 2 cores, 2000 one-image shards, decode-only, exactly-once checked"
         out.append((f"coordinator-{workers}", coordinator, 1))
 
@@ -133,7 +137,7 @@ def benchmarks(tagood):
     for config, batch, iterations in [("swin_b_384", 1, 2), ("swin_l_384", 1, 2), ("swin_l_384", 8, 1)]:
         def forward(config=config, batch=batch, iterations=iterations):
             args = ["--config", config, "--batch", str(batch), "--iterations", str(iterations)]
-            return [[tagood, "bench", "forward", *args, "--json"], [py, ref("forward_reference.py"), *args]], \
+            return [[bench, "forward", *args, "--json"], [py, ref("forward_reference.py"), *args]], \
                 f"{config} batch {batch}, fp32, all cores, random weights"
         out.append((f"forward-{config}-b{batch}", forward, 3))
 
@@ -144,7 +148,7 @@ def benchmarks(tagood):
     for batch, iterations in [(1, 2), (8, 1)]:
         def forward_id(batch=batch, iterations=iterations):
             args = ["--config", "swin_l_384", "--batch", str(batch), "--iterations", str(iterations)]
-            commands = [[tagood, "bench", "forward", *args, "--id-tags", "719", "--json"], [py, ref("forward_reference.py"), *args]]
+            commands = [[bench, "forward", *args, "--id-tags", "719", "--json"], [py, ref("forward_reference.py"), *args]]
             if has_onnxruntime:
                 commands.append([py, ref("forward_onnx_reference.py"), *args])
             return commands, f"extraction of an ID image (encoder + 719 ID tags) vs the full RAM forward in PyTorch (and ONNX Runtime), batch {batch}"
@@ -155,24 +159,21 @@ def benchmarks(tagood):
     threads = str(os.cpu_count() or 1)
     projector = os.path.join(HERE, "projector_reference.py")
 
-    def train():
-        args = ["--batch", "256", "--steps", "5", "--threads", threads, "--max-tokens", "40"]
-        return [[tagood, "bench", "train", *args, "--json"], [py, projector, "bench", *args]], \
-            f"projector training step, batch 256, 1-40 tokens per image, 1000 classes, {threads} threads"
-    out.append(("train", train, 3))
+    def projector_pair(command, reference, args, what):
+        """`tagood-bench COMMAND ARGS` against `projector_reference.py REFERENCE ARGS`."""
+        return lambda: ([[bench, command, *args, "--json"], [py, projector, reference, *args]], what)
 
-    def train_unpadded():
-        # Every image 40 tokens: no padding for PyTorch to compute, so only the kernels differ.
-        args = ["--batch", "256", "--steps", "3", "--threads", threads, "--min-tokens", "40", "--max-tokens", "40"]
-        return [[tagood, "bench", "train", *args, "--json"], [py, projector, "bench", *args]], \
-            f"the same step with 40 tokens in every image (no padding), {threads} threads"
-    out.append(("train-unpadded", train_unpadded, 3))
-
-    def score():
-        args = ["--batch", "64", "--images", "1024", "--threads", threads, "--max-tokens", "40"]
-        return [[tagood, "bench", "score", *args, "--json"], [py, projector, "bench-score", *args]], \
-            f"learned score (eval forward + cosine vs 1000x4 centers), 1024 images, {threads} threads"
-    out.append(("score", score, 3))
+    out.append(("train", projector_pair(
+        "train", "bench", ["--batch", "256", "--steps", "5", "--threads", threads, "--max-tokens", "40"],
+        f"projector training step, batch 256, 1-40 tokens per image, 1000 classes, {threads} threads"), 3))
+    # Every image 40 tokens: no padding for PyTorch to compute, so only the kernels differ.
+    out.append(("train-unpadded", projector_pair(
+        "train", "bench",
+        ["--batch", "256", "--steps", "3", "--threads", threads, "--min-tokens", "40", "--max-tokens", "40"],
+        f"the same step with 40 tokens in every image (no padding), {threads} threads"), 3))
+    out.append(("score", projector_pair(
+        "score", "bench-score", ["--batch", "64", "--images", "1024", "--threads", threads, "--max-tokens", "40"],
+        f"learned score (eval forward + cosine vs 1000x4 centers), 1024 images, {threads} threads"), 3))
 
     def e2e():
         # End to end: `tagood launch` of 24 real photos (scikit-image's) with swin_l_384 (random weights) on
@@ -188,7 +189,8 @@ def benchmarks(tagood):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tagood", required=True)
+    parser.add_argument("--tagood", required=True, help="the tagood executable (e2e; the coordinator's workers)")
+    parser.add_argument("--bench", help="the tagood-bench executable (default: tagood-bench next to --tagood)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", default="")
     args = parser.parse_args()
@@ -197,7 +199,10 @@ def main():
     measurements = {}  # (bench, impl) -> values
     units, notes, extras = {}, {}, {}
     order = []
-    for name, setup, runs in benchmarks(os.path.abspath(args.tagood)):
+    tagood = os.path.abspath(args.tagood)
+    bench_bin = os.path.abspath(args.bench or os.path.join(os.path.dirname(tagood), "tagood-bench"))
+    OURS.update({tagood, bench_bin})
+    for name, setup, runs in benchmarks(tagood, bench_bin):
         if only and name not in only:
             continue
         try:
@@ -277,8 +282,17 @@ def run_all_json(cmd, env=None):
     if not lines:
         raise RuntimeError(f"no JSON result line from {' '.join(cmd)}:\n{out}")
     for l in lines:
-        l.setdefault("impl", "reference" if "tagood" not in cmd[0] and "tagood" not in " ".join(cmd[:3]) else "tagood")
+        l.setdefault("impl", "tagood" if is_ours(cmd) else "reference")
     return lines
+
+
+OURS = set()  # the tagood and tagood-bench executables, set by main()
+
+
+def is_ours(cmd):
+    """Whether a command runs tagood or tagood-bench (directly or under taskset), not a reference."""
+    program = cmd[3] if cmd[0] == "taskset" else cmd[0]
+    return os.path.abspath(program) in OURS
 
 
 def bench_env(cmd):

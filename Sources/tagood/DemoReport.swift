@@ -3,6 +3,7 @@ import Foundation
 import Reduce
 import Job
 import Learning
+import TagoodSupport
 
 /// Steps 6 to 8 of the demo: a short class-center training run, the reduce, the report.
 enum DemoReport {

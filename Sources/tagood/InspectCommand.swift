@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Shards
+import TagoodSupport
 
 /// `tagood inspect SHARD.h5`: verifies one shard and prints what is in it.
 struct Inspect: ParsableCommand {

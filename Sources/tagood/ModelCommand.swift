@@ -1,6 +1,7 @@
 import ArgumentParser
 import Model
 import Tensor
+import TagoodSupport
 
 /// `tagood model`: make and inspect RAM weight files.
 struct ModelCommand: ParsableCommand {

@@ -15,7 +15,7 @@ struct Tagood: ParsableCommand {
         Start with `make demo`, or look at one image the way the model will: `tagood preprocess IMAGE -o x.npy`.
         """,
         version: TagoodVersion.string,
-        subcommands: [Demo.self, Launch.self, Resume.self, Status.self, WorkerCommand.self, Plan.self, ExtractCommand.self, ModelCommand.self, Preprocess.self, Inspect.self, TrainCommand.self, ReduceCommand.self, ReportCommand.self, Metrics.self, Bench.self]
+        subcommands: [Demo.self, Launch.self, Resume.self, Status.self, WorkerCommand.self, Plan.self, ExtractCommand.self, ModelCommand.self, Preprocess.self, Inspect.self, TrainCommand.self, ReduceCommand.self, ReportCommand.self, Metrics.self]
     )
 
     /// Runs the command line. Debian's OpenBLAS 0.3.21 does not recognise recent CPUs and falls back to

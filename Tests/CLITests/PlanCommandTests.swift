@@ -8,9 +8,10 @@ import TagoodTestSupport
     @Test func helpListsTheCommands() throws {
         let result = try TagoodProcess.run(["--help"])
         #expect(result.status == 0)
-        for command in ["plan", "bench"] {
+        for command in ["plan", "train"] {
             #expect(result.stdout.contains(command), "--help mentions \(command)")
         }
+        #expect(!result.stdout.contains("bench"), "the benchmarks are tagood-bench's, not tagood's")
     }
 
     @Test func planWritesALoadablePlanAndATable() throws {

@@ -4,7 +4,7 @@ import Shards
 import TagoodSupport
 
 /// Writes a complete job directory (plan.json, committed shards, journal.jsonl) from in-memory records,
-/// as `tagood launch` would leave it. For the reducer's tests and `tagood bench reduce`.
+/// as `tagood launch` would leave it. For the reducer's tests and `tagood-bench reduce`.
 public enum SyntheticJob {
     /// One dataset's images.
     public struct Dataset: Sendable {

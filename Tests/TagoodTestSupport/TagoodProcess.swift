@@ -9,13 +9,19 @@ public struct TagoodProcess {
     }
 
     /// `$TAGOOD_BIN`, or `tagood` in the build folder that holds this test binary.
-    public static var executable: String {
-        if let path = ProcessInfo.processInfo.environment["TAGOOD_BIN"] { return path }
+    public static var executable: String { builtExecutable("tagood", override: "TAGOOD_BIN") }
+
+    /// `$TAGOOD_BENCH_BIN`, or `tagood-bench` (the benchmarks) in the build folder that holds this test binary.
+    public static var benchExecutable: String { builtExecutable("tagood-bench", override: "TAGOOD_BENCH_BIN") }
+
+    /// `$override`, or `name` in the build folder that holds this test binary.
+    private static func builtExecutable(_ name: String, override: String) -> String {
+        if let path = ProcessInfo.processInfo.environment[override] { return path }
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var dir = me.deletingLastPathComponent()
         // Linux: .build/<triple>/debug/tagoodPackageTests.xctest
         if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-        return dir.appendingPathComponent("tagood").path
+        return dir.appendingPathComponent(name).path
     }
 
     /// Runs `tagood args…` to completion.

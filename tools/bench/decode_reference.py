@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference for `tagood bench decode`: decode + TagOOD transform with Pillow + NumPy on one thread.
+"""Reference for `tagood-bench decode`: decode + TagOOD transform with Pillow + NumPy on one thread.
 
     python3 tools/bench/decode_reference.py DIR [--repeat N]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ONNX Runtime's side of `tagood bench forward`: the same RAM forward pass as forward_reference.py (same
+"""ONNX Runtime's side of `tagood-bench forward`: the same RAM forward pass as forward_reference.py (same
 random weights, same input shape), exported once to ONNX and run by onnxruntime's CPU provider with the
 same thread count, printing one JSON line. `make bench` adds it beside PyTorch when onnxruntime is
 installed (issue 14); without onnxruntime or torch it exits with status 2 and says why.

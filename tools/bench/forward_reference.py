@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch side of `tagood bench forward`: RAM's forward pass (Swin encoder, image_proj, tagging head)
+"""The PyTorch side of `tagood-bench forward`: RAM's forward pass (Swin encoder, image_proj, tagging head)
 in float32 on the CPU with random weights, timed like tagood's, printing one JSON line.
 
 It is a straightforward torch implementation with the structure of tools/ram_reference.py (the NumPy

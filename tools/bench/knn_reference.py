@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference for `tagood bench reduce`'s KNN: exact k-th nearest neighbour of unit vectors with numpy
+"""Reference for `tagood-bench reduce`'s KNN: exact k-th nearest neighbour of unit vectors with numpy
 (float32 matmul through numpy's BLAS, blocked over the bank, np.partition for the top k), the way
 KNN-OOD scripts without faiss do it. Prints one JSON line in GFLOP/s (2 x queries x bank x dim flops).
 

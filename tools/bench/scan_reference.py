@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference for `tagood bench scan`: torchvision's ImageFolder listing logic in plain Python.
+"""Reference for `tagood-bench scan`: torchvision's ImageFolder listing logic in plain Python.
 
     scan_reference.py ROOT          classes = sorted dirs; sorted(os.walk(class dir)); extension filter
     scan_reference.py --list FILE   parse 'path [label]' lines

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference for `tagood bench shard-write`: h5py writing the same shard arrays.
+"""Reference for `tagood-bench shard-write`: h5py writing the same shard arrays.
 
 Same datasets, shapes, dtypes and chunk shapes as tagood's ShardWriter (chunk rule: rows =
 clamp(512 KiB // row_bytes, 1, 16384), 16 bytes a row for strings; extendible, uncompressed), filled with

@@ -3,6 +3,7 @@ import Cluster
 import Datasets
 import Transport
 import Job
+import TagoodSupport
 
 /// The end-of-run summary of `launch` and `resume`, and their exit codes.
 enum JobSummaryPrinter {
@@ -50,9 +51,4 @@ enum JobSummaryPrinter {
             return 130
         }
     }
-}
-
-/// The path of the running `tagood` executable (workers are started from it).
-func currentExecutable() -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }

@@ -3,6 +3,7 @@ import Cluster
 import Datasets
 import Foundation
 import Job
+import TagoodSupport
 
 /// `tagood launch`: run a job on a cluster.
 struct Launch: ParsableCommand {

@@ -4,6 +4,7 @@ import Datasets
 import Foundation
 import Transport
 import Job
+import TagoodSupport
 
 /// `tagood status`: where a job stands, from its plan and journal (works while it runs and after it died).
 struct Status: ParsableCommand {

@@ -4,6 +4,7 @@ import Foundation
 import Job
 import Logging
 import Transport
+import TagoodSupport
 
 /// Shows a running job: per-dataset bars with images/s and ETA on a terminal, a log line every 10 s
 /// otherwise; notable events (workers joining, leases expiring, failures) as timestamped lines.

@@ -4,7 +4,7 @@ import Learning
 import TagoodSupport
 import Tensor
 
-/// `tagood bench train`: training samples/s of TagOOD's projector, one full step at a time (forward with
+/// `tagood-bench train`: training samples/s of TagOOD's projector, one full step at a time (forward with
 /// dropout, the loss, the backward pass, AdamW, the schedule and the EMA of the centers).
 ///
 /// Batches are synthetic: each image gets a token count drawn uniformly from 1…`--max-tokens` and standard
@@ -32,25 +32,24 @@ struct BenchTrain: ParsableCommand {
         var tokens = 0
         for s in 0...steps {
             let batch = shape.syntheticBatch(&rng, labels: true)
-            let started = DispatchTime.now()
-            step.run(batch, dropout: .init(seed: 42, step: UInt64(s)))
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            let seconds = Stopwatch.seconds { step.run(batch, dropout: .init(seed: 42, step: UInt64(s))) }
             if s > 0 { times.append(seconds); tokens += batch.tokens.rows }
         }
-        let median = times.sorted()[times.count / 2]
-        BenchResult(bench: "train", unit: "samples/s", value: Double(shape.batch) / median,
-                    extra: [("median_step_s", Format.fixed(median, 4)), ("batch", String(shape.batch)),
-                            ("threads", String(shape.threads)), ("mean_tokens", Format.fixed(Double(tokens) / Double(steps * shape.batch), 1))])
-            .print(json: results.json)
+        let median = Stopwatch.median(times)
+        let meanTokens = Double(tokens) / Double(steps * shape.batch)
+        results.print("train", "samples/s", Double(shape.batch) / median, [
+            ("median_step_s", Format.fixed(median, 4)), ("batch", String(shape.batch)),
+            ("threads", String(shape.threads)), ("mean_tokens", Format.fixed(meanTokens, 1)),
+        ])
     }
 }
 
-/// `tagood bench score`: images/s of the `tagood-learned` score (the projector in eval mode, the cosine
+/// `tagood-bench score`: images/s of the `tagood-learned` score (the projector in eval mode, the cosine
 /// against every class's centers, the max) on synthetic token lists, as the reducer scores a shard.
 struct BenchScore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
-        abstract: "Time the learned-center score (eval forward + cosine against the centers) and report images/s."
+        abstract: "Time the learned-center score (eval forward + cosine against the centers); report images/s."
     )
 
     @OptionGroup var shape: ProjectorBenchShape
@@ -74,16 +73,13 @@ struct BenchScore: ParsableCommand {
         }
         var times: [Double] = []
         for r in 0...runs {
-            let started = DispatchTime.now()
-            let scores = scorer.scores(inputs)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            let (scores, seconds) = Stopwatch.time { scorer.scores(inputs) }
             guard scores.allSatisfy(\.isFinite) else { throw ValidationError("the learned score is not finite") }
             if r > 0 { times.append(seconds) }
         }
-        let median = times.sorted()[times.count / 2]
-        BenchResult(bench: "score", unit: "images/s", value: Double(images) / median,
-                    extra: [("images", String(images)), ("batch", String(shape.batch)), ("threads", String(shape.threads))])
-            .print(json: results.json)
+        let median = Stopwatch.median(times)
+        results.print("score", "images/s", Double(images) / median,
+                      [("images", String(images)), ("batch", String(shape.batch)), ("threads", String(shape.threads))])
     }
 }
 
@@ -93,17 +89,24 @@ struct ProjectorBenchShape: ParsableArguments {
     @Option(help: "Images per batch.") var batch: Int = 256
     @Option(help: "Classes (the classifier's outputs and the centers).") var classes: Int = 1000
     @Option(help: "Token counts are drawn uniformly from --min-tokens to this.") var maxTokens: Int = 40
-    @Option(help: "The fewest tokens an image gets (equal to --max-tokens: batches without padding).") var minTokens: Int = 1
-    @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int = ParallelFor.defaultThreads
+    @Option(help: "The fewest tokens an image gets (equal to --max-tokens: batches without padding).")
+    var minTokens: Int = 1
+    @OptionGroup var threadOptions: ThreadOptions
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
+
+    /// `--threads`.
+    var threads: Int { threadOptions.threads }
 
     /// Sets the thread count and returns the authors' projector shape for `--classes`.
     func configure() throws -> ProjectorConfig {
         guard batch >= 1, classes >= 2, minTokens >= 1, maxTokens >= minTokens, threads >= 1 else {
-            throw ValidationError("--batch, --min-tokens and --threads must be at least 1, --max-tokens at least --min-tokens, --classes at least 2")
+            throw ValidationError("--batch, --min-tokens and --threads must be at least 1, --max-tokens at least "
+                + "--min-tokens, --classes at least 2")
         }
         let config = ProjectorConfig(classes: classes)
-        guard maxTokens <= config.maxTokens else { throw ValidationError("--max-tokens is at most \(config.maxTokens)") }
+        guard maxTokens <= config.maxTokens else {
+            throw ValidationError("--max-tokens is at most \(config.maxTokens)")
+        }
         BLAS.reexecWithPreferredKernelsIfNeeded()
         BLAS.setThreadCount(threads)
         return config
@@ -120,7 +123,10 @@ struct ProjectorBenchShape: ParsableArguments {
         return (projector, centers)
     }
 
-    func tokenCount(_ rng: inout SplitMix64) -> Int { minTokens + Int(rng.next() % UInt64(maxTokens - minTokens + 1)) }
+    /// A token count drawn uniformly from `--min-tokens`…`--max-tokens`.
+    func tokenCount(_ rng: inout SplitMix64) -> Int {
+        minTokens + Int(rng.next() % UInt64(maxTokens - minTokens + 1))
+    }
 
     /// A batch of `batch` images with random token counts, standard-normal tokens and random labels.
     func syntheticBatch(_ rng: inout SplitMix64, labels: Bool) -> ProjectorBatch<Float> {
@@ -128,7 +134,9 @@ struct ProjectorBenchShape: ParsableArguments {
         for _ in 0..<self.batch {
             let k = tokenCount(&rng)
             let values = (0..<(k * 512)).map { _ in rng.truncatedNormal() }
-            values.withUnsafeBufferPointer { batch.append(tokens: $0, tokenCount: k, label: labels ? Int(rng.next() % UInt64(classes)) : -1) }
+            values.withUnsafeBufferPointer {
+                batch.append(tokens: $0, tokenCount: k, label: labels ? Int(rng.next() % UInt64(classes)) : -1)
+            }
         }
         return batch
     }

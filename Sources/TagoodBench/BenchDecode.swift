@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 import TagoodSupport
 
-/// `tagood bench decode --images DIR`: decode + TagOOD transform on one thread, in images per second.
+/// `tagood-bench decode --images DIR`: decode + TagOOD transform on one thread, in images per second.
 /// `tools/bench/decode_reference.py DIR` does the same work with Pillow + NumPy.
 struct BenchDecode: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +13,8 @@ struct BenchDecode: ParsableCommand {
 
     @Option(help: "Folder of images (every regular file in it, sorted by name; not recursive).") var images: String
 
-    @Option(name: .customLong("repeat"), help: "How many times to process the whole folder (after one warm-up pass).")
+    @Option(name: .customLong("repeat"),
+            help: "How many times to process the whole folder (after one warm-up pass).")
     var repetitions: Int = 3
 
     @OptionGroup var results: BenchOutput
@@ -49,12 +50,11 @@ struct BenchDecode: ParsableCommand {
         }
         pass()  // warm-up: page cache, allocator
         let failedPerPass = failed
-        let started = Date()
-        for _ in 0..<repetitions { pass() }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = Stopwatch.seconds { for _ in 0..<repetitions { pass() } }
         let processed = files.count * repetitions
-        BenchResult(bench: "decode+transform", unit: "images/s", value: Double(processed) / seconds,
-                    extra: [("images", String(files.count)), ("repeat", String(repetitions)),
-                            ("failed", String(failedPerPass)), ("seconds", Format.fixed(seconds, 3))]).print(json: results.json)
+        results.print("decode+transform", "images/s", Double(processed) / seconds, [
+            ("images", String(files.count)), ("repeat", String(repetitions)),
+            ("failed", String(failedPerPass)), ("seconds", Format.fixed(seconds, 3)),
+        ])
     }
 }

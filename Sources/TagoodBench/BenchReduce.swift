@@ -7,7 +7,7 @@ import TagoodSupport
 import TagoodTestSupport
 import Tensor
 
-/// `tagood bench reduce`: reduce throughput against `cat`, and KNN against the GEMM ceiling, each pair
+/// `tagood-bench reduce`: reduce throughput against `cat`, and KNN against the GEMM ceiling, each pair
 /// measured in the same run on the same input.
 ///
 /// 1. Writes a synthetic job (id-train shards, one id-val and one OOD shard), `cat`s its shard files to
@@ -24,10 +24,9 @@ struct BenchReduce: ParsableCommand {
 
     @Option(help: "id-train shards to write.") var shards: Int = 8
     @Option(help: "Images per shard.") var imagesPerShard: Int = 500
-    @Option(help: "Tokens per image.") var tokensPerImage: Int = 40
-    @Option(help: "Token width.") var embedDim: Int = 512
+    @OptionGroup var tokens: SyntheticTokenOptions
     @Option(help: "Classes.") var classes: Int = 100
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "KNN queries in the measured run.") var knnQueries: Int = 5000
     @Option(help: "KNN bank rows in the measured run.") var knnBank: Int = 128_000
     @Option(help: "k.") var knnK: Int = 50
@@ -35,7 +34,7 @@ struct BenchReduce: ParsableCommand {
     @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
-        let threads = self.threads ?? ParallelFor.defaultThreads
+        let threads = self.threads.threads
         try benchReduce(threads: threads)
         if !noKnn { try benchKNN(threads: threads) }
     }
@@ -44,7 +43,7 @@ struct BenchReduce: ParsableCommand {
         let scratch = try results.scratch(prefix: "tagood-bench-reduce")
         let job = scratch.path + "/job"
         var rng = SplitMix64(seed: 1)
-        let d = embedDim
+        let d = tokens.embedDim, tokensPerImage = tokens.tokensPerImage
         // ID images scatter around their class's mean, OOD images around 16 other means; a quarter of the
         // OOD images have no token (no ID tag), as TagOOD's selection leaves them.
         let classMeans = (0..<classes).map { _ in (0..<d).map { _ in rng.truncatedNormal() } }
@@ -56,15 +55,18 @@ struct BenchReduce: ParsableCommand {
                 let rows = empty ? 0 : tokensPerImage
                 var tokens = [Float](repeating: 0, count: rows * d)
                 for r in 0..<rows { for j in 0..<d { tokens[r * d + j] = mean[j] + 1.5 * rng.truncatedNormal() } }
-                return ShardRecord(path: "\(name)/\(i).jpg", label: ood ? -1 : Int32(i % classes), tokens: tokens,
-                                   tokenIndex: (0..<rows).map { Int16($0 % 145) }, globalEmbed: mean.map { $0 + 2 * rng.truncatedNormal() },
-                                   tagIDs: empty ? [] : [1, 2], tagProbs: empty ? [] : [(ood ? 0.5 : 0.7) + rng.unit() * 0.3, 0.69],
-                                   attention: [Float](repeating: 0.1, count: 145))
+                let globalEmbed = mean.map { $0 + 2 * rng.truncatedNormal() }  // before the tag's draw
+                let tagProbs: [Float] = empty ? [] : [(ood ? 0.5 : 0.7) + rng.unit() * 0.3, 0.69]
+                return ShardRecord(
+                    path: "\(name)/\(i).jpg", label: ood ? -1 : Int32(i % classes), tokens: tokens,
+                    tokenIndex: (0..<rows).map { Int16($0 % 145) }, globalEmbed: globalEmbed,
+                    tagIDs: empty ? [] : [1, 2], tagProbs: tagProbs, attention: [Float](repeating: 0.1, count: 145))
             }
         }
         let names = (0..<classes).map { "c\($0)" }
         try SyntheticJob.write(at: job, datasets: [
-            .init(name: "train", role: .idTrain, classes: names, records: records("train", shards * imagesPerShard, ood: false)),
+            .init(name: "train", role: .idTrain, classes: names,
+                  records: records("train", shards * imagesPerShard, ood: false)),
             .init(name: "val", role: .idVal, classes: names, records: records("val", imagesPerShard, ood: false)),
             .init(name: "ood", role: .ood, records: records("ood", imagesPerShard, ood: true)),
         ], imagesPerShard: imagesPerShard, embedDim: d)
@@ -79,24 +81,24 @@ struct BenchReduce: ParsableCommand {
         cat.executableURL = URL(fileURLWithPath: "/bin/cat")
         cat.arguments = files
         cat.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        let catStart = Date()
-        try cat.run()
-        cat.waitUntilExit()
-        let catSeconds = Date().timeIntervalSince(catStart)
+        let catSeconds = try Stopwatch.seconds {
+            try cat.run()
+            cat.waitUntilExit()
+        }
 
         let outcome = try Reducer.run(directory: JobDirectory(job),
                                       options: ReduceOptions(threads: threads, knnK: min(knnK, 50)))
         let mbps = Double(bytes) / 1e6 / outcome.partialSeconds, catMBps = Double(bytes) / 1e6 / catSeconds
         let shape = "\(files.count) shards, \(images) images x \(tokensPerImage) tokens x \(d) f16, \(threads) threads"
-        emit("reduce-read", "tagood", "MB/s", mbps, [("vs_cat", Format.fixed(mbps / catMBps, 3)), ("mb", Format.fixed(Double(bytes) / 1e6, 1)),
-                                                     ("input", shape)])
-        emit("reduce-read", "cat", "MB/s", catMBps, [("input", shape)])
-        emit("reduce-images", "tagood", "images/s", Double(images) / outcome.partialSeconds,
-             [("reduce_total_s", Format.fixed(outcome.partialSeconds + outcome.scoringSeconds, 3))])
+        results.print("reduce-read", "MB/s", mbps, [("vs_cat", Format.fixed(mbps / catMBps, 3)),
+                                                    ("mb", Format.fixed(Double(bytes) / 1e6, 1)), ("input", shape)])
+        results.print("reduce-read", impl: "cat", "MB/s", catMBps, [("input", shape)])
+        results.print("reduce-images", "images/s", Double(images) / outcome.partialSeconds,
+                      [("reduce_total_s", Format.fixed(outcome.partialSeconds + outcome.scoringSeconds, 3))])
     }
 
     private func benchKNN(threads: Int) throws {
-        let d = embedDim, q = knnQueries, n = knnBank
+        let d = tokens.embedDim, q = knnQueries, n = knnBank
         var rng = SplitMix64(seed: 2)
         func unitRows(_ rows: Int) -> [Float] {
             var out = [Float](repeating: 0, count: rows * d)
@@ -113,50 +115,47 @@ struct BenchReduce: ParsableCommand {
 
         BLAS.setThreadCount(1)
         var start = 0
-        let knnStart = Date()
-        _ = try KNNScorer.kthSimilarity(queries: queries, n: q, d: d, k: knnK, threads: threads) {
-            guard start < n else { return nil }
-            let rows = min(KNNScorer.chunkRows, n - start)
-            defer { start += rows }
-            return Array(bank[(start * d)..<((start + rows) * d)])
+        let knnSeconds = try Stopwatch.seconds {
+            _ = try KNNScorer.kthSimilarity(queries: queries, n: q, d: d, k: knnK, threads: threads) {
+                guard start < n else { return nil }
+                let rows = min(KNNScorer.chunkRows, n - start)
+                defer { start += rows }
+                return Array(bank[(start * d)..<((start + rows) * d)])
+            }
         }
-        let knnSeconds = Date().timeIntervalSince(knnStart)
 
         // The ceiling: OpenBLAS's own threads, the same products, no top-k, output tiles overwritten.
         BLAS.setThreadCount(threads)
         let block = KNNScorer.bankBlock
         var out = [Float](repeating: 0, count: q * block)
-        let gemmStart = Date()
-        queries.withUnsafeBufferPointer { qp in
-            bank.withUnsafeBufferPointer { bp in
-                out.withUnsafeMutableBufferPointer { op in
-                    var b0 = 0
-                    while b0 < n {
-                        let bn = min(block, n - b0)
-                        BLAS.sgemm(transposeB: true, m: q, n: bn, k: d, a: qp.baseAddress!, lda: d, b: bp.baseAddress! + b0 * d, ldb: d,
-                                      c: op.baseAddress!, ldc: bn)
-                        b0 += bn
+        let gemmSeconds = Stopwatch.seconds {
+            queries.withUnsafeBufferPointer { qp in
+                bank.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        var b0 = 0
+                        while b0 < n {
+                            let bn = min(block, n - b0)
+                            BLAS.sgemm(transposeB: true, m: q, n: bn, k: d, a: qp.baseAddress!, lda: d,
+                                       b: bp.baseAddress! + b0 * d, ldb: d, c: op.baseAddress!, ldc: bn)
+                            b0 += bn
+                        }
                     }
                 }
             }
         }
-        let gemmSeconds = Date().timeIntervalSince(gemmStart)
         BLAS.setThreadCount(1)
 
         let scale = 50_000.0 * 1_281_167.0 / (Double(q) * Double(n))
         let knnGflops = flops / knnSeconds / 1e9, gemmGflops = flops / gemmSeconds / 1e9
         let shape = "\(q) queries x \(n) bank x \(d), k=\(knnK), \(threads) threads"
-        emit("knn", "tagood", "GFLOP/s", knnGflops, [("vs_gemm", Format.fixed(knnGflops / gemmGflops, 3)),
-                                                      ("seconds", Format.fixed(knnSeconds, 3)), ("input", shape)])
-        emit("knn", "cblas_sgemm", "GFLOP/s", gemmGflops, [("seconds", Format.fixed(gemmSeconds, 3)), ("input", shape)])
-        emit("knn-imagenet-extrapolated", "tagood", "s", knnSeconds * scale, [("input", "50000 x 1281167 x \(d), from the run above")])
-        emit("knn-imagenet-extrapolated", "cblas_sgemm", "s", gemmSeconds * scale, [("input", "GEMM alone")])
-    }
-
-    private func emit(_ bench: String, _ impl: String, _ unit: String, _ value: Double, _ extra: [(String, String)]) {
-        results.print(BenchResult(bench: bench, impl: impl, unit: unit, value: value, extra: extra))
+        results.print("knn", "GFLOP/s", knnGflops, [("vs_gemm", Format.fixed(knnGflops / gemmGflops, 3)),
+                                                    ("seconds", Format.fixed(knnSeconds, 3)), ("input", shape)])
+        results.print("knn", impl: "cblas_sgemm", "GFLOP/s", gemmGflops,
+                      [("seconds", Format.fixed(gemmSeconds, 3)), ("input", shape)])
+        results.print("knn-imagenet-extrapolated", "s", knnSeconds * scale,
+                      [("input", "50000 x 1281167 x \(d), from the run above")])
+        results.print("knn-imagenet-extrapolated", impl: "cblas_sgemm", "s", gemmSeconds * scale,
+                      [("input", "GEMM alone")])
     }
 }
-
-/// A small seeded generator (SplitMix64) for synthetic inputs.
 

@@ -3,7 +3,7 @@ import Foundation
 import Shards
 import TagoodSupport
 
-/// `tagood bench shard-write`: how fast the shard writer stores token data.
+/// `tagood-bench shard-write`: how fast the shard writer stores token data.
 ///
 /// Writes one shard of synthetic images (seeded random tokens, as float32 rows the way the extractor hands
 /// them over) and reports MB/s of stored token data (`tokens` bytes / seconds), timing everything from
@@ -17,11 +17,9 @@ struct BenchShardWrite: ParsableCommand {
 
     @Option(help: "Images in the shard.") var images: Int = 2000
 
-    @Option(help: "Tokens per image.") var tokensPerImage: Int = 40
+    @OptionGroup var tokens: SyntheticTokenOptions
 
     @Option(help: "Token dtype: f16 or f32.") var dtype: String = "f16"
-
-    @Option(help: "Token width (RAM: 512).") var embedDim: Int = 512
 
     @Option(help: "Image tokens (attention width; RAM at 384 px: 145).") var imageTokens: Int = 145
 
@@ -32,12 +30,15 @@ struct BenchShardWrite: ParsableCommand {
     @Option(help: "Staged bytes per dataset that trigger a write of its whole chunks (default: the writer's, 1 MiB).")
     var bufferBytes: Int?
 
-
     @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
-        guard let tokenDType = TokenDType(name: dtype) else { throw ValidationError("--dtype must be f16 or f32, not \(dtype)") }
-        guard images >= 0, tokensPerImage >= 0, embedDim > 0, imageTokens > 0, tagsPerImage >= 0, (bufferBytes ?? 1) > 0 else {
+        guard let tokenDType = TokenDType(name: dtype) else {
+            throw ValidationError("--dtype must be f16 or f32, not \(dtype)")
+        }
+        let embedDim = tokens.embedDim
+        guard images >= 0, tokens.tokensPerImage >= 0, embedDim > 0, imageTokens > 0, tagsPerImage >= 0,
+              (bufferBytes ?? 1) > 0 else {
             throw ValidationError("counts must be non-negative, and widths and --buffer-bytes positive")
         }
         let scratch = try results.scratch(prefix: "tagood-bench-shard")
@@ -46,35 +47,40 @@ struct BenchShardWrite: ParsableCommand {
         // A pool of distinct synthetic images, cycled: memory stays small while every row is random.
         var rng = SplitMix64(seed: seed)
         let pool = (0..<min(max(images, 1), 64)).map { _ in
-            SyntheticImage(rng: &rng, tokens: tokensPerImage, embedDim: embedDim, imageTokens: imageTokens, tags: tagsPerImage)
+            SyntheticImage(rng: &rng, tokens: tokens.tokensPerImage, embedDim: embedDim, imageTokens: imageTokens,
+                           tags: tagsPerImage)
         }
-        let metadata = ShardMetadata(jobID: "bench", datasetHash: "bench", shardIndex: 0, dataset: "synthetic", role: .idTrain,
-                                     modelName: "synthetic", modelHash: "none", preprocessing: "none", tagThreshold: 0.68,
-                                     attentionThreshold: 0.5, embedDim: embedDim, imageTokens: imageTokens)
-        let started = DispatchTime.now()
-        var options = ShardWriter.Options(tokenDType: tokenDType)
-        if let bufferBytes { options.bufferBytes = bufferBytes }
-        let writer = try ShardWriter(path: path, metadata: metadata, options: options)
-        for i in 0..<images {
-            let image = pool[i % pool.count]
-            try writer.append(ShardRecord(
-                path: "synthetic/\(i / 1000)/image-\(i).jpg", label: Int32(i % 1000), tokens: image.tokens,
-                tokenIndex: image.tokenIndex, globalEmbed: image.globalEmbed, tagIDs: image.tagIDs,
-                tagProbs: image.tagProbs, attention: image.attention))
+        let metadata = ShardMetadata(
+            jobID: "bench", datasetHash: "bench", shardIndex: 0, dataset: "synthetic", role: .idTrain,
+            modelName: "synthetic", modelHash: "none", preprocessing: "none", tagThreshold: 0.68,
+            attentionThreshold: 0.5, embedDim: embedDim, imageTokens: imageTokens)
+        let (summary, seconds) = try Stopwatch.time {
+            var options = ShardWriter.Options(tokenDType: tokenDType)
+            if let bufferBytes { options.bufferBytes = bufferBytes }
+            let writer = try ShardWriter(path: path, metadata: metadata, options: options)
+            for i in 0..<images {
+                let image = pool[i % pool.count]
+                try writer.append(ShardRecord(
+                    path: "synthetic/\(i / 1000)/image-\(i).jpg", label: Int32(i % 1000), tokens: image.tokens,
+                    tokenIndex: image.tokenIndex, globalEmbed: image.globalEmbed, tagIDs: image.tagIDs,
+                    tagProbs: image.tagProbs, attention: image.attention))
+            }
+            return try writer.commit()
         }
-        let summary = try writer.commit()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         let tokenBytes = Double(summary.tokens * embedDim * tokenDType.byteSize)
-        BenchResult(bench: "shard-write", unit: "MB/s", value: tokenBytes / 1e6 / seconds,
-                    extra: [("images", String(images)), ("tokens", String(summary.tokens)),
-                            ("token_mb", Format.fixed(tokenBytes / 1e6, 1)), ("file_mb", Format.fixed(Double(summary.fileBytes) / 1e6, 1)),
-                            ("seconds", Format.fixed(seconds, 3))]).print(json: results.json)
+        results.print("shard-write", "MB/s", tokenBytes / 1e6 / seconds, [
+            ("images", String(images)), ("tokens", String(summary.tokens)),
+            ("token_mb", Format.fixed(tokenBytes / 1e6, 1)),
+            ("file_mb", Format.fixed(Double(summary.fileBytes) / 1e6, 1)),
+            ("seconds", Format.fixed(seconds, 3)),
+        ])
     }
 }
 
 /// One synthetic image's record fields.
 private struct SyntheticImage {
-    var tokens: [Float], tokenIndex: [Int16], globalEmbed: [Float], tagIDs: [Int32], tagProbs: [Float], attention: [Float]
+    var tokens: [Float], tokenIndex: [Int16], globalEmbed: [Float], tagIDs: [Int32], tagProbs: [Float]
+    var attention: [Float]
 
     init(rng: inout SplitMix64, tokens count: Int, embedDim: Int, imageTokens: Int, tags: Int) {
         tokens = (0..<count * embedDim).map { _ in rng.truncatedNormal() }
@@ -85,6 +91,3 @@ private struct SyntheticImage {
         attention = (0..<imageTokens).map { _ in rng.unit() }
     }
 }
-
-/// A small seeded generator (SplitMix64).
-

@@ -1,10 +1,10 @@
 import ArgumentParser
-import TagoodSupport
 import Foundation
 import Model
+import TagoodSupport
 import Tensor
 
-/// `tagood bench forward`: RAM forward throughput (fp32, random weights in memory) and peak memory.
+/// `tagood-bench forward`: RAM forward throughput (fp32, random weights in memory) and peak memory.
 struct BenchForward: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
@@ -18,12 +18,15 @@ struct BenchForward: ParsableCommand {
 
     @Option(help: "Timed forward calls (after one untimed warm-up call).") var iterations: Int = 2
 
-    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice, OPENBLAS_NUM_THREADS or all cores).") var threads: Int?
+    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice, OPENBLAS_NUM_THREADS or all cores).")
+    var threads: Int?
 
     @Flag(help: "Skip the warm-up call.") var noWarmup = false
 
-    @Option(help: ArgumentHelp("Also time the extraction's way for an ID image: the encoder, then only this many tags (RAM's ImageNet map has 719 ID tags of 4585), alternating with the full pass; prints both and the ratio.",
-                               valueName: "tags"))
+    @Option(help: ArgumentHelp(
+        "Also time the extraction's way for an ID image: the encoder, then only this many tags (RAM's ImageNet "
+            + "map has 719 ID tags of 4585), alternating with the full pass; prints both and the ratio.",
+        valueName: "tags"))
     var idTags: Int?
 
     @OptionGroup var results: BenchOutput
@@ -33,9 +36,7 @@ struct BenchForward: ParsableCommand {
         BLAS.reexecWithPreferredKernelsIfNeeded()
         if let threads { BLAS.setThreadCount(threads) }
         let config = try RAMConfig.resolve(self.config)
-        let loadStart = Date()
-        let model = RAMModel(weights: RAMWeights.random(config: config, seed: 0))
-        let loadSeconds = Date().timeIntervalSince(loadStart)
+        let (model, loadSeconds) = Stopwatch.time { RAMModel(weights: RAMWeights.random(config: config, seed: 0)) }
         let r = config.vision.imageResolution
         var rng = SplitMix64(seed: 7)
         let images = Tensor(shape: [batch, 3, r, r]) { out in
@@ -44,29 +45,31 @@ struct BenchForward: ParsableCommand {
         if !noWarmup { _ = try model.forward(images: images) }
         var times: [Double] = []
         for _ in 0..<iterations {
-            let start = Date()
-            let out = try model.forward(images: images)
-            times.append(Date().timeIntervalSince(start))
+            let (out, seconds) = try Stopwatch.time { try model.forward(images: images) }
+            times.append(seconds)
             guard out.probabilities.scalars.allSatisfy(\.isFinite) else {
-                throw ValidationError("the forward pass produced non-finite probabilities (OpenBLAS \(BLAS.coreName) kernels)")
+                throw ValidationError(
+                    "the forward pass produced non-finite probabilities (OpenBLAS \(BLAS.coreName) kernels)")
             }
         }
         if let idTags {
             try compareIDTags(model: model, images: images, tags: Array(0..<min(idTags, config.head.numTags)))
             return
         }
-        let median = times.sorted()[times.count / 2]
+        let median = Stopwatch.median(times)
         let imagesPerSecond = Double(batch) / median
         let peak = Self.peakRSSMegabytes()
         let name = "forward-\(config.name)"
         if results.json {
-            results.print(BenchResult(bench: name, unit: "images/s", value: imagesPerSecond, extra: [
-                ("peak_rss_mb", "\(peak)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)"), ("blas_core", BLAS.coreName),
-                ("seconds_per_batch", "\(median)"), ("setup_seconds", "\(loadSeconds)")]))
+            results.print(name, "images/s", imagesPerSecond, [
+                ("peak_rss_mb", "\(peak)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)"),
+                ("blas_core", BLAS.coreName), ("seconds_per_batch", "\(median)"), ("setup_seconds", "\(loadSeconds)"),
+            ])
         } else {
-            print("\(name): \(Format.fixed(imagesPerSecond, 3)) images/s (batch \(batch), \(BLAS.threadCount) BLAS threads, OpenBLAS \(BLAS.coreName) kernels, "
-                + "median of \(iterations): \(Format.fixed(median, 2)) s per batch), peak RSS \(Format.fixed(peak, 0)) MB, "
-                + "weights set up in \(Format.fixed(loadSeconds, 1)) s")
+            print("\(name): \(Format.fixed(imagesPerSecond, 3)) images/s (batch \(batch), \(BLAS.threadCount) BLAS "
+                + "threads, OpenBLAS \(BLAS.coreName) kernels, median of \(iterations): \(Format.fixed(median, 2)) s "
+                + "per batch), peak RSS \(Format.fixed(peak, 0)) MB, weights set up in "
+                + "\(Format.fixed(loadSeconds, 1)) s")
         }
     }
 
@@ -75,23 +78,23 @@ struct BenchForward: ParsableCommand {
     private func compareIDTags(model: RAMModel, images: Tensor, tags: [Int]) throws {
         var full: [Double] = [], subset: [Double] = []
         for _ in 0..<iterations {
-            var start = Date()
-            _ = try model.forward(images: images)
-            full.append(Date().timeIntervalSince(start))
-            start = Date()
-            let embeds = try model.encodeImages(images)
-            _ = try model.tagProbabilities(imageEmbeds: embeds, tags: tags)
-            subset.append(Date().timeIntervalSince(start))
+            full.append(try Stopwatch.seconds { _ = try model.forward(images: images) })
+            subset.append(try Stopwatch.seconds {
+                let embeds = try model.encodeImages(images)
+                _ = try model.tagProbabilities(imageEmbeds: embeds, tags: tags)
+            })
         }
-        let f = full.sorted()[full.count / 2], s = subset.sorted()[subset.count / 2]
+        let f = Stopwatch.median(full), s = Stopwatch.median(subset)
         let name = "forward-id-tags-\(model.config.name)"
         if results.json {
-            results.print(BenchResult(bench: name, unit: "images/s", value: Double(batch) / s, extra: [
+            results.print(name, "images/s", Double(batch) / s, [
                 ("vs_all_tags", Format.fixed(f / s, 3)), ("all_tags_images_per_s", "\(Double(batch) / f)"),
-                ("id_tags", "\(tags.count)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)")]))
+                ("id_tags", "\(tags.count)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)"),
+            ])
         } else {
-            print("\(name): \(tags.count) of \(model.config.head.numTags) tags: \(Format.fixed(s, 2)) s per batch against "
-                + "\(Format.fixed(f, 2)) s with every tag (\(Format.fixed(f / s, 2))×; medians of \(iterations), batch \(batch), \(BLAS.threadCount) threads)")
+            print("\(name): \(tags.count) of \(model.config.head.numTags) tags: \(Format.fixed(s, 2)) s per batch "
+                + "against \(Format.fixed(f, 2)) s with every tag (\(Format.fixed(f / s, 2))×; medians of "
+                + "\(iterations), batch \(batch), \(BLAS.threadCount) threads)")
         }
     }
 
