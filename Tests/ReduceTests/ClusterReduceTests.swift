@@ -114,7 +114,7 @@ import Job
               - {cores: "\(core)", threads: 1}
             """.write(toFile: f.cluster, atomically: true, encoding: .utf8)
         let reduce = try BackgroundTagood(f.arguments, outputFile: f.tmp.path + "/reduce.log")
-        defer { if reduce.process.isRunning { kill(reduce.pid, SIGKILL) } }
+        defer { if reduce.process.isRunning { kill(reduce.pid, SIGKILL) } }  // never left behind, even on a failure
         let endpoint = try #require(Self.waitForEndpoint(reduce), "\(reduce.outputSoFar)")
         func worker(_ environment: [String: String] = [:]) throws -> BackgroundTagood {
             try BackgroundTagood(["worker", "--reduce", "--connect", endpoint, "--job", f.job, "--cores", "\(core)",
@@ -134,7 +134,8 @@ import Job
             && !((try? f.records()) ?? []).contains(where: { $0.event == .assigned && $0.worker != firstID }) {
             usleep(20_000)
         }
-        let refused = second.wait(seconds: 0)
+        if second.process.isRunning { kill(second.pid, SIGKILL) }  // a worker blocks SIGTERM while it waits
+        let refused = second.wait(seconds: 60)
         #expect(refused.status == 2, "\(refused.stdout)")
         #expect(refused.stdout.contains("at most 1 workers at once") && refused.stdout.contains("max_workers"),
                 "\(refused.stdout)")
