@@ -92,10 +92,17 @@ struct Demo: ParsableCommand {
         let (plan, _) = try runner.preparePlan()
         let progress = ProgressView(plan: plan, logger: logger)
         var killed = false
+        var latest: JobState?
         var observer = progress.observer
+        let show = observer.onTick
+        observer.onTick = { state, running in
+            latest = state
+            show(state, running)
+        }
         observer.onEvent = { event in
             progress.handle(event)
-            if !killed, case .committed = event, let victim = Self.busyWorker(runner.directory) {
+            if !killed, case .committed(let shard, _, _, _, _) = event,
+               let victim = latest.flatMap({ Self.busyWorker($0, besides: shard) }) {
                 killed = true
                 progress.log("demo: step 4 — killing worker pid \(victim) with SIGKILL, on purpose; its shard will be re-queued")
                 kill(victim, SIGKILL)
@@ -126,15 +133,13 @@ struct Demo: ParsableCommand {
         print("\n== \(n). \(text)")
     }
 
-    /// A worker that holds a lease now (from the journal), to kill.
-    static func busyWorker(_ directory: JobDirectory) -> Int32? {
-        guard let records = try? Journal.read(path: directory.journalFile) else { return nil }
-        var running: [ShardID: String] = [:]
-        for r in records {
-            guard let shard = r.shard else { continue }
-            if r.event == .assigned { running[shard] = r.worker } else { running[shard] = nil }
-        }
-        return running.values.compactMap { $0.split(separator: ":").last.flatMap { Int32($0) } }.first
+    /// A worker that holds a lease in `state` (the coordinator's own, as of its last tick), to kill: not the
+    /// one whose shard `committed` just committed, which may be idle now.
+    static func busyWorker(_ state: JobState, besides committed: ShardID) -> Int32? {
+        state.running.lazy.filter { $0 != committed }.compactMap { id -> Int32? in
+            guard case .running(_, let worker, _)? = state.shards[id]?.status else { return nil }
+            return worker.split(separator: ":").last.flatMap { Int32($0) }
+        }.first
     }
 
     /// A file of this checkout: under the current directory, or above the executable (`.build/…/tagood`).

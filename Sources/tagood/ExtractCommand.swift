@@ -66,12 +66,9 @@ struct ExtractCommand: ParsableCommand {
                                                      layout: role == .id ? .imageFolder : .nested, root: images),
                                          images: ImageList(paths: list.paths, labels: labels, classes: list.classes),
                                          imagesPerShard: max(1, list.count))
-        let metadata = ShardMetadata(
-            jobID: "extract", datasetHash: planned.hash, shardIndex: 0, dataset: Path.basename(of: images),
-            role: role == .id ? .idVal : .ood, modelName: producer.modelName, modelHash: producer.modelHash,
-            preprocessing: "Resize((392, 392)) bilinear antialias (Pillow), CenterCrop(384), ToTensor, Normalize(ImageNet)",
-            tagThreshold: threshold, attentionThreshold: attentionThreshold,
-            embedDim: producer.embedDim, imageTokens: producer.imageTokens, allTags: producer.allTags)
+        let metadata = producer.metadata(jobID: "extract", datasetHash: planned.hash, shardIndex: 0,
+                                         dataset: Path.basename(of: images), role: role == .id ? .idVal : .ood,
+                                         settings: settings)
         let work = ShardWork(metadata: metadata, attempt: 1, root: images, paths: list.paths, labels: labels, output: .file(out))
         let progress = ProgressCounter()
         // Report progress every few seconds while the producer works (on this thread).

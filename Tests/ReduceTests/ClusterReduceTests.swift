@@ -94,4 +94,73 @@ import Job
         #expect(records.filter { $0.event == .committed }.count == 15)
         Self.expectSame(try f.outputs())
     }
+
+    /// `max_workers` holds for `reduce --cluster` as for `launch`: with `max_workers: 1` and one reduce worker
+    /// connected (it holds a lease), a second real `tagood worker --reduce` with the job's credential is refused
+    /// and takes no task. `launcher: none`, so that the test starts the workers and knows which is which.
+    @Test func aReduceCoordinatorRefusesWorkersBeyondMaxWorkers() throws {
+        let f = try Fixture(seed: 23)
+        let core = CoreSet.available()[0]
+        // A long heartbeat: the worker that holds the one place is heard from well within a lease however
+        // slow the machine is, so the refusal cannot come from it being forgotten.
+        try """
+            coordinator: {bind: 127.0.0.1, port: 0}
+            launcher: none
+            heartbeat_seconds: 2
+            liveness: 4
+            shutdown_grace_seconds: 1
+            max_workers: 1
+            workers:
+              - {cores: "\(core)", threads: 1}
+            """.write(toFile: f.cluster, atomically: true, encoding: .utf8)
+        let reduce = try BackgroundTagood(f.arguments, outputFile: f.tmp.path + "/reduce.log")
+        defer { if reduce.process.isRunning { kill(reduce.pid, SIGKILL) } }  // never left behind, even on a failure
+        let endpoint = try #require(Self.waitForEndpoint(reduce), "\(reduce.outputSoFar)")
+        func worker(_ environment: [String: String] = [:]) throws -> BackgroundTagood {
+            try BackgroundTagood(["worker", "--reduce", "--connect", endpoint, "--job", f.job, "--cores", "\(core)",
+                                  "--threads", "1"], environment: environment)
+        }
+
+        // The first worker takes a task and holds it (its shard waits on a failpoint until it is killed).
+        let first = try worker(["TAGOOD_FAILPOINTS": "delay-per-shard-ms=600000"])
+        defer { if first.process.isRunning { kill(first.pid, SIGKILL) } }
+        let firstID = try #require(try f.waitForRecord { $0.event == .assigned }?.worker, "\(reduce.outputSoFar)")
+        #expect(firstID.hasSuffix(":\(first.pid)"))
+
+        // A second credential holder: refused at hello. Without the limit it would take tasks: stop waiting then.
+        let second = try worker()
+        let deadline = Date().addingTimeInterval(120)
+        while second.process.isRunning && Date() < deadline
+            && !((try? f.records()) ?? []).contains(where: { $0.event == .assigned && $0.worker != firstID }) {
+            usleep(20_000)
+        }
+        if second.process.isRunning { kill(second.pid, SIGKILL) }  // a worker blocks SIGTERM while it waits
+        let refused = second.wait(seconds: 60)
+        #expect(refused.status == 2, "\(refused.stdout)")
+        #expect(refused.stdout.contains("at most 1 workers at once") && refused.stdout.contains("max_workers"),
+                "\(refused.stdout)")
+        let records = try f.records()
+        #expect(!records.contains { $0.worker?.hasSuffix(":\(second.pid)") == true }, "\(records)")
+
+        kill(reduce.pid, SIGINT)
+        kill(first.pid, SIGKILL)
+        let interrupted = reduce.wait(seconds: 60)
+        #expect(interrupted.status != 0 && interrupted.stdout.contains("interrupted"), "\(interrupted.stdout)")
+    }
+
+    /// The coordinator's endpoint, from the log of a `reduce --cluster` (`coordinator on tcp://…`), once it
+    /// is there; nil if the process ends first or after a minute.
+    static func waitForEndpoint(_ run: BackgroundTagood) -> String? {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let log = run.outputSoFar
+            if let start = log.range(of: "coordinator on tcp://")?.upperBound {
+                let address = log[start...].prefix { !$0.isWhitespace && $0 != ";" }
+                if log[start...].dropFirst(address.count).hasPrefix(";") { return "tcp://" + address }
+            }
+            guard run.process.isRunning else { return nil }
+            usleep(20_000)
+        }
+        return nil
+    }
 }

@@ -38,8 +38,11 @@ public final class Coordinator {
         /// the silent ones are forgotten.
         public var maxWorkers: Int
 
+        /// Settings given one by one; a coordinator of a cluster run takes them from its cluster.yaml with
+        /// ``init(cluster:jobID:expectedModelHash:resume:planHash:)``. `maxWorkers` has no default, so that
+        /// no caller drops the limit by leaving it out.
         public init(jobID: String, heartbeatSeconds: Double, liveness: Int, maxAttempts: Int, graceSeconds: Double,
-                    expectedModelHash: String?, resume: Bool, planHash: String? = nil, maxWorkers: Int = .max) {
+                    expectedModelHash: String?, resume: Bool, planHash: String? = nil, maxWorkers: Int) {
             self.maxWorkers = maxWorkers
             self.jobID = jobID
             self.heartbeatSeconds = heartbeatSeconds

@@ -14,6 +14,14 @@ public protocol WorkerLauncher: AnyObject {
     func stopAll(graceSeconds: Double)
     /// One line for the log: what was started, where.
     var summary: String { get }
+    /// A line for `tagood status` about workers of the job in `directory` that only this kind of launcher
+    /// can see (such as the Slurm jobs it submitted, which may wait in a queue); nil when it has none.
+    static func status(of directory: JobDirectory) -> String?
+}
+
+extension WorkerLauncher {
+    /// Nothing: the coordinator sees every worker this kind of launcher starts.
+    public static func status(of directory: JobDirectory) -> String? { nil }
 }
 
 /// What every launcher needs to know to start a worker.
@@ -54,6 +62,25 @@ public struct WorkerLaunch: Sendable {
         let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let words = (exec ? ["exec", "env"] : []) + env + [tagood] + workerArguments(for: worker, cluster: cluster, parent: nil)
         return words.map(Shell.quote).joined(separator: " ")
+    }
+}
+
+extension ClusterSpec.Launcher {
+    /// The type that implements this launcher.
+    public var implementation: any WorkerLauncher.Type {
+        switch self {
+        case .local, .ssh: ProcessLauncher.self
+        case .none: ManualLauncher.self
+        case .slurm: SlurmLauncher.self
+        }
+    }
+
+    /// What every kind of launcher has to say about the workers of the job in `directory`
+    /// (``WorkerLauncher/status(of:)``), for `tagood status`, which does not know which launcher ran the job.
+    public static func statusLines(of directory: JobDirectory) -> [String] {
+        var asked = Set<ObjectIdentifier>()
+        return allCases.map(\.implementation).filter { asked.insert(ObjectIdentifier($0)).inserted }
+            .compactMap { $0.status(of: directory) }
     }
 }
 

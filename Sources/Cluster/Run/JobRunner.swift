@@ -123,10 +123,8 @@ public final class JobRunner {
         defer { bound = nil }
         let coordinator = try Coordinator(
             tasks: ExtractionTasks(directory: directory, plan: plan, identity: identity), journal: journal,
-            settings: .init(jobID: job.name, heartbeatSeconds: cluster.heartbeatSeconds, liveness: cluster.liveness,
-                            maxAttempts: cluster.maxAttempts, graceSeconds: cluster.shutdownGraceSeconds,
-                            expectedModelHash: expectedHash, resume: options.resume, planHash: plan.hash,
-                            maxWorkers: cluster.maxWorkers))
+            settings: .init(cluster: cluster, jobID: job.name, expectedModelHash: expectedHash, resume: options.resume,
+                            planHash: plan.hash))
         if coordinator.state.isComplete && audit.invalid.isEmpty {
             return Summary(outcome: .complete, state: coordinator.state, plan: plan, audit: audit, nothingToDo: true)
         }

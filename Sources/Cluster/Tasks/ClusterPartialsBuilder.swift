@@ -45,9 +45,8 @@ public struct ClusterPartialsBuilder: PartialsBuilder {
             let bound = try BoundSocket(cluster: cluster, keys: try JobKeys.loadOrCreate(directory), logger: logger)
             let coordinator = try Coordinator(
                 tasks: PartialTasks(todo, directory: directory), journal: journal,
-                settings: .init(jobID: Path.basename(of: directory.path), heartbeatSeconds: cluster.heartbeatSeconds,
-                                liveness: cluster.liveness, maxAttempts: cluster.maxAttempts,
-                                graceSeconds: cluster.shutdownGraceSeconds, expectedModelHash: nil, resume: true))
+                settings: .init(cluster: cluster, jobID: Path.basename(of: directory.path), expectedModelHash: nil,
+                                resume: true))
             let run = ClusterRun(cluster: cluster, directory: directory, executable: executable, environment: environment,
                                  logger: logger)
             outcome = try run.run(coordinator, on: bound, workerArguments: verify ? ["--verify"] : [],

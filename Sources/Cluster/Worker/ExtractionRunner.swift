@@ -27,12 +27,8 @@ public final class ExtractionRunner: AssignmentRunner {
             throw ClusterError(.task, "assignment \(assign.shard) is a \(assign.task.kind.rawValue) task, not extract")
         }
         let staging = jobDirectory.stagingFile(assign.shard, attempt: assign.attempt, worker: worker)
-        let metadata = ShardMetadata(
-            jobID: jobID, datasetHash: task.datasetHash, shardIndex: assign.shard.index, dataset: assign.shard.dataset,
-            role: task.role, modelName: producer.modelName, modelHash: producer.modelHash,
-            preprocessing: "Resize((392, 392)) bilinear antialias (Pillow), CenterCrop(384), ToTensor, Normalize(ImageNet)",
-            tagThreshold: settings.tagThreshold, attentionThreshold: settings.attentionThreshold,
-            embedDim: producer.embedDim, imageTokens: producer.imageTokens, allTags: producer.allTags)
+        let metadata = producer.metadata(jobID: jobID, datasetHash: task.datasetHash, shardIndex: assign.shard.index,
+                                         dataset: assign.shard.dataset, role: task.role, settings: settings)
         let work = ShardWork(metadata: metadata, attempt: assign.attempt, root: task.root, paths: task.paths,
                              labels: task.labels, output: .staging(staging))
         let summary = try producer.produce(work, progress: control.progress)

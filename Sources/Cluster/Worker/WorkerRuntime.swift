@@ -23,13 +23,13 @@ public final class WorkerRuntime {
         public var jobDirectory: JobDirectory
         /// The job's worker credential: the coordinator's key and this worker's keys (CURVE).
         public var credential: WorkerCredential
-        public var settings: ExtractionSettings
         /// Seconds without any message from the coordinator before the worker gives up.
         public var coordinatorTimeout: Double
 
+        /// What every worker needs, whatever its task kind (a kind's own settings go to its runner, such as
+        /// ``ExtractionRunner``'s ``ExtractionSettings``).
         public init(endpoint: String, workerID: String, host: String, pinning: Pinning, threads: Int,
-                    jobDirectory: JobDirectory, credential: WorkerCredential, settings: ExtractionSettings,
-                    coordinatorTimeout: Double = 30) {
+                    jobDirectory: JobDirectory, credential: WorkerCredential, coordinatorTimeout: Double = 30) {
             self.credential = credential
             self.endpoint = endpoint
             self.workerID = workerID
@@ -37,7 +37,6 @@ public final class WorkerRuntime {
             self.pinning = pinning
             self.threads = threads
             self.jobDirectory = jobDirectory
-            self.settings = settings
             self.coordinatorTimeout = coordinatorTimeout
         }
     }
@@ -60,11 +59,11 @@ public final class WorkerRuntime {
     /// The staging file of the last `done`, until the coordinator answers again (then it has taken it).
     private var unacknowledgedStaging: String?
 
-    /// An extraction worker: `producer` writes the assigned shards.
-    public convenience init(options: Options, producer: ShardProducer, logger: Logger) throws {
-        try self.init(options: options,
-                      runner: ExtractionRunner(producer: producer, jobDirectory: options.jobDirectory, settings: options.settings),
-                      logger: logger)
+    /// An extraction worker: `producer` writes the assigned shards with the job's extraction `settings`.
+    public convenience init(options: Options, producer: ShardProducer, settings: ExtractionSettings,
+                            logger: Logger) throws {
+        let runner = ExtractionRunner(producer: producer, jobDirectory: options.jobDirectory, settings: settings)
+        try self.init(options: options, runner: runner, logger: logger)
     }
 
     /// A worker that runs its assignments with `runner`.

@@ -29,40 +29,21 @@ struct Status: ParsableCommand {
 
         print("job \(directory.path) — plan \(plan.hash), \(Format.count(plan.imageCount)) images in \(plan.shardCount) shards")
         print(coordinatorLine(directory, records: records))
-        if let slurm = SlurmLauncher.status(of: directory) { print(slurm) }
+        for line in ClusterSpec.Launcher.statusLines(of: directory) { print(line) }
         var table = TextTable("dataset", "role", "shards", "done", "running", "pending", "failed", "images done", "unreadable",
                               rightAligned: [2, 3, 4, 5, 6, 7, 8])
-        var doneImages = 0, totalImages = 0
-        for dataset in plan.datasets {
-            var done = 0, running = 0, pending = 0, failed = 0, images = 0, unreadable = 0
-            for range in dataset.shards {
-                let s = state.shards[ShardID(dataset: dataset.spec.name, index: range.index)]!
-                switch s.status {
-                case .committed: done += 1; images += s.images; unreadable += s.failedImages
-                case .running: running += 1
-                case .pending: pending += 1
-                case .failed: failed += 1
-                }
-            }
-            doneImages += images
-            totalImages += dataset.images.count
-            table.add(dataset.spec.name, dataset.spec.role.rawValue, Format.count(dataset.shards.count), Format.count(done),
-                      Format.count(running), Format.count(pending), Format.count(failed),
-                      "\(Format.count(images))/\(Format.count(dataset.images.count))", Format.count(unreadable))
+        let progress = snapshot.progress
+        for d in progress.datasets {
+            table.add(d.name, d.role.rawValue, Format.count(d.shards), Format.count(d.done), Format.count(d.running),
+                      Format.count(d.pending), Format.count(d.failed),
+                      "\(Format.count(d.doneImages))/\(Format.count(d.images))", Format.count(d.unreadable))
         }
         print("")
         print(table.render())
         print("")
-        // Rate over the latest session: images committed since its `started` record.
-        if let start = records.last(where: { $0.event == .started }) {
-            let commits = records.filter { $0.event == .committed && $0.time >= start.time }
-            if let last = commits.last, last.time > start.time {
-                let images = commits.reduce(0) { $0 + ($1.images ?? 0) }
-                let rate = Double(images) / (last.time - start.time)
-                let eta = rate > 0 && doneImages < totalImages
-                    ? ", ETA \(ProgressView.duration(Double(totalImages - doneImages) / rate))" : ""
-                print("rate: \(Format.fixed(rate, 1)) images/s in the latest session\(eta)")
-            }
+        if let rate = progress.rate {
+            let eta = progress.etaSeconds.map { ", ETA \(ProgressView.duration($0))" } ?? ""
+            print("rate: \(Format.fixed(rate, 1)) images/s in the latest session\(eta)")
         }
         if state.isComplete { print("complete: every shard is committed") }
         let problems = records.filter { [.failed, .expired, .gaveUp, .invalid, .abandoned].contains($0.event) }.suffix(errors)

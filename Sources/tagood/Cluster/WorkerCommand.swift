@@ -87,31 +87,30 @@ struct WorkerCommand: ParsableCommand {
         let credential = try WorkerCredential.resolve(file: self.credential, environment: environment, directory: directory)
         let hostname = ProcessIdentity.hostname
         let logger = Console.logger("tagood.worker", stream: .stderr, prefix: "[worker \(getpid())]")
-        if reduce {
-            let options = WorkerRuntime.Options(
-                endpoint: connect, workerID: ProcessIdentity.workerID, host: hostname, pinning: pinning,
-                threads: threadCount, jobDirectory: directory, credential: credential, settings: ExtractionSettings(), coordinatorTimeout: coordinatorTimeout)
-            let runtime = try WorkerRuntime(options: options, runner: PartialRunner(jobDirectory: directory, verify: verify), logger: logger)
-            let exit = runtime.run()
-            if exit != .finished { throw ExitCode(exit.rawValue) }
-            return
-        }
-        let spec = try JobSpec.load(path: directory.jobFile)
-        let producer: ShardProducer
-        if spec.isDecodeOnly {
-            producer = DecodeOnlyProducer(settings: spec.extract)
-        } else {
-            guard let classTags = spec.classTags else {
-                throw ValidationError("\(directory.jobFile) has no class_tags: the model needs the ID tag set")
-            }
-            producer = try ModelProducer.load(config: spec.model.config, weights: spec.model.weights, tags: spec.model.tags,
-                                              classTags: classTags, settings: spec.extract)
-        }
         let options = WorkerRuntime.Options(
             endpoint: connect, workerID: ProcessIdentity.workerID, host: hostname, pinning: pinning,
-            threads: threadCount, jobDirectory: directory, credential: credential, settings: spec.extract, coordinatorTimeout: coordinatorTimeout)
-        let runtime = try WorkerRuntime(options: options, producer: producer, logger: logger)
+            threads: threadCount, jobDirectory: directory, credential: credential,
+            coordinatorTimeout: coordinatorTimeout)
+        let runtime: WorkerRuntime
+        if reduce {
+            runtime = try WorkerRuntime(options: options, runner: PartialRunner(jobDirectory: directory, verify: verify),
+                                        logger: logger)
+        } else {
+            let spec = try JobSpec.load(path: directory.jobFile)
+            runtime = try WorkerRuntime(options: options, producer: try Self.producer(spec, directory: directory),
+                                        settings: spec.extract, logger: logger)
+        }
         let exit = runtime.run()
         if exit != .finished { throw ExitCode(exit.rawValue) }
+    }
+
+    /// The extraction worker's producer: the job's model, or none for a decode-only job.
+    private static func producer(_ spec: JobSpec, directory: JobDirectory) throws -> ShardProducer {
+        if spec.isDecodeOnly { return DecodeOnlyProducer(settings: spec.extract) }
+        guard let classTags = spec.classTags else {
+            throw ValidationError("\(directory.jobFile) has no class_tags: the model needs the ID tag set")
+        }
+        return try ModelProducer.load(config: spec.model.config, weights: spec.model.weights, tags: spec.model.tags,
+                                      classTags: classTags, settings: spec.extract)
     }
 }
