@@ -48,213 +48,146 @@ public enum ProtocolMessage: Sendable, Equatable {
     }
 }
 
-/// A worker introduces itself.
-public struct Hello: Sendable, Equatable, Codable {
-    /// Unique for the worker's lifetime, e.g. `host:pid`.
-    public var workerID: String
-    public var host: String
-    public var pid: Int32
-    /// `cpu` or `gpu`.
-    public var device: String
-    /// The CPUs the worker pinned itself to (cpu workers), or the visible GPU ids.
-    public var pinned: [Int]
-    public var threads: Int
-    /// The hash of the model weights the worker loaded.
-    public var modelHash: String
-    public var tagoodVersion: String
+// The message bodies, one type per message that carries one; they are named in `ProtocolMessage`'s cases.
+extension ProtocolMessage {
+    /// A worker introduces itself.
+    public struct Hello: Sendable, Equatable, Codable {
+        /// Unique for the worker's lifetime, e.g. `host:pid`.
+        public var workerID: String
+        public var host: String
+        public var pid: Int32
+        /// `cpu` or `gpu`.
+        public var device: String
+        /// The CPUs the worker pinned itself to (cpu workers), or the visible GPU ids.
+        public var pinned: [Int]
+        public var threads: Int
+        /// The hash of the model weights the worker loaded.
+        public var modelHash: String
+        public var tagoodVersion: String
 
-    public init(workerID: String, host: String, pid: Int32, device: String, pinned: [Int], threads: Int,
-                modelHash: String, tagoodVersion: String) {
-        self.workerID = workerID
-        self.host = host
-        self.pid = pid
-        self.device = device
-        self.pinned = pinned
-        self.threads = threads
-        self.modelHash = modelHash
-        self.tagoodVersion = tagoodVersion
-    }
-}
-
-/// The coordinator accepts a worker and tells it the job's settings.
-public struct Welcome: Sendable, Equatable, Codable {
-    public var jobID: String
-    public var heartbeatSeconds: Double
-
-    public init(jobID: String, heartbeatSeconds: Double) {
-        self.jobID = jobID
-        self.heartbeatSeconds = heartbeatSeconds
-    }
-}
-
-/// The coordinator (or a worker) refuses the peer, saying why.
-public struct Refused: Sendable, Equatable, Codable {
-    public var reason: String
-    /// True when the coordinator does not know the worker (it presumed it dead when its lease expired
-    /// during a partition, or it is a new coordinator): the worker says `hello` again and carries on.
-    /// Absent (nil) in every other refusal, and in messages of earlier builds.
-    public var rejoin: Bool?
-    public init(reason: String, rejoin: Bool? = nil) {
-        self.reason = reason
-        self.rejoin = rejoin
-    }
-}
-
-/// One attempt of one task: shard `shard`, attempt `attempt` (1-based, never reused), and what to do.
-///
-/// Nothing in it is a path: the worker derives its output file from the shard, the attempt and its own
-/// worker id (``JobDirectory/stagingFile(_:attempt:worker:)``) under its own mount of the job directory,
-/// and the coordinator derives the same name from the lease.
-public struct Assign: Sendable, Equatable, Codable {
-    public var shard: ShardID
-    public var attempt: Int
-    /// The task kind and its inputs.
-    public var task: TaskAssignment
-
-    public init(shard: ShardID, attempt: Int, task: TaskAssignment) {
-        self.shard = shard
-        self.attempt = attempt
-        self.task = task
-    }
-}
-
-/// The kinds of task a coordinator hands out.
-public enum TaskKind: String, Sendable, Codable, CaseIterable {
-    /// Extract a shard's images into its HDF5 file (`tagood launch`, `resume`).
-    case extract
-    /// Reduce a committed shard into its partial (`tagood reduce --cluster`).
-    case reduce
-}
-
-/// What an assignment asks for: one message shape per task kind.
-public enum TaskAssignment: Sendable, Equatable, Codable {
-    case extract(ExtractTask)
-    case reduce(ReduceTask)
-
-    /// The kind of task.
-    public var kind: TaskKind {
-        switch self {
-        case .extract: .extract
-        case .reduce: .reduce
+        public init(workerID: String, host: String, pid: Int32, device: String, pinned: [Int], threads: Int,
+                    modelHash: String, tagoodVersion: String) {
+            self.workerID = workerID
+            self.host = host
+            self.pid = pid
+            self.device = device
+            self.pinned = pinned
+            self.threads = threads
+            self.modelHash = modelHash
+            self.tagoodVersion = tagoodVersion
         }
     }
 
-    private enum CodingKeys: String, CodingKey { case kind, extract, reduce }
+    /// The coordinator accepts a worker and tells it the job's settings.
+    public struct Welcome: Sendable, Equatable, Codable {
+        public var jobID: String
+        public var heartbeatSeconds: Double
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        switch try c.decode(TaskKind.self, forKey: .kind) {
-        case .extract: self = .extract(try c.decode(ExtractTask.self, forKey: .extract))
-        case .reduce: self = .reduce(try c.decode(ReduceTask.self, forKey: .reduce))
+        public init(jobID: String, heartbeatSeconds: Double) {
+            self.jobID = jobID
+            self.heartbeatSeconds = heartbeatSeconds
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        switch self {
-        case .extract(let task): try c.encode(task, forKey: .extract)
-        case .reduce(let task): try c.encode(task, forKey: .reduce)
+    /// The coordinator (or a worker) refuses the peer, saying why.
+    public struct Refused: Sendable, Equatable, Codable {
+        public var reason: String
+        /// True when the coordinator does not know the worker (it presumed it dead when its lease expired
+        /// during a partition, or it is a new coordinator): the worker says `hello` again and carries on.
+        /// Absent (nil) in every other refusal, and in messages of earlier builds.
+        public var rejoin: Bool?
+        public init(reason: String, rejoin: Bool? = nil) {
+            self.reason = reason
+            self.rejoin = rejoin
         }
     }
-}
 
-/// Extract these images into the attempt's staging file.
-public struct ExtractTask: Sendable, Equatable, Codable {
-    public var role: DatasetRole
-    /// The dataset's hash in the plan, stamped into the shard's `plan_hash`.
-    public var datasetHash: String
-    /// The dataset root, and the shard's images (relative to it) and labels, so workers need not load
-    /// the plan.
-    public var root: String
-    public var paths: [String]
-    public var labels: [Int32]
+    /// One attempt of one task: shard `shard`, attempt `attempt` (1-based, never reused), and what to do.
+    ///
+    /// Nothing in it is a path: the worker derives its output file from the shard, the attempt and its own
+    /// worker id (``JobDirectory/stagingFile(_:attempt:worker:)``) under its own mount of the job directory,
+    /// and the coordinator derives the same name from the lease.
+    public struct Assign: Sendable, Equatable, Codable {
+        public var shard: ShardID
+        public var attempt: Int
+        /// The task kind and its inputs.
+        public var task: TaskAssignment
 
-    public init(role: DatasetRole, datasetHash: String, root: String, paths: [String], labels: [Int32]) {
-        self.role = role
-        self.datasetHash = datasetHash
-        self.root = root
-        self.paths = paths
-        self.labels = labels
+        public init(shard: ShardID, attempt: Int, task: TaskAssignment) {
+            self.shard = shard
+            self.attempt = attempt
+            self.task = task
+        }
     }
-}
 
-/// Reduce the committed shard into its partial (content-addressed by the shard file's checksum).
-public struct ReduceTask: Sendable, Equatable, Codable {
-    public var role: DatasetRole
-    public var datasetHash: String
-    public var range: ShardRange
-    /// The committed shard file's checksum (from the journal), which names its partial.
-    public var checksum: String
-
-    public init(role: DatasetRole, datasetHash: String, range: ShardRange, checksum: String) {
-        self.role = role
-        self.datasetHash = datasetHash
-        self.range = range
-        self.checksum = checksum
+    /// Nothing to assign now; ask again after `seconds`.
+    public struct Idle: Sendable, Equatable, Codable {
+        public var seconds: Double
+        public init(seconds: Double) { self.seconds = seconds }
     }
-}
 
-/// Nothing to assign now; ask again after `seconds`.
-public struct Idle: Sendable, Equatable, Codable {
-    public var seconds: Double
-    public init(seconds: Double) { self.seconds = seconds }
-}
+    /// A busy worker's progress on its shard.
+    public struct Heartbeat: Sendable, Equatable, Codable {
+        public var shard: ShardID
+        public var attempt: Int
+        public var imagesDone: Int
 
-/// A busy worker's progress on its shard.
-public struct Heartbeat: Sendable, Equatable, Codable {
-    public var shard: ShardID
-    public var attempt: Int
-    public var imagesDone: Int
-
-    public init(shard: ShardID, attempt: Int, imagesDone: Int) {
-        self.shard = shard
-        self.attempt = attempt
-        self.imagesDone = imagesDone
+        public init(shard: ShardID, attempt: Int, imagesDone: Int) {
+            self.shard = shard
+            self.attempt = attempt
+            self.imagesDone = imagesDone
+        }
     }
-}
 
-/// An attempt's result is written (to the file its assignment names) and ready to be verified and
-/// committed.
-public struct Done: Sendable, Equatable, Codable {
-    public var shard: ShardID
-    public var attempt: Int
-    /// For an extraction, the result file's checksum (the seal's body hash, XXH3-64 since seal 2); for a
-    /// reduce task, the checksum of the shard the partial is for.
-    public var checksum: String
-    public var images: Int
-    public var failedImages: Int
-    public var tokens: Int
-    public var seconds: Double
+    /// An attempt's result is written (to the file its assignment names) and ready to be verified and
+    /// committed.
+    public struct Done: Sendable, Equatable, Codable {
+        public var shard: ShardID
+        public var attempt: Int
+        /// The checksum that identifies the result, which the journal's `committed` record keeps: for an
+        /// extraction, the staged shard's file checksum (the seal's body hash, XXH3-64 since seal 2); for a
+        /// reduce task, the checksum of the shard the partial was made from, which names the partial file
+        /// (``JobDirectory/partialFile(_:)``). On the wire: `checksum`.
+        public var resultChecksum: String
+        public var images: Int
+        public var failedImages: Int
+        public var tokens: Int
+        public var seconds: Double
 
-    public init(shard: ShardID, attempt: Int, checksum: String, images: Int, failedImages: Int, tokens: Int, seconds: Double) {
-        self.shard = shard
-        self.attempt = attempt
-        self.checksum = checksum
-        self.images = images
-        self.failedImages = failedImages
-        self.tokens = tokens
-        self.seconds = seconds
+        enum CodingKeys: String, CodingKey {
+            case shard, attempt, resultChecksum = "checksum", images, failedImages, tokens, seconds
+        }
+
+        public init(shard: ShardID, attempt: Int, resultChecksum: String, images: Int, failedImages: Int, tokens: Int,
+                    seconds: Double) {
+            self.shard = shard
+            self.attempt = attempt
+            self.resultChecksum = resultChecksum
+            self.images = images
+            self.failedImages = failedImages
+            self.tokens = tokens
+            self.seconds = seconds
+        }
     }
-}
 
-/// A shard could not be produced.
-public struct Failed: Sendable, Equatable, Codable {
-    public var shard: ShardID
-    public var attempt: Int
-    public var code: String
-    public var message: String
+    /// A shard could not be produced.
+    public struct Failed: Sendable, Equatable, Codable {
+        public var shard: ShardID
+        public var attempt: Int
+        public var code: String
+        public var message: String
 
-    public init(shard: ShardID, attempt: Int, code: String, message: String) {
-        self.shard = shard
-        self.attempt = attempt
-        self.code = code
-        self.message = message
+        public init(shard: ShardID, attempt: Int, code: String, message: String) {
+            self.shard = shard
+            self.attempt = attempt
+            self.code = code
+            self.message = message
+        }
     }
-}
 
-/// Stop: the job is finished or cancelled.
-public struct Shutdown: Sendable, Equatable, Codable {
-    public var reason: String
-    public init(reason: String) { self.reason = reason }
+    /// Stop: the job is finished or cancelled.
+    public struct Shutdown: Sendable, Equatable, Codable {
+        public var reason: String
+        public init(reason: String) { self.reason = reason }
+    }
 }

@@ -80,13 +80,13 @@ final class CoordinatorHarness {
 
     /// `hello` from a decode-only worker.
     func join(_ worker: String) throws {
-        let replies = try send(.hello(Hello(workerID: worker, host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
+        let replies = try send(.hello(ProtocolMessage.Hello(workerID: worker, host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
                                             modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: worker)
         guard case .welcome? = replies.first else { throw HarnessError("\(worker) was not welcomed: \(replies)") }
     }
 
     /// Starts the run, joins `worker` and returns the first assignment it gets.
-    func startWithFirstAssignment(to worker: String = "w1") throws -> Assign {
+    func startWithFirstAssignment(to worker: String = "w1") throws -> ProtocolMessage.Assign {
         try coordinator.start()
         try join(worker)
         guard let assign = try ready(worker) else { throw HarnessError("\(worker) got no assignment") }
@@ -94,13 +94,13 @@ final class CoordinatorHarness {
     }
 
     /// `ready` from `worker`; returns its assignment, if it got one.
-    func ready(_ worker: String) throws -> Assign? {
+    func ready(_ worker: String) throws -> ProtocolMessage.Assign? {
         for reply in try send(.ready, from: worker) { if case .assign(let a) = reply { return a } }
         return nil
     }
 
     /// Writes the staging file of `assign` as `worker` would, and returns the `done` it would send.
-    func complete(_ assign: Assign, as worker: String, forging: (inout ShardMetadata, inout [String]) -> Void = { _, _ in }) throws -> Done {
+    func complete(_ assign: ProtocolMessage.Assign, as worker: String, forging: (inout ShardMetadata, inout [String]) -> Void = { _, _ in }) throws -> ProtocolMessage.Done {
         guard case .extract(let task) = assign.task else { throw HarnessError("not an extraction") }
         var metadata = ShardMetadata(
             jobID: "job", datasetHash: task.datasetHash, shardIndex: assign.shard.index, dataset: assign.shard.dataset,
@@ -114,7 +114,7 @@ final class CoordinatorHarness {
             try writer.append(.failed(path: path, label: label, status: .unreadable, error: "the test wrote no pixels"))
         }
         let summary = try writer.commit()
-        return Done(shard: assign.shard, attempt: assign.attempt, checksum: summary.fileChecksum, images: summary.images,
+        return ProtocolMessage.Done(shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.fileChecksum, images: summary.images,
                     failedImages: summary.failedImages, tokens: summary.tokens, seconds: 0.1)
     }
 

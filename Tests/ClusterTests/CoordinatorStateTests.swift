@@ -23,7 +23,7 @@ import Transport
         // Heartbeats keep the lease alive past the lease time.
         for _ in 0..<4 {
             h.time.advance(CoordinatorHarness.heartbeat)
-            try h.send(.heartbeat(Heartbeat(shard: first.shard, attempt: 1, imagesDone: 1)), from: "w1")
+            try h.send(.heartbeat(ProtocolMessage.Heartbeat(shard: first.shard, attempt: 1, imagesDone: 1)), from: "w1")
             #expect(try h.tick() == nil)
         }
         #expect(!h.records.contains { $0.event == .expired })
@@ -85,7 +85,7 @@ import Transport
         for attempt in 1...2 {
             let assign = try #require(try h.ready("w1"))
             #expect(assign.shard == h.shards[0] && assign.attempt == attempt)
-            try h.send(.failed(Failed(shard: assign.shard, attempt: attempt, code: "image.crash", message: "boom \(attempt)")), from: "w1")
+            try h.send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: attempt, code: "image.crash", message: "boom \(attempt)")), from: "w1")
         }
         let gaveUp = try #require(h.records.last)
         #expect(gaveUp.event == .gaveUp && gaveUp.shard == h.shards[0] && gaveUp.code == "image.crash")
@@ -109,7 +109,7 @@ import Transport
         // w2 claims w1's attempt with a file of its own name; an unknown peer sends a `done` without hello.
         let foreign = try h.complete(assign, as: "w2")
         try h.send(.done(foreign), from: "w2")
-        try h.send(.done(Done(shard: assign.shard, attempt: 1, checksum: "0", images: 2, failedImages: 0, tokens: 0, seconds: 0)),
+        try h.send(.done(ProtocolMessage.Done(shard: assign.shard, attempt: 1, resultChecksum: "0", images: 2, failedImages: 0, tokens: 0, seconds: 0)),
                    from: "stranger")
         #expect(!h.records.contains { $0.event == .committed })
         #expect(!FileSystem.exists(h.directory.stagingFile(assign.shard, attempt: 1, worker: "w2")))
@@ -121,7 +121,7 @@ import Transport
         let h = try CoordinatorHarness(shards: 1)
         let assign = try h.startWithFirstAssignment()
         var done = try h.complete(assign, as: "w1")
-        done.checksum = "0123456789abcdef"  // not the file's bytes
+        done.resultChecksum = "0123456789abcdef"  // not the file's bytes
         try h.send(.done(done), from: "w1")
         let failed = try #require(h.records.last)
         #expect(failed.event == .failed && failed.code == "shard.file-checksum", "\(failed)")
@@ -158,7 +158,7 @@ import Transport
         try h.join("w2")
         #expect(try h.send(.ready, from: "w2").contains { if case .shutdown = $0 { true } else { false } }, "no new work")
         h.time.advance(5.01)
-        try h.send(.heartbeat(Heartbeat(shard: assign.shard, attempt: 1, imagesDone: 1)), from: "w1")
+        try h.send(.heartbeat(ProtocolMessage.Heartbeat(shard: assign.shard, attempt: 1, imagesDone: 1)), from: "w1")
         #expect(try h.coordinator.finishIfDone() == .interrupted)
         #expect(try h.flush(for: "w1").contains { if case .shutdown = $0 { true } else { false } })
         let abandoned = try #require(h.records.last)
@@ -176,9 +176,9 @@ import Transport
         let a = try #require(try h.ready("w1"))                   // s0 a1
         let b = try #require(try h.ready("w2"))                   // s1 a1
         try h.send(.done(try h.complete(a, as: "w1")), from: "w1")
-        try h.send(.failed(Failed(shard: b.shard, attempt: 1, code: "image.crash", message: "first")), from: "w2")
+        try h.send(.failed(ProtocolMessage.Failed(shard: b.shard, attempt: 1, code: "image.crash", message: "first")), from: "w2")
         let c = try #require(try h.ready("w1"))                   // s1 a2
-        try h.send(.failed(Failed(shard: c.shard, attempt: 2, code: "image.crash", message: "second")), from: "w1")
+        try h.send(.failed(ProtocolMessage.Failed(shard: c.shard, attempt: 2, code: "image.crash", message: "second")), from: "w1")
         let d = try #require(try h.ready("w2"))                   // s2 a1, then w2 goes silent
         h.time.advance(Self.leaseSeconds + 0.01)
         _ = try h.tick()
@@ -234,7 +234,7 @@ import Transport
         try h.coordinator.start()
         try h.join("w1")
         let a = try #require(try h.ready("w1"))
-        try h.send(.failed(Failed(shard: a.shard, attempt: 1, code: "image.crash", message: "boom")), from: "w1")
+        try h.send(.failed(ProtocolMessage.Failed(shard: a.shard, attempt: 1, code: "image.crash", message: "boom")), from: "w1")
         #expect(try h.dropLastJournalRecord().contains("gave-up"))
         try h.restart()
         #expect(h.records.last?.event == .gaveUp, "the new coordinator gives it up at start")

@@ -47,7 +47,7 @@ import Transport
         try h.send(.done(done), from: "stranger")
         #expect(FileSystem.exists(staging))
         // Nor may a second peer take w1's worker id.
-        let replies = try h.send(.hello(Hello(workerID: "w1", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
+        let replies = try h.send(.hello(ProtocolMessage.Hello(workerID: "w1", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
                                               modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: "other-peer")
         guard case .refused(let r)? = replies.first else { Issue.record("expected refused, got \(replies)"); return }
         #expect(r.reason.contains("already connected"), "\(r.reason)")
@@ -60,8 +60,8 @@ import Transport
         let assign = try h.startWithFirstAssignment(to: "honest")
         try h.join("rogue")
         for attempt in 0..<5 {
-            try h.send(.failed(Failed(shard: assign.shard, attempt: attempt, code: "x", message: "forged")), from: "rogue")
-            try h.send(.failed(Failed(shard: h.shards[1], attempt: attempt, code: "x", message: "forged")), from: "rogue")
+            try h.send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: attempt, code: "x", message: "forged")), from: "rogue")
+            try h.send(.failed(ProtocolMessage.Failed(shard: h.shards[1], attempt: attempt, code: "x", message: "forged")), from: "rogue")
         }
         #expect(!h.records.contains { $0.event == .failed || $0.event == .gaveUp }, "nothing was charged to any shard")
         try h.send(.done(try h.complete(assign, as: "honest")), from: "honest")
@@ -73,7 +73,7 @@ import Transport
         try h.coordinator.start()
         try h.join("a")
         try h.join("b")
-        let refused = try h.send(.hello(Hello(workerID: "c", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
+        let refused = try h.send(.hello(ProtocolMessage.Hello(workerID: "c", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
                                               modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: "c")
         guard case .refused(let r)? = refused.first else { Issue.record("expected refused, got \(refused)"); return }
         #expect(r.reason.contains("at most 2 workers") && r.reason.contains("max_workers"), "\(r.reason)")

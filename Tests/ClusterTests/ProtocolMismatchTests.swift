@@ -35,7 +35,7 @@ import Transport
         }
         #expect(refused.reason.contains("version 99") && refused.reason.contains("version \(ProtocolMessage.version)"), "\(refused.reason)")
 
-        let hello = Hello(workerID: "intruder", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
+        let hello = ProtocolMessage.Hello(workerID: "intruder", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
                           modelHash: "another-model", tagoodVersion: "0.1.0")
         try peer.send([ProtocolMessage.hello(hello).encoded()])
         let modelReply = try #require(try peer.receive(timeoutMilliseconds: 10_000))

@@ -36,13 +36,13 @@ final class RoguePeer {
 
     /// `hello` as a decode-only worker; returns the reply, if any came within `milliseconds`.
     func hello(within milliseconds: Int = 5000) throws -> ProtocolMessage? {
-        try send(.hello(Hello(workerID: workerID, host: "rogue", pid: 1, device: "cpu", pinned: [0], threads: 1,
+        try send(.hello(ProtocolMessage.Hello(workerID: workerID, host: "rogue", pid: 1, device: "cpu", pinned: [0], threads: 1,
                               modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)))
         return try receive(within: milliseconds)
     }
 
     /// `ready` until an assignment comes (idle replies are waited out), at most `seconds`.
-    func nextAssignment(seconds: Double = 20) throws -> Assign? {
+    func nextAssignment(seconds: Double = 20) throws -> ProtocolMessage.Assign? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             try send(.ready)

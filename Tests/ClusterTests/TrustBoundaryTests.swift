@@ -95,7 +95,7 @@ import Transport
                 try rogue.sendRaw(Array(json.utf8))
             }
             for attempt in 1...3 {  // and `failed` for shards it does not hold is not charged
-                try rogue.send(.failed(Failed(shard: shard, attempt: attempt, code: "forged", message: "forged")))
+                try rogue.send(.failed(ProtocolMessage.Failed(shard: shard, attempt: attempt, code: "forged", message: "forged")))
             }
         }
         let result = run.wait()
@@ -132,7 +132,7 @@ import Transport
         let summary = try writer.commit()
         let forgedCopy = job.root + "/forged.h5"  // the coordinator deletes the staging file it refuses
         try FileManager.default.copyItem(atPath: summary.path, toPath: forgedCopy)
-        try rogue.send(.done(Done(shard: assign.shard, attempt: assign.attempt, checksum: summary.fileChecksum, images: summary.images,
+        try rogue.send(.done(ProtocolMessage.Done(shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.fileChecksum, images: summary.images,
                                   failedImages: summary.failedImages, tokens: 0, seconds: 1)))
         let result = run.wait()
         #expect(result.status == 0, "\(result.stdout)")

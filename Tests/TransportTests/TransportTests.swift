@@ -6,22 +6,22 @@ import TagoodSupport
 @testable import Transport
 
 @Suite struct TransportTests {
-    static let hello = Hello(workerID: "node1:42", host: "node1", pid: 42, device: "cpu", pinned: [0, 1],
+    static let hello = ProtocolMessage.Hello(workerID: "node1:42", host: "node1", pid: 42, device: "cpu", pinned: [0, 1],
                              threads: 2, modelHash: "abc", tagoodVersion: "0.1.0")
 
     @Test func everyMessageRoundTrips() throws {
         let shard = ShardID(dataset: "imagenet-val", index: 7)
         let messages: [ProtocolMessage] = [
-            .hello(Self.hello), .welcome(Welcome(jobID: "j", heartbeatSeconds: 1)), .refused(Refused(reason: "r")),
+            .hello(Self.hello), .welcome(ProtocolMessage.Welcome(jobID: "j", heartbeatSeconds: 1)), .refused(ProtocolMessage.Refused(reason: "r")),
             .ready,
-            .assign(Assign(shard: shard, attempt: 2, task: .extract(ExtractTask(role: .idVal, datasetHash: "d", root: "/r",
+            .assign(ProtocolMessage.Assign(shard: shard, attempt: 2, task: .extract(ExtractTask(role: .idVal, datasetHash: "d", root: "/r",
                                                                                paths: ["a.JPEG"], labels: [3])))),
-            .assign(Assign(shard: shard, attempt: 3, task: .reduce(ReduceTask(role: .ood, datasetHash: "d",
+            .assign(ProtocolMessage.Assign(shard: shard, attempt: 3, task: .reduce(ReduceTask(role: .ood, datasetHash: "d",
                                                                              range: ShardRange(index: 7, start: 70, count: 10),
                                                                              checksum: "c")))),
-            .idle(Idle(seconds: 0.5)), .heartbeat(Heartbeat(shard: shard, attempt: 2, imagesDone: 10)),
-            .done(Done(shard: shard, attempt: 2, checksum: "c", images: 1000, failedImages: 1, tokens: 9, seconds: 3)),
-            .failed(Failed(shard: shard, attempt: 2, code: "image.corrupt", message: "m")), .shutdown(Shutdown(reason: "done")),
+            .idle(ProtocolMessage.Idle(seconds: 0.5)), .heartbeat(ProtocolMessage.Heartbeat(shard: shard, attempt: 2, imagesDone: 10)),
+            .done(ProtocolMessage.Done(shard: shard, attempt: 2, resultChecksum: "c", images: 1000, failedImages: 1, tokens: 9, seconds: 3)),
+            .failed(ProtocolMessage.Failed(shard: shard, attempt: 2, code: "image.corrupt", message: "m")), .shutdown(ProtocolMessage.Shutdown(reason: "done")),
         ]
         for message in messages {
             #expect(try ProtocolMessage(decoding: message.encoded()) == message, "\(message.type)")

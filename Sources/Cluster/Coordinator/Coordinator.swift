@@ -86,7 +86,7 @@ public final class Coordinator {
     private let journal: Journal
     private let time: any TimeSource
     private var liveness: [ShardID: Liveness] = [:]
-    private var workers: [Peer: Hello] = [:]
+    private var workers: [Peer: ProtocolMessage.Hello] = [:]
     /// When each known worker was last heard from (monotonic seconds).
     private var lastHeard: [Peer: Double] = [:]
     /// Workers already told off for asking for a second shard (said once each).
@@ -183,7 +183,7 @@ public final class Coordinator {
             message = try ProtocolMessage(decoding: frame)
         } catch {
             onEvent(.workerRefused(worker: name(of: peer), reason: error.description))
-            reply(peer, .refused(Refused(reason: "coordinator: \(error.description)")))
+            reply(peer, .refused(ProtocolMessage.Refused(reason: "coordinator: \(error.description)")))
             return
         }
         try handle(message, from: peer)
@@ -198,29 +198,29 @@ public final class Coordinator {
             if let expected = settings.expectedModelHash, hello.modelHash != expected {
                 let reason = "worker \(hello.workerID) loaded model \(hello.modelHash), but this job uses model \(expected): start workers with the job's weights"
                 onEvent(.workerRefused(worker: hello.workerID, reason: reason))
-                reply(peer, .refused(Refused(reason: reason)))
+                reply(peer, .refused(ProtocolMessage.Refused(reason: reason)))
                 return
             }
             if workers.contains(where: { $0.key != peer && $0.value.workerID == hello.workerID }) {
                 // Worker ids name staging files and journal records: a second peer may not take one.
                 let reason = "worker id \(hello.workerID) is already connected (from another peer): every worker needs its own"
                 onEvent(.workerRefused(worker: hello.workerID, reason: reason))
-                reply(peer, .refused(Refused(reason: reason)))
+                reply(peer, .refused(ProtocolMessage.Refused(reason: reason)))
                 return
             }
             if workers[peer] == nil && !hasRoomForAnotherWorker() {
                 let reason = "this job takes at most \(settings.maxWorkers) workers at once (max_workers in cluster.yaml), and they are all connected"
                 onEvent(.workerRefused(worker: hello.workerID, reason: reason))
-                reply(peer, .refused(Refused(reason: reason)))
+                reply(peer, .refused(ProtocolMessage.Refused(reason: reason)))
                 return
             }
             workers[peer] = hello
             lastHeard[peer] = time.monotonic()
             onEvent(.workerJoined(hello))
-            reply(peer, .welcome(Welcome(jobID: settings.jobID, heartbeatSeconds: settings.heartbeatSeconds)))
+            reply(peer, .welcome(ProtocolMessage.Welcome(jobID: settings.jobID, heartbeatSeconds: settings.heartbeatSeconds)))
         case .ready:
             guard workers[peer] != nil else {
-                reply(peer, .refused(Refused(reason: "unknown worker: send hello first (its lease expired, or the coordinator restarted)",
+                reply(peer, .refused(ProtocolMessage.Refused(reason: "unknown worker: send hello first (its lease expired, or the coordinator restarted)",
                                              rejoin: true)))
                 return
             }
@@ -229,15 +229,15 @@ public final class Coordinator {
                 if hoarders.insert(peer).inserted {
                     onEvent(.workerRefused(worker: name(of: peer), reason: "asked for another shard while it holds \(held); it gets none until it reports"))
                 }
-                reply(peer, .idle(Idle(seconds: settings.heartbeatSeconds)))
+                reply(peer, .idle(ProtocolMessage.Idle(seconds: settings.heartbeatSeconds)))
             } else if isStopping {
-                reply(peer, .shutdown(Shutdown(reason: "the coordinator is stopping")))
+                reply(peer, .shutdown(ProtocolMessage.Shutdown(reason: "the coordinator is stopping")))
             } else if let next = nextShard() {
                 try assign(next, to: peer)
             } else if !liveness.isEmpty || time.monotonic() < pausedUntil {
-                reply(peer, .idle(Idle(seconds: min(1, settings.heartbeatSeconds))))
+                reply(peer, .idle(ProtocolMessage.Idle(seconds: min(1, settings.heartbeatSeconds))))
             } else {
-                reply(peer, .shutdown(Shutdown(reason: "the job is finished")))
+                reply(peer, .shutdown(ProtocolMessage.Shutdown(reason: "the job is finished")))
             }
         case .heartbeat(let beat):
             if isCurrent(beat.shard, attempt: beat.attempt, from: peer) {
@@ -261,7 +261,7 @@ public final class Coordinator {
             onEvent(.attemptFailed(failed.shard, attempt: failed.attempt, code: failed.code, message: failed.message))
             try giveUpIfExhausted(failed.shard, code: failed.code, message: failed.message)
         case .welcome, .refused, .assign, .idle, .shutdown:
-            reply(peer, .refused(Refused(reason: "coordinator: unexpected '\(message.type)' from a worker")))
+            reply(peer, .refused(ProtocolMessage.Refused(reason: "coordinator: unexpected '\(message.type)' from a worker")))
         }
     }
 
@@ -318,10 +318,10 @@ public final class Coordinator {
         try record(JournalRecord(.assigned, time: time.wall(), shard: id, attempt: attempt, worker: worker))
         liveness[id] = Liveness(peer: peer, lastBeat: time.monotonic(), imagesDone: 0)
         onEvent(.assigned(id, attempt: attempt, worker: worker))
-        reply(peer, .assign(Assign(shard: id, attempt: attempt, task: task)))
+        reply(peer, .assign(ProtocolMessage.Assign(shard: id, attempt: attempt, task: task)))
     }
 
-    private func finish(_ done: Done, from peer: Peer) throws {
+    private func finish(_ done: ProtocolMessage.Done, from peer: Peer) throws {
         let worker = name(of: peer)
         guard isCurrent(done.shard, attempt: done.attempt, from: peer) else {
             // A late result of an expired or voided attempt (or from a stranger): never commit it. Its staging
@@ -346,7 +346,7 @@ public final class Coordinator {
             return
         }
         try record(JournalRecord(.committed, time: time.wall(), shard: done.shard, attempt: done.attempt,
-                                 worker: worker, checksum: done.checksum, images: done.images,
+                                 worker: worker, checksum: done.resultChecksum, images: done.images,
                                  failedImages: done.failedImages, tokens: done.tokens, seconds: done.seconds))
         diskFullBackoff = nil  // space is back: a new episode will be reported again
         onEvent(.committed(done.shard, attempt: done.attempt, images: done.images, failedImages: done.failedImages, tokens: done.tokens))
@@ -387,7 +387,7 @@ public final class Coordinator {
     }
 
     private func shutdownWorkers(reason: String) {
-        for peer in workers.keys { reply(peer, .shutdown(Shutdown(reason: reason))) }
+        for peer in workers.keys { reply(peer, .shutdown(ProtocolMessage.Shutdown(reason: reason))) }
     }
 
     // MARK: plumbing

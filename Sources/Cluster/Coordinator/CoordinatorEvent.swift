@@ -3,7 +3,7 @@ import Transport
 
 /// What the coordinator reports as it runs; the CLI turns these into progress bars and log lines.
 public enum CoordinatorEvent: Sendable {
-    case workerJoined(Hello)
+    case workerJoined(ProtocolMessage.Hello)
     case workerRefused(worker: String, reason: String)
     case assigned(ShardID, attempt: Int, worker: String)
     case committed(ShardID, attempt: Int, images: Int, failedImages: Int, tokens: Int)

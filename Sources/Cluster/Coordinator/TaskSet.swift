@@ -6,7 +6,7 @@ import Transport
 /// coordinator's and the same for every kind of task.
 ///
 /// The two kinds are registered in one place, ``ClusterTasks``: ``ExtractionTasks`` extracts a plan's
-/// shards (`tagood launch`, `resume`); ``PartialTasks`` builds the reducer's partials
+/// shards (`tagood launch`, `resume`); ``ReduceTasks`` builds the reducer's partials
 /// (`tagood reduce --cluster`). Methods are called on the coordinator's thread only.
 public protocol TaskSet: AnyObject {
     /// The kind of every task of the set (workers of another kind are told so).
@@ -22,7 +22,7 @@ public protocol TaskSet: AnyObject {
     /// (its hello's worker id). Throws (a `TagoodError` when it can say which code) when the result does
     /// not verify, after removing what it left; returns a folder whose entries changed and must be
     /// synced before the journal records the commit, if any.
-    func accept(_ done: Done, attempt: Int, worker: String) throws -> String?
+    func accept(_ done: ProtocolMessage.Done, attempt: Int, worker: String) throws -> String?
 
     /// Drops what a no-longer-current attempt (`attempt` of `id` by `worker`: expired, voided or unknown)
     /// may have written. Only that attempt's own file may be touched.

@@ -4,7 +4,7 @@ import Reduce
 import TagoodSupport
 
 /// Builds the missing partials on a cluster's workers (`tagood reduce --cluster`) instead of on local
-/// threads: ``ClusterRun`` with ``PartialTasks``, one task per shard for `tagood worker --reduce`
+/// threads: ``ClusterRun`` with ``ReduceTasks``, one task per shard for `tagood worker --reduce`
 /// processes, with the same leases, heartbeats, attempts and journal as the extraction
 /// (`<job>/reduce/journal.jsonl`).
 public struct ClusterPartialsBuilder: PartialsBuilder {
@@ -44,7 +44,7 @@ public struct ClusterPartialsBuilder: PartialsBuilder {
             try journal.sync()
             let bound = try BoundSocket(cluster: cluster, keys: try JobKeys.loadOrCreate(directory), logger: logger)
             let coordinator = try Coordinator(
-                tasks: PartialTasks(todo, directory: directory), journal: journal,
+                tasks: ReduceTasks(todo, directory: directory), journal: journal,
                 settings: .init(cluster: cluster, jobID: Path.basename(of: directory.path), expectedModelHash: nil,
                                 resume: true))
             let run = ClusterRun(cluster: cluster, directory: directory, executable: executable, environment: environment,

@@ -1,8 +1,8 @@
 import Transport
 
 /// The task kinds a coordinator can run, in one place: what `tagood worker` needs to be told to run
-/// each kind. The coordinator side of a kind is its ``TaskSet`` (``ExtractionTasks``, ``PartialTasks``);
-/// the worker side is its ``AssignmentRunner`` (``ExtractionRunner``, ``PartialRunner``).
+/// each kind. The coordinator side of a kind is its ``TaskSet`` (``ExtractionTasks``, ``ReduceTasks``);
+/// the worker side is its ``AssignmentRunner`` (``ExtractionRunner``, ``ReduceRunner``).
 public enum ClusterTasks {
     /// The `tagood worker` arguments that select the runner of `kind`.
     public static func workerArguments(for kind: TaskKind) -> [String] {

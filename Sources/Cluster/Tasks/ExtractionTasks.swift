@@ -39,14 +39,14 @@ public final class ExtractionTasks: TaskSet {
                                     paths: Array(dataset.images.paths[images]), labels: Array(dataset.images.labels[images])))
     }
 
-    public func accept(_ done: Done, attempt: Int, worker: String) throws -> String? {
+    public func accept(_ done: ProtocolMessage.Done, attempt: Int, worker: String) throws -> String? {
         guard let shard = shards[done.shard] else {
             throw JobError(.invalid, "shard \(done.shard) is not in the plan", subject: done.shard.description)
         }
         let staging = directory.stagingFile(shard.id, attempt: attempt, worker: worker)
         do {
             // A credential holder is not trusted with the job's data: everything is checked here, as resume does.
-            _ = try ShardAudit.verify(path: staging, shard: shard, plan: plan, identity: identity, checksum: done.checksum, content: true)
+            _ = try ShardAudit.verify(path: staging, shard: shard, plan: plan, identity: identity, checksum: done.resultChecksum, content: true)
             let final = directory.shardFile(shard.id)
             try AtomicFile.commit(temporary: staging, to: final, syncDirectory: false)
             return Path.directory(of: final)

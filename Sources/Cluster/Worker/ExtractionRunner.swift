@@ -22,7 +22,7 @@ public final class ExtractionRunner: AssignmentRunner {
     public var outputFolder: String { jobDirectory.shardsFolder }
     public var modelHash: String { producer.modelHash }
 
-    public func run(_ assign: Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult {
+    public func run(_ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult {
         guard case .extract(let task) = assign.task else {
             throw ClusterError(.task, "assignment \(assign.shard) is a \(assign.task.kind.rawValue) task, not extract")
         }

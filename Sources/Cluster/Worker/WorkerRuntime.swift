@@ -86,7 +86,7 @@ public final class WorkerRuntime {
         case .cores(let cores): pinned = cores
         case .gpu(let index): pinned = [index]
         }
-        let hello = Hello(workerID: options.workerID, host: options.host, pid: getpid(), device: options.pinning.deviceName,
+        let hello = ProtocolMessage.Hello(workerID: options.workerID, host: options.host, pid: getpid(), device: options.pinning.deviceName,
                           pinned: pinned, threads: options.threads, modelHash: runner.modelHash,
                           tagoodVersion: TagoodVersion.string)
         do {
@@ -149,13 +149,13 @@ public final class WorkerRuntime {
     }
 
     /// Runs one assignment; returns an exit when the worker must stop.
-    private func work(on assign: Assign) throws -> Exit? {
+    private func work(on assign: ProtocolMessage.Assign) throws -> Exit? {
         let started = monotonicSeconds()
         var logger = self.logger
         logger[metadataKey: "shard"] = "\(assign.shard)"
         logger[metadataKey: "attempt"] = "\(assign.attempt)"
         guard assign.task.kind == runner.kind else {
-            try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: ClusterError(.task, "").code,
+            try send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: assign.attempt, code: ClusterError(.task, "").code,
                                     message: "worker \(options.workerID) runs \(runner.kind.rawValue) tasks, not \(assign.task.kind.rawValue): start it \(ClusterTasks.hint(for: assign.task.kind))")))
             return nil
         }
@@ -174,7 +174,7 @@ public final class WorkerRuntime {
                 switch result {
                 case .success(let summary):
                     unacknowledgedStaging = summary.stagingFile
-                    try send(.done(Done(shard: assign.shard, attempt: assign.attempt, checksum: summary.checksum, images: summary.images, failedImages: summary.failedImages,
+                    try send(.done(ProtocolMessage.Done(shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.checksum, images: summary.images, failedImages: summary.failedImages,
                                         tokens: summary.tokens, seconds: monotonicSeconds() - started)))
                 case .failure(let error as ProducerCancelled):
                     _ = error
@@ -182,17 +182,17 @@ public final class WorkerRuntime {
                 case .failure(let error):
                     logger.error("attempt failed: \(error)")  // the whole error, HDF5 stack and all, in the worker's log
                     if let full = StorageCheck.diskFull(after: error, folder: runner.outputFolder) {
-                        try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: JournalRecord.diskFullCode, message: full)))
+                        try send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: assign.attempt, code: JournalRecord.diskFullCode, message: full)))
                     } else {
                         let code = (error as? TagoodError)?.code ?? "worker.error"
-                        try send(.failed(Failed(shard: assign.shard, attempt: assign.attempt, code: code, message: Self.oneLine(error))))
+                        try send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: assign.attempt, code: code, message: Self.oneLine(error))))
                     }
                 }
                 return nil
             }
             let now = monotonicSeconds()
             if now >= nextBeat {
-                try send(.heartbeat(Heartbeat(shard: assign.shard, attempt: assign.attempt, imagesDone: progress.current)))
+                try send(.heartbeat(ProtocolMessage.Heartbeat(shard: assign.shard, attempt: assign.attempt, imagesDone: progress.current)))
                 nextBeat = now + heartbeatSeconds
             }
             // Listen while working: the coordinator may tell us to stop.

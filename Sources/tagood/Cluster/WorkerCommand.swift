@@ -93,7 +93,7 @@ struct WorkerCommand: ParsableCommand {
             coordinatorTimeout: coordinatorTimeout)
         let runtime: WorkerRuntime
         if reduce {
-            runtime = try WorkerRuntime(options: options, runner: PartialRunner(jobDirectory: directory, verify: verify),
+            runtime = try WorkerRuntime(options: options, runner: ReduceRunner(jobDirectory: directory, verify: verify),
                                         logger: logger)
         } else {
             let spec = try JobSpec.load(path: directory.jobFile)

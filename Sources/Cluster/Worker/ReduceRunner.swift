@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `tagood worker --reduce`: builds the partial of each assigned shard into `<job>/reduce/partials`.
-public final class PartialRunner: AssignmentRunner {
+public final class ReduceRunner: AssignmentRunner {
     public let jobDirectory: JobDirectory
     /// Whether to verify each shard's checksums before reading it.
     public let verify: Bool
@@ -27,7 +27,7 @@ public final class PartialRunner: AssignmentRunner {
     /// Partials do not depend on the model.
     public var modelHash: String { "reduce" }
 
-    public func run(_ assign: Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult {
+    public func run(_ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult {
         guard case .reduce(let task) = assign.task else {
             throw ClusterError(.task, "assignment \(assign.shard) is a \(assign.task.kind.rawValue) task, not reduce")
         }

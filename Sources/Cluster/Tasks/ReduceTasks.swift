@@ -8,7 +8,7 @@ import Transport
 /// partial is missing. A worker builds the partial with ``PartialStore/ensure(_:verify:)`` (content-
 /// addressed and written atomically, so a duplicate is harmless); the coordinator accepts it once the
 /// partial loads for that shard and checksum.
-public final class PartialTasks: TaskSet {
+public final class ReduceTasks: TaskSet {
     public let order: [ShardID]
     private let shards: [ShardID: CommittedShard]
     private let store: PartialStore
@@ -28,12 +28,12 @@ public final class PartialTasks: TaskSet {
         return .reduce(ReduceTask(role: shard.role, datasetHash: shard.datasetHash, range: shard.range, checksum: shard.checksum))
     }
 
-    public func accept(_ done: Done, attempt: Int, worker: String) throws -> String? {
+    public func accept(_ done: ProtocolMessage.Done, attempt: Int, worker: String) throws -> String? {
         guard let shard = shards[done.shard] else {
             throw ReduceError(.cluster, "\(done.shard) is not a shard to reduce", subject: done.shard.description)
         }
-        guard done.checksum == shard.checksum else {
-            throw ReduceError(.shard, "the worker reduced \(done.shard) with checksum \(done.checksum), the journal has \(shard.checksum)",
+        guard done.resultChecksum == shard.checksum else {
+            throw ReduceError(.shard, "the worker reduced \(done.shard) with checksum \(done.resultChecksum), the journal has \(shard.checksum)",
                               subject: done.shard.description)
         }
         guard store.has(shard) else {
