@@ -10,8 +10,8 @@ import PackageDescription
 /// element-wise kernels that are compiled once per x86-64 level (CKernels).
 /// `-O` for hot numeric modules in debug builds too.
 /// A fuzz target: one folder under Fuzz/, the module it exercises.
-func fuzzTarget(_ name: String, _ module: Target.Dependency) -> Target {
-    .executableTarget(name: name, dependencies: ["FuzzSupport", module], path: "Fuzz/\(name)")
+func fuzzTarget(_ name: String, _ modules: Target.Dependency...) -> Target {
+    .executableTarget(name: name, dependencies: ["FuzzSupport"] + modules, path: "Fuzz/\(name)")
 }
 
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
@@ -69,16 +69,22 @@ let package = Package(
         .target(name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "Learning", "TagoodSupport", logging]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "Job", "Datasets", "TagoodSupport"]),
+        /// The coordinator's core: its state machine, its server, the task-set seam, the job's keys.
+        .target(name: "Coordination", dependencies: ["Transport", "Job", "TagoodSupport"]),
+        /// Where the work runs: cluster.yaml and the launchers.
+        .target(name: "Launch", dependencies: ["Job", "CAffinity", "TagoodSupport", .product(name: "Yams", package: "Yams"), logging]),
+        /// The coordinated jobs: the two task kinds (extraction, reduce partials), the worker runtime, job.yaml and
+        /// the run sequence.
         .target(
             name: "Cluster",
-            dependencies: ["Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "Tensor", "CAffinity", "TagoodSupport",
-                           .product(name: "Yams", package: "Yams"), logging]
+            dependencies: ["Coordination", "Launch", "Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "Tensor",
+                           "CAffinity", "TagoodSupport", logging]
         ),
         .executableTarget(
             name: "tagood",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Learning", "Reduce", "Transport", "Cluster", "TagoodSupport",
-                "CAffinity", "DemoData",
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Learning", "Reduce", "Transport",
+                "Coordination", "Launch", "Cluster", "TagoodSupport", "CAffinity", "DemoData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
@@ -88,8 +94,8 @@ let package = Package(
         .executableTarget(
             name: "TagoodBench",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Job", "Learning", "Reduce", "Transport", "Cluster",
-                "TagoodSupport", "TagoodTestSupport",
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Job", "Learning", "Reduce", "Transport", "Launch",
+                "Cluster", "TagoodSupport", "TagoodTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
@@ -100,12 +106,12 @@ let package = Package(
         fuzzTarget("fuzz-protocol", "Transport"),
         fuzzTarget("fuzz-journal", "Job"),
         fuzzTarget("fuzz-plan", "Datasets"),
-        fuzzTarget("fuzz-config", "Cluster"),
+        fuzzTarget("fuzz-config", "Cluster", "Launch"),
         fuzzTarget("fuzz-checkpoint", "Model"),
         fuzzTarget("fuzz-list", "Datasets"),
         fuzzTarget("fuzz-image", "Imaging"),
         fuzzTarget("fuzz-shard", "Shards"),
-        fuzzTarget("fuzz-credential", "Cluster"),
+        fuzzTarget("fuzz-credential", "Coordination"),
 
         // MARK: Tests, one target per module.
         .testTarget(name: "TagoodSupportTests", dependencies: ["TagoodSupport"]),
@@ -122,11 +128,11 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Job"]),
         .testTarget(name: "JobTests", dependencies: ["Job", "Datasets", "Shards", "TagoodSupport", "TagoodTestSupport"]),
         .testTarget(
-            name: "ClusterTests", dependencies: ["Cluster", "Job", "Transport", "Extract", "Datasets", "Imaging", "Shards", "TagoodTestSupport"],
+            name: "ClusterTests", dependencies: ["Cluster", "Coordination", "Launch", "Job", "Transport", "Extract", "Datasets", "Imaging", "Shards", "TagoodTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "ReduceTests", dependencies: ["Reduce", "Cluster", "Job", "Shards", "Datasets", "Tensor", "TagoodSupport", "TagoodTestSupport"],
+            name: "ReduceTests", dependencies: ["Reduce", "Cluster", "Launch", "Job", "Shards", "Datasets", "Tensor", "TagoodSupport", "TagoodTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TagoodSupport"], resources: [.copy("Fixtures")]),

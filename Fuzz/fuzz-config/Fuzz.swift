@@ -1,5 +1,6 @@
-import FuzzSupport
 import Cluster
+import FuzzSupport
+import Launch
 
 /// `fuzz-config`: a job file and a cluster file (YAML with line numbers, every key's checks).
 func fuzzOne(_ bytes: [UInt8]) {

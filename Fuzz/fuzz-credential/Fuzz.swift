@@ -1,5 +1,5 @@
+import Coordination
 import FuzzSupport
-import Cluster
 import Job
 
 /// `fuzz-credential`: a worker credential, as a file (0600) and as the text of an environment variable.

@@ -3,11 +3,12 @@ import Cluster
 import Datasets
 import Foundation
 import Imaging
+import Job
+import Launch
+import Logging
 import Shards
 import TagoodSupport
 import Transport
-import Job
-import Logging
 
 /// `tagood-bench coordinator`: the coordinator's own cost, with real `tagood worker` processes in
 /// decode-only mode on shards of tiny images, and an exactly-once check of the result.

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Cluster
+import Coordination
 import DemoData
 import Extract
 import Foundation
+import Job
+import Launch
 import Model
 import TagoodSupport
 import Transport
-import Job
 
 /// `tagood demo`: the whole pipeline, for real, on a dataset made on the spot.
 struct Demo: ParsableCommand {

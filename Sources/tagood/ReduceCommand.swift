@@ -1,7 +1,9 @@
 import ArgumentParser
 import Cluster
+import Coordination
 import Foundation
 import Job
+import Launch
 import Reduce
 import TagoodSupport
 

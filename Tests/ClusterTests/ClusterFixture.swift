@@ -101,3 +101,4 @@ final class ClusterFixture {
 
 import Datasets
 import Job
+@testable import Launch

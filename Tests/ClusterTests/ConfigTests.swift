@@ -1,7 +1,8 @@
-import Testing
-import Foundation
 @testable import Cluster
+import Foundation
+@testable import Launch
 import TagoodSupport
+import Testing
 
 @Suite struct ConfigTests {
     static let cluster = """

@@ -1,3 +1,5 @@
+@testable import Cluster
+@testable import Coordination
 import Datasets
 import Extract
 import Foundation
@@ -6,7 +8,6 @@ import Shards
 import TagoodSupport
 import TagoodTestSupport
 import Transport
-@testable import Cluster
 
 /// A coordinator driven in process: a real job directory with a real plan and journal, real HDF5 staging
 /// files written by the test in the workers' place, messages fed one at a time and a clock moved by hand.

@@ -1,9 +1,10 @@
+@testable import Cluster
 import Foundation
 import Job
-import Testing
+@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
-@testable import Cluster
+import Testing
 
 /// The same job through each launcher, against the real thing: `ssh` through a real sshd on 127.0.0.1,
 /// `none` with workers started by hand from the printed command line, and `slurm` (SlurmLauncherTests).

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Job
+import Launch
 import Shards
 import TagoodSupport
 import TagoodTestSupport

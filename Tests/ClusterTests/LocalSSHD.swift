@@ -1,7 +1,8 @@
+@testable import Cluster
 import Foundation
+@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
-@testable import Cluster
 
 /// A real OpenSSH server for a test: `sshd -D -f <generated config>` on a free port of 127.0.0.1, with a
 /// generated host key and a generated user key, and an ssh client config that reaches it under the host

@@ -1,7 +1,8 @@
+@testable import Cluster
 import Foundation
+@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
-@testable import Cluster
 
 /// A real Slurm 22.05 for a test, as root without systemd: `munged --force` (left running if it was),
 /// then `slurmctld -D` and `slurmd -D` with a generated `slurm.conf` (one node at 127.0.0.1 with this

@@ -1,7 +1,8 @@
+@testable import Cluster
 import Foundation
+@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
-@testable import Cluster
 
 /// Hosts for a test, each a network namespace (`ip netns`, iproute2): a coordinator namespace joined to
 /// every worker namespace by its own veth pair on 10.77.<i>.0/24 (the coordinator is 10.77.<i>.1, worker

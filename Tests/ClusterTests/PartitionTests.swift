@@ -1,10 +1,11 @@
-import Foundation
+@testable import Cluster
 import Datasets
+import Foundation
 import Job
-import Testing
+@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
-@testable import Cluster
+import Testing
 
 /// A coordinator and two workers on three "hosts" (network namespaces joined by veth pairs,
 /// ``NetworkNamespaces``), and the network failing under them: one worker's link pulled mid-shard, and

@@ -1,9 +1,11 @@
+@testable import Cluster
+@testable import Coordination
 import Foundation
 import Job
-import Testing
+@testable import Launch
 import TagoodTestSupport
+import Testing
 import Transport
-@testable import Cluster
 
 /// A peer of another protocol version, or with another model, is refused with a clear error on both
 /// sides: real `tagood` processes on one side, a raw ZeroMQ peer made by the test on the other.

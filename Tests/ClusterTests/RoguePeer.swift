@@ -1,10 +1,11 @@
+@testable import Cluster
+@testable import Coordination
 import Extract
 import Foundation
 import Job
-import Testing
 import TagoodSupport
+import Testing
 import Transport
-@testable import Cluster
 
 /// A peer made by the test with the project's own ZeroMQ wrapper, to attack a running `tagood launch`:
 /// with no keys, with keys of its own, or with the job's worker credential (an insider).

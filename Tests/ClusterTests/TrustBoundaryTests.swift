@@ -1,12 +1,13 @@
+@testable import Cluster
+@testable import Coordination
 import Extract
 import Foundation
 import Job
 import Shards
-import Testing
 import TagoodSupport
 import TagoodTestSupport
+import Testing
 import Transport
-@testable import Cluster
 
 /// Attacks on a running `tagood launch` from rogue ZeroMQ peers on 127.0.0.1 (``RoguePeer``): without the
 /// job's keys nothing happens at all; with them (an insider) no file outside its own staging file is

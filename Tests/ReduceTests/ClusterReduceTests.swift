@@ -1,11 +1,12 @@
 import Cluster
 import Foundation
+import Job
+import Launch
 import Reduce
 import TagoodSupport
 import TagoodTestSupport
 import Testing
 import Transport
-import Job
 
 /// `tagood reduce --cluster`: real coordinator and `tagood worker --reduce` processes on 127.0.0.1 build
 /// the partials; the merged outputs are byte-identical to a local reduce of the same job.

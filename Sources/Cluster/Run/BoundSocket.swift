@@ -1,4 +1,6 @@
+import Coordination
 import Job
+import Launch
 import Logging
 import Transport
 

@@ -4,6 +4,8 @@ import TagoodSupport
 import Transport
 #if canImport(Glibc)
 import Glibc
+import Coordination
+import Launch
 #endif
 
 /// The one run sequence of every coordinated job, whatever its task kind: build the coordinator on a

@@ -1,3 +1,6 @@
+import Coordination
+import Launch
+
 extension Coordinator.Settings {
     /// The settings of a coordinator that runs on `cluster`: its heartbeat, liveness, attempts, grace and
     /// `max_workers` (a security limit: how many credential holders may be connected at once) come from

@@ -1,6 +1,8 @@
+import Coordination
 import Datasets
 import Extract
 import Job
+import Launch
 import Logging
 import TagoodSupport
 import Transport

@@ -1,3 +1,4 @@
+import Coordination
 import Transport
 
 /// The task kinds a coordinator can run, in one place: what `tagood worker` needs to be told to run

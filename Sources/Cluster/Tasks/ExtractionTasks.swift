@@ -5,6 +5,7 @@ import TagoodSupport
 import Transport
 #if canImport(Glibc)
 import Glibc
+import Coordination
 #endif
 
 /// The extraction of a plan's shards: each task is one shard of images, written by a worker to the

@@ -1,3 +1,4 @@
+import Coordination
 import Datasets
 import Job
 import Reduce

@@ -1,5 +1,6 @@
 import Extract
 import Job
+import Launch
 import Shards
 import TagoodSupport
 import Transport

@@ -1,5 +1,6 @@
 import CAffinity
 import Foundation
+import Launch
 import TagoodSupport
 import Tensor
 

@@ -5,6 +5,7 @@ import TagoodSupport
 import Transport
 #if canImport(Glibc)
 import Glibc
+import Launch
 #endif
 
 /// `tagood worker --reduce`: builds the partial of each assigned shard into `<job>/reduce/partials`.

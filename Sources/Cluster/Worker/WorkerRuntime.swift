@@ -1,6 +1,8 @@
+import Coordination
 import Extract
 import Foundation
 import Job
+import Launch
 import Logging
 import Shards
 import TagoodSupport

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Cluster
+import Coordination
 import Datasets
 import Foundation
 import Job
+import Launch
 import TagoodSupport
 
 /// `tagood launch`: run a job on a cluster.

@@ -2,9 +2,10 @@ import ArgumentParser
 import Cluster
 import Datasets
 import Foundation
-import Transport
 import Job
+import Launch
 import TagoodSupport
+import Transport
 
 /// `tagood status`: where a job stands, from its plan and journal (works while it runs and after it died).
 struct Status: ParsableCommand {

@@ -1,11 +1,13 @@
 import ArgumentParser
 import CAffinity
 import Cluster
+import Coordination
 import Extract
 import Foundation
+import Job
+import Launch
 import Reduce
 import TagoodSupport
-import Job
 
 /// `tagood worker`: one worker process (normally started by `launch`, or by ssh/Slurm).
 struct WorkerCommand: ParsableCommand {

@@ -1,10 +1,11 @@
 import Cluster
+import Coordination
 import Datasets
 import Foundation
 import Job
 import Logging
-import Transport
 import TagoodSupport
+import Transport
 
 /// Shows a running job: per-dataset bars with images/s and ETA on a terminal, a log line every 10 s
 /// otherwise; notable events (workers joining, leases expiring, failures) as timestamped lines.

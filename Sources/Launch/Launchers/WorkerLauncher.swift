@@ -38,6 +38,16 @@ public struct WorkerLaunch: Sendable {
     /// How many dead workers may be replaced in total during the run.
     public var maxRestarts: Int
 
+    public init(endpoint: String, directory: JobDirectory, executable: String, extraArguments: [String],
+                environment: [String: String], maxRestarts: Int) {
+        self.endpoint = endpoint
+        self.directory = directory
+        self.executable = executable
+        self.extraArguments = extraArguments
+        self.environment = environment
+        self.maxRestarts = maxRestarts
+    }
+
     /// `worker --connect … --job …` plus the device of `worker` (nil: the worker takes the cores or GPU
     /// it was given, `inherit`), the credential arguments of `cluster`, and the extra arguments.
     func workerArguments(for worker: ClusterSpec.Worker?, cluster: ClusterSpec, parent: Int32?) -> [String] {

@@ -4,6 +4,7 @@ import Shards
 import TagoodSupport
 #if canImport(Glibc)
 import Glibc
+import Launch
 #endif
 
 /// A job file (`jobs/<name>.yaml`): what to extract and how. Relative paths are resolved against the

@@ -1,14 +1,17 @@
 import Yams
 
 /// A YAML node with its file and key path, so every error can say exactly where it is
-/// (`jobs/imagenet-val.yaml:12: datasets[1].root: …`).
-struct ConfigNode {
-    let file: String
-    let path: String
+/// (`jobs/imagenet-val.yaml:12: datasets[1].root: …`). cluster.yaml (``ClusterSpec``) and job files
+/// (Cluster's `JobSpec`) are read through it.
+public struct ConfigNode {
+    /// The file the node was read from.
+    public let file: String
+    /// Its key path (`datasets[1].root`).
+    public let path: String
     let node: Node?
 
     /// Parses a YAML document.
-    static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ConfigError(file: file, line: nil, key: "", problem: "the file is empty")
@@ -21,9 +24,11 @@ struct ConfigNode {
         }
     }
 
-    var line: Int? { node?.mark?.line }
+    /// The node's line in the file, when YAML gave one.
+    public var line: Int? { node?.mark?.line }
 
-    func error(_ problem: String) -> ConfigError {
+    /// An error about this node: its file, line and key, and `problem`.
+    public func error(_ problem: String) -> ConfigError {
         ConfigError(file: file, line: line, key: path, problem: problem)
     }
 
@@ -32,7 +37,7 @@ struct ConfigNode {
     }
 
     /// The node as a mapping whose keys must all be in `allowed`.
-    func mapping(allowed: [String]) throws(ConfigError) -> Mapping {
+    public func mapping(allowed: [String]) throws(ConfigError) -> Mapping {
         guard case .mapping(let mapping)? = node else { throw error("expected a mapping of keys (\(allowed.joined(separator: ", ")))") }
         var values: [String: Node] = [:]
         var keys: [String: Node] = [:]
@@ -53,19 +58,19 @@ struct ConfigNode {
     }
 
     /// The node as a sequence.
-    func sequence() throws(ConfigError) -> [ConfigNode] {
+    public func sequence() throws(ConfigError) -> [ConfigNode] {
         guard case .sequence(let seq)? = node else { throw error("expected a list") }
         return seq.enumerated().map { ConfigNode(file: file, path: "\(path)[\($0.offset)]", node: $0.element) }
     }
 
-    func string() throws(ConfigError) -> String {
+    public func string() throws(ConfigError) -> String {
         guard case .scalar(let scalar)? = node, !scalar.string.isEmpty else { throw error("expected a non-empty string") }
         return scalar.string
     }
 
     /// A plain decimal integer. Not Yams' `node.int`: that also reads YAML 1.1 forms (`0x1f`, `1:30` =
     /// 90) and traps on a sexagesimal overflow (found by fuzz-config).
-    func int() throws(ConfigError) -> Int {
+    public func int() throws(ConfigError) -> Int {
         guard case .scalar(let scalar)? = node, let value = Int(scalar.string) else {
             throw error("expected an integer, found '\(node?.string ?? "nothing")'")
         }
@@ -73,7 +78,7 @@ struct ConfigNode {
     }
 
     /// `true` or `false` (not YAML 1.1's `yes`, `on`, …, which read as strings elsewhere in this file).
-    func bool() throws(ConfigError) -> Bool {
+    public func bool() throws(ConfigError) -> Bool {
         guard case .scalar(let scalar)? = node, ["true", "false"].contains(scalar.string) else {
             throw error("expected true or false, found '\(node?.string ?? "nothing")'")
         }
@@ -81,7 +86,7 @@ struct ConfigNode {
     }
 
     /// A finite decimal number (`2`, `0.5`, `1e-3`); not `nan`, `inf` or YAML 1.1 sexagesimal forms.
-    func double() throws(ConfigError) -> Double {
+    public func double() throws(ConfigError) -> Double {
         guard case .scalar(let scalar)? = node, let value = Double(scalar.string), value.isFinite else {
             throw error("expected a number, found '\(node?.string ?? "nothing")'")
         }
@@ -89,17 +94,17 @@ struct ConfigNode {
     }
 
     /// The keys of one mapping, read one by one.
-    struct Mapping {
+    public struct Mapping {
         let owner: ConfigNode
         let values: [String: Node]
 
-        func has(_ key: String) -> Bool { values[key] != nil }
+        public func has(_ key: String) -> Bool { values[key] != nil }
 
-        func optional(_ key: String) -> ConfigNode? {
+        public func optional(_ key: String) -> ConfigNode? {
             values[key].map { owner.child(key, $0) }
         }
 
-        func required(_ key: String) throws(ConfigError) -> ConfigNode {
+        public func required(_ key: String) throws(ConfigError) -> ConfigNode {
             guard let value = values[key] else { throw owner.error("missing required key '\(key)'") }
             return owner.child(key, value)
         }

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Launch
 
 extension JobSpec {
     /// The resolved spec as YAML, with absolute paths: `job.yaml` in the job directory, which workers
