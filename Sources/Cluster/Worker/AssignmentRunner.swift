@@ -23,14 +23,16 @@ public struct AssignmentResult: Sendable {
     /// The attempt's staging file, which nobody takes over if the coordinator is lost (the worker then
     /// deletes it); nil when the result is shared and content-addressed (a reduce partial).
     public var stagingFile: String?
-    public var checksum: String
+    /// What the `done` carries as ``ProtocolMessage/Done/resultChecksum``: the staged shard's file checksum,
+    /// or for a reduce partial the checksum of the shard it was made from.
+    public var resultChecksum: String
     public var images: Int
     public var failedImages: Int
     public var tokens: Int
 
-    public init(stagingFile: String?, checksum: String, images: Int, failedImages: Int, tokens: Int) {
+    public init(stagingFile: String?, resultChecksum: String, images: Int, failedImages: Int, tokens: Int) {
         self.stagingFile = stagingFile
-        self.checksum = checksum
+        self.resultChecksum = resultChecksum
         self.images = images
         self.failedImages = failedImages
         self.tokens = tokens

@@ -33,7 +33,7 @@ public final class ExtractionRunner: AssignmentRunner {
         let work = ShardWork(metadata: metadata, attempt: assign.attempt, root: task.root, paths: task.paths,
                              labels: task.labels, output: .staging(staging))
         let summary = try producer.produce(work, progress: control.progress)
-        return AssignmentResult(stagingFile: staging, checksum: summary.fileChecksum, images: summary.images,
+        return AssignmentResult(stagingFile: staging, resultChecksum: summary.fileChecksum, images: summary.images,
                                 failedImages: summary.failedImages, tokens: summary.tokens)
     }
 }

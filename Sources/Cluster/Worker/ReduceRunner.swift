@@ -43,6 +43,6 @@ public final class ReduceRunner: AssignmentRunner {
         try control.checkCancelled()
         try PartialStore(directory: jobDirectory).ensure(shard, verify: verify)
         control.add(images: task.range.count)
-        return AssignmentResult(stagingFile: nil, checksum: task.checksum, images: task.range.count, failedImages: 0, tokens: 0)
+        return AssignmentResult(stagingFile: nil, resultChecksum: task.checksum, images: task.range.count, failedImages: 0, tokens: 0)
     }
 }

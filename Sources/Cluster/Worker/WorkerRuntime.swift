@@ -176,7 +176,7 @@ public final class WorkerRuntime {
                 switch result {
                 case .success(let summary):
                     unacknowledgedStaging = summary.stagingFile
-                    try send(.done(ProtocolMessage.Done(shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.checksum, images: summary.images, failedImages: summary.failedImages,
+                    try send(.done(ProtocolMessage.Done(shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.resultChecksum, images: summary.images, failedImages: summary.failedImages,
                                         tokens: summary.tokens, seconds: monotonicSeconds() - started)))
                 case .failure(let error as ProducerCancelled):
                     _ = error
