@@ -8,14 +8,15 @@ RELEASE_BIN    := .build/release/tagood
 BENCH_BIN      := .build/release/tagood-bench
 DEBUG_BIN      := .build/debug/tagood
 
-.PHONY: all deps build release test demo bench fuzz fuzz-replay clean help
+.PHONY: all deps build release test format format-check demo bench fuzz fuzz-replay clean help
 
 all: build
 
 help:
 	@echo "make deps    install missing Debian packages ($(DEBIAN_PACKAGES))"
 	@echo "make build   debug build of tagood"
-	@echo "make test    deps + build + every test"
+	@echo "make test    deps + build + every test (and the module graph and the formatting)"
+	@echo "make format  apply .swift-format (120 columns) to every Swift file"
 	@echo "make demo    deps + build + the end-to-end demo"
 	@echo "make bench   deps + release build (tagood, tagood-bench) + benchmarks against the Python references"
 	@echo "make fuzz    every libFuzzer target for FUZZ_SECONDS (600) each; see tools/fuzz.sh"
@@ -45,16 +46,28 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# The module graph first (imports against docs/DESIGN.md), then build the tests once and run them
-# without rebuilding.
+# The module graph first (imports and Package.swift against docs/DESIGN.md) and the formatting, then
+# build the tests once and run them without rebuilding.
 test: deps
 	$(PYTHON) tools/check_module_graph.py --self-test
 	$(PYTHON) tools/check_module_graph.py
+	$(MAKE) --no-print-directory format-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory fuzz-replay
 	rm -rf /tmp/tagood-fuzz-smoke
 	FUZZ_SEED=1 FUZZ_WORK=/tmp/tagood-fuzz-smoke tools/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_SMOKE_TARGETS)
+
+# Every Swift file as swift-format (the toolchain's) writes it with .swift-format: 4 spaces, 120 columns.
+SWIFT_FILES_ROOTS := Sources Tests Fuzz Package.swift
+
+format:
+	$(SWIFT) format format --configuration .swift-format --in-place --recursive --parallel $(SWIFT_FILES_ROOTS)
+
+format-check:
+	@$(SWIFT) format lint --strict --configuration .swift-format --recursive --parallel $(SWIFT_FILES_ROOTS) \
+	  || { echo "format-check: run \`make format\` (swift-format, .swift-format) and commit the result"; exit 1; }
+	@echo "format-check: every Swift file as .swift-format writes it"
 
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 5

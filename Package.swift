@@ -21,12 +21,12 @@ let package = Package(
     name: "tagood",
     products: [
         .executable(name: "tagood", targets: ["tagood"]),
-        .executable(name: "tagood-bench", targets: ["TagoodBench"]),
+        .executable(name: "tagood-bench", targets: ["TagoodBench"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2")
     ],
     targets: [
         // MARK: C libraries (Debian -dev packages; see `make deps`).
@@ -48,7 +48,8 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         /// XXH3 (the shard seal's hash) from xxHash's header, compiled per x86-64 level and picked at run
         /// time (Debian's libxxhash is built for the baseline); optimised in debug builds too.
-        .target(name: "CXXH3", dependencies: ["CXXHash"], cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        .target(
+            name: "CXXH3", dependencies: ["CXXHash"], cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // MARK: Swift modules.
         .target(name: "TagoodSupport", dependencies: ["CXXHash", "CXXH3"]),
@@ -58,34 +59,42 @@ let package = Package(
         .target(name: "Shards", dependencies: ["CHDF5", "CHDF5Shim", "TagoodSupport"]),
         // The numeric kernels are optimised even in debug builds: unoptimised Swift loops are ~50× slower,
         // which would make the tests and the demo crawl.
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels", "TagoodSupport"], swiftSettings: optimizedInDebug),
+        .target(
+            name: "Tensor", dependencies: ["COpenBLAS", "CKernels", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "Tensor", "TagoodSupport"]),
         // The projector's layers are generic over Float and Double; each generic function carries
         // `@_specialize(where T == Float)`, so calls from other files reach a specialised body without
         // whole-module optimisation.
-        .target(name: "Learning", dependencies: ["Tensor", "Model", "Shards", "Job", "Datasets", "COpenBLAS", "TagoodSupport"],
-                swiftSettings: optimizedInDebug),
-        .target(name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "Learning", "TagoodSupport", logging]),
+        .target(
+            name: "Learning",
+            dependencies: ["Tensor", "Model", "Shards", "Job", "Datasets", "COpenBLAS", "TagoodSupport"],
+            swiftSettings: optimizedInDebug),
+        .target(
+            name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "Learning", "TagoodSupport", logging]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "Job", "Datasets", "TagoodSupport"]),
         /// The coordinator's core: its state machine, its server, the task-set seam, the job's keys.
         .target(name: "Coordination", dependencies: ["Transport", "Job", "TagoodSupport"]),
         /// Where the work runs: cluster.yaml and the launchers.
-        .target(name: "Launch", dependencies: ["Job", "CAffinity", "TagoodSupport", .product(name: "Yams", package: "Yams"), logging]),
+        .target(
+            name: "Launch",
+            dependencies: ["Job", "CAffinity", "TagoodSupport", .product(name: "Yams", package: "Yams"), logging]),
         /// The coordinated jobs: the two task kinds (extraction, reduce partials), the worker runtime, job.yaml and
         /// the run sequence.
         .target(
             name: "Cluster",
-            dependencies: ["Coordination", "Launch", "Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "Tensor",
-                           "CAffinity", "TagoodSupport", logging]
+            dependencies: [
+                "Coordination", "Launch", "Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "Tensor",
+                "CAffinity", "TagoodSupport", logging
+            ]
         ),
         .executableTarget(
             name: "tagood",
             dependencies: [
                 "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Learning", "Reduce", "Transport",
                 "Coordination", "Launch", "Cluster", "TagoodSupport", "CAffinity", "DemoData",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging
             ]
         ),
         /// `tagood-bench` (`make bench`): each hot path measured on its own, as NIOPerformanceTester is beside
@@ -96,7 +105,7 @@ let package = Package(
             dependencies: [
                 "Datasets", "Imaging", "Shards", "Tensor", "Model", "Job", "Learning", "Reduce", "Transport", "Launch",
                 "Cluster", "TagoodSupport", "TagoodTestSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging
             ]
         ),
 
@@ -122,23 +131,40 @@ let package = Package(
         ),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "CHDF5", "CHDF5Shim"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "COpenBLAS"]),
-        .testTarget(name: "LearningTests", dependencies: ["Learning", "Model", "Tensor", "TagoodSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor", "Imaging", "Shards", "TagoodSupport"]),
+        .testTarget(
+            name: "LearningTests", dependencies: ["Learning", "Model", "Tensor", "TagoodSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor", "Imaging", "Shards", "TagoodSupport"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Job"]),
-        .testTarget(name: "JobTests", dependencies: ["Job", "Datasets", "Shards", "TagoodSupport", "TagoodTestSupport"]),
         .testTarget(
-            name: "ClusterTests", dependencies: ["Cluster", "Coordination", "Launch", "Job", "Transport", "Extract", "Datasets", "Imaging", "Shards", "TagoodTestSupport"],
+            name: "JobTests", dependencies: ["Job", "Datasets", "Shards", "TagoodSupport", "TagoodTestSupport"]),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: [
+                "Cluster", "Coordination", "Launch", "Job", "Transport", "Extract", "Datasets", "Imaging", "Shards",
+                "TagoodTestSupport"
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "ReduceTests", dependencies: ["Reduce", "Cluster", "Launch", "Job", "Shards", "Datasets", "Tensor", "TagoodSupport", "TagoodTestSupport"],
+            name: "ReduceTests",
+            dependencies: [
+                "Reduce", "Cluster", "Launch", "Job", "Shards", "Datasets", "Tensor", "TagoodSupport",
+                "TagoodTestSupport"
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TagoodSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
+        .testTarget(
+            name: "NativeLibrariesTests", dependencies: ["CZeroMQ", "COpenBLAS", "CAffinity", "CHDF5", "CHDF5Shim"]),
         /// Helpers for tests and for `tagood-bench`: running the CLI, synthetic finished jobs, a hand-moved clock.
-        .target(name: "TagoodTestSupport", dependencies: ["TagoodSupport", "Job", "Datasets", "Shards"], path: "Tests/TagoodTestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards", "Job", "Transport"]),
+        .target(
+            name: "TagoodTestSupport", dependencies: ["TagoodSupport", "Job", "Datasets", "Shards"],
+            path: "Tests/TagoodTestSupport"),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["TagoodSupport", "TagoodTestSupport", "Datasets", "Shards", "Job", "Transport"])
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,8 @@ public enum FuzzTarget {
                 FileHandle.standardError.write(Data("no such input: \(path)\n".utf8))
                 exit(2)
             }
-            let files = isFolder.boolValue
+            let files =
+                isFolder.boolValue
                 ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 }
                 : [path]
             for file in files {

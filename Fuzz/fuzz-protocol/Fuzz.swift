@@ -7,7 +7,9 @@ func fuzzOne(_ bytes: [UInt8]) {
 }
 
 #if TAGOOD_FUZZ
-@_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ d: UnsafePointer<UInt8>, _ n: Int) -> Int32 { FuzzTarget.run(d, n, fuzzOne) }
+@_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ d: UnsafePointer<UInt8>, _ n: Int) -> Int32 {
+    FuzzTarget.run(d, n, fuzzOne)
+}
 #else
 @main struct Replay { static func main() { FuzzTarget.main(name: "fuzz-protocol", fuzzOne) } }
 #endif

@@ -41,8 +41,10 @@ public final class Coordinator {
         /// Settings given one by one; a coordinator of a cluster run takes them from its cluster.yaml with
         /// ``init(cluster:jobID:expectedModelHash:resume:planHash:)``. `maxWorkers` has no default, so that
         /// no caller drops the limit by leaving it out.
-        public init(jobID: String, heartbeatSeconds: Double, liveness: Int, maxAttempts: Int, graceSeconds: Double,
-                    expectedModelHash: String?, resume: Bool, planHash: String? = nil, maxWorkers: Int) {
+        public init(
+            jobID: String, heartbeatSeconds: Double, liveness: Int, maxAttempts: Int, graceSeconds: Double,
+            expectedModelHash: String?, resume: Bool, planHash: String? = nil, maxWorkers: Int
+        ) {
             self.maxWorkers = maxWorkers
             self.jobID = jobID
             self.heartbeatSeconds = heartbeatSeconds
@@ -119,7 +121,8 @@ public final class Coordinator {
         try record(JournalRecord(.started, time: time.wall(), planHash: settings.planHash, resume: settings.resume))
         for id in state.pending where state.shards[id]!.attemptsUsed >= settings.maxAttempts {
             let s = state.shards[id]!
-            try giveUpIfExhausted(id, code: s.lastError?.code ?? "shard.failed", message: s.lastError?.message ?? "no attempt left")
+            try giveUpIfExhausted(
+                id, code: s.lastError?.code ?? "shard.failed", message: s.lastError?.message ?? "no attempt left")
         }
     }
 
@@ -196,20 +199,23 @@ public final class Coordinator {
         case .hello(let hello):
             // Only holders of the job's credential get here (CURVE + ZAP): naming the mismatch is safe.
             if let expected = settings.expectedModelHash, hello.modelHash != expected {
-                let reason = "worker \(hello.workerID) loaded model \(hello.modelHash), but this job uses model \(expected): start workers with the job's weights"
+                let reason =
+                    "worker \(hello.workerID) loaded model \(hello.modelHash), but this job uses model \(expected): start workers with the job's weights"
                 onEvent(.workerRefused(worker: hello.workerID, reason: reason))
                 reply(peer, .refused(ProtocolMessage.Refused(reason: reason)))
                 return
             }
             if workers.contains(where: { $0.key != peer && $0.value.workerID == hello.workerID }) {
                 // Worker ids name staging files and journal records: a second peer may not take one.
-                let reason = "worker id \(hello.workerID) is already connected (from another peer): every worker needs its own"
+                let reason =
+                    "worker id \(hello.workerID) is already connected (from another peer): every worker needs its own"
                 onEvent(.workerRefused(worker: hello.workerID, reason: reason))
                 reply(peer, .refused(ProtocolMessage.Refused(reason: reason)))
                 return
             }
             if workers[peer] == nil && !hasRoomForAnotherWorker() {
-                let reason = "this job takes at most \(settings.maxWorkers) workers at once (max_workers in cluster.yaml), and they are all connected"
+                let reason =
+                    "this job takes at most \(settings.maxWorkers) workers at once (max_workers in cluster.yaml), and they are all connected"
                 onEvent(.workerRefused(worker: hello.workerID, reason: reason))
                 reply(peer, .refused(ProtocolMessage.Refused(reason: reason)))
                 return
@@ -217,17 +223,27 @@ public final class Coordinator {
             workers[peer] = hello
             lastHeard[peer] = time.monotonic()
             onEvent(.workerJoined(hello))
-            reply(peer, .welcome(ProtocolMessage.Welcome(jobID: settings.jobID, heartbeatSeconds: settings.heartbeatSeconds)))
+            reply(
+                peer,
+                .welcome(ProtocolMessage.Welcome(jobID: settings.jobID, heartbeatSeconds: settings.heartbeatSeconds)))
         case .ready:
             guard workers[peer] != nil else {
-                reply(peer, .refused(ProtocolMessage.Refused(reason: "unknown worker: send hello first (its lease expired, or the coordinator restarted)",
-                                             rejoin: true)))
+                reply(
+                    peer,
+                    .refused(
+                        ProtocolMessage.Refused(
+                            reason:
+                                "unknown worker: send hello first (its lease expired, or the coordinator restarted)",
+                            rejoin: true)))
                 return
             }
             if let held = liveness.first(where: { $0.value.peer == peer })?.key {
                 // One lease per worker: a second `ready` while it holds one gets no second shard.
                 if hoarders.insert(peer).inserted {
-                    onEvent(.workerRefused(worker: name(of: peer), reason: "asked for another shard while it holds \(held); it gets none until it reports"))
+                    onEvent(
+                        .workerRefused(
+                            worker: name(of: peer),
+                            reason: "asked for another shard while it holds \(held); it gets none until it reports"))
                 }
                 reply(peer, .idle(ProtocolMessage.Idle(seconds: settings.heartbeatSeconds)))
             } else if isStopping {
@@ -252,16 +268,20 @@ public final class Coordinator {
                 return
             }
             liveness[failed.shard] = nil
-            try record(JournalRecord(.failed, time: time.wall(), shard: failed.shard, attempt: failed.attempt,
-                                     worker: name(of: peer), code: failed.code, message: failed.message))
+            try record(
+                JournalRecord(
+                    .failed, time: time.wall(), shard: failed.shard, attempt: failed.attempt,
+                    worker: name(of: peer), code: failed.code, message: failed.message))
             if failed.code == JournalRecord.diskFullCode {
-                pauseForFullDisk(failed.message)  // not charged to the shard (JobState)
+                pauseForFullDisk(failed.message) // not charged to the shard (JobState)
                 return
             }
             onEvent(.attemptFailed(failed.shard, attempt: failed.attempt, code: failed.code, message: failed.message))
             try giveUpIfExhausted(failed.shard, code: failed.code, message: failed.message)
         case .welcome, .refused, .assign, .idle, .shutdown:
-            reply(peer, .refused(ProtocolMessage.Refused(reason: "coordinator: unexpected '\(message.type)' from a worker")))
+            reply(
+                peer,
+                .refused(ProtocolMessage.Refused(reason: "coordinator: unexpected '\(message.type)' from a worker")))
         }
     }
 
@@ -302,13 +322,16 @@ public final class Coordinator {
     /// Whether `attempt` of `id` is the running attempt and `peer` the worker that holds it.
     private func isCurrent(_ id: ShardID, attempt: Int, from peer: Peer) -> Bool {
         guard case .running(let running, let worker, _)? = state.shards[id]?.status, running == attempt,
-              let holder = liveness[id], holder.peer == peer, workers[peer]?.workerID == worker else { return false }
+            let holder = liveness[id], holder.peer == peer, workers[peer]?.workerID == worker
+        else { return false }
         return true
     }
 
     /// The worker that holds `attempt` of `id`, if that attempt is running now.
     private func runningWorker(_ id: ShardID, attempt: Int) -> String? {
-        guard case .running(let running, let worker, _)? = state.shards[id]?.status, running == attempt else { return nil }
+        guard case .running(let running, let worker, _)? = state.shards[id]?.status, running == attempt else {
+            return nil
+        }
         return worker
     }
 
@@ -335,35 +358,49 @@ public final class Coordinator {
         }
         liveness[done.shard] = nil
         do {
-            if let folder = try tasks.accept(done, attempt: done.attempt, worker: worker) { dirtyFolders.insert(folder) }
+            if let folder = try tasks.accept(done, attempt: done.attempt, worker: worker) {
+                dirtyFolders.insert(folder)
+            }
         } catch {
             let code = (error as? TagoodError)?.code ?? "shard.verify"
             let message = "the result of attempt \(done.attempt) did not verify: \(error)"
-            try record(JournalRecord(.failed, time: time.wall(), shard: done.shard, attempt: done.attempt,
-                                     worker: worker, code: code, message: message))
+            try record(
+                JournalRecord(
+                    .failed, time: time.wall(), shard: done.shard, attempt: done.attempt,
+                    worker: worker, code: code, message: message))
             onEvent(.attemptFailed(done.shard, attempt: done.attempt, code: code, message: message))
             try giveUpIfExhausted(done.shard, code: code, message: message)
             return
         }
-        try record(JournalRecord(.committed, time: time.wall(), shard: done.shard, attempt: done.attempt,
-                                 worker: worker, checksum: done.resultChecksum, images: done.images,
-                                 failedImages: done.failedImages, tokens: done.tokens, seconds: done.seconds))
-        diskFullBackoff = nil  // space is back: a new episode will be reported again
-        onEvent(.committed(done.shard, attempt: done.attempt, images: done.images, failedImages: done.failedImages, tokens: done.tokens))
+        try record(
+            JournalRecord(
+                .committed, time: time.wall(), shard: done.shard, attempt: done.attempt,
+                worker: worker, checksum: done.resultChecksum, images: done.images,
+                failedImages: done.failedImages, tokens: done.tokens, seconds: done.seconds))
+        diskFullBackoff = nil // space is back: a new episode will be reported again
+        onEvent(
+            .committed(
+                done.shard, attempt: done.attempt, images: done.images, failedImages: done.failedImages,
+                tokens: done.tokens))
     }
 
     private func expireLeases() throws {
         let now = time.monotonic()
         let silent = Set(liveness.filter { now - $0.value.lastBeat > settings.leaseSeconds }.keys)
         guard !silent.isEmpty else { return }
-        for id in state.order where silent.contains(id) {  // in plan order, so the journal is deterministic
-            guard let lease = liveness[id], case .running(let attempt, let worker, _)? = state.shards[id]?.status else { continue }
+        for id in state.order where silent.contains(id) { // in plan order, so the journal is deterministic
+            guard let lease = liveness[id], case .running(let attempt, let worker, _)? = state.shards[id]?.status else {
+                continue
+            }
             liveness[id] = nil
-            workers[lease.peer] = nil  // presumed dead: a late message from it is treated as stale
+            workers[lease.peer] = nil // presumed dead: a late message from it is treated as stale
             lastHeard[lease.peer] = nil
-            let message = "worker \(worker) missed \(settings.liveness) heartbeats (\(settings.leaseSeconds) s) on attempt \(attempt)"
-            try record(JournalRecord(.expired, time: time.wall(), shard: id, attempt: attempt, worker: worker,
-                                     code: "lease.expired", message: message))
+            let message =
+                "worker \(worker) missed \(settings.liveness) heartbeats (\(settings.leaseSeconds) s) on attempt \(attempt)"
+            try record(
+                JournalRecord(
+                    .expired, time: time.wall(), shard: id, attempt: attempt, worker: worker,
+                    code: "lease.expired", message: message))
             onEvent(.leaseExpired(id, attempt: attempt, worker: worker))
             try giveUpIfExhausted(id, code: "lease.expired", message: message)
         }
@@ -372,15 +409,20 @@ public final class Coordinator {
     private func giveUpIfExhausted(_ id: ShardID, code: String, message: String) throws {
         guard let s = state.shards[id], case .pending = s.status, s.attemptsUsed >= settings.maxAttempts else { return }
         let final = "failed \(s.attemptsUsed) attempts; last error: \(message)"
-        try record(JournalRecord(.gaveUp, time: time.wall(), shard: id, attempt: s.lastAttempt, code: code, message: final))
+        try record(
+            JournalRecord(.gaveUp, time: time.wall(), shard: id, attempt: s.lastAttempt, code: code, message: final))
         onEvent(.gaveUp(id, code: code, message: final))
     }
 
     private func abandonAll() throws {
         for id in state.order {
-            guard liveness[id] != nil, case .running(let attempt, let worker, _)? = state.shards[id]?.status else { continue }
-            try record(JournalRecord(.abandoned, time: time.wall(), shard: id, attempt: attempt, worker: worker,
-                                     code: "shutdown", message: "abandoned at shutdown"))
+            guard liveness[id] != nil, case .running(let attempt, let worker, _)? = state.shards[id]?.status else {
+                continue
+            }
+            try record(
+                JournalRecord(
+                    .abandoned, time: time.wall(), shard: id, attempt: attempt, worker: worker,
+                    code: "shutdown", message: "abandoned at shutdown"))
             onEvent(.abandoned(id, attempt: attempt))
         }
         liveness.removeAll()

@@ -17,8 +17,10 @@ public final class CoordinatorServer {
     /// Called about four times a second with the state and the running attempts' progress.
     public var onTick: (JobState, [ShardID: Int]) -> Void = { _, _ in }
 
-    public init(coordinator: Coordinator, socket: ZMQSocket, time: any TimeSource = SystemTime(),
-                stopRequests: @escaping () -> Int = { SignalMonitor.received }) {
+    public init(
+        coordinator: Coordinator, socket: ZMQSocket, time: any TimeSource = SystemTime(),
+        stopRequests: @escaping () -> Int = { SignalMonitor.received }
+    ) {
         self.coordinator = coordinator
         self.socket = socket
         self.time = time

@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Counts SIGINT and SIGTERM so the coordinator can stop gracefully on the first and at once on the
 /// second. The handler only increments a lock-free atomic (async-signal-safe).

@@ -22,13 +22,17 @@ public enum DirectoryScanner {
             var walk = Walk()
             try walk.visit(root: root, relative: "")
             guard !walk.paths.isEmpty else {
-                throw DatasetError(.empty, "dataset root \(root) contains no .jpg, .jpeg or .png images"
-                    + (walk.skipped > 0 ? " (\(walk.skipped) other files were skipped)" : ""))
+                throw DatasetError(
+                    .empty,
+                    "dataset root \(root) contains no .jpg, .jpeg or .png images"
+                        + (walk.skipped > 0 ? " (\(walk.skipped) other files were skipped)" : ""))
             }
-            return ImageList(paths: walk.paths, labels: [Int32](repeating: -1, count: walk.paths.count),
-                             skippedFiles: walk.skipped, hiddenEntries: walk.hidden)
+            return ImageList(
+                paths: walk.paths, labels: [Int32](repeating: -1, count: walk.paths.count),
+                skippedFiles: walk.skipped, hiddenEntries: walk.hidden)
         case .list:
-            throw DatasetError(.badPlan, "layout 'list' needs a list file: use ListFileReader, not a directory scan of \(root)")
+            throw DatasetError(
+                .badPlan, "layout 'list' needs a list file: use ListFileReader, not a directory scan of \(root)")
         }
     }
 
@@ -36,12 +40,14 @@ public enum DirectoryScanner {
         let (entries, hiddenAtRoot) = try listDirectory(root)
         let classes = entries.filter { $0.isDirectory }.map(\.name)
         guard !classes.isEmpty else {
-            throw DatasetError(.empty, "dataset root \(root) has no class folders: the imagefolder layout "
-                + "expects <root>/<class>/<image>; use layout 'nested' for a folder of images")
+            throw DatasetError(
+                .empty,
+                "dataset root \(root) has no class folders: the imagefolder layout "
+                    + "expects <root>/<class>/<image>; use layout 'nested' for a folder of images")
         }
         var walk = Walk()
         walk.hidden = hiddenAtRoot
-        walk.skipped = entries.filter { !$0.isDirectory }.count  // files beside the class folders
+        walk.skipped = entries.filter { !$0.isDirectory }.count // files beside the class folders
         var labels: [Int32] = []
         for (index, name) in classes.enumerated() {
             let before = walk.paths.count
@@ -49,15 +55,19 @@ public enum DirectoryScanner {
             labels.append(contentsOf: repeatElement(Int32(index), count: walk.paths.count - before))
         }
         guard !walk.paths.isEmpty else {
-            throw DatasetError(.empty, "dataset root \(root) has \(classes.count) class folders but no .jpg, .jpeg or .png images")
+            throw DatasetError(
+                .empty, "dataset root \(root) has \(classes.count) class folders but no .jpg, .jpeg or .png images")
         }
-        return ImageList(paths: walk.paths, labels: labels, classes: classes, skippedFiles: walk.skipped, hiddenEntries: walk.hidden)
+        return ImageList(
+            paths: walk.paths, labels: labels, classes: classes, skippedFiles: walk.skipped, hiddenEntries: walk.hidden)
     }
 
     private static func requireDirectory(_ root: String) throws(DatasetError) {
         var st = stat()
         guard stat(root, &st) == 0 else {
-            throw DatasetError(.missingRoot, "dataset root \(root) does not exist: check the path (and that the file system is mounted)")
+            throw DatasetError(
+                .missingRoot,
+                "dataset root \(root) does not exist: check the path (and that the file system is mounted)")
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
             throw DatasetError(.notADirectory, "dataset root \(root) is not a directory")
@@ -86,9 +96,10 @@ public enum DirectoryScanner {
             switch entry.kind {
             case .folder: isDirectory = true
             case .file: isDirectory = false
-            case .other, .unknown:  // a link, or a file system that does not report types
+            case .other, .unknown: // a link, or a file system that does not report types
                 var st = stat()
-                isDirectory = FileName.withCString(path + "/" + entry.name, { stat($0, &st) }) == 0
+                isDirectory =
+                    FileName.withCString(path + "/" + entry.name, { stat($0, &st) }) == 0
                     && (st.st_mode & S_IFMT) == S_IFDIR
             }
             entries.append(Entry(name: entry.name, bytes: FileName.bytes(entry.name), isDirectory: isDirectory))
@@ -114,12 +125,17 @@ public enum DirectoryScanner {
             }
         }
 
-        private mutating func collect(root: String, relative: String, depth: Int,
-                                      into folders: inout [(path: [UInt8], files: [String])]) throws(DatasetError) {
+        private mutating func collect(
+            root: String, relative: String, depth: Int,
+            into folders: inout [(path: [UInt8], files: [String])]
+        ) throws(DatasetError) {
             guard depth < 64 else {
-                throw DatasetError(.unreadable, "folder nesting under \(root)/\(relative) is deeper than 64 levels: is there a symbolic link loop?")
+                throw DatasetError(
+                    .unreadable,
+                    "folder nesting under \(root)/\(relative) is deeper than 64 levels: is there a symbolic link loop?")
             }
-            let (entries, hiddenHere) = try DirectoryScanner.listDirectory(relative.isEmpty ? root : root + "/" + relative)
+            let (entries, hiddenHere) = try DirectoryScanner.listDirectory(
+                relative.isEmpty ? root : root + "/" + relative)
             hidden += hiddenHere
             let prefix = relative.isEmpty ? "" : relative + "/"
             var files: [String] = []

@@ -16,7 +16,8 @@ public struct ImageList: Sendable, Equatable {
     /// hidden folder counts once and is not entered.
     public var hiddenEntries: Int
 
-    public init(paths: [String], labels: [Int32], classes: [String] = [], skippedFiles: Int = 0, hiddenEntries: Int = 0) {
+    public init(paths: [String], labels: [Int32], classes: [String] = [], skippedFiles: Int = 0, hiddenEntries: Int = 0)
+    {
         precondition(paths.count == labels.count, "one label per path")
         self.paths = paths
         self.labels = labels
@@ -36,7 +37,7 @@ public struct ImageList: Sendable, Equatable {
         for byte in name.utf8.reversed() {
             if byte == UInt8(ascii: ".") { sawDot = true; break }
             if ext.count == 4 { return false }
-            ext.append(byte | 0x20)  // ASCII lower case
+            ext.append(byte | 0x20) // ASCII lower case
         }
         guard sawDot else { return false }
         switch ext.count {

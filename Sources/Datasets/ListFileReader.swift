@@ -1,7 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// Reads an explicit image list, as the MOS and ViM benchmarks ship them.
 ///
@@ -13,13 +14,14 @@ public enum ListFileReader {
     ///
     /// - Parameter checkFilesExist: stat every listed image, so a typo fails the plan instead of
     ///   becoming a per-image error hours later.
-    public static func read(file: String, root: String, checkFilesExist: Bool = true) throws(DatasetError) -> ImageList {
+    public static func read(file: String, root: String, checkFilesExist: Bool = true) throws(DatasetError) -> ImageList
+    {
         let text = try readWholeFile(file)
         var paths: [String] = []
         var labels: [Int32] = []
         // Duplicates: a 64-bit hash of each path's bytes → its first index (compared on a hash hit).
         var seen: [UInt64: Int] = [:]
-        var collided = Set<String>()  // paths whose hash another path already took
+        var collided = Set<String>() // paths whose hash another path already took
         var lineNumber = 0
         // Work on raw bytes: Character-level String operations are far too slow for 1.3M lines.
         let result: Result<Void, DatasetError> = text.withUnsafeBufferPointer { bytes in
@@ -32,7 +34,9 @@ public enum ListFileReader {
                     lineNumber += 1
                     var lo = lineStart, hi = newline
                     while lo < hi, bytes[lo] == space || bytes[lo] == tab { lo += 1 }
-                    while hi > lo, bytes[hi - 1] == space || bytes[hi - 1] == tab || bytes[hi - 1] == carriageReturn { hi -= 1 }
+                    while hi > lo, bytes[hi - 1] == space || bytes[hi - 1] == tab || bytes[hi - 1] == carriageReturn {
+                        hi -= 1
+                    }
                     if lo == hi || bytes[lo] == UInt8(ascii: "#") { continue }
                     var pathEnd = hi
                     var label: Int32 = -1
@@ -46,10 +50,16 @@ public enum ListFileReader {
                     let pathBytes = UnsafeBufferPointer(rebasing: bytes[lo..<pathEnd])
                     let path = FileName.decode(pathBytes)
                     guard pathBytes[0] != UInt8(ascii: "/") else {
-                        throw DatasetError(.badListLine, "list file \(file) line \(lineNumber): '\(FileName.display(path))' is absolute; list paths must be relative to the dataset root \(root)")
+                        throw DatasetError(
+                            .badListLine,
+                            "list file \(file) line \(lineNumber): '\(FileName.display(path))' is absolute; list paths must be relative to the dataset root \(root)"
+                        )
                     }
                     guard ImageList.hasImageExtension(path) else {
-                        throw DatasetError(.badListLine, "list file \(file) line \(lineNumber): '\(FileName.display(path))' is not a .jpg, .jpeg or .png path")
+                        throw DatasetError(
+                            .badListLine,
+                            "list file \(file) line \(lineNumber): '\(FileName.display(path))' is not a .jpg, .jpeg or .png path"
+                        )
                     }
                     let key = fnv1a(pathBytes)
                     let duplicate: Bool
@@ -60,12 +70,18 @@ public enum ListFileReader {
                         duplicate = false
                     }
                     guard !duplicate else {
-                        throw DatasetError(.duplicateImage, "list file \(file) line \(lineNumber): '\(FileName.display(path))' is listed twice; every image must appear exactly once")
+                        throw DatasetError(
+                            .duplicateImage,
+                            "list file \(file) line \(lineNumber): '\(FileName.display(path))' is listed twice; every image must appear exactly once"
+                        )
                     }
                     if checkFilesExist {
                         var st = stat()
                         guard FileName.withCString(root + "/" + path, { stat($0, &st) }) == 0 else {
-                            throw DatasetError(.missingListedImage, "list file \(file) line \(lineNumber): \(root)/\(FileName.display(path)) does not exist; fix the list or the dataset root")
+                            throw DatasetError(
+                                .missingListedImage,
+                                "list file \(file) line \(lineNumber): \(root)/\(FileName.display(path)) does not exist; fix the list or the dataset root"
+                            )
                         }
                     }
                     paths.append(path)
@@ -113,4 +129,3 @@ public enum ListFileReader {
         }
     }
 }
-

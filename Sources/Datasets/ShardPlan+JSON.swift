@@ -26,14 +26,18 @@ extension ShardPlan {
     /// The plan as `plan.json` bytes (`JSONEncoder`, sorted keys, one line: 1.4 s for ImageNet train's
     /// 1.28M images, once per job). The output depends only on the plan, so equal plans give equal files.
     public func jsonBytes() -> [UInt8] {
-        let file = PlanFile(created_by: TagoodVersion.createdBy, schema_version: Self.schemaVersion, plan_hash: hash,
-                            images_per_shard: imagesPerShard, datasets: datasets.map { d in
-            PlanFile.Dataset(name: d.spec.name, role: d.spec.role.rawValue, layout: d.spec.layout.rawValue, root: d.spec.root,
-                             list_file: d.spec.listFile, hash: d.hash, image_count: d.images.count,
-                             skipped_files: d.images.skippedFiles, hidden_entries: d.images.hiddenEntries, classes: d.images.classes,
-                             shards: d.shards.map { [$0.index, $0.start, $0.count] },
-                             images: zip(d.images.paths, d.images.labels).map { PlanFile.Image(path: $0, label: $1) })
-        })
+        let file = PlanFile(
+            created_by: TagoodVersion.createdBy, schema_version: Self.schemaVersion, plan_hash: hash,
+            images_per_shard: imagesPerShard,
+            datasets: datasets.map { d in
+                PlanFile.Dataset(
+                    name: d.spec.name, role: d.spec.role.rawValue, layout: d.spec.layout.rawValue, root: d.spec.root,
+                    list_file: d.spec.listFile, hash: d.hash, image_count: d.images.count,
+                    skipped_files: d.images.skippedFiles, hidden_entries: d.images.hiddenEntries,
+                    classes: d.images.classes,
+                    shards: d.shards.map { [$0.index, $0.start, $0.count] },
+                    images: zip(d.images.paths, d.images.labels).map { PlanFile.Image(path: $0, label: $1) })
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Strings and integers always encode.
@@ -56,29 +60,41 @@ extension ShardPlan {
             throw DatasetError(.badPlan, "\(path) is not a valid plan.json (\(error)); delete it to re-plan the job")
         }
         guard file.schema_version == schemaVersion else {
-            throw DatasetError(.badPlan, "\(path) has plan schema version \(file.schema_version); this tagood reads version \(schemaVersion)")
+            throw DatasetError(
+                .badPlan,
+                "\(path) has plan schema version \(file.schema_version); this tagood reads version \(schemaVersion)")
         }
         var datasets: [PlannedDataset] = []
         for d in file.datasets {
             guard let role = DatasetRole(rawValue: d.role), let layout = DatasetLayout(rawValue: d.layout) else {
-                throw DatasetError(.badPlan, "\(path): dataset \(d.name) has an unknown role '\(d.role)' or layout '\(d.layout)'")
+                throw DatasetError(
+                    .badPlan, "\(path): dataset \(d.name) has an unknown role '\(d.role)' or layout '\(d.layout)'")
             }
             let spec = DatasetSpec(name: d.name, role: role, layout: layout, root: d.root, listFile: d.list_file)
-            let images = ImageList(paths: d.images.map(\.path), labels: d.images.map(\.label),
-                                   classes: d.classes, skippedFiles: d.skipped_files, hiddenEntries: d.hidden_entries ?? 0)
+            let images = ImageList(
+                paths: d.images.map(\.path), labels: d.images.map(\.label),
+                classes: d.classes, skippedFiles: d.skipped_files, hiddenEntries: d.hidden_entries ?? 0)
             let planned = try plan(spec, images: images, imagesPerShard: file.images_per_shard)
             guard d.shards.allSatisfy({ $0.count == 3 }) else {
-                throw DatasetError(.badPlan, "\(path): dataset \(d.name) has a shard that is not [index, first image, count]; the file was edited or damaged — delete it to re-plan")
+                throw DatasetError(
+                    .badPlan,
+                    "\(path): dataset \(d.name) has a shard that is not [index, first image, count]; the file was edited or damaged — delete it to re-plan"
+                )
             }
             let recordedShards = d.shards.map { ShardRange(index: $0[0], start: $0[1], count: $0[2]) }
             guard planned.hash == d.hash, planned.shards == recordedShards, d.image_count == images.count else {
-                throw DatasetError(.badPlan, "\(path): dataset \(d.name) does not match its recorded hash or shards; the file was edited or damaged — delete it to re-plan")
+                throw DatasetError(
+                    .badPlan,
+                    "\(path): dataset \(d.name) does not match its recorded hash or shards; the file was edited or damaged — delete it to re-plan"
+                )
             }
             datasets.append(planned)
         }
         let plan = try ShardPlan(imagesPerShard: file.images_per_shard, datasets: datasets)
         guard plan.hash == file.plan_hash else {
-            throw DatasetError(.badPlan, "\(path): plan hash \(file.plan_hash) does not match its content (\(plan.hash)); delete it to re-plan")
+            throw DatasetError(
+                .badPlan,
+                "\(path): plan hash \(file.plan_hash) does not match its content (\(plan.hash)); delete it to re-plan")
         }
         return plan
     }

@@ -93,8 +93,10 @@ public struct ShardPlan: Sendable, Equatable {
 
     /// Scans every dataset and cuts it into shards of `imagesPerShard` images (the last one may be
     /// smaller).
-    public static func make(datasets specs: [DatasetSpec], imagesPerShard: Int,
-                            checkListedFilesExist: Bool = true) throws(DatasetError) -> ShardPlan {
+    public static func make(
+        datasets specs: [DatasetSpec], imagesPerShard: Int,
+        checkListedFilesExist: Bool = true
+    ) throws(DatasetError) -> ShardPlan {
         var planned: [PlannedDataset] = []
         for spec in specs {
             let images = try spec.scan(checkListedFilesExist: checkListedFilesExist)
@@ -104,7 +106,9 @@ public struct ShardPlan: Sendable, Equatable {
     }
 
     /// Cuts an already scanned dataset into shards.
-    public static func plan(_ spec: DatasetSpec, images: ImageList, imagesPerShard: Int) throws(DatasetError) -> PlannedDataset {
+    public static func plan(
+        _ spec: DatasetSpec, images: ImageList, imagesPerShard: Int
+    ) throws(DatasetError) -> PlannedDataset {
         guard imagesPerShard > 0 else {
             throw DatasetError(.badShardSize, "images_per_shard must be at least 1 (got \(imagesPerShard))")
         }
@@ -119,8 +123,9 @@ public struct ShardPlan: Sendable, Equatable {
             shards.append(ShardRange(index: shards.count, start: start, count: count))
             start += count
         }
-        return PlannedDataset(spec: spec, images: images, shards: shards,
-                              hash: datasetHash(spec, images: images, imagesPerShard: imagesPerShard))
+        return PlannedDataset(
+            spec: spec, images: images, shards: shards,
+            hash: datasetHash(spec, images: images, imagesPerShard: imagesPerShard))
     }
 
     /// Assembles a plan from planned datasets, checking that names are unique.
@@ -159,7 +164,8 @@ public struct ShardPlan: Sendable, Equatable {
 
     static func validateName(_ name: String) throws(DatasetError) {
         guard isValidFolderName(name) else {
-            throw DatasetError(.badPlan, "dataset name '\(name)' must be letters, digits, '.', '_' or '-' (it names a folder)")
+            throw DatasetError(
+                .badPlan, "dataset name '\(name)' must be letters, digits, '.', '_' or '-' (it names a folder)")
         }
     }
 

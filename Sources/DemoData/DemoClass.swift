@@ -25,17 +25,23 @@ public struct DemoClass: Sendable, Equatable {
     public static func table(count: Int) -> [DemoClass] {
         let palette: [(String, DemoColor)] = [
             ("red", DemoColor(215, 38, 38)), ("blue", DemoColor(40, 80, 225)), ("yellow", DemoColor(242, 214, 40)),
-            ("green", DemoColor(38, 170, 62)), ("magenta", DemoColor(225, 55, 180)), ("orange", DemoColor(245, 135, 20)),
+            ("green", DemoColor(38, 170, 62)), ("magenta", DemoColor(225, 55, 180)),
+            ("orange", DemoColor(245, 135, 20)),
             ("cyan", DemoColor(35, 200, 215)), ("purple", DemoColor(130, 50, 200)), ("white", DemoColor(242, 242, 236)),
-            ("black", DemoColor(28, 28, 32)),
+            ("black", DemoColor(28, 28, 32))
         ]
-        let shapes: [DemoShape] = [.circle, .square, .triangle, .hexagon, .diamond, .pentagon, .semicircle, .bar,
-                                   .trapezoid, .parallelogram]
-        let textures: [DemoTexture] = [.solid, .hstripes, .dots, .checker, .concentric, .vstripes, .diagonal, .grid,
-                                       .speckle, .radial]
+        let shapes: [DemoShape] = [
+            .circle, .square, .triangle, .hexagon, .diamond, .pentagon, .semicircle, .bar,
+            .trapezoid, .parallelogram
+        ]
+        let textures: [DemoTexture] = [
+            .solid, .hstripes, .dots, .checker, .concentric, .vstripes, .diagonal, .grid,
+            .speckle, .radial
+        ]
         return (0..<min(max(count, 0), maxCount)).map { i in
-            DemoClass(index: i, shape: shapes[i], colorName: palette[i].0,
-                      color: palette[i].1, texture: textures[i])
+            DemoClass(
+                index: i, shape: shapes[i], colorName: palette[i].0,
+                color: palette[i].1, texture: textures[i])
         }
     }
 }

@@ -21,8 +21,10 @@ public struct DemoColor: Sendable, Equatable {
     }
 
     /// A random colour: hue anywhere, saturation and value within the given ranges.
-    static func random(saturation: ClosedRange<Double>, value: ClosedRange<Double>,
-                       random: inout DemoRandom) -> DemoColor {
+    static func random(
+        saturation: ClosedRange<Double>, value: ClosedRange<Double>,
+        random: inout DemoRandom
+    ) -> DemoColor {
         let hue = random.uniform(0, 360)
         let s = random.uniform(saturation.lowerBound, saturation.upperBound)
         let v = random.uniform(value.lowerBound, value.upperBound)
@@ -31,8 +33,9 @@ public struct DemoColor: Sendable, Equatable {
 
     /// This colour with each channel moved by up to ±`spread` and the whole scaled by `brightness`.
     func jittered(spread: Double, brightness: Double, random: inout DemoRandom) -> DemoColor {
-        DemoColor((red + random.uniform(-spread, spread)) * brightness,
-                  (green + random.uniform(-spread, spread)) * brightness,
-                  (blue + random.uniform(-spread, spread)) * brightness)
+        DemoColor(
+            (red + random.uniform(-spread, spread)) * brightness,
+            (green + random.uniform(-spread, spread)) * brightness,
+            (blue + random.uniform(-spread, spread)) * brightness)
     }
 }

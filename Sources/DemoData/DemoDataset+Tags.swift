@@ -3,7 +3,8 @@
 extension DemoDataset {
     /// The tags beyond the class tags: the near-OOD shapes, the far-OOD kinds and a few generic words, so
     /// that the OOD sets have tags of their own.
-    public static let extraTags: [String] = DemoShape.nearOOD.map(\.rawValue) + DemoFarKind.allCases.map(\.rawValue)
+    public static let extraTags: [String] =
+        DemoShape.nearOOD.map(\.rawValue) + DemoFarKind.allCases.map(\.rawValue)
         + ["texture", "pattern", "shape", "background", "color"]
 
     /// The classes this dataset draws.

@@ -37,8 +37,10 @@ public struct DemoDataset: Sendable, Equatable {
     public var quality: Int
 
     /// Describes a dataset; nothing is drawn until ``generate(into:progress:)``.
-    public init(seed: UInt64, classes: Int = 8, trainPerClass: Int = 24, valPerClass: Int = 8, oodNear: Int = 48,
-                oodFar: Int = 48, size: Int = 160, quality: Int = 90) {
+    public init(
+        seed: UInt64, classes: Int = 8, trainPerClass: Int = 24, valPerClass: Int = 8, oodNear: Int = 48,
+        oodFar: Int = 48, size: Int = 160, quality: Int = 90
+    ) {
         self.seed = seed
         self.classes = classes
         self.trainPerClass = trainPerClass
@@ -50,11 +52,15 @@ public struct DemoDataset: Sendable, Equatable {
     }
 
     /// Generates a dataset into `root` (created if missing; it must be absent or empty).
-    public static func generate(into root: String, seed: UInt64, classes: Int = 8, trainPerClass: Int,
-                                valPerClass: Int, oodNear: Int, oodFar: Int, size: Int = 160,
-                                quality: Int = 90) throws(DemoDataError) -> DemoManifest {
-        try DemoDataset(seed: seed, classes: classes, trainPerClass: trainPerClass, valPerClass: valPerClass,
-                        oodNear: oodNear, oodFar: oodFar, size: size, quality: quality).generate(into: root)
+    public static func generate(
+        into root: String, seed: UInt64, classes: Int = 8, trainPerClass: Int,
+        valPerClass: Int, oodNear: Int, oodFar: Int, size: Int = 160,
+        quality: Int = 90
+    ) throws(DemoDataError) -> DemoManifest {
+        try DemoDataset(
+            seed: seed, classes: classes, trainPerClass: trainPerClass, valPerClass: valPerClass,
+            oodNear: oodNear, oodFar: oodFar, size: size, quality: quality
+        ).generate(into: root)
     }
 
     /// Checks every parameter, saying which is wrong and what is allowed.
@@ -62,14 +68,16 @@ public struct DemoDataset: Sendable, Equatable {
         func check(_ ok: Bool, _ message: String) throws(DemoDataError) {
             if !ok { throw DemoDataError(.badParameter, message) }
         }
-        try check((1...DemoClass.maxCount).contains(classes),
-                  "classes must be 1...\(DemoClass.maxCount), not \(classes)")
+        try check(
+            (1...DemoClass.maxCount).contains(classes),
+            "classes must be 1...\(DemoClass.maxCount), not \(classes)")
         try check(trainPerClass >= 1, "trainPerClass must be at least 1, not \(trainPerClass)")
         try check(valPerClass >= 0, "valPerClass must not be negative (\(valPerClass))")
         try check(oodNear >= 0, "oodNear must not be negative (\(oodNear))")
         try check(oodFar >= 0, "oodFar must not be negative (\(oodFar))")
-        try check(max(trainPerClass, valPerClass, oodNear, oodFar) <= 9999,
-                  "at most 9999 images per folder (file names have 4 digits)")
+        try check(
+            max(trainPerClass, valPerClass, oodNear, oodFar) <= 9999,
+            "at most 9999 images per folder (file names have 4 digits)")
         try check((32...2048).contains(size), "size must be 32...2048 pixels, not \(size)")
         try check(RGBImage.jpegQualities.contains(quality), "quality must be 1...100, not \(quality)")
     }
@@ -83,8 +91,10 @@ public struct DemoDataset: Sendable, Equatable {
     ///
     /// This is CPU work and blocking file I/O (each file is written with ``AtomicFile``): call it from a
     /// thread of your own, not from the Swift concurrency pool.
-    public func generate(into root: String,
-                         progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws(DemoDataError) -> DemoManifest {
+    public func generate(
+        into root: String,
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws(DemoDataError) -> DemoManifest {
         try validate()
         guard DemoFiles.isAbsentOrEmpty(root) else {
             throw DemoDataError(.notEmpty, "\(root) is not an empty folder; pick a new one for the demo dataset")
@@ -96,7 +106,8 @@ public struct DemoDataset: Sendable, Equatable {
                 let folder = "\(split.rawValue)/\(item.folder)"
                 try writer.makeFolder(folder)
                 for index in 0..<count {
-                    try writer.write(render(.inDistribution(split, item.index, index)), as: folder + "/" + Self.name(index))
+                    try writer.write(
+                        render(.inDistribution(split, item.index, index)), as: folder + "/" + Self.name(index))
                     progress?(writer.files.count, imageCount)
                 }
             }

@@ -1,7 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// The few file-system operations the generator needs, as ``DemoDataError``s.
 enum DemoFiles {
@@ -10,7 +11,8 @@ enum DemoFiles {
         do {
             try FileSystem.makeDirectories(path)
         } catch {
-            throw DemoDataError(.unwritable, "cannot create the folder \(error.path): \(String(cString: strerror(error.errno)))")
+            throw DemoDataError(
+                .unwritable, "cannot create the folder \(error.path): \(String(cString: strerror(error.errno)))")
         }
     }
 

@@ -69,8 +69,8 @@ struct ShapeDistance {
         vertices = polygon.flatMap { [$0.0, $0.1] }
         switch shape {
         case .circle: extent = 0.92
-        case .semicircle: extent = 1.13  // the corners (±1.05, 0.4)
-        case .cross: extent = 1.0        // the arm ends (±0.95, ±0.3)
+        case .semicircle: extent = 1.13 // the corners (±1.05, 0.4)
+        case .cross: extent = 1.0 // the arm ends (±0.95, ±0.3)
         case .ring: extent = 0.96
         case .crescent: extent = 0.98
         default: extent = polygon.map { ($0.0 * $0.0 + $0.1 * $0.1).squareRoot() }.max() ?? 1

@@ -44,8 +44,10 @@ struct SceneRenderer {
     }
 
     /// The object, anti-aliased over one pixel, with its texture and a soft light from the top left.
-    func drawObject(shape: DemoShape, color: DemoColor, texture: DemoTexture, on canvas: inout Canvas,
-                    random: inout DemoRandom) {
+    func drawObject(
+        shape: DemoShape, color: DemoColor, texture: DemoTexture, on canvas: inout Canvas,
+        random: inout DemoRandom
+    ) {
         let radius = Double(size) * random.uniform(0.2, 0.31)
         let sx = radius * random.uniform(0.88, 1.12), sy = radius * random.uniform(0.88, 1.12)
         let margin = max(sx, sy) * 1.08
@@ -78,7 +80,8 @@ struct SceneRenderer {
                         var coverage = 0.5 - distance.distance(u, w, vertices: vertices) * pixelsPerUnit
                         if coverage <= 0 { continue }
                         if coverage > 1 { coverage = 1 }
-                        let grain = speckle
+                        let grain =
+                            speckle
                             ? Double(DemoRandom.finalize(grainSeed ^ UInt64(y * size + x)) >> 11) * 0x1.0p-53 : 0
                         let light = 1.04 - 0.08 * (u + w)
                         let shade = texture.shade(u, w, grain: grain) * light

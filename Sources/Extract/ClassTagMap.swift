@@ -30,17 +30,23 @@ public struct ClassTagMap: Sendable, Equatable {
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let fields = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
             guard fields.count == 3, let index = Int(fields[0]) else {
-                throw ExtractError(.badClassMap, "\(where_): expected '<index> <class> <name>,<RAM tag>', got '\(line)'")
+                throw ExtractError(
+                    .badClassMap, "\(where_): expected '<index> <class> <name>,<RAM tag>', got '\(line)'")
             }
             guard index == names.count else {
-                throw ExtractError(.badClassMap, "\(where_): class index \(index) is out of order (expected \(names.count)); list classes in index order")
+                throw ExtractError(
+                    .badClassMap,
+                    "\(where_): class index \(index) is out of order (expected \(names.count)); list classes in index order"
+                )
             }
             guard let comma = fields[2].firstIndex(of: ",") else {
                 throw ExtractError(.badClassMap, "\(where_): no ',' before the RAM tag in '\(fields[2])'")
             }
             let tag = String(fields[2][fields[2].index(after: comma)...])
             guard let id = vocabulary.id(of: tag) else {
-                throw ExtractError(.unknownTag, "\(where_): tag '\(tag)' of class \(fields[1]) is not in the tag list (\(vocabulary.count) tags)")
+                throw ExtractError(
+                    .unknownTag,
+                    "\(where_): tag '\(tag)' of class \(fields[1]) is not in the tag list (\(vocabulary.count) tags)")
             }
             names.append(String(fields[1]))
             tags.append(id)

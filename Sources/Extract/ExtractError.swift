@@ -7,7 +7,8 @@ public typealias ExtractError = CodedError<ExtractErrorKind>
 /// class → tag map that is malformed or names an unknown tag, a selection input that does not fit.
 public enum ExtractErrorKind: String, ErrorKind {
     public static let domain = "extract"
-    case unreadable, badTagList = "bad-tag-list", badClassMap = "bad-class-map", unknownTag = "unknown-tag", badInput = "bad-input"
+    case unreadable, badTagList = "bad-tag-list", badClassMap = "bad-class-map", unknownTag = "unknown-tag", badInput =
+        "bad-input"
 }
 
 extension ExtractError {
@@ -21,6 +22,8 @@ extension ExtractError {
         }
         var text = Substring(String(decoding: bytes, as: UTF8.self))
         if text.hasSuffix("\n") { text = text.dropLast() }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        }
     }
 }

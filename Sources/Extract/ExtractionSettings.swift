@@ -24,7 +24,8 @@ public struct ExtractionSettings: Sendable, Equatable {
 
     /// The shard writer options these settings ask for, for a shard of `images` images.
     public func writerOptions(images: Int) -> ShardWriter.Options {
-        ShardWriter.Options(tokenDType: tokenDType, compression: gzipLevel.map { .gzip(level: $0) } ?? .none,
-                            expectedImages: images)
+        ShardWriter.Options(
+            tokenDType: tokenDType, compression: gzipLevel.map { .gzip(level: $0) } ?? .none,
+            expectedImages: images)
     }
 }

@@ -11,7 +11,7 @@ public struct TagVocabulary: Sendable, Equatable {
             guard !name.isEmpty else {
                 throw ExtractError(.badTagList, "tag \(id) is empty: a tag list has one non-empty tag per line")
             }
-            if ids[name] == nil { ids[name] = id }  // keep the first id of a repeated name
+            if ids[name] == nil { ids[name] = id } // keep the first id of a repeated name
         }
         self.names = names
         self.ids = ids

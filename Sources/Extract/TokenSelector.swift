@@ -42,7 +42,10 @@ public struct TokenSelector: Sendable {
     /// Steps 1 and 2 on one image's tag probabilities (all tags, in id order).
     public func chooseTags(probs: UnsafeBufferPointer<Float>) throws(ExtractError) -> TagChoice {
         guard let lastID = idTags.last, lastID < probs.count else {
-            throw ExtractError(.badInput, "the ID tag set (\(idTags.count) tags, largest id \(idTags.last ?? -1)) does not fit the model's \(probs.count) tags: is the class → tag map for another tag list?")
+            throw ExtractError(
+                .badInput,
+                "the ID tag set (\(idTags.count) tags, largest id \(idTags.last ?? -1)) does not fit the model's \(probs.count) tags: is the class → tag map for another tag list?"
+            )
         }
         var best = idTags[0]
         for tag in idTags where probs[tag] > probs[best] { best = tag }
@@ -58,8 +61,9 @@ public struct TokenSelector: Sendable {
         if chosen.isEmpty && (fired == 0 || inDistribution) {
             chosen = [best]
         }
-        return TagChoice(tags: chosen, probs: chosen.map { probs[$0] }, bestIDTag: best,
-                         bestIDProb: probs[best], firedCount: fired)
+        return TagChoice(
+            tags: chosen, probs: chosen.map { probs[$0] }, bestIDTag: best,
+            bestIDProb: probs[best], firedCount: fired)
     }
 
     /// Steps 1 and 2 from the ID tags' probabilities only (`idProbs[i]` is tag `idTags[i]`'s), asking
@@ -67,7 +71,8 @@ public struct TokenSelector: Sendable {
     /// needs it: for an OOD image none of whose ID tags fired. The choice equals
     /// ``chooseTags(probs:)``'s on the full vector, except `firedCount`, which then counts the ID tags
     /// that fired, plus 1 when only non-ID tags did (the others are never computed).
-    public func chooseTags(idProbs: UnsafeBufferPointer<Float>, anyOtherTagFires: () throws -> Bool) throws -> TagChoice {
+    public func chooseTags(idProbs: UnsafeBufferPointer<Float>, anyOtherTagFires: () throws -> Bool) throws -> TagChoice
+    {
         guard idProbs.count == idTags.count, !idTags.isEmpty else {
             throw ExtractError(.badInput, "\(idProbs.count) ID tag probabilities for \(idTags.count) ID tags")
         }
@@ -88,7 +93,8 @@ public struct TokenSelector: Sendable {
                 probs = [idProbs[best]]
             }
         }
-        return TagChoice(tags: chosen, probs: probs, bestIDTag: idTags[best], bestIDProb: idProbs[best], firedCount: fired)
+        return TagChoice(
+            tags: chosen, probs: probs, bestIDTag: idTags[best], bestIDProb: idProbs[best], firedCount: fired)
     }
 
     /// Convenience for arrays.
@@ -109,9 +115,14 @@ public struct TokenSelector: Sendable {
 
     /// Step 3. `attention` holds layer 0's cross-attention probabilities for the tags of S, laid out
     /// `[heads][tags.count][tokens]`.
-    public func selectTokens(attention: UnsafeBufferPointer<Float>, heads: Int, tags: Int, tokens: Int) throws(ExtractError) -> TokenChoice {
+    public func selectTokens(
+        attention: UnsafeBufferPointer<Float>, heads: Int, tags: Int, tokens: Int
+    ) throws(ExtractError) -> TokenChoice {
         guard heads > 0, tokens > 0, attention.count == heads * tags * tokens else {
-            throw ExtractError(.badInput, "attention has \(attention.count) values, expected heads × tags × tokens = \(heads) × \(tags) × \(tokens)")
+            throw ExtractError(
+                .badInput,
+                "attention has \(attention.count) values, expected heads × tags × tokens = \(heads) × \(tags) × \(tokens)"
+            )
         }
         var combined = [Float](repeating: 0, count: tokens)
         guard tags > 0 else { return TokenChoice(attention: combined, tokens: []) }
@@ -135,9 +146,12 @@ public struct TokenSelector: Sendable {
     }
 
     /// Convenience for arrays.
-    public func selectTokens(attention: [Float], heads: Int, tags: Int, tokens: Int) throws(ExtractError) -> TokenChoice {
+    public func selectTokens(attention: [Float], heads: Int, tags: Int, tokens: Int) throws(ExtractError) -> TokenChoice
+    {
         let result = attention.withUnsafeBufferPointer { buffer in
-            Result { () throws(ExtractError) in try selectTokens(attention: buffer, heads: heads, tags: tags, tokens: tokens) }
+            Result { () throws(ExtractError) in
+                try selectTokens(attention: buffer, heads: heads, tags: tags, tokens: tokens)
+            }
         }
         return try result.get()
     }

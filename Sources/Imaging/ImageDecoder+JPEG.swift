@@ -12,12 +12,16 @@ extension ImageDecoder {
             defer { tg_jpeg_close(handle) }
             return decodeOpened(width: Int(info.width), height: Int(info.height), path: path) { () throws(ImageError) in
                 guard info.precision == 8 else {
-                    throw ImageError(.unsupportedFormat, path: path,
-                                     detail: "\(info.precision)-bit JPEG samples are not supported")
+                    throw ImageError(
+                        .unsupportedFormat, path: path,
+                        detail: "\(info.precision)-bit JPEG samples are not supported")
                 }
-                return SourceInfo(format: .jpeg, width: Int(info.width), height: Int(info.height),
-                                  mode: Self.jpegMode(info), details: Self.jpegDetails(info))
-            } readRGB: { tg_jpeg_decode_rgb(handle, $0, $1, &$2) }
+                return SourceInfo(
+                    format: .jpeg, width: Int(info.width), height: Int(info.height),
+                    mode: Self.jpegMode(info), details: Self.jpegDetails(info))
+            } readRGB: {
+                tg_jpeg_decode_rgb(handle, $0, $1, &$2)
+            }
         }
         return try result.get()
     }

@@ -11,9 +11,12 @@ extension ImageDecoder {
             }
             defer { tg_png_close(handle) }
             return decodeOpened(width: Int(info.width), height: Int(info.height), path: path) { () throws(ImageError) in
-                SourceInfo(format: .png, width: Int(info.width), height: Int(info.height),
-                           mode: Self.pngMode(info), details: Self.pngDetails(info))
-            } readRGB: { tg_png_decode_rgb(handle, $0, $1, &$2) }
+                SourceInfo(
+                    format: .png, width: Int(info.width), height: Int(info.height),
+                    mode: Self.pngMode(info), details: Self.pngDetails(info))
+            } readRGB: {
+                tg_png_decode_rgb(handle, $0, $1, &$2)
+            }
         }
         return try result.get()
     }

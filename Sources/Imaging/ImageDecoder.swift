@@ -1,7 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// Decodes JPEG and PNG files to 8-bit RGB exactly as Pillow's `Image.open(p).convert("RGB")` does.
 ///
@@ -43,7 +44,8 @@ public struct ImageDecoder: Sendable {
             let head = bytes.prefix(8).map { hex($0) }.joined(separator: " ")
             throw ImageError(.unsupportedFormat, path: path, detail: "unrecognised content starting with \(head)")
         case .gif, .bmp, .webp, .tiff:
-            throw ImageError(.unsupportedFormat, path: path, detail: "\(format) files are not supported; convert it to PNG or JPEG")
+            throw ImageError(
+                .unsupportedFormat, path: path, detail: "\(format) files are not supported; convert it to PNG or JPEG")
         }
     }
 
@@ -54,8 +56,9 @@ public struct ImageDecoder: Sendable {
         }
         let pixels = width.multipliedReportingOverflow(by: height)
         if pixels.overflow || pixels.partialValue > maxPixels {
-            throw ImageError(.tooLarge, path: path,
-                             detail: "\(width)x\(height) is more than the limit of \(maxPixels) pixels (--max-pixels)")
+            throw ImageError(
+                .tooLarge, path: path,
+                detail: "\(width)x\(height) is more than the limit of \(maxPixels) pixels (--max-pixels)")
         }
     }
 
@@ -69,9 +72,9 @@ extension ImageError.Kind {
     /// The kind for a CImageCodecs status code.
     init(codecStatus code: Int32) {
         switch code {
-        case 2: self = .truncated          // TG_ERR_TRUNCATED
-        case 3: self = .unsupportedFormat  // TG_ERR_UNSUPPORTED
-        case 4: self = .outOfMemory        // TG_ERR_NO_MEMORY
+        case 2: self = .truncated // TG_ERR_TRUNCATED
+        case 3: self = .unsupportedFormat // TG_ERR_UNSUPPORTED
+        case 4: self = .outOfMemory // TG_ERR_NO_MEMORY
         default: self = .corrupt
         }
     }

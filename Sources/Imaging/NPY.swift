@@ -9,7 +9,7 @@ public enum NPY {
         let dims = shape.map(String.init).joined(separator: ", ")
         let tuple = shape.count == 1 ? "(\(dims),)" : "(\(dims))"
         var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple), }"
-        let prefix = 10  // magic (6) + version (2) + header length (2)
+        let prefix = 10 // magic (6) + version (2) + header length (2)
         let unpadded = prefix + dict.utf8.count + 1
         let padding = (64 - unpadded % 64) % 64
         dict += String(repeating: " ", count: padding) + "\n"

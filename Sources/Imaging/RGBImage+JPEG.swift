@@ -19,31 +19,18 @@ extension RGBImage {
             throw ImageError(.unwritable, path: label, detail: "a JPEG cannot be \(width)x\(height)")
         }
         guard width <= 65_500 && height <= 65_500 else {
-            throw ImageError(.unwritable, path: label,
-                             detail: "a JPEG is at most 65500 pixels on each side, not \(width)x\(height)")
+            throw ImageError(
+                .unwritable, path: label,
+                detail: "a JPEG is at most 65500 pixels on each side, not \(width)x\(height)")
         }
-        var status = tg_status()
-        var data: UnsafeMutablePointer<UInt8>? = nil
-        var size = 0
-        let code = pixels.withUnsafeBufferPointer { p in
-            tg_jpeg_encode_rgb(p.baseAddress, Int32(width), Int32(height), Int32(quality), &data, &size, &status)
+        return try encoded(label: label) { pixels, data, size, status in
+            tg_jpeg_encode_rgb(pixels, Int32(width), Int32(height), Int32(quality), &data, &size, &status)
         }
-        guard code == 0, let data else {
-            let error = codecError(status, path: label)
-            throw ImageError(code == 4 ? .outOfMemory : .unwritable, path: label, detail: error.detail)
-        }
-        defer { tg_free(data) }
-        return Array(UnsafeBufferPointer(start: data, count: size))
     }
 
     /// Writes this image as a JPEG file at `path` (see ``jpegData(quality:label:)``), atomically:
     /// temporary file, fsync, rename.
     public func writeJPEG(to path: String, quality: Int = 90) throws(ImageError) {
-        let bytes = try jpegData(quality: quality, label: path)
-        do {
-            try AtomicFile.write(bytes, to: path)
-        } catch {
-            throw ImageError(.unwritable, path: path, detail: error.description)
-        }
+        try Self.write(encoded: jpegData(quality: quality, label: path), to: path)
     }
 }

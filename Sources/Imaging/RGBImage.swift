@@ -12,8 +12,9 @@ public struct RGBImage: Sendable, Equatable {
 
     /// Wraps existing pixels. `pixels.count` must be `width * height * 3` (a programming error otherwise).
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3,
-                     "RGBImage: \(pixels.count) bytes for \(width)x\(height)")
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == width * height * 3,
+            "RGBImage: \(pixels.count) bytes for \(width)x\(height)")
         self.width = width
         self.height = height
         self.pixels = pixels

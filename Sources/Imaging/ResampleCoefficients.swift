@@ -23,10 +23,10 @@ struct ResampleCoefficients: Sendable {
     /// `(0, inSize)`). Both sizes must be positive.
     init(inSize: Int, outSize: Int) {
         precondition(inSize > 0 && outSize > 0, "ResampleCoefficients: sizes must be positive")
-        let in0 = Float(0), in1 = Float(inSize)   // Pillow's box is float
+        let in0 = Float(0), in1 = Float(inSize) // Pillow's box is float
         let scale = Double(in1 - in0) / Double(outSize)
         let filterScale = max(scale, 1.0)
-        let support = 1.0 * filterScale              // bilinear support is 1
+        let support = 1.0 * filterScale // bilinear support is 1
         let taps = Int(support.rounded(.up)) * 2 + 1
         var first = [Int32](repeating: 0, count: outSize)
         var count = [Int32](repeating: 0, count: outSize)
@@ -36,7 +36,7 @@ struct ResampleCoefficients: Sendable {
         for xx in 0..<outSize {
             let center = Double(in0) + (Double(xx) + 0.5) * scale
             var ww = 0.0
-            var xmin = Int(center - support + 0.5)   // C (int) truncates toward zero
+            var xmin = Int(center - support + 0.5) // C (int) truncates toward zero
             if xmin < 0 { xmin = 0 }
             var xmax = Int(center + support + 0.5)
             if xmax > inSize { xmax = inSize }

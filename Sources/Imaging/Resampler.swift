@@ -49,8 +49,10 @@ struct Resampler {
         return (Int(v.first[y0]), Int(v.first[last] + v.count[last]))
     }
 
-    private func runHorizontalFirst(_ source: UnsafeBufferPointer<UInt8>, _ horizontal: ResampleCoefficients?,
-                                    _ vertical: ResampleCoefficients?, _ row: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
+    private func runHorizontalFirst(
+        _ source: UnsafeBufferPointer<UInt8>, _ horizontal: ResampleCoefficients?,
+        _ vertical: ResampleCoefficients?, _ row: (Int, UnsafeBufferPointer<UInt8>) -> Void
+    ) {
         let rowBytes = width * 3
         let (firstRow, lastRow) = rowSpan(vertical)
         let src = source.baseAddress!
@@ -71,7 +73,7 @@ struct Resampler {
             guard let v = vertical else {
                 for y in 0..<height {
                     let start = (y0 + y - firstRow) * rowBytes
-                    row(y, UnsafeBufferPointer(rebasing: t[start ..< start + rowBytes]))
+                    row(y, UnsafeBufferPointer(rebasing: t[start..<start + rowBytes]))
                 }
                 return
             }
@@ -80,8 +82,9 @@ struct Resampler {
             accumulator.withUnsafeMutableBufferPointer { acc in
                 out.withUnsafeMutableBufferPointer { o in
                     for y in 0..<height {
-                        Self.verticalRow(t.baseAddress!, stride: rowBytes, bytes: rowBytes, v, output: y0 + y,
-                                         rowShift: firstRow, accumulator: acc.baseAddress!, out: o.baseAddress!)
+                        Self.verticalRow(
+                            t.baseAddress!, stride: rowBytes, bytes: rowBytes, v, output: y0 + y,
+                            rowShift: firstRow, accumulator: acc.baseAddress!, out: o.baseAddress!)
                         row(y, UnsafeBufferPointer(o))
                     }
                 }
@@ -89,8 +92,10 @@ struct Resampler {
         }
     }
 
-    private func runVerticalFirst(_ source: UnsafeBufferPointer<UInt8>, _ horizontal: ResampleCoefficients?,
-                                  _ vertical: ResampleCoefficients?, _ row: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
+    private func runVerticalFirst(
+        _ source: UnsafeBufferPointer<UInt8>, _ horizontal: ResampleCoefficients?,
+        _ vertical: ResampleCoefficients?, _ row: (Int, UnsafeBufferPointer<UInt8>) -> Void
+    ) {
         let rowBytes = width * 3
         let (firstColumn, lastColumn) = columnSpan(horizontal)
         let spanBytes = (lastColumn - firstColumn) * 3
@@ -105,18 +110,23 @@ struct Resampler {
                     for y in 0..<height {
                         // Vertical pass: one row of the intermediate image, the needed columns only.
                         if let v = vertical {
-                            Self.verticalRow(src, stride: inStride, bytes: spanBytes, v, output: y0 + y, rowShift: 0,
-                                             accumulator: acc.baseAddress!, out: l.baseAddress!)
+                            Self.verticalRow(
+                                src, stride: inStride, bytes: spanBytes, v, output: y0 + y, rowShift: 0,
+                                accumulator: acc.baseAddress!, out: l.baseAddress!)
                         } else {
                             l.baseAddress!.update(from: src + (y0 + y) * inStride, count: spanBytes)
                         }
                         // Horizontal pass on that row.
                         if let h = horizontal {
-                            Self.horizontalRow(l.baseAddress!, h, columns: x0..<(x0 + width), shift: firstColumn,
-                                               out: o.baseAddress!)
+                            Self.horizontalRow(
+                                l.baseAddress!, h, columns: x0..<(x0 + width), shift: firstColumn,
+                                out: o.baseAddress!)
                             row(y, UnsafeBufferPointer(o))
                         } else {
-                            row(y, UnsafeBufferPointer(rebasing: l[(x0 - firstColumn) * 3 ..< (x0 - firstColumn) * 3 + rowBytes]))
+                            row(
+                                y,
+                                UnsafeBufferPointer(
+                                    rebasing: l[(x0 - firstColumn) * 3..<(x0 - firstColumn) * 3 + rowBytes]))
                         }
                     }
                 }
@@ -127,8 +137,10 @@ struct Resampler {
     /// `ImagingResampleHorizontal_8bpc` for 3 bands on one row: output columns `columns`, reading
     /// `line` whose first pixel is input column `shift`.
     @inline(__always)
-    static func horizontalRow(_ line: UnsafePointer<UInt8>, _ c: ResampleCoefficients, columns: Range<Int>,
-                              shift: Int, out: UnsafeMutablePointer<UInt8>) {
+    static func horizontalRow(
+        _ line: UnsafePointer<UInt8>, _ c: ResampleCoefficients, columns: Range<Int>,
+        shift: Int, out: UnsafeMutablePointer<UInt8>
+    ) {
         c.weights.withUnsafeBufferPointer { wp in
             c.first.withUnsafeBufferPointer { fp in
                 c.count.withUnsafeBufferPointer { cp in
@@ -158,9 +170,11 @@ struct Resampler {
     /// output row `output` reads. Input row `r` starts at `source + (r - rowShift) * stride`; `bytes`
     /// values are produced.
     @inline(__always)
-    static func verticalRow(_ source: UnsafePointer<UInt8>, stride: Int, bytes: Int, _ v: ResampleCoefficients,
-                            output: Int, rowShift: Int, accumulator acc: UnsafeMutablePointer<Int32>,
-                            out: UnsafeMutablePointer<UInt8>) {
+    static func verticalRow(
+        _ source: UnsafePointer<UInt8>, stride: Int, bytes: Int, _ v: ResampleCoefficients,
+        output: Int, rowShift: Int, accumulator acc: UnsafeMutablePointer<Int32>,
+        out: UnsafeMutablePointer<UInt8>
+    ) {
         let ymin = Int(v.first[output]) - rowShift
         let taps = Int(v.count[output])
         for i in 0..<bytes { acc[i] = ResampleCoefficients.half }

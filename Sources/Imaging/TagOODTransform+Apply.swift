@@ -11,7 +11,7 @@ extension TagOODTransform {
     public func apply(_ image: RGBImage, into output: inout [Float], at offset: Int = 0) {
         precondition(offset >= 0 && offset + outputCount <= output.count, "TagOODTransform: output too small")
         output.withUnsafeMutableBufferPointer { buffer in
-            apply(image, into: UnsafeMutableBufferPointer(rebasing: buffer[offset ..< offset + outputCount]))
+            apply(image, into: UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + outputCount]))
         }
     }
 
@@ -21,7 +21,8 @@ extension TagOODTransform {
     /// Only the resized rows and columns that survive the crop are computed; the values are the
     /// same as resizing the whole image first.
     public func apply(_ image: RGBImage, into output: UnsafeMutableBufferPointer<Float>) {
-        precondition(output.count == outputCount, "TagOODTransform: output holds \(output.count) floats, needs \(outputCount)")
+        precondition(
+            output.count == outputCount, "TagOODTransform: output holds \(output.count) floats, needs \(outputCount)")
         let plane = crop * crop
         guard crop <= resizeTo, image.width > 0, image.height > 0 else {
             let small = resizedAndCropped(image)
@@ -29,8 +30,9 @@ extension TagOODTransform {
             return
         }
         let origin = RGBImage.centerCropOrigin(size: (resizeTo, resizeTo), crop: (crop, crop))
-        let resampler = Resampler(inWidth: image.width, inHeight: image.height, outWidth: resizeTo,
-                                  outHeight: resizeTo, x0: origin.x, y0: origin.y, width: crop, height: crop)
+        let resampler = Resampler(
+            inWidth: image.width, inHeight: image.height, outWidth: resizeTo,
+            outHeight: resizeTo, x0: origin.x, y0: origin.y, width: crop, height: crop)
         let out = output.baseAddress!
         let crop = self.crop
         table.values.withUnsafeBufferPointer { lut in
@@ -50,7 +52,8 @@ extension TagOODTransform {
     }
 
     /// Normalises interleaved RGB bytes (`crop * crop` pixels) into CHW planes.
-    private func normalize(rows: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<Float>, plane: Int) {
+    private func normalize(rows: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<Float>, plane: Int)
+    {
         for i in 0..<plane {
             output[i] = table[0, rows[3 * i]]
             output[plane + i] = table[1, rows[3 * i + 1]]

@@ -19,11 +19,14 @@ public struct TagOODTransform: Sendable, Equatable {
     public static let imageNetStd: [Float] = [0.229, 0.224, 0.225]
 
     /// Makes the transform; the defaults are TagOOD's (392 → 384, ImageNet statistics).
-    public init(resizeTo: Int = 392, crop: Int = 384,
-                mean: [Float] = TagOODTransform.imageNetMean, std: [Float] = TagOODTransform.imageNetStd) {
+    public init(
+        resizeTo: Int = 392, crop: Int = 384,
+        mean: [Float] = TagOODTransform.imageNetMean, std: [Float] = TagOODTransform.imageNetStd
+    ) {
         precondition(resizeTo > 0 && crop > 0, "TagOODTransform: sizes must be positive")
-        precondition(mean.count == 3 && std.count == 3 && std.allSatisfy { $0 > 0 },
-                     "TagOODTransform: 3 means and 3 positive stds")
+        precondition(
+            mean.count == 3 && std.count == 3 && std.allSatisfy { $0 > 0 },
+            "TagOODTransform: 3 means and 3 positive stds")
         self.resizeTo = resizeTo
         self.crop = crop
         self.mean = mean

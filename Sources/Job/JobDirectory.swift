@@ -1,5 +1,6 @@
 import Datasets
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif

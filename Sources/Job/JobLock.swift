@@ -1,5 +1,6 @@
 import Foundation
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,20 +33,26 @@ public final class JobLock {
         path = directory.lockFile
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw JobError(.invalid, "cannot open the job's lock file \(path): \(String(cString: strerror(errno)))", subject: path,
-                           remedy: "check that the job directory exists and is writable")
+            throw JobError(
+                .invalid, "cannot open the job's lock file \(path): \(String(cString: strerror(errno)))", subject: path,
+                remedy: "check that the job directory exists and is writable")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let error = errno
             close(fd)
             guard error == EWOULDBLOCK else {
-                throw JobError(.invalid, "cannot lock \(path): \(String(cString: strerror(error)))", subject: path,
-                               remedy: "on NFS, mount with locking on (not `nolock`)")
+                throw JobError(
+                    .invalid, "cannot lock \(path): \(String(cString: strerror(error)))", subject: path,
+                    remedy: "on NFS, mount with locking on (not `nolock`)")
             }
             let holder = Self.holder(of: directory)
-            let who = holder.map { "pid \($0.pid) on host \($0.host) (since \(Self.format($0.since)))" } ?? "another process"
-            throw JobError(.locked, "job \(directory.path) is being run by \(who)", subject: directory.path,
-                           remedy: "wait for it to finish, or stop it (Ctrl-C, or `kill \(holder?.pid ?? 0)` on \(holder?.host ?? "its host")) and then `tagood resume`; `tagood status \(directory.path)` shows its progress")
+            let who =
+                holder.map { "pid \($0.pid) on host \($0.host) (since \(Self.format($0.since)))" } ?? "another process"
+            throw JobError(
+                .locked, "job \(directory.path) is being run by \(who)", subject: directory.path,
+                remedy:
+                    "wait for it to finish, or stop it (Ctrl-C, or `kill \(holder?.pid ?? 0)` on \(holder?.host ?? "its host")) and then `tagood resume`; `tagood status \(directory.path)` shows its progress"
+            )
         }
         self.fd = fd
         let holder = Holder(pid: getpid(), host: host, since: time.wall())
@@ -56,7 +63,7 @@ public final class JobLock {
         _ = fsync(fd)
     }
 
-    deinit { close(fd) }  // closing the last descriptor releases the lock
+    deinit { close(fd) } // closing the last descriptor releases the lock
 
     /// Who holds (or last held) the lock of `directory`, from the lock file.
     public static func holder(of directory: JobDirectory) -> Holder? {
@@ -77,6 +84,7 @@ public final class JobLock {
     }
 
     static func format(_ seconds: Double) -> String {
-        Date(timeIntervalSince1970: seconds).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false))
+        Date(timeIntervalSince1970: seconds).formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: false))
     }
 }

@@ -50,8 +50,9 @@ public struct JobProgress: Sendable, Equatable {
     /// replay `state` is).
     public init(plan: ShardPlan, state: JobState, records: [JournalRecord]) {
         datasets = plan.datasets.map { planned in
-            var dataset = Dataset(name: planned.spec.name, role: planned.spec.role, shards: planned.shards.count,
-                                  images: planned.images.count)
+            var dataset = Dataset(
+                name: planned.spec.name, role: planned.spec.role, shards: planned.shards.count,
+                images: planned.images.count)
             for range in planned.shards {
                 let id = ShardID(dataset: planned.spec.name, index: range.index)
                 guard let shard = state.shards[id] else { continue }

@@ -13,8 +13,9 @@ public struct JobSnapshot: Sendable {
     public init(path: String) throws(JobError) {
         let directory = JobDirectory(path)
         guard directory.exists else {
-            throw JobError(.notAJob, "\(path) is not a job directory (no plan.json)", subject: path,
-                           remedy: "pass the folder `tagood launch` made (<output>/<job>)")
+            throw JobError(
+                .notAJob, "\(path) is not a job directory (no plan.json)", subject: path,
+                remedy: "pass the folder `tagood launch` made (<output>/<job>)")
         }
         do {
             plan = try ShardPlan.load(path: directory.planFile)
@@ -39,9 +40,11 @@ public struct JobSnapshot: Sendable {
         }
         guard missing.isEmpty else {
             let shown = missing.prefix(5).map(\.description).joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
-            throw JobError(.incomplete, "job \(directory.path): \(missing.count) of \(plan.shardCount) shards are not committed (\(shown))",
-                           subject: directory.path,
-                           remedy: "run `tagood resume \(directory.path)` until `tagood status` shows every shard done")
+            throw JobError(
+                .incomplete,
+                "job \(directory.path): \(missing.count) of \(plan.shardCount) shards are not committed (\(shown))",
+                subject: directory.path,
+                remedy: "run `tagood resume \(directory.path)` until `tagood status` shows every shard done")
         }
         return shards
     }

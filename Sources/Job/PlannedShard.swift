@@ -28,8 +28,9 @@ extension ShardPlan {
     public var plannedShards: [PlannedShard] {
         datasets.flatMap { dataset in
             dataset.shards.map {
-                PlannedShard(id: ShardID(dataset: dataset.spec.name, index: $0.index), role: dataset.spec.role,
-                             datasetHash: dataset.hash, range: $0)
+                PlannedShard(
+                    id: ShardID(dataset: dataset.spec.name, index: $0.index), role: dataset.spec.role,
+                    datasetHash: dataset.hash, range: $0)
             }
         }
     }
@@ -40,7 +41,8 @@ extension ShardPlan {
     /// The dataset and range of shard `id`, or nil when the plan has no such shard.
     public func shard(_ id: ShardID) -> (dataset: PlannedDataset, range: ShardRange)? {
         guard let dataset = dataset(named: id.dataset), id.index >= 0, id.index < dataset.shards.count,
-              dataset.shards[id.index].index == id.index else { return nil }
+            dataset.shards[id.index].index == id.index
+        else { return nil }
         return (dataset, dataset.shards[id.index])
     }
 }

@@ -35,9 +35,13 @@ public struct CheckpointSummary: Sendable {
     /// The error loading would give, if any.
     public let loadError: String?
 
-    public var isComplete: Bool { config != nil && missing.isEmpty && mismatched.isEmpty && badTypes.isEmpty && loadError == nil }
+    public var isComplete: Bool {
+        config != nil && missing.isEmpty && mismatched.isEmpty && badTypes.isEmpty && loadError == nil
+    }
 
-    public static func inspect(path: String, config given: RAMConfig? = nil, hashWeights: Bool = true) throws(ModelError) -> CheckpointSummary {
+    public static func inspect(
+        path: String, config given: RAMConfig? = nil, hashWeights: Bool = true
+    ) throws(ModelError) -> CheckpointSummary {
         let sd = try StateDict.load(path: path)
         var config = given
         var source: String? = given == nil ? nil : "argument"
@@ -65,7 +69,9 @@ public struct CheckpointSummary: Sendable {
             let buffers = config.derivedBuffers
             for spec in specs {
                 guard let t = sd.tensors[spec.name] else { missing.append(spec.name); continue }
-                if t.shape != spec.shape { mismatched.append(Mismatch(name: spec.name, expected: spec.shape, found: t.shape)) }
+                if t.shape != spec.shape {
+                    mismatched.append(Mismatch(name: spec.name, expected: spec.shape, found: t.shape))
+                }
                 if !t.dtype.isWeightType { badTypes.append(spec.name) }
             }
             for name in sd.names where !specNames.contains(name) {
@@ -92,7 +98,9 @@ public struct CheckpointSummary: Sendable {
     /// A built-in whose every parameter shape matches, with the tag count taken from `label_embed`.
     static func infer(_ sd: StateDict) -> RAMConfig? {
         for var candidate in RAMConfig.builtins {
-            if let labels = sd.tensors["label_embed"], labels.shape.count == 2 { candidate.head.numTags = labels.shape[0] }
+            if let labels = sd.tensors["label_embed"], labels.shape.count == 2 {
+                candidate.head.numTags = labels.shape[0]
+            }
             let fits = candidate.parameterSpecs.allSatisfy { sd.tensors[$0.name]?.shape == $0.shape }
             if fits { return candidate }
         }

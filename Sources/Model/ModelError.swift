@@ -10,7 +10,8 @@ public enum ModelError: TagoodError {
     /// A tensor is stored in a type other than f32, f16 or bf16.
     case unsupportedDType(name: String, dtype: String, expectedShape: [Int], foundShape: [Int], file: String)
     /// A relative-position bias table was trained for another window than the configuration's.
-    case windowMismatch(name: String, expectedShape: [Int], foundShape: [Int], configWindow: Int, checkpointWindow: Int, file: String)
+    case windowMismatch(
+        name: String, expectedShape: [Int], foundShape: [Int], configWindow: Int, checkpointWindow: Int, file: String)
     /// A derivable buffer (relative_position_index, attn_mask) disagrees with the configuration.
     case bufferMismatch(name: String, file: String, reason: String)
     /// The file is not a well-formed safetensors / PyTorch checkpoint.
@@ -43,8 +44,8 @@ public enum ModelError: TagoodError {
     public var subject: String? {
         switch self {
         case let .missingTensor(_, _, file), let .shapeMismatch(_, _, _, file), let .unsupportedDType(_, _, _, _, file),
-             let .windowMismatch(_, _, _, _, _, file), let .bufferMismatch(_, file, _), let .malformed(file, _),
-             let .unknownFormat(file):
+            let .windowMismatch(_, _, _, _, _, file), let .bufferMismatch(_, file, _), let .malformed(file, _),
+            let .unknownFormat(file):
             file
         case let .invalidConfig(source, _): source
         case .invalidInput: nil

@@ -14,7 +14,9 @@ public struct SwinConfig: Sendable, Equatable {
     /// LayerNorm epsilon of the encoder (PyTorch's default).
     public var layerNormEps: Float = 1e-5
 
-    public init(imageResolution: Int, embedDim: Int, depths: [Int], numHeads: [Int], windowSize: Int, patchSize: Int = 4) {
+    public init(
+        imageResolution: Int, embedDim: Int, depths: [Int], numHeads: [Int], windowSize: Int, patchSize: Int = 4
+    ) {
         self.imageResolution = imageResolution
         self.embedDim = embedDim
         self.depths = depths
@@ -50,8 +52,10 @@ public struct TaggingHeadConfig: Sendable, Equatable {
     public var numTags: Int = 4585
     public var layerNormEps: Float = 1e-12
 
-    public init(hiddenSize: Int = 768, numHeads: Int = 4, numLayers: Int = 2, intermediateSize: Int = 3072,
-                encoderWidth: Int = 512, numTags: Int = 4585) {
+    public init(
+        hiddenSize: Int = 768, numHeads: Int = 4, numLayers: Int = 2, intermediateSize: Int = 3072,
+        encoderWidth: Int = 512, numTags: Int = 4585
+    ) {
         self.hiddenSize = hiddenSize
         self.numHeads = numHeads
         self.numLayers = numLayers
@@ -82,34 +86,42 @@ public struct RAMConfig: Sendable, Equatable {
     /// RAM's Swin-L/384 (`config_swinL_384.json`): the default.
     public static let swinL384 = RAMConfig(
         name: "swin_l_384",
-        vision: SwinConfig(imageResolution: 384, embedDim: 192, depths: [2, 2, 18, 2], numHeads: [6, 12, 24, 48], windowSize: 12))
+        vision: SwinConfig(
+            imageResolution: 384, embedDim: 192, depths: [2, 2, 18, 2], numHeads: [6, 12, 24, 48], windowSize: 12))
     /// RAM's Swin-B/384 (`config_swinB_384.json`).
     public static let swinB384 = RAMConfig(
         name: "swin_b_384",
-        vision: SwinConfig(imageResolution: 384, embedDim: 128, depths: [2, 2, 18, 2], numHeads: [4, 8, 16, 32], windowSize: 12))
+        vision: SwinConfig(
+            imageResolution: 384, embedDim: 128, depths: [2, 2, 18, 2], numHeads: [4, 8, 16, 32], windowSize: 12))
     /// Two stages: a shifted, masked 8×8 grid of 4×4 windows, then one 4×4 window; the smallest
     /// complete model (tests, the PyTorch-checkpoint fixtures).
     public static let testTiny = RAMConfig(
         name: "test_tiny",
         vision: SwinConfig(imageResolution: 32, embedDim: 8, depths: [2, 2], numHeads: [2, 2], windowSize: 4),
-        head: TaggingHeadConfig(hiddenSize: 16, numHeads: 4, numLayers: 2, intermediateSize: 32, encoderWidth: 12, numTags: 10))
+        head: TaggingHeadConfig(
+            hiddenSize: 16, numHeads: 4, numLayers: 2, intermediateSize: 32, encoderWidth: 12, numTags: 10))
     /// Four stages with shifted windows and masks in the first two, a window equal to the grid in the
     /// third and a window that shrinks to the 3×3 grid in the last (tests).
     public static let testShift = RAMConfig(
         name: "test_shift",
-        vision: SwinConfig(imageResolution: 96, embedDim: 8, depths: [2, 2, 2, 2], numHeads: [1, 2, 2, 4], windowSize: 6),
-        head: TaggingHeadConfig(hiddenSize: 32, numHeads: 4, numLayers: 2, intermediateSize: 64, encoderWidth: 24, numTags: 24))
+        vision: SwinConfig(
+            imageResolution: 96, embedDim: 8, depths: [2, 2, 2, 2], numHeads: [1, 2, 2, 4], windowSize: 6),
+        head: TaggingHeadConfig(
+            hiddenSize: 32, numHeads: 4, numLayers: 2, intermediateSize: 64, encoderWidth: 24, numTags: 24))
     /// Two stages, window 4 on a 16×16 then 8×8 grid, three blocks in the second stage (tests).
     public static let testSmall = RAMConfig(
         name: "test_small",
         vision: SwinConfig(imageResolution: 64, embedDim: 16, depths: [2, 3], numHeads: [2, 4], windowSize: 4),
-        head: TaggingHeadConfig(hiddenSize: 32, numHeads: 4, numLayers: 2, intermediateSize: 48, encoderWidth: 32, numTags: 16))
+        head: TaggingHeadConfig(
+            hiddenSize: 32, numHeads: 4, numLayers: 2, intermediateSize: 48, encoderWidth: 32, numTags: 16))
 
     public static let builtins: [RAMConfig] = [swinL384, swinB384, testTiny, testShift, testSmall]
 
     /// A built-in by name (`swin_l_384`, `swin_b_384`, `test_tiny`, `test_shift`, `test_small`; `swin_l`/`swin_b` too).
     public static func builtin(named name: String) -> RAMConfig? {
-        let aliases = ["swin_l": "swin_l_384", "swin_b": "swin_b_384", "swinL_384": "swin_l_384", "swinB_384": "swin_b_384"]
+        let aliases = [
+            "swin_l": "swin_l_384", "swin_b": "swin_b_384", "swinL_384": "swin_l_384", "swinB_384": "swin_b_384"
+        ]
         let key = aliases[name] ?? name
         return builtins.first { $0.name == key }
     }
@@ -123,10 +135,13 @@ public struct RAMConfig: Sendable, Equatable {
             let bytes: [UInt8]
             do { bytes = try FileBytes.read(nameOrPath) } catch { throw ModelError.io(error) }
             let base = Path.basename(of: nameOrPath)
-            config = try parse(json: bytes, source: nameOrPath, defaultName: String(base.dropLast(base.hasSuffix(".json") ? 5 : 0)))
+            config = try parse(
+                json: bytes, source: nameOrPath, defaultName: String(base.dropLast(base.hasSuffix(".json") ? 5 : 0)))
         } else {
-            throw ModelError.invalidConfig(source: nameOrPath, reason: "not a built-in ("
-                + builtins.map(\.name).joined(separator: ", ") + ") and not a .json file")
+            throw ModelError.invalidConfig(
+                source: nameOrPath,
+                reason: "not a built-in ("
+                    + builtins.map(\.name).joined(separator: ", ") + ") and not a .json file")
         }
         if let numTags { config.head.numTags = numTags }
         try config.validate(source: nameOrPath)
@@ -155,9 +170,11 @@ public struct RAMConfig: Sendable, Equatable {
             guard let value else { throw ModelError.invalidConfig(source: source, reason: "missing key \(key)") }
             return value
         }
-        var vision = SwinConfig(imageResolution: try required(file.image_res, "image_res"), embedDim: try required(file.embed_dim, "embed_dim"),
-                                depths: try required(file.depths, "depths"), numHeads: try required(file.num_heads, "num_heads"),
-                                windowSize: try required(file.window_size, "window_size"))
+        var vision = SwinConfig(
+            imageResolution: try required(file.image_res, "image_res"),
+            embedDim: try required(file.embed_dim, "embed_dim"),
+            depths: try required(file.depths, "depths"), numHeads: try required(file.num_heads, "num_heads"),
+            windowSize: try required(file.window_size, "window_size"))
         if let p = file.patch_size { vision.patchSize = p }
         var head = TaggingHeadConfig()
         if let v = file.hidden_size { head.hiddenSize = v }
@@ -169,8 +186,10 @@ public struct RAMConfig: Sendable, Equatable {
         let config = RAMConfig(name: file.name ?? defaultName, vision: vision, head: head)
         if let width = file.vision_width {
             guard width == vision.visionWidth else {
-                throw ModelError.invalidConfig(source: source, reason: "vision_width \(width) does not match embed_dim "
-                    + "\(vision.embedDim) × 2^(\(vision.depths.count) − 1) = \(vision.visionWidth)")
+                throw ModelError.invalidConfig(
+                    source: source,
+                    reason: "vision_width \(width) does not match embed_dim "
+                        + "\(vision.embedDim) × 2^(\(vision.depths.count) − 1) = \(vision.visionWidth)")
             }
         }
         try config.validate(source: source)
@@ -197,13 +216,19 @@ public struct RAMConfig: Sendable, Equatable {
         guard v.depths.allSatisfy({ $0 >= 1 }), v.patchSize >= 1, v.embedDim >= 1, v.windowSize >= 1 else {
             throw bad("depths, patch_size, embed_dim and window_size must be positive")
         }
-        guard v.imageResolution % v.patchSize == 0 else { throw bad("image_res \(v.imageResolution) is not a multiple of patch_size \(v.patchSize)") }
+        guard v.imageResolution % v.patchSize == 0 else {
+            throw bad("image_res \(v.imageResolution) is not a multiple of patch_size \(v.patchSize)")
+        }
         for i in 0..<v.depths.count {
             let r = v.resolution(stage: i)
             guard r >= 1, i == 0 || r * 2 == v.resolution(stage: i - 1) else {
-                throw bad("image_res \(v.imageResolution) cannot be halved \(v.depths.count - 1) times after patch_size \(v.patchSize)")
+                throw bad(
+                    "image_res \(v.imageResolution) cannot be halved \(v.depths.count - 1) times after patch_size \(v.patchSize)"
+                )
             }
-            guard r % v.window(stage: i) == 0 else { throw bad("stage \(i): resolution \(r) is not a multiple of window_size \(v.windowSize)") }
+            guard r % v.window(stage: i) == 0 else {
+                throw bad("stage \(i): resolution \(r) is not a multiple of window_size \(v.windowSize)")
+            }
             guard v.numHeads[i] >= 1, v.width(stage: i) % v.numHeads[i] == 0 else {
                 throw bad("stage \(i): width \(v.width(stage: i)) is not divisible by num_heads \(v.numHeads[i])")
             }
@@ -218,13 +243,14 @@ public struct RAMConfig: Sendable, Equatable {
 
     /// The config in the JSON format ``parse(json:source:defaultName:)`` reads (stored in safetensors metadata).
     public var json: String {
-        let form = JSONForm(name: name, vision_width: vision.visionWidth, image_res: vision.imageResolution,
-                            window_size: vision.windowSize, embed_dim: vision.embedDim, depths: vision.depths,
-                            num_heads: vision.numHeads, patch_size: vision.patchSize, hidden_size: head.hiddenSize,
-                            num_attention_heads: head.numHeads, num_hidden_layers: head.numLayers,
-                            intermediate_size: head.intermediateSize, encoder_width: head.encoderWidth, num_tags: head.numTags)
+        let form = JSONForm(
+            name: name, vision_width: vision.visionWidth, image_res: vision.imageResolution,
+            window_size: vision.windowSize, embed_dim: vision.embedDim, depths: vision.depths,
+            num_heads: vision.numHeads, patch_size: vision.patchSize, hidden_size: head.hiddenSize,
+            num_attention_heads: head.numHeads, num_hidden_layers: head.numLayers,
+            intermediate_size: head.intermediateSize, encoder_width: head.encoderWidth, num_tags: head.numTags)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(form), as: UTF8.self)  // plain strings and integers always encode
+        return String(decoding: try! encoder.encode(form), as: UTF8.self) // plain strings and integers always encode
     }
 }

@@ -77,7 +77,9 @@ public final class RAMModel: Sendable {
         return Tensor(shape: [n, t]) { out in
             imageEmbeds.withUnsafeBufferPointer { emb in
                 for i in 0..<n {
-                    head.probabilities(emb.baseAddress! + i * l1 * e, tokens: l1, tags: tags, into: out.baseAddress! + i * t, work: work)
+                    head.probabilities(
+                        emb.baseAddress! + i * l1 * e, tokens: l1, tags: tags, into: out.baseAddress! + i * t,
+                        work: work)
                 }
             }
         }
@@ -85,9 +87,13 @@ public final class RAMModel: Sendable {
 
     /// Whether any of `tags` has a probability above `threshold` for image `image` of a batch's
     /// `image_embeds`: computed `chunk` tags at a time, stopping at the first chunk where one does.
-    public func anyTagFires(imageEmbeds: Tensor, image: Int, tags: [Int], threshold: Float, chunk: Int = 256) throws(ModelError) -> Bool {
+    public func anyTagFires(
+        imageEmbeds: Tensor, image: Int, tags: [Int], threshold: Float, chunk: Int = 256
+    ) throws(ModelError) -> Bool {
         let l1 = imageTokens, e = config.head.encoderWidth
-        guard imageEmbeds.rank == 3, imageEmbeds.shape[1] == l1, imageEmbeds.shape[2] == e, image >= 0, image < imageEmbeds.shape[0] else {
+        guard imageEmbeds.rank == 3, imageEmbeds.shape[1] == l1, imageEmbeds.shape[2] == e, image >= 0,
+            image < imageEmbeds.shape[0]
+        else {
             throw .invalidInput("image_embeds \(imageEmbeds.shape) has no image \(image) of shape [\(l1), \(e)]")
         }
         try checkTags(tags)
@@ -108,7 +114,9 @@ public final class RAMModel: Sendable {
 
     private func checkTags(_ tags: [Int]?) throws(ModelError) {
         let t = config.head.numTags
-        if let bad = tags?.first(where: { $0 < 0 || $0 >= t }) { throw .invalidInput("tag index \(bad) outside 0..<\(t)") }
+        if let bad = tags?.first(where: { $0 < 0 || $0 >= t }) {
+            throw .invalidInput("tag index \(bad) outside 0..<\(t)")
+        }
     }
 
     /// The whole forward pass for a batch of preprocessed images `[N, 3, H, W]`.
@@ -122,10 +130,14 @@ public final class RAMModel: Sendable {
     /// layer-0 queries and that image's keys; nothing is kept per batch).
     public func layer0Attention(imageEmbeds: Tensor, image: Int, tags: [Int]) throws(ModelError) -> Tensor {
         let l1 = imageTokens, e = config.head.encoderWidth, t = config.head.numTags
-        guard imageEmbeds.rank == 3, imageEmbeds.shape[1] == l1, imageEmbeds.shape[2] == e, image >= 0, image < imageEmbeds.shape[0] else {
+        guard imageEmbeds.rank == 3, imageEmbeds.shape[1] == l1, imageEmbeds.shape[2] == e, image >= 0,
+            image < imageEmbeds.shape[0]
+        else {
             throw .invalidInput("image_embeds \(imageEmbeds.shape) has no image \(image) of shape [\(l1), \(e)]")
         }
-        if let bad = tags.first(where: { $0 < 0 || $0 >= t }) { throw .invalidInput("tag index \(bad) outside 0..<\(t)") }
+        if let bad = tags.first(where: { $0 < 0 || $0 >= t }) {
+            throw .invalidInput("tag index \(bad) outside 0..<\(t)")
+        }
         let heads = config.head.numHeads
         if tags.isEmpty { return Tensor(shape: [heads, 0, l1]) }
         return Tensor(shape: [heads, tags.count, l1]) { out in

@@ -111,12 +111,14 @@ public struct RAMWeights: Sendable {
         var tensors: [String: Tensor] = [:]
         for spec in config.parameterSpecs {
             if spec.name.hasSuffix("relative_position_bias_table"), let stored = stateDict.tensors[spec.name],
-               stored.shape != spec.shape, stored.shape.count == 2, stored.shape[1] == spec.shape[1] {
+                stored.shape != spec.shape, stored.shape.count == 2, stored.shape[1] == spec.shape[1]
+            {
                 let side = Int(Double(stored.shape[0]).squareRoot().rounded())
                 if side * side == stored.shape[0], side % 2 == 1 {
-                    throw .windowMismatch(name: spec.name, expectedShape: spec.shape, foundShape: stored.shape,
-                                          configWindow: (Int(Double(spec.shape[0]).squareRoot().rounded()) + 1) / 2,
-                                          checkpointWindow: (side + 1) / 2, file: stateDict.path)
+                    throw .windowMismatch(
+                        name: spec.name, expectedShape: spec.shape, foundShape: stored.shape,
+                        configWindow: (Int(Double(spec.shape[0]).squareRoot().rounded()) + 1) / 2,
+                        checkpointWindow: (side + 1) / 2, file: stateDict.path)
                 }
             }
             tensors[spec.name] = try stateDict.tensor(spec.name, shape: spec.shape)
@@ -131,7 +133,9 @@ public struct RAMWeights: Sendable {
     /// Weights from tensors already in memory (checked like a checkpoint).
     public init(config: RAMConfig, tensors: [String: Tensor]) throws(ModelError) {
         for spec in config.parameterSpecs {
-            guard let t = tensors[spec.name] else { throw .missingTensor(name: spec.name, expectedShape: spec.shape, file: "(memory)") }
+            guard let t = tensors[spec.name] else {
+                throw .missingTensor(name: spec.name, expectedShape: spec.shape, file: "(memory)")
+            }
             guard t.shape == spec.shape else {
                 throw .shapeMismatch(name: spec.name, expectedShape: spec.shape, foundShape: t.shape, file: "(memory)")
             }
@@ -140,12 +144,15 @@ public struct RAMWeights: Sendable {
         self.tensors = tensors
     }
 
-    private static func check(_ buffer: DerivedBuffer, name: String, stored: StoredTensor, path: String) throws(ModelError) {
+    private static func check(
+        _ buffer: DerivedBuffer, name: String, stored: StoredTensor, path: String
+    ) throws(ModelError) {
         switch buffer {
         case .relativePositionIndex(let w):
             let want = Windows.relativePositionIndex(windowSize: w)
             guard stored.shape == [w * w, w * w] else {
-                throw .bufferMismatch(name: name, file: path, reason: "shape \(stored.shape), expected \([w * w, w * w]) for window \(w)")
+                throw .bufferMismatch(
+                    name: name, file: path, reason: "shape \(stored.shape), expected \([w * w, w * w]) for window \(w)")
             }
             guard let values = stored.integers(), values.elementsEqual(want.lazy.map(Int64.init)) else {
                 throw .bufferMismatch(name: name, file: path, reason: "values differ from Swin's index for window \(w)")
@@ -153,11 +160,15 @@ public struct RAMWeights: Sendable {
         case let .attentionMask(r, w, s):
             let want = Windows.shiftedWindowMask(height: r, width: r, windowSize: w, shift: s)
             guard stored.shape == want.shape else {
-                throw .bufferMismatch(name: name, file: path, reason: "shape \(stored.shape), expected \(want.shape) for resolution \(r), window \(w), shift \(s)")
+                throw .bufferMismatch(
+                    name: name, file: path,
+                    reason: "shape \(stored.shape), expected \(want.shape) for resolution \(r), window \(w), shift \(s)"
+                )
             }
             let values = try stored.floats(name: name)
             guard values == want.scalars else {
-                throw .bufferMismatch(name: name, file: path, reason: "values differ from the shifted-window mask for shift \(s)")
+                throw .bufferMismatch(
+                    name: name, file: path, reason: "values differ from the shifted-window mask for shift \(s)")
             }
         }
     }
@@ -199,7 +210,9 @@ public struct RAMWeights: Sendable {
 
     /// Writes the weights as safetensors (in spec order), with the config in the metadata.
     public func write(to path: String, dtype: DType = .f32, metadata extra: [String: String] = [:]) throws(ModelError) {
-        let entries = config.parameterSpecs.map { Safetensors.Entry(name: $0.name, tensor: tensors[$0.name]!, dtype: dtype) }
+        let entries = config.parameterSpecs.map {
+            Safetensors.Entry(name: $0.name, tensor: tensors[$0.name]!, dtype: dtype)
+        }
         var metadata = extra
         metadata["format"] = "pt"
         metadata["tagood_config"] = config.json
@@ -208,4 +221,3 @@ public struct RAMWeights: Sendable {
 }
 
 /// SplitMix64: a tiny, fast, well-mixed 64-bit generator (Steele, Lea & Flood 2014).
-

@@ -1,4 +1,5 @@
 import TagoodSupport
+
 /// How `tagood reduce` runs.
 public struct ReduceOptions: Sendable {
     /// Worker threads for reading shards and for scoring (all cores by default).
@@ -13,7 +14,9 @@ public struct ReduceOptions: Sendable {
     /// against its seal and the journal's file checksum when it opens.
     public var verify: Bool
 
-    public init(threads: Int = ParallelFor.defaultThreads, knnK: Int = 50, centersFrom: String? = nil, verify: Bool = false) {
+    public init(
+        threads: Int = ParallelFor.defaultThreads, knnK: Int = 50, centersFrom: String? = nil, verify: Bool = false
+    ) {
         self.threads = threads
         self.knnK = knnK
         self.centersFrom = centersFrom

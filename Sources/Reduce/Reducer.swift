@@ -1,9 +1,9 @@
-import Tensor
 import Datasets
 import Job
 import Learning
 import Logging
 import TagoodSupport
+import Tensor
 
 /// `tagood reduce`: partials per shard (parallel, incremental), then the class centers, then every score.
 ///
@@ -36,7 +36,9 @@ public enum Reducer {
         logger: Logger = Logger(label: "tagood.reduce", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws(ReduceError) -> Outcome {
         guard options.knnK >= 1 else { throw ReduceError(.option, "--knn-k must be at least 1 (got \(options.knnK))") }
-        guard options.threads >= 1 else { throw ReduceError(.option, "--threads must be at least 1 (got \(options.threads))") }
+        guard options.threads >= 1 else {
+            throw ReduceError(.option, "--threads must be at least 1 (got \(options.threads))")
+        }
         BLAS.setThreadCount(1)
         MemoryReuse.keepFreedBlocks()
         let job = try ReduceJob(directory: directory)
@@ -54,8 +56,9 @@ public enum Reducer {
         // 1. Partials.
         let clock = ContinuousClock()
         let t0 = clock.now
-        let (built, bytes) = try buildPartials(tasks, builder: builder ?? LocalPartialsBuilder(threads: options.threads), job: job,
-                                               store: store, options: options, logger: logger)
+        let (built, bytes) = try buildPartials(
+            tasks, builder: builder ?? LocalPartialsBuilder(threads: options.threads), job: job,
+            store: store, options: options, logger: logger)
         let t1 = clock.now
 
         // 2. Centers.
@@ -68,47 +71,65 @@ public enum Reducer {
         case .job(let other):
             model = try CenterModel.read(path: other.centersFile)
             for p in model.bankPartials where !FileSystem.exists(p) {
-                throw ReduceError(.noCenters, "the KNN bank partial \(p) of \(model.sourceJob) is missing; re-run `tagood reduce \(model.sourceJob)`")
+                throw ReduceError(
+                    .noCenters,
+                    "the KNN bank partial \(p) of \(model.sourceJob) is missing; re-run `tagood reduce \(model.sourceJob)`"
+                )
             }
         }
-        logger.info("centers: \(model.classCount) classes from \(model.sourceDatasets.joined(separator: ", ")), KNN bank \(model.bankSize) images")
+        logger.info(
+            "centers: \(model.classCount) classes from \(model.sourceDatasets.joined(separator: ", ")), KNN bank \(model.bankSize) images"
+        )
 
         // 3. Scores (with the learned centers when the job, or the job the centers come from, has a trained projector).
         let learned = try learnedScorer(job: job, source: source, logger: logger)
-        let summary = try Scoring.run(job: job, datasets: queryDatasets, sourceCounts: sourceCounts,
-                                      store: store, model: model, options: options, learned: learned, logger: logger)
+        let summary = try Scoring.run(
+            job: job, datasets: queryDatasets, sourceCounts: sourceCounts,
+            store: store, model: model, options: options, learned: learned, logger: logger)
         try JSONFiles.write(summary, to: job.directory.summaryFile)
         let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-        return Outcome(summary: summary, builtPartials: built, reusedPartials: tasks.count - built, shardBytesRead: bytes,
-                       partialSeconds: seconds(t1 - t0), scoringSeconds: seconds(clock.now - t1))
+        return Outcome(
+            summary: summary, builtPartials: built, reusedPartials: tasks.count - built, shardBytesRead: bytes,
+            partialSeconds: seconds(t1 - t0), scoringSeconds: seconds(clock.now - t1))
     }
 
     /// The scorer of `tagood train`'s checkpoint: this job's, or the center source job's; nil when neither
     /// has been trained.
-    static func learnedScorer(job: ReduceJob, source: CenterSource, logger: Logger) throws(ReduceError) -> LearnedScorer? {
+    static func learnedScorer(
+        job: ReduceJob, source: CenterSource, logger: Logger
+    ) throws(ReduceError) -> LearnedScorer? {
         var candidates = [job.directory.trainCheckpointFile]
         if case .job(let other) = source { candidates.append(other.trainCheckpointFile) }
         guard let path = candidates.first(where: FileSystem.exists) else {
-            logger.info("no trained projector (train/checkpoint.safetensors): run `tagood train` for the tagood-learned score")
+            logger.info(
+                "no trained projector (train/checkpoint.safetensors): run `tagood train` for the tagood-learned score")
             return nil
         }
         do { return try LearnedScorer(checkpointPath: path) } catch {
-            throw ReduceError(.damaged, error.message, subject: path, remedy: "re-run `tagood train --resume`, or delete it to reduce without the learned score")
+            throw ReduceError(
+                .damaged, error.message, subject: path,
+                remedy: "re-run `tagood train --resume`, or delete it to reduce without the learned score")
         }
     }
 
     /// Builds every missing partial with `builder`; returns how many were built and the shard bytes read.
-    static func buildPartials(_ shards: [CommittedShard], builder: any PartialsBuilder, job: ReduceJob, store: PartialStore,
-                              options: ReduceOptions, logger: Logger) throws(ReduceError) -> (Int, Int) {
+    static func buildPartials(
+        _ shards: [CommittedShard], builder: any PartialsBuilder, job: ReduceJob, store: PartialStore,
+        options: ReduceOptions, logger: Logger
+    ) throws(ReduceError) -> (Int, Int) {
         let todo = shards.filter { !store.has($0) }
-        logger.info("partials: \(shards.count - todo.count) of \(shards.count) shards already reduced, \(todo.count) to read on \(builder.description)")
+        logger.info(
+            "partials: \(shards.count - todo.count) of \(shards.count) shards already reduced, \(todo.count) to read on \(builder.description)"
+        )
         try builder.build(todo, directory: job.directory, verify: options.verify, logger: logger)
         return (todo.count, todo.reduce(0) { $0 + (FileSystem.size($1.path) ?? 0) })
     }
 
     /// Merges the class sums of `datasets` in plan order.
-    static func mergeCenters(job: ReduceJob, datasets names: [String],
-                             store: PartialStore) throws(ReduceError) -> (CenterModel, [ReduceSummary.Dataset]) {
+    static func mergeCenters(
+        job: ReduceJob, datasets names: [String],
+        store: PartialStore
+    ) throws(ReduceError) -> (CenterModel, [ReduceSummary.Dataset]) {
         let planned = job.plan.datasets.filter { names.contains($0.spec.name) }
         let named = planned.first { !$0.images.classes.isEmpty }
         var classCount = planned.map(\.images.classes.count).max() ?? 0
@@ -118,14 +139,16 @@ public enum Reducer {
             classCount = Int(maxLabel) + 1
         }
         guard classCount > 0 else {
-            throw ReduceError(.noCenters, "datasets \(names.joined(separator: ", ")) of \(job.directory.path) have no class labels")
+            throw ReduceError(
+                .noCenters, "datasets \(names.joined(separator: ", ")) of \(job.directory.path) have no class labels")
         }
         var statistics: ClassStatistics?
         var bankPartials: [String] = []
         var bankSize = 0
         var counts: [ReduceSummary.Dataset] = []
         for dataset in planned {
-            var entry = ReduceSummary.Dataset(name: dataset.spec.name, role: dataset.spec.role.rawValue, images: 0, failed: 0, noTokens: 0)
+            var entry = ReduceSummary.Dataset(
+                name: dataset.spec.name, role: dataset.spec.role.rawValue, images: 0, failed: 0, noTokens: 0)
             defer { counts.append(entry) }
             for task in job.shards(of: dataset.spec.name) {
                 let partial = try store.load(task)
@@ -133,19 +156,22 @@ public enum Reducer {
                 entry.failed += partial.failed
                 entry.noTokens += partial.noTokens
                 guard let sums = partial.sums else {
-                    throw ReduceError(.damaged, "partial \(store.path(of: task)) has no class sums; delete it and re-run")
+                    throw ReduceError(
+                        .damaged, "partial \(store.path(of: task)) has no class sums; delete it and re-run")
                 }
                 if statistics == nil { statistics = ClassStatistics(classCount: classCount, d: partial.embedDim) }
                 guard statistics!.d == partial.embedDim else {
-                    throw ReduceError(.shard, "\(task.path) has embed_dim \(partial.embedDim), other shards \(statistics!.d)")
+                    throw ReduceError(
+                        .shard, "\(task.path) has embed_dim \(partial.embedDim), other shards \(statistics!.d)")
                 }
                 try statistics!.add(sums, source: task.path)
                 bankPartials.append(store.path(of: task))
                 bankSize += Int(sums.objectCounts.reduce(0, +))
             }
         }
-        let model = try CenterModel(statistics: statistics!, classNames: named?.images.classes ?? [], bankPartials: bankPartials,
-                                    bankSize: bankSize, sourceJob: job.directory.path, sourceDatasets: planned.map(\.spec.name))
+        let model = try CenterModel(
+            statistics: statistics!, classNames: named?.images.classes ?? [], bankPartials: bankPartials,
+            bankSize: bankSize, sourceJob: job.directory.path, sourceDatasets: planned.map(\.spec.name))
         return (model, counts)
     }
 }
@@ -161,22 +187,30 @@ enum CenterSource: Equatable {
         guard let option else {
             let train = job.datasets(.idTrain).map(\.spec.name)
             guard !train.isEmpty else {
-                throw ReduceError(.noCenters, "job \(job.directory.path) has no id-train dataset to take the class centers from; "
-                    + "pass --centers-from <job dir> (a reduced job with id-train data) or --centers-from <id dataset of this job>")
+                throw ReduceError(
+                    .noCenters,
+                    "job \(job.directory.path) has no id-train dataset to take the class centers from; "
+                        + "pass --centers-from <job dir> (a reduced job with id-train data) or --centers-from <id dataset of this job>"
+                )
             }
             return .datasets(train)
         }
         if let dataset = job.plan.dataset(named: option) {
             guard dataset.spec.role != .ood else {
-                throw ReduceError(.noCenters, "--centers-from \(option): dataset \(option) is an OOD set; centers need labelled in-distribution images")
+                throw ReduceError(
+                    .noCenters,
+                    "--centers-from \(option): dataset \(option) is an OOD set; centers need labelled in-distribution images"
+                )
             }
             return .datasets([option])
         }
         let other = JobDirectory(option)
         let centers = other.centersFile
         guard FileSystem.exists(centers) else {
-            throw ReduceError(.noCenters, "--centers-from \(option) is neither a dataset of this job nor a reduced job directory "
-                + "(no \(centers)); run `tagood reduce \(option)` first")
+            throw ReduceError(
+                .noCenters,
+                "--centers-from \(option) is neither a dataset of this job nor a reduced job directory "
+                    + "(no \(centers)); run `tagood reduce \(option)` first")
         }
         return .job(other)
     }

@@ -6,8 +6,10 @@ import CHDF5Shim
 /// (tests compare both with Swift's own `Float16`).
 enum Float16Conversion {
     /// Converts floats to binary16 bits.
-    static func toHalf(_ source: UnsafeBufferPointer<Float>, _ destination: UnsafeMutablePointer<UInt16>,
-                       portable: Bool = false) {
+    static func toHalf(
+        _ source: UnsafeBufferPointer<Float>, _ destination: UnsafeMutablePointer<UInt16>,
+        portable: Bool = false
+    ) {
         guard let base = source.baseAddress, source.count > 0 else { return }
         if portable {
             tagood_f32_to_f16_portable(base, destination, source.count)
@@ -17,8 +19,10 @@ enum Float16Conversion {
     }
 
     /// Converts binary16 bits to floats (exact).
-    static func toFloat(_ source: UnsafeBufferPointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
-                        portable: Bool = false) {
+    static func toFloat(
+        _ source: UnsafeBufferPointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
+        portable: Bool = false
+    ) {
         guard let base = source.baseAddress, source.count > 0 else { return }
         if portable {
             tagood_f16_to_f32_portable(base, destination, source.count)

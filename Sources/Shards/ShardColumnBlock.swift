@@ -84,7 +84,7 @@ public struct ShardColumnBlock: Sendable {
     /// Image `i`'s tag probabilities.
     public func tagProbs(of i: Int) -> ArraySlice<Float> {
         let base = Int(tagOffsets[0])
-        return tagProbs[Int(tagOffsets[i]) - base ..< Int(tagOffsets[i + 1]) - base]
+        return tagProbs[Int(tagOffsets[i]) - base..<Int(tagOffsets[i + 1]) - base]
     }
 
     /// Adds image `i`'s token rows into `sum` (``embedDim`` doubles), row by row in order, each value

@@ -1,7 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// Whole-file facts about a shard that need no HDF5.
 public enum ShardFile {
@@ -22,7 +23,9 @@ public enum ShardFile {
         let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         let version = n == head.count ? ShardSeal.version(of: head) : nil
         let hasher = ShardSeal.Hasher(version ?? .xxh64)
-        _ = try ShardSeal.stream(fd, from: version != nil ? ShardSeal.size : 0, path: path, shown: path) { hasher.update($0) }
+        _ = try ShardSeal.stream(fd, from: version != nil ? ShardSeal.size : 0, path: path, shown: path) {
+            hasher.update($0)
+        }
         return hasher.hexDigest()
     }
 

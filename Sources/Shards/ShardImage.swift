@@ -13,17 +13,11 @@ public struct ShardImage: Sendable, Equatable {
     /// The width of a token row.
     public var embedDim: Int
 
-    public init(index: Int, record: ShardRecord, embedDim: Int) {
-        self.index = index
-        self.record = record
-        self.embedDim = embedDim
-    }
-
     /// The record's fields, read through the image.
     public subscript<Value>(dynamicMember field: KeyPath<ShardRecord, Value>) -> Value { record[keyPath: field] }
 
     /// Token row `row` (0 ..< tokenCount).
     public func token(_ row: Int) -> ArraySlice<Float> {
-        record.tokens[row * embedDim ..< (row + 1) * embedDim]
+        record.tokens[row * embedDim..<(row + 1) * embedDim]
     }
 }

@@ -1,7 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// Page-aligned buffers for ``ShardFileImage``s, kept for reuse once a reader is done with one: a
 /// reducer thread that reads shard after shard fills memory that is already mapped, instead of taking
@@ -22,8 +23,10 @@ enum ShardImageBufferPool {
     /// 2 MiB, ``hugePage``, so that shards of similar sizes share buffers).
     static func take(_ count: Int) -> Buffer {
         let reused = free.withLock { buffers -> Buffer? in
-            guard let best = buffers.indices.filter({ buffers[$0].capacity >= count })
-                .min(by: { buffers[$0].capacity < buffers[$1].capacity }) else { return nil }
+            guard
+                let best = buffers.indices.filter({ buffers[$0].capacity >= count })
+                    .min(by: { buffers[$0].capacity < buffers[$1].capacity })
+            else { return nil }
             return buffers.remove(at: best)
         }
         if let reused { return reused }

@@ -41,10 +41,12 @@ public struct ShardMetadata: Sendable, Equatable, Codable {
     public var allTags: Int?
 
     /// Creates metadata; `imageTokens` defaults to RAM at 384 px, `createdBy` to this tagood.
-    public init(jobID: String, datasetHash: String, shardIndex: Int, dataset: String, role: ShardRole,
-                modelName: String, modelHash: String, preprocessing: String, tagThreshold: Double,
-                attentionThreshold: Double, embedDim: Int = 512, imageTokens: Int = 145,
-                createdBy: String = TagoodVersion.createdBy, allTags: Int? = nil) {
+    public init(
+        jobID: String, datasetHash: String, shardIndex: Int, dataset: String, role: ShardRole,
+        modelName: String, modelHash: String, preprocessing: String, tagThreshold: Double,
+        attentionThreshold: Double, embedDim: Int = 512, imageTokens: Int = 145,
+        createdBy: String = TagoodVersion.createdBy, allTags: Int? = nil
+    ) {
         self.jobID = jobID
         self.datasetHash = datasetHash
         self.shardIndex = shardIndex

@@ -17,8 +17,10 @@ extension ShardReader {
             let offsets: [Int]
         }
 
-        init(header: ShardHeader, datasets: [(spec: ShardSchema.Dataset, handle: HDF5Handle, width: Int)],
-             images: Int, tokens: Int, tags: Int) {
+        init(
+            header: ShardHeader, datasets: [(spec: ShardSchema.Dataset, handle: HDF5Handle, width: Int)],
+            images: Int, tokens: Int, tags: Int
+        ) {
             self.header = header
             self.datasets = datasets
             self.images = images
@@ -51,8 +53,12 @@ extension ShardReader {
             let found = HDF5.describe(type)
             H5Tclose(type)
             guard matches else {
-                let note = spec.name == "tokens" || spec.name == "global_embed" ? " (token_dtype says \(header.tokenDType.rawValue))" : ""
-                throw ShardError(.schema, path: path, part: subject, detail: "has type \(found); expected \(spec.element.name)\(note)")
+                let note =
+                    spec.name == "tokens" || spec.name == "global_embed"
+                    ? " (token_dtype says \(header.tokenDType.rawValue))" : ""
+                throw ShardError(
+                    .schema, path: path, part: subject,
+                    detail: "has type \(found); expected \(spec.element.name)\(note)")
             }
             guard let dims = HDF5.dimensions(of: id) else {
                 throw ShardError.hdf5(.read, path: path, part: subject, "cannot read its shape")
@@ -60,8 +66,9 @@ extension ShardReader {
             let width = spec.width.value(header.metadata)
             let expectedShape = spec.rank == 1 ? "[rows]" : "[rows, \(width)]"
             guard dims.count == spec.rank, spec.rank == 1 || dims[1] == width else {
-                throw ShardError(.schema, path: path, part: subject,
-                                 detail: "has shape \(dims); expected \(expectedShape)")
+                throw ShardError(
+                    .schema, path: path, part: subject,
+                    detail: "has shape \(dims); expected \(expectedShape)")
             }
             rows[spec.name] = dims[0]
             opened.append((spec, handle, width))
@@ -77,16 +84,19 @@ extension ShardReader {
             case .tags: expected = tags; meaning = "K = \(tags) rows (the length of `tag_ids`)"
             }
             guard rows[spec.name] == expected else {
-                throw ShardError(.counts, path: path, part: "dataset `\(spec.name)`",
-                                 detail: "has \(rows[spec.name]!) rows; expected \(meaning)")
+                throw ShardError(
+                    .counts, path: path, part: "dataset `\(spec.name)`",
+                    detail: "has \(rows[spec.name]!) rows; expected \(meaning)")
             }
         }
         return Structure(header: header, datasets: opened, images: images, tokens: tokens, tags: tags)
     }
 
     /// Reads rows `start ..< start + count` of a numeric dataset into an array of `T`.
-    func readArray<T>(_ dataset: HDF5Handle, _ spec: ShardSchema.Dataset, width: Int = 1, start: Int, count: Int,
-                      as _: T.Type, subject: String) throws(ShardError) -> [T] {
+    func readArray<T>(
+        _ dataset: HDF5Handle, _ spec: ShardSchema.Dataset, width: Int = 1, start: Int, count: Int,
+        as _: T.Type, subject: String
+    ) throws(ShardError) -> [T] {
         let elements = count * width
         if elements == 0 { return [] }
         guard let type = HDF5.makeType(spec.element) else {
@@ -95,8 +105,9 @@ extension ShardReader {
         precondition(MemoryLayout<T>.size == spec.element.size)
         var ok = false
         let values = [T](unsafeUninitializedCapacity: elements) { buffer, initialized in
-            ok = HDF5.readRows(dataset: dataset.id, type: type.id, rank: spec.rank, width: width, start: start,
-                               rows: count, into: UnsafeMutableRawPointer(buffer.baseAddress!))
+            ok = HDF5.readRows(
+                dataset: dataset.id, type: type.id, rank: spec.rank, width: width, start: start,
+                rows: count, into: UnsafeMutableRawPointer(buffer.baseAddress!))
             initialized = ok ? elements : 0
         }
         guard ok else {

@@ -1,8 +1,9 @@
+@preconcurrency import CHDF5
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@preconcurrency import CHDF5
-import TagoodSupport
 
 extension ShardReader {
     /// Checks everything a consumer relies on, streaming the file once (bounded memory). The file's bytes
@@ -22,8 +23,9 @@ extension ShardReader {
         HDF5.prepareThread()
         let header = try header()
         guard header.isComplete else {
-            throw ShardError(.incomplete, path: path, part: "attribute `complete`",
-                             detail: "is missing or not 1: the shard was never committed")
+            throw ShardError(
+                .incomplete, path: path, part: "attribute `complete`",
+                detail: "is missing or not 1: the shard was never committed")
         }
         guard let storedChecksum = header.contentChecksum else {
             throw ShardError(.schema, path: path, part: "attribute `content_checksum`", detail: "is missing")
@@ -33,9 +35,10 @@ extension ShardReader {
         if content {
             let computed = try computeContentChecksum(structure)
             guard computed == storedChecksum.lowercased() else {
-                throw ShardError(.checksum, path: path, part: "attribute `content_checksum`",
-                                 detail: "stores \(storedChecksum) but the data hashes to \(computed): "
-                                     + "the data or the attribute changed after the shard was committed")
+                throw ShardError(
+                    .checksum, path: path, part: "attribute `content_checksum`",
+                    detail: "stores \(storedChecksum) but the data hashes to \(computed): "
+                        + "the data or the attribute changed after the shard was committed")
             }
         }
         summary.contentChecksum = storedChecksum.lowercased()
@@ -56,12 +59,15 @@ extension ShardReader {
         // Offsets have N + 1 entries: read entry i..i+n (overlapping by one) per block of n images.
         repeat {
             let n = min(block, s.images - start)
-            let tokenOffsets = try readArray(s.handle("token_offsets"), tokenOffsetsSpec, start: start, count: n + 1,
-                                             as: Int64.self, subject: "dataset `token_offsets`")
-            let tagOffsets = try readArray(s.handle("tag_offsets"), tagOffsetsSpec, start: start, count: n + 1,
-                                           as: Int64.self, subject: "dataset `tag_offsets`")
-            let statuses = try readArray(s.handle("status"), statusSpec, start: start, count: n,
-                                         as: UInt8.self, subject: "dataset `status`")
+            let tokenOffsets = try readArray(
+                s.handle("token_offsets"), tokenOffsetsSpec, start: start, count: n + 1,
+                as: Int64.self, subject: "dataset `token_offsets`")
+            let tagOffsets = try readArray(
+                s.handle("tag_offsets"), tagOffsetsSpec, start: start, count: n + 1,
+                as: Int64.self, subject: "dataset `tag_offsets`")
+            let statuses = try readArray(
+                s.handle("status"), statusSpec, start: start, count: n,
+                as: UInt8.self, subject: "dataset `status`")
             if start == 0 {
                 guard tokenOffsets[0] == 0 else { throw firstOffsetError("token_offsets", tokenOffsets[0]) }
                 guard tagOffsets[0] == 0 else { throw firstOffsetError("tag_offsets", tagOffsets[0]) }
@@ -77,8 +83,9 @@ extension ShardReader {
                     tokenSpread.add(Int(tokens))
                     tagSpread.add(Int(tags))
                 } else if tokens != 0 || tags != 0 {
-                    throw ShardError(.counts, path: path, part: "image #\(image)",
-                                     detail: "has status \(status) but \(tokens) tokens and \(tags) tags; failed images have none")
+                    throw ShardError(
+                        .counts, path: path, part: "image #\(image)",
+                        detail: "has status \(status) but \(tokens) tokens and \(tags) tags; failed images have none")
                 }
             }
             previousToken = tokenOffsets[n]
@@ -86,12 +93,14 @@ extension ShardReader {
             start += n
         } while start < s.images
         guard previousToken == Int64(s.tokens) else {
-            throw ShardError(.counts, path: path, part: "dataset `token_offsets`",
-                             detail: "ends at \(previousToken) but `tokens` has \(s.tokens) rows")
+            throw ShardError(
+                .counts, path: path, part: "dataset `token_offsets`",
+                detail: "ends at \(previousToken) but `tokens` has \(s.tokens) rows")
         }
         guard previousTag == Int64(s.tags) else {
-            throw ShardError(.counts, path: path, part: "dataset `tag_offsets`",
-                             detail: "ends at \(previousTag) but `tag_ids` has \(s.tags) entries")
+            throw ShardError(
+                .counts, path: path, part: "dataset `tag_offsets`",
+                detail: "ends at \(previousTag) but `tag_ids` has \(s.tags) entries")
         }
         let ok = statusCounts[.ok] ?? 0
         return ShardVerification(
@@ -131,7 +140,10 @@ extension ShardReader {
                             }
                         }
                     }
-                    guard ok else { throw ShardError.hdf5(.read, path: path, part: subject, "cannot read rows \(start)..<\(start + n)") }
+                    guard ok else {
+                        throw ShardError.hdf5(
+                            .read, path: path, part: subject, "cannot read rows \(start)..<\(start + n)")
+                    }
                     start += n
                 }
             } else {
@@ -145,15 +157,21 @@ extension ShardReader {
                 var start = 0
                 while start < rows {
                     let n = min(blockRows, rows - start)
-                    guard HDF5.readRows(dataset: handle.id, type: type.id, rank: spec.rank, width: width, start: start,
-                                        rows: n, into: buffer) else {
-                        throw ShardError.hdf5(.read, path: path, part: subject, "cannot read rows \(start)..<\(start + n)")
+                    guard
+                        HDF5.readRows(
+                            dataset: handle.id, type: type.id, rank: spec.rank, width: width, start: start,
+                            rows: n, into: buffer)
+                    else {
+                        throw ShardError.hdf5(
+                            .read, path: path, part: subject, "cannot read rows \(start)..<\(start + n)")
                     }
                     if spec.name == "token_index" {
                         let values = UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: Int16.self), count: n)
                         if let bad = values.firstIndex(where: { $0 < 0 || Int($0) >= imageTokens }) {
-                            throw ShardError(.counts, path: path, part: subject,
-                                             detail: "row \(start + bad) is \(values[bad]), outside 0..<\(imageTokens) (image_tokens)")
+                            throw ShardError(
+                                .counts, path: path, part: subject,
+                                detail:
+                                    "row \(start + bad) is \(values[bad]), outside 0..<\(imageTokens) (image_tokens)")
                         }
                     }
                     hasher.update(UnsafeRawBufferPointer(start: buffer, count: n * rowBytes))
@@ -162,10 +180,12 @@ extension ShardReader {
             }
             let digest = hasher.digest()
             if case .value(let stored) = HDF5.readStringAttribute(handle.id, ShardSchema.datasetChecksumAttribute),
-               stored.lowercased() != ContentChecksum.hex(digest) {
-                throw ShardError(.checksum, path: path, part: subject,
-                                 detail: "its data hashes to \(ContentChecksum.hex(digest)) but its `checksum` attribute "
-                                     + "says \(stored): the data was changed or damaged after it was written")
+                stored.lowercased() != ContentChecksum.hex(digest)
+            {
+                throw ShardError(
+                    .checksum, path: path, part: subject,
+                    detail: "its data hashes to \(ContentChecksum.hex(digest)) but its `checksum` attribute "
+                        + "says \(stored): the data was changed or damaged after it was written")
             }
             content.add(dataset: spec.name, digest: digest)
         }

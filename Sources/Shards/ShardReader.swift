@@ -1,8 +1,9 @@
+@preconcurrency import CHDF5
+import CHDF5Shim
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@preconcurrency import CHDF5
-import CHDF5Shim
 
 /// Reads and verifies one shard, streaming: no call loads a whole dataset (except the per-image
 /// offsets of one block).
@@ -38,12 +39,15 @@ public final class ShardReader {
     /// - Throws: `shard.open` when it is missing, empty or not HDF5; `shard.seal` when its bytes do not
     ///   match its seal; `shard.unsealed`; `shard.file-checksum`.
     ///   - imageLimit: the largest file read into memory and opened from there (``imageLimit``).
-    public init(path: String, expectedFileChecksum: String? = nil, allowUnsealed: Bool = false,
-                imageLimit: Int = ShardReader.imageLimit) throws(ShardError) {
+    public init(
+        path: String, expectedFileChecksum: String? = nil, allowUnsealed: Bool = false,
+        imageLimit: Int = ShardReader.imageLimit
+    ) throws(ShardError) {
         self.path = path
         HDF5.prepareThread()
-        (integrity, image) = try ShardSeal.check(path: path, expectedFileChecksum: expectedFileChecksum,
-                                                 allowUnsealed: allowUnsealed, imageLimit: imageLimit)
+        (integrity, image) = try ShardSeal.check(
+            path: path, expectedFileChecksum: expectedFileChecksum,
+            allowUnsealed: allowUnsealed, imageLimit: imageLimit)
         if let image {
             let flags = UInt32(H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE)
             let id = H5LTopen_file_image(image.bytes.baseAddress, image.bytes.count, flags)
@@ -69,7 +73,7 @@ public final class ShardReader {
     }
 
     deinit {
-        file.close()  // before `image`, the bytes HDF5 reads from, is freed
+        file.close() // before `image`, the bytes HDF5 reads from, is freed
     }
 
     /// Reads the root attributes. Throws `shard.schema` when one is missing or has the wrong type, or
@@ -80,27 +84,31 @@ public final class ShardReader {
         let root = file.id
         let version = try integer(root, .schemaVersion)
         guard version == ShardSchema.version else {
-            throw ShardError(.schema, path: path, part: "attribute `schema_version`",
-                             detail: "is \(version); this tagood reads version \(ShardSchema.version)")
+            throw ShardError(
+                .schema, path: path, part: "attribute `schema_version`",
+                detail: "is \(version); this tagood reads version \(ShardSchema.version)")
         }
         let completeFlag: Int64
         switch HDF5.readIntegerAttribute(root, ShardSchema.Attribute.complete.rawValue) {
         case .value(let value): completeFlag = value
         case .missing: completeFlag = 0
         case .wrongType(let type):
-            throw ShardError(.schema, path: path, part: "attribute `complete`", detail: "has type \(type); expected an integer")
+            throw ShardError(
+                .schema, path: path, part: "attribute `complete`", detail: "has type \(type); expected an integer")
         case .failed:
             throw ShardError.hdf5(.read, path: path, part: "attribute `complete`", "cannot read it")
         }
         let roleName = try string(root, .role)
         guard let role = ShardRole(rawValue: roleName) else {
-            throw ShardError(.schema, path: path, part: "attribute `role`",
-                             detail: "is \(roleName.debugDescription); expected id-train, id-val or ood")
+            throw ShardError(
+                .schema, path: path, part: "attribute `role`",
+                detail: "is \(roleName.debugDescription); expected id-train, id-val or ood")
         }
         let dtypeName = try string(root, .tokenDType)
         guard let tokenDType = TokenDType(rawValue: dtypeName) else {
-            throw ShardError(.schema, path: path, part: "attribute `token_dtype`",
-                             detail: "is \(dtypeName.debugDescription); expected float16 or float32")
+            throw ShardError(
+                .schema, path: path, part: "attribute `token_dtype`",
+                detail: "is \(dtypeName.debugDescription); expected float16 or float32")
         }
         var metadata = ShardMetadata(
             jobID: try string(root, .jobID), datasetHash: try string(root, .datasetHash),
@@ -112,30 +120,36 @@ public final class ShardReader {
         switch HDF5.readIntegerAttribute(root, ShardSchema.Attribute.allTags.rawValue) {
         case .value(let value):
             guard value > 0, value <= 1 << 20 else {
-                throw ShardError(.schema, path: path, part: "attribute `all_tags`", detail: "is \(value); expected 1 to \(1 << 20)")
+                throw ShardError(
+                    .schema, path: path, part: "attribute `all_tags`", detail: "is \(value); expected 1 to \(1 << 20)")
             }
             metadata.allTags = Int(value)
         case .missing: break
         case .wrongType(let type):
-            throw ShardError(.schema, path: path, part: "attribute `all_tags`", detail: "has type \(type); expected an integer")
+            throw ShardError(
+                .schema, path: path, part: "attribute `all_tags`", detail: "has type \(type); expected an integer")
         case .failed:
             throw ShardError.hdf5(.read, path: path, part: "attribute `all_tags`", "cannot read it")
         }
         guard metadata.embedDim > 0, metadata.imageTokens > 0, metadata.imageTokens <= Int(Int16.max) + 1 else {
-            throw ShardError(.schema, path: path, part: "attributes `embed_dim`/`image_tokens`",
-                             detail: "\(metadata.embedDim)/\(metadata.imageTokens) are out of range")
+            throw ShardError(
+                .schema, path: path, part: "attributes `embed_dim`/`image_tokens`",
+                detail: "\(metadata.embedDim)/\(metadata.imageTokens) are out of range")
         }
         var contentChecksum: String?
         switch HDF5.readStringAttribute(root, ShardSchema.Attribute.contentChecksum.rawValue) {
         case .value(let value): contentChecksum = value
         case .missing: contentChecksum = nil
         case .wrongType(let type):
-            throw ShardError(.schema, path: path, part: "attribute `content_checksum`", detail: "has type \(type); expected a string")
+            throw ShardError(
+                .schema, path: path, part: "attribute `content_checksum`", detail: "has type \(type); expected a string"
+            )
         case .failed:
             throw ShardError.hdf5(.read, path: path, part: "attribute `content_checksum`", "cannot read it")
         }
-        return ShardHeader(schemaVersion: Int(version), metadata: metadata, tokenDType: tokenDType,
-                           contentChecksum: contentChecksum, isComplete: completeFlag == 1)
+        return ShardHeader(
+            schemaVersion: Int(version), metadata: metadata, tokenDType: tokenDType,
+            contentChecksum: contentChecksum, isComplete: completeFlag == 1)
     }
 
     private func unwrap<V>(_ read: HDF5.AttributeRead<V>, _ name: String, expected: String) throws(ShardError) -> V {
@@ -144,7 +158,8 @@ public final class ShardReader {
         case .missing:
             throw ShardError(.schema, path: path, part: "attribute `\(name)`", detail: "is missing")
         case .wrongType(let type):
-            throw ShardError(.schema, path: path, part: "attribute `\(name)`", detail: "has type \(type); expected \(expected)")
+            throw ShardError(
+                .schema, path: path, part: "attribute `\(name)`", detail: "has type \(type); expected \(expected)")
         case .failed:
             throw ShardError.hdf5(.read, path: path, part: "attribute `\(name)`", "cannot read it")
         }

@@ -17,11 +17,13 @@ extension ShardRecord {
         if status.isOK {
             if !error.isEmpty { throw reject("status is ok but an error message is set (\(error.debugDescription))") }
             if tokens.count != tokenIndex.count * width {
-                throw reject("tokens has \(tokens.count) values for \(tokenIndex.count) token positions; "
-                    + "expected \(tokenIndex.count) rows of embed_dim \(width) = \(tokenIndex.count * width)")
+                throw reject(
+                    "tokens has \(tokens.count) values for \(tokenIndex.count) token positions; "
+                        + "expected \(tokenIndex.count) rows of embed_dim \(width) = \(tokenIndex.count * width)")
             }
             if let bad = tokenIndex.firstIndex(where: { $0 < 0 || Int($0) >= metadata.imageTokens }) {
-                throw reject("token_index[\(bad)] = \(tokenIndex[bad]) is outside 0..<\(metadata.imageTokens) (image_tokens)")
+                throw reject(
+                    "token_index[\(bad)] = \(tokenIndex[bad]) is outside 0..<\(metadata.imageTokens) (image_tokens)")
             }
             if globalEmbed.count != width {
                 throw reject("global_embed has \(globalEmbed.count) values; expected embed_dim \(width)")
@@ -36,8 +38,10 @@ extension ShardRecord {
                 throw reject("tag_ids[\(bad)] = \(tagIDs[bad]) is negative")
             }
             if allTagProbs.count != (metadata.allTags ?? 0) {
-                throw reject(metadata.allTags.map { "all_tag_probs has \(allTagProbs.count) values; expected all_tags \($0)" }
-                    ?? "all_tag_probs has \(allTagProbs.count) values but the shard stores none (its metadata has no all_tags)")
+                throw reject(
+                    metadata.allTags.map { "all_tag_probs has \(allTagProbs.count) values; expected all_tags \($0)" }
+                        ?? "all_tag_probs has \(allTagProbs.count) values but the shard stores none (its metadata has no all_tags)"
+                )
             }
         } else {
             if error.isEmpty { throw reject("status is \(status) but the error message is empty") }
@@ -51,7 +55,8 @@ extension ShardRecord {
                 throw reject("global_embed has \(globalEmbed.count) values; expected 0 or embed_dim \(width)")
             }
             if !attention.isEmpty && attention.count != metadata.imageTokens {
-                throw reject("attention has \(attention.count) values; expected 0 or image_tokens \(metadata.imageTokens)")
+                throw reject(
+                    "attention has \(attention.count) values; expected 0 or image_tokens \(metadata.imageTokens)")
             }
         }
     }

@@ -30,8 +30,10 @@ public struct ShardRecord: Sendable, Equatable {
     public var allTagProbs: [Float] = []
 
     /// A successful image.
-    public init(path: String, label: Int32, tokens: [Float], tokenIndex: [Int16], globalEmbed: [Float],
-                tagIDs: [Int32], tagProbs: [Float], attention: [Float], allTagProbs: [Float] = []) {
+    public init(
+        path: String, label: Int32, tokens: [Float], tokenIndex: [Int16], globalEmbed: [Float],
+        tagIDs: [Int32], tagProbs: [Float], attention: [Float], allTagProbs: [Float] = []
+    ) {
         self.path = path
         self.label = label
         self.status = .ok
@@ -47,8 +49,9 @@ public struct ShardRecord: Sendable, Equatable {
 
     /// An image that could not be processed: no tokens, no tags, zeros for its embedding and attention.
     public static func failed(path: String, label: Int32, status: ImageStatus, error: String) -> ShardRecord {
-        var record = ShardRecord(path: path, label: label, tokens: [], tokenIndex: [], globalEmbed: [],
-                                 tagIDs: [], tagProbs: [], attention: [])
+        var record = ShardRecord(
+            path: path, label: label, tokens: [], tokenIndex: [], globalEmbed: [],
+            tagIDs: [], tagProbs: [], attention: [])
         record.status = status
         record.error = error
         return record

@@ -70,7 +70,8 @@ public enum ShardSchema {
     /// and only in a shard with `all_tags` (see ``ShardMetadata/allTags``).
     static func datasets(tokenDType: TokenDType, allTags: Int? = nil) -> [Dataset] {
         let token: Element = tokenDType == .float16 ? .float16 : .float32
-        let optional = allTags == nil ? [] : [Dataset(name: "all_tag_probs", element: .float32, rows: .images, width: .allTags)]
+        let optional =
+            allTags == nil ? [] : [Dataset(name: "all_tag_probs", element: .float32, rows: .images, width: .allTags)]
         return [
             Dataset(name: "paths", element: .utf8String, rows: .images, width: .scalar),
             Dataset(name: "labels", element: .int32, rows: .images, width: .scalar),
@@ -83,7 +84,7 @@ public enum ShardSchema {
             Dataset(name: "tag_probs", element: .float32, rows: .tags, width: .scalar),
             Dataset(name: "attention", element: .float16, rows: .images, width: .imageTokens),
             Dataset(name: "status", element: .uint8, rows: .images, width: .scalar),
-            Dataset(name: "errors", element: .utf8String, rows: .images, width: .scalar),
+            Dataset(name: "errors", element: .utf8String, rows: .images, width: .scalar)
         ] + optional
     }
 

@@ -1,7 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// The seal: the first 512 bytes of every shard, an HDF5 *user block* that tagood fills after HDF5 has
 /// closed the file, holding the length and the hash (XXH3-64 since version 2) of every byte after it.
@@ -55,7 +56,8 @@ public enum ShardSeal {
 
     /// The block of seal `version` that seals `bodyBytes` bytes hashing to `bodyDigest`.
     static func block(_ version: Version = current, bodyBytes: Int, bodyDigest: UInt64) -> [UInt8] {
-        let text = "tagood shard seal \(version.rawValue)\nbody_bytes \(bodyBytes)\n\(version.hashField) \(ContentChecksum.hex(bodyDigest))\n"
+        let text =
+            "tagood shard seal \(version.rawValue)\nbody_bytes \(bodyBytes)\n\(version.hashField) \(ContentChecksum.hex(bodyDigest))\n"
         return Array(text.utf8) + [UInt8](repeating: 0, count: size - text.utf8.count)
     }
 
@@ -67,9 +69,9 @@ public enum ShardSeal {
         let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         let field = version.hashField + " "
         guard lines.count == 4, lines[3].isEmpty,
-              lines[1].hasPrefix("body_bytes "), let bytes = Int(lines[1].dropFirst(11)), bytes >= 0,
-              lines[2].hasPrefix(field), lines[2].count == field.count + 16,
-              let digest = UInt64(lines[2].dropFirst(field.count), radix: 16)
+            lines[1].hasPrefix("body_bytes "), let bytes = Int(lines[1].dropFirst(11)), bytes >= 0,
+            lines[2].hasPrefix(field), lines[2].count == field.count + 16,
+            let digest = UInt64(lines[2].dropFirst(field.count), radix: 16)
         else { return nil }
         return self.block(version, bodyBytes: bytes, bodyDigest: digest) == block ? (version, bytes, digest) : nil
     }
@@ -116,7 +118,8 @@ public enum ShardSeal {
     public static func seal(path: String, reportAs shown: String) throws(ShardError) -> (checksum: String, bytes: Int) {
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else {
-            throw ShardError(.write, path: shown, detail: "cannot open \(path) to seal it: \(String(cString: strerror(errno)))")
+            throw ShardError(
+                .write, path: shown, detail: "cannot open \(path) to seal it: \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(fd) }
         let body = Hasher(current)
@@ -125,7 +128,8 @@ public enum ShardSeal {
         let block = block(current, bodyBytes: bodyBytes!, bodyDigest: body.digest())
         let written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, size, 0) }
         guard written == size else {
-            throw ShardError(.write, path: shown, detail: "cannot write the seal into \(path): \(String(cString: strerror(errno)))")
+            throw ShardError(
+                .write, path: shown, detail: "cannot write the seal into \(path): \(String(cString: strerror(errno)))")
         }
         guard fsync(fd) == 0 else {
             throw ShardError(.write, path: shown, detail: "cannot fsync \(path): \(String(cString: strerror(errno)))")
@@ -144,11 +148,15 @@ public enum ShardSeal {
     /// A file of at most `imageLimit` bytes is read into memory (one read) and returned as its image, so
     /// that HDF5 can open exactly the bytes that were checked without reading the disk again
     /// (``ShardReader``); a larger one is streamed, and HDF5 reads it from disk afterwards.
-    public static func check(path: String, expectedFileChecksum: String?, allowUnsealed: Bool,
-                             imageLimit: Int = 0) throws(ShardError) -> (integrity: ShardIntegrity, image: ShardFileImage?) {
+    public static func check(
+        path: String, expectedFileChecksum: String?, allowUnsealed: Bool,
+        imageLimit: Int = 0
+    ) throws(ShardError) -> (integrity: ShardIntegrity, image: ShardFileImage?) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw ShardError(.open, path: path, detail: "the file does not exist or cannot be read (\(String(cString: strerror(errno))))")
+            throw ShardError(
+                .open, path: path,
+                detail: "the file does not exist or cannot be read (\(String(cString: strerror(errno))))")
         }
         defer { Glibc.close(fd) }
         // The head says which hash to run (the seal's, over the bytes after it, or XXH64 over the whole
@@ -159,9 +167,11 @@ public enum ShardSeal {
         let isSealed = head.starts(with: prefix)
         let sealed = parse(head)
         guard !isSealed || sealed != nil else {
-            throw ShardError(.seal, path: path, part: "seal (first \(size) bytes)",
-                             detail: headBytes < size ? "the file is only \(headBytes) bytes long: it was truncated"
-                                 : "the seal is damaged: it is not the block tagood writes")
+            throw ShardError(
+                .seal, path: path, part: "seal (first \(size) bytes)",
+                detail: headBytes < size
+                    ? "the file is only \(headBytes) bytes long: it was truncated"
+                    : "the seal is damaged: it is not the block tagood writes")
         }
         guard headBytes > 0 else { throw ShardError(.open, path: path, detail: "the file is empty (0 bytes)") }
         let hashed = isSealed ? size : 0
@@ -173,7 +183,9 @@ public enum ShardSeal {
         let total: Int
         if let image {
             guard image.bytes.count >= headBytes, image.bytes.prefix(headBytes).elementsEqual(head) else {
-                throw ShardError(.read, path: path, detail: "the file changed while it was read; read it again when nothing writes it")
+                throw ShardError(
+                    .read, path: path,
+                    detail: "the file changed while it was read; read it again when nothing writes it")
             }
             total = image.bytes.count
         } else {
@@ -188,14 +200,16 @@ public enum ShardSeal {
         let body = hasher
         let bodyBytes = total - size
         guard bodyBytes == sealed.bodyBytes else {
-            throw ShardError(.seal, path: path, part: "file length",
-                             detail: "the seal covers \(sealed.bodyBytes) bytes after it but the file has \(bodyBytes): "
-                                 + (bodyBytes < sealed.bodyBytes ? "it was truncated" : "bytes were appended to it"))
+            throw ShardError(
+                .seal, path: path, part: "file length",
+                detail: "the seal covers \(sealed.bodyBytes) bytes after it but the file has \(bodyBytes): "
+                    + (bodyBytes < sealed.bodyBytes ? "it was truncated" : "bytes were appended to it"))
         }
         guard body.digest() == sealed.bodyDigest else {
-            throw ShardError(.seal, path: path, part: "file bytes",
-                             detail: "the bytes after the seal hash to \(body.hexDigest()) but the seal says "
-                                 + "\(ContentChecksum.hex(sealed.bodyDigest)): the file was changed or damaged after it was written")
+            throw ShardError(
+                .seal, path: path, part: "file bytes",
+                detail: "the bytes after the seal hash to \(body.hexDigest()) but the seal says "
+                    + "\(ContentChecksum.hex(sealed.bodyDigest)): the file was changed or damaged after it was written")
         }
         // The seal is canonical (parse accepts only the block it writes), so the body's hash and length
         // determine every byte of the file: the body's hash is the file checksum.
@@ -209,27 +223,36 @@ public enum ShardSeal {
     private static func unsealedError(_ fd: Int32, head: [UInt8], path: String) -> ShardError {
         let part = "seal (first \(size) bytes)"
         if head.count == size, head.allSatisfy({ $0 == 0 }) {
-            return ShardError(.incomplete, path: path, part: part,
-                              detail: "is still empty: the shard was never sealed, so its writer never committed it")
+            return ShardError(
+                .incomplete, path: path, part: part,
+                detail: "is still empty: the shard was never sealed, so its writer never committed it")
         }
         if head.starts(with: hdf5Signature) {
-            return ShardError(.unsealed, path: path, part: part,
-                              detail: "is absent: this is an HDF5 file without tagood's seal (tagood 0.1.0 and other tools write none), so its bytes cannot be checked")
+            return ShardError(
+                .unsealed, path: path, part: part,
+                detail:
+                    "is absent: this is an HDF5 file without tagood's seal (tagood 0.1.0 and other tools write none), so its bytes cannot be checked"
+            )
         }
         var next = [UInt8](repeating: 0, count: hdf5Signature.count)
         let n = next.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(size)) }
         if n == hdf5Signature.count, next == hdf5Signature {
-            return ShardError(.seal, path: path, part: part,
-                              detail: "is damaged: an HDF5 file follows it, but the block is not the seal tagood writes")
+            return ShardError(
+                .seal, path: path, part: part,
+                detail: "is damaged: an HDF5 file follows it, but the block is not the seal tagood writes")
         }
-        return ShardError(.open, path: path, detail: "it is not a shard: it starts with neither tagood's seal nor an HDF5 signature")
+        return ShardError(
+            .open, path: path, detail: "it is not a shard: it starts with neither tagood's seal nor an HDF5 signature")
     }
 
-    private static func requireFileChecksum(_ expected: String?, _ integrity: ShardIntegrity, path: String) throws(ShardError) {
+    private static func requireFileChecksum(
+        _ expected: String?, _ integrity: ShardIntegrity, path: String
+    ) throws(ShardError) {
         guard let expected, integrity.fileChecksum != expected.lowercased() else { return }
-        throw ShardError(.fileChecksum, path: path, part: "file bytes",
-                         detail: "the file checksum is \(integrity.fileChecksum) but the journal recorded \(expected): "
-                             + "the file changed after it was committed")
+        throw ShardError(
+            .fileChecksum, path: path, part: "file bytes",
+            detail: "the file checksum is \(integrity.fileChecksum) but the journal recorded \(expected): "
+                + "the file changed after it was committed")
     }
 
     /// Reads until `buffer` is full or the file ends; returns the bytes read.
@@ -254,15 +277,19 @@ public enum ShardSeal {
         var info = stat()
         guard fstat(fd, &info) == 0, Int(info.st_size) > offset else { return nil }
         let length = Int(info.st_size)
-        guard let mapping = mmap(nil, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0), mapping != MAP_FAILED else { return nil }
+        guard let mapping = mmap(nil, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0), mapping != MAP_FAILED else {
+            return nil
+        }
         defer { munmap(mapping, length) }
         hasher.update(UnsafeRawBufferPointer(start: mapping + offset, count: length - offset))
         return length - offset
     }
 
     /// Streams the file from `offset` to its end in 1 MiB blocks; returns the bytes streamed.
-    static func stream(_ fd: Int32, from offset: Int, path: String, shown: String,
-                       _ body: (UnsafeRawBufferPointer) -> Void) throws(ShardError) -> Int {
+    static func stream(
+        _ fd: Int32, from offset: Int, path: String, shown: String,
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) throws(ShardError) -> Int {
         let blockSize = 1 << 20
         let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
         defer { block.deallocate() }
@@ -309,8 +336,10 @@ public final class ShardFileImage: @unchecked Sendable {
     /// The whole file when it has at most `limit` bytes (and at least one), else nil. It is read in
     /// 1 MiB pieces, each handed to `piece` with its offset right after it is read (while it is still in
     /// the CPU's cache), in order.
-    static func load(_ fd: Int32, limit: Int, path: String,
-                     _ piece: (Int, UnsafeRawBufferPointer) -> Void) throws(ShardError) -> ShardFileImage? {
+    static func load(
+        _ fd: Int32, limit: Int, path: String,
+        _ piece: (Int, UnsafeRawBufferPointer) -> Void
+    ) throws(ShardError) -> ShardFileImage? {
         var info = stat()
         guard limit > 0, fstat(fd, &info) == 0, info.st_size > 0, Int(info.st_size) <= limit else { return nil }
         let count = Int(info.st_size)
@@ -322,7 +351,7 @@ public final class ShardFileImage: @unchecked Sendable {
                 if errno == EINTR { continue }
                 throw ShardError(.read, path: path, detail: "cannot read it: \(String(cString: strerror(errno)))")
             }
-            if n == 0 { break }  // it shrank meanwhile: the seal check sees the bytes that are there
+            if n == 0 { break } // it shrank meanwhile: the seal check sees the bytes that are there
             piece(filled, UnsafeRawBufferPointer(start: image.bytes.baseAddress! + filled, count: n))
             filled += n
         }

@@ -52,7 +52,8 @@ extension ShardWriter {
         if paths.stagedRows >= ShardLayout.maxChunkRows {
             try flush()
         } else {
-            for column in columns where column.spec.element != .utf8String && column.staged.count >= options.bufferBytes {
+            for column in columns where column.spec.element != .utf8String && column.staged.count >= options.bufferBytes
+            {
                 try flushWholeChunks(column)
             }
         }
@@ -61,12 +62,7 @@ extension ShardWriter {
     /// Writes a dataset's staged whole chunks (see ``Column/flushWholeChunks()``).
     private func flushWholeChunks(_ column: Column) throws(ShardError) {
         HDF5.prepareThread()
-        guard column.flushWholeChunks() else {
-            let error = ShardError.hdf5(.write, path: path, part: "dataset `\(column.spec.name)`",
-                                        "cannot append \(column.stagedRows) rows to the temporary file \(temporaryPath)")
-            state = .failed(error)
-            throw error
-        }
+        guard column.flushWholeChunks() else { throw failedAppend(column) }
         startWriteback()
     }
 
@@ -81,13 +77,17 @@ extension ShardWriter {
     public func flush() throws(ShardError) {
         try checkWritable()
         HDF5.prepareThread()
-        for column in columns where !column.flush() {
-            let error = ShardError.hdf5(.write, path: path, part: "dataset `\(column.spec.name)`",
-                                        "cannot append \(column.stagedRows) rows to the temporary file \(temporaryPath)")
-            state = .failed(error)
-            throw error
-        }
+        for column in columns where !column.flush() { throw failedAppend(column) }
         startWriteback()
+    }
+
+    /// The error of a write to `column` that HDF5 refused; the writer is failed from then on.
+    private func failedAppend(_ column: Column) -> ShardError {
+        let error = ShardError.hdf5(
+            .write, path: path, part: "dataset `\(column.spec.name)`",
+            "cannot append \(column.stagedRows) rows to the temporary file \(temporaryPath)")
+        state = .failed(error)
+        return error
     }
 
     func checkWritable() throws(ShardError) {
@@ -98,9 +98,10 @@ extension ShardWriter {
         case .abandoned:
             throw ShardError(.write, path: path, detail: "the writer was abandoned; create a new writer")
         case .failed(let error):
-            throw ShardError(.write, path: path, part: error.part,
-                             detail: "the writer failed earlier and cannot continue: \(error.detail)",
-                             hdf5Message: error.hdf5Message)
+            throw ShardError(
+                .write, path: path, part: error.part,
+                detail: "the writer failed earlier and cannot continue: \(error.detail)",
+                hdf5Message: error.hdf5Message)
         }
     }
 

@@ -60,8 +60,11 @@ extension ShardWriter {
             hashStaged()
             let rows = stagedRows / chunkRows * chunkRows
             guard rows > 0, spec.element != .utf8String else { return true }
-            guard HDF5.appendRows(dataset: dataset.id, type: type.id, rank: spec.rank, width: width,
-                                  existingRows: writtenRows, rows: rows, buffer: staged.bytes.baseAddress!) else { return false }
+            guard
+                HDF5.appendRows(
+                    dataset: dataset.id, type: type.id, rank: spec.rank, width: width,
+                    existingRows: writtenRows, rows: rows, buffer: staged.bytes.baseAddress!)
+            else { return false }
             writtenRows += rows
             stagedRows -= rows
             staged.removeFirst(rows * rowBytes)
@@ -86,12 +89,14 @@ extension ShardWriter {
                     start = i + 1
                 }
                 ok = pointers.withUnsafeBytes { raw in
-                    HDF5.appendRows(dataset: dataset.id, type: type.id, rank: 1, width: 1, existingRows: writtenRows,
-                                    rows: stagedRows, buffer: raw.baseAddress!)
+                    HDF5.appendRows(
+                        dataset: dataset.id, type: type.id, rank: 1, width: 1, existingRows: writtenRows,
+                        rows: stagedRows, buffer: raw.baseAddress!)
                 }
             } else {
-                ok = HDF5.appendRows(dataset: dataset.id, type: type.id, rank: spec.rank, width: width,
-                                     existingRows: writtenRows, rows: stagedRows, buffer: bytes.baseAddress!)
+                ok = HDF5.appendRows(
+                    dataset: dataset.id, type: type.id, rank: spec.rank, width: width,
+                    existingRows: writtenRows, rows: stagedRows, buffer: bytes.baseAddress!)
             }
             guard ok else { return false }
             writtenRows += stagedRows

@@ -29,14 +29,19 @@ extension ShardWriter {
         for column in columns {
             let digest = column.hasher.digest()
             content.add(dataset: column.spec.name, digest: digest)
-            guard HDF5.writeAttribute(on: column.dataset.id, ShardSchema.datasetChecksumAttribute,
-                                      string: ContentChecksum.hex(digest)) else {
-                throw ShardError.hdf5(.write, path: path, part: "dataset `\(column.spec.name)`",
-                                      "cannot write its checksum attribute")
+            guard
+                HDF5.writeAttribute(
+                    on: column.dataset.id, ShardSchema.datasetChecksumAttribute,
+                    string: ContentChecksum.hex(digest))
+            else {
+                throw ShardError.hdf5(
+                    .write, path: path, part: "dataset `\(column.spec.name)`",
+                    "cannot write its checksum attribute")
             }
         }
         let contentChecksum = content.hexDigest()
-        guard HDF5.writeAttribute(on: root, ShardSchema.Attribute.contentChecksum.rawValue, string: contentChecksum) else {
+        guard HDF5.writeAttribute(on: root, ShardSchema.Attribute.contentChecksum.rawValue, string: contentChecksum)
+        else {
             throw ShardError.hdf5(.write, path: path, part: "attribute `content_checksum`", "cannot write it")
         }
         guard H5Fflush(root, H5F_SCOPE_GLOBAL) >= 0 else {
@@ -57,8 +62,9 @@ extension ShardWriter {
                 throw ShardError(.write, path: path, detail: "\(error)")
             }
         }
-        return ShardWriteSummary(path: path, images: imageCount, okImages: imageCount - failedCount,
-                                 failedImages: failedCount, tokens: tokenCount, tags: tagCount,
-                                 contentChecksum: contentChecksum, fileChecksum: fileChecksum, fileBytes: fileBytes)
+        return ShardWriteSummary(
+            path: path, images: imageCount, okImages: imageCount - failedCount,
+            failedImages: failedCount, tokens: tokenCount, tags: tagCount,
+            contentChecksum: contentChecksum, fileChecksum: fileChecksum, fileBytes: fileBytes)
     }
 }

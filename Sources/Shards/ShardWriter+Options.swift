@@ -20,8 +20,10 @@ extension ShardWriter {
         public var expectedImages: Int?
 
         /// The defaults: float16 tokens, no compression, 1 MiB buffer, 512 KiB chunks.
-        public init(tokenDType: TokenDType = .float16, compression: ShardCompression = .none,
-                    bufferBytes: Int = 1 << 20, chunkBytes: Int = 512 << 10, expectedImages: Int? = nil) {
+        public init(
+            tokenDType: TokenDType = .float16, compression: ShardCompression = .none,
+            bufferBytes: Int = 1 << 20, chunkBytes: Int = 512 << 10, expectedImages: Int? = nil
+        ) {
             self.tokenDType = tokenDType
             self.compression = compression
             self.bufferBytes = bufferBytes

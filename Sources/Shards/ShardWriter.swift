@@ -1,12 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 @preconcurrency import CHDF5
 import CHDF5Shim
 import TagoodSupport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 #if _endian(big)
-#error("Shards are little-endian and the writer stages host bytes: port ByteBuffer staging before using a big-endian host")
+#error(
+    "Shards are little-endian and the writer stages host bytes: port ByteBuffer staging before using a big-endian host")
 #endif
 
 /// Writes one shard: an HDF5 file with the schema of docs/DESIGN.md ("The shard schema"), committed atomically.
@@ -72,14 +74,17 @@ public final class ShardWriter {
     /// Creates the temporary file with every attribute except `content_checksum` and `complete`, and
     /// every dataset (empty). The target's directory must exist.
     public convenience init(path: String, metadata: ShardMetadata, options: Options = Options()) throws(ShardError) {
-        try self.init(path: path, temporaryPath: AtomicFile.temporaryPath(for: path), metadata: metadata, options: options)
+        try self.init(
+            path: path, temporaryPath: AtomicFile.temporaryPath(for: path), metadata: metadata, options: options)
     }
 
     /// A writer for a cluster attempt: it writes `stagingPath` (which must not exist) and ``commit()``
     /// finishes and `fsync`s it there without renaming it. The coordinator verifies the file and renames
     /// it into the shard's place: one write and one rename per shard. An uncommitted staged writer deletes
     /// its file like any other.
-    public convenience init(stagingPath: String, metadata: ShardMetadata, options: Options = Options()) throws(ShardError) {
+    public convenience init(
+        stagingPath: String, metadata: ShardMetadata, options: Options = Options()
+    ) throws(ShardError) {
         try self.init(path: stagingPath, temporaryPath: stagingPath, metadata: metadata, options: options)
     }
 
@@ -91,26 +96,31 @@ public final class ShardWriter {
         self.options = options
         HDF5.prepareThread()
         guard metadata.embedDim > 0, metadata.imageTokens > 0 else {
-            throw ShardError(.write, path: path, part: "metadata",
-                             detail: "embed_dim (\(metadata.embedDim)) and image_tokens (\(metadata.imageTokens)) must be positive")
+            throw ShardError(
+                .write, path: path, part: "metadata",
+                detail: "embed_dim (\(metadata.embedDim)) and image_tokens (\(metadata.imageTokens)) must be positive")
         }
         if let allTags = metadata.allTags, allTags < 1 {
-            throw ShardError(.write, path: path, part: "metadata", detail: "all_tags is \(allTags); it must be positive (or absent)")
+            throw ShardError(
+                .write, path: path, part: "metadata", detail: "all_tags is \(allTags); it must be positive (or absent)")
         }
         guard metadata.imageTokens <= Int(Int16.max) + 1 else {
-            throw ShardError(.write, path: path, part: "metadata",
-                             detail: "image_tokens \(metadata.imageTokens) does not fit token_index's int16")
+            throw ShardError(
+                .write, path: path, part: "metadata",
+                detail: "image_tokens \(metadata.imageTokens) does not fit token_index's int16")
         }
         // The first ShardSeal.size bytes are a user block that HDF5 leaves alone; commit() seals into it.
         let creation = H5Pcreate(tagood_H5P_FILE_CREATE())
         defer { if creation >= 0 { H5Pclose(creation) } }
         guard creation >= 0, H5Pset_userblock(creation, hsize_t(ShardSeal.size)) >= 0 else {
-            throw ShardError.hdf5(.write, path: path, part: "temporary file \(temporaryPath)", "cannot set up its user block")
+            throw ShardError.hdf5(
+                .write, path: path, part: "temporary file \(temporaryPath)", "cannot set up its user block")
         }
         let id = H5Fcreate(temporaryPath, tagood_H5F_ACC_EXCL(), creation, HDF5.defaultList)
         guard id >= 0 else {
-            throw ShardError.hdf5(.write, path: path, part: "temporary file \(temporaryPath)",
-                                  "cannot create the HDF5 file (does the directory exist and is it writable?)")
+            throw ShardError.hdf5(
+                .write, path: path, part: "temporary file \(temporaryPath)",
+                "cannot create the HDF5 file (does the directory exist and is it writable?)")
         }
         let file = HDF5Handle(id, .file)
         self.file = file
@@ -170,18 +180,18 @@ public final class ShardWriter {
         let strings: [(ShardSchema.Attribute, String)] = [
             (.jobID, m.jobID), (.datasetHash, m.datasetHash), (.dataset, m.dataset), (.role, m.role.rawValue),
             (.modelName, m.modelName), (.modelHash, m.modelHash), (.preprocessing, m.preprocessing),
-            (.createdBy, m.createdBy), (.tokenDType, options.tokenDType.rawValue),
+            (.createdBy, m.createdBy), (.tokenDType, options.tokenDType.rawValue)
         ]
         let integers: [(ShardSchema.Attribute, Int)] = [
             (.schemaVersion, ShardSchema.version), (.shardIndex, m.shardIndex),
-            (.embedDim, m.embedDim), (.imageTokens, m.imageTokens),
+            (.embedDim, m.embedDim), (.imageTokens, m.imageTokens)
         ]
         let doubles: [(ShardSchema.Attribute, Double)] = [
-            (.tagThreshold, m.tagThreshold), (.attentionThreshold, m.attentionThreshold),
+            (.tagThreshold, m.tagThreshold), (.attentionThreshold, m.attentionThreshold)
         ]
         let integerAttributes = integers + (m.allTags.map { [(ShardSchema.Attribute.allTags, $0)] } ?? [])
         for (attribute, value) in integerAttributes
-            where !HDF5.writeAttribute(on: root, attribute.rawValue, integer: Int64(value)) {
+        where !HDF5.writeAttribute(on: root, attribute.rawValue, integer: Int64(value)) {
             throw ShardError.hdf5(.write, path: path, part: "attribute `\(attribute.rawValue)`", "cannot write it")
         }
         for (attribute, value) in strings where !HDF5.writeAttribute(on: root, attribute.rawValue, string: value) {
@@ -206,9 +216,10 @@ public final class ShardWriter {
             // Unfiltered numbers go from the staging buffer straight into the file (no chunk cache).
             let direct = compression == .none && spec.element != .utf8String
             guard let type = HDF5.makeType(spec.element),
-                  let dataset = HDF5.createExtendible(file: root, name: spec.name, type: type.id, rank: spec.rank,
-                                                      width: width, chunkRows: chunkRows, compression: compression,
-                                                      cacheBytes: direct ? 0 : 4 * chunkRows * rowBytes)
+                let dataset = HDF5.createExtendible(
+                    file: root, name: spec.name, type: type.id, rank: spec.rank,
+                    width: width, chunkRows: chunkRows, compression: compression,
+                    cacheBytes: direct ? 0 : 4 * chunkRows * rowBytes)
             else {
                 throw ShardError.hdf5(.write, path: path, part: "dataset `\(spec.name)`", "cannot create it")
             }

@@ -17,15 +17,15 @@ struct BenchCoordinator: ParsableCommand {
         commandName: "coordinator",
         abstract: "Measure the coordinator: shard assignments per second, its CPU time per shard, exit latency.",
         discussion: """
-        Runs a real decode-only job (tiny PNGs, one image per shard by default) with N local `tagood worker` \
-        processes pinned round-robin to this machine's cores, then checks that every image is in exactly one \
-        shard. \
-        The coordinator's CPU time is this process's (workers are separate processes), so CPU ms per shard \
-        gives the assignment rate one core could sustain; the measured rate is bounded by the workers.
+            Runs a real decode-only job (tiny PNGs, one image per shard by default) with N local `tagood worker` \
+            processes pinned round-robin to this machine's cores, then checks that every image is in exactly one \
+            shard. \
+            The coordinator's CPU time is this process's (workers are separate processes), so CPU ms per shard \
+            gives the assignment rate one core could sustain; the measured rate is bounded by the workers.
 
-        Example (simulate a large cluster):
-          tagood-bench coordinator --workers 256 --shards 2000
-        """
+            Example (simulate a large cluster):
+              tagood-bench coordinator --workers 256 --shards 2000
+            """
     )
 
     @Option(help: "Worker processes.") var workers: Int = 2
@@ -44,7 +44,8 @@ struct BenchCoordinator: ParsableCommand {
         for i in 0..<(shards * imagesPerShard) {
             try AtomicFile.write(png, to: images + "/img\(ShardRange.padded(i)).png")
         }
-        var job = try JobSpec.parse("""
+        var job = try JobSpec.parse(
+            """
             job: bench
             output: \(dir.path)/out
             model: {config: decode-only}
@@ -56,7 +57,8 @@ struct BenchCoordinator: ParsableCommand {
         let cores = CoreSet.available()
         let workerLines = (0..<workers).map { "  - {cores: \"\(cores[$0 % cores.count])\", threads: 1}" }
             .joined(separator: "\n")
-        let cluster = try ClusterSpec.parse("""
+        let cluster = try ClusterSpec.parse(
+            """
             coordinator: {bind: 127.0.0.1, port: 0}
             heartbeat_seconds: 2
             liveness: 5
@@ -64,23 +66,28 @@ struct BenchCoordinator: ParsableCommand {
             \(workerLines)
             """, file: "bench-cluster.yaml")
 
-        let executable = tagood ?? URL(fileURLWithPath: currentExecutable()).deletingLastPathComponent()
+        let executable =
+            tagood
+            ?? URL(fileURLWithPath: currentExecutable()).deletingLastPathComponent()
             .appendingPathComponent("tagood").path
-        let runner = JobRunner(job: job, cluster: cluster, options: JobRunner.Options(executable: executable),
-                               logger: Logger(label: "tagood.bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let runner = JobRunner(
+            job: job, cluster: cluster, options: JobRunner.Options(executable: executable),
+            logger: Logger(label: "tagood.bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         try runner.bindCoordinator()
         let (plan, _) = try runner.preparePlan()
         var firstAssign: Double?, lastCommit: Double?, coordinatorDone: Double?
         let before = CPUTime.now()
-        let observer = ClusterRun.Observer(onEvent: { event in
-            switch event {
-            case .assigned: firstAssign = firstAssign ?? monotonicSeconds()
-            case .committed: lastCommit = monotonicSeconds()
-            default: break
-            }
-        }, onTick: { state, running in
-            if running.isEmpty && state.isComplete { coordinatorDone = coordinatorDone ?? monotonicSeconds() }
-        })
+        let observer = ClusterRun.Observer(
+            onEvent: { event in
+                switch event {
+                case .assigned: firstAssign = firstAssign ?? monotonicSeconds()
+                case .committed: lastCommit = monotonicSeconds()
+                default: break
+                }
+            },
+            onTick: { state, running in
+                if running.isEmpty && state.isComplete { coordinatorDone = coordinatorDone ?? monotonicSeconds() }
+            })
         let summary = try runner.run(plan: plan, observer: observer)
         let exited = monotonicSeconds()
         let cpu = CPUTime.now() - before
@@ -102,10 +109,12 @@ struct BenchCoordinator: ParsableCommand {
         let perShardMs = cpu * 1000 / Double(shards)
         let input = "\(workers) workers, \(shards) shards x \(imagesPerShard) tiny images, exactly-once verified"
         results.print("coordinator-assignments", "shards/s", Double(shards) / span, [("input", input)])
-        results.print("coordinator-cpu-per-shard", "ms", perShardMs,
-                      [("one_core_capacity_shards_per_s", Format.fixed(1000 / perShardMs, 0)), ("input", input)])
-        results.print("coordinator-exit-after-last-done", "s", (coordinatorDone ?? exited) - (lastCommit ?? exited),
-                      [("input", input)])
+        results.print(
+            "coordinator-cpu-per-shard", "ms", perShardMs,
+            [("one_core_capacity_shards_per_s", Format.fixed(1000 / perShardMs, 0)), ("input", input)])
+        results.print(
+            "coordinator-exit-after-last-done", "s", (coordinatorDone ?? exited) - (lastCommit ?? exited),
+            [("input", input)])
         results.print("workers-exited-after-last-done", "s", exited - (lastCommit ?? exited), [("input", input)])
     }
 }

@@ -13,8 +13,9 @@ struct BenchDecode: ParsableCommand {
 
     @Option(help: "Folder of images (every regular file in it, sorted by name; not recursive).") var images: String
 
-    @Option(name: .customLong("repeat"),
-            help: "How many times to process the whole folder (after one warm-up pass).")
+    @Option(
+        name: .customLong("repeat"),
+        help: "How many times to process the whole folder (after one warm-up pass).")
     var repetitions: Int = 3
 
     @OptionGroup var results: BenchOutput
@@ -48,13 +49,15 @@ struct BenchDecode: ParsableCommand {
                 }
             }
         }
-        pass()  // warm-up: page cache, allocator
+        pass() // warm-up: page cache, allocator
         let failedPerPass = failed
         let seconds = Stopwatch.seconds { for _ in 0..<repetitions { pass() } }
         let processed = files.count * repetitions
-        results.print("decode+transform", "images/s", Double(processed) / seconds, [
-            ("images", String(files.count)), ("repeat", String(repetitions)),
-            ("failed", String(failedPerPass)), ("seconds", Format.fixed(seconds, 3)),
-        ])
+        results.print(
+            "decode+transform", "images/s", Double(processed) / seconds,
+            [
+                ("images", String(files.count)), ("repeat", String(repetitions)),
+                ("failed", String(failedPerPass)), ("seconds", Format.fixed(seconds, 3))
+            ])
     }
 }

@@ -23,10 +23,11 @@ struct BenchForward: ParsableCommand {
 
     @Flag(help: "Skip the warm-up call.") var noWarmup = false
 
-    @Option(help: ArgumentHelp(
-        "Also time the extraction's way for an ID image: the encoder, then only this many tags (RAM's ImageNet "
-            + "map has 719 ID tags of 4585), alternating with the full pass; prints both and the ratio.",
-        valueName: "tags"))
+    @Option(
+        help: ArgumentHelp(
+            "Also time the extraction's way for an ID image: the encoder, then only this many tags (RAM's ImageNet "
+                + "map has 719 ID tags of 4585), alternating with the full pass; prints both and the ratio.",
+            valueName: "tags"))
     var idTags: Int?
 
     @OptionGroup var results: BenchOutput
@@ -61,15 +62,19 @@ struct BenchForward: ParsableCommand {
         let peak = Self.peakRSSMegabytes()
         let name = "forward-\(config.name)"
         if results.json {
-            results.print(name, "images/s", imagesPerSecond, [
-                ("peak_rss_mb", "\(peak)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)"),
-                ("blas_core", BLAS.coreName), ("seconds_per_batch", "\(median)"), ("setup_seconds", "\(loadSeconds)"),
-            ])
+            results.print(
+                name, "images/s", imagesPerSecond,
+                [
+                    ("peak_rss_mb", "\(peak)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)"),
+                    ("blas_core", BLAS.coreName), ("seconds_per_batch", "\(median)"),
+                    ("setup_seconds", "\(loadSeconds)")
+                ])
         } else {
-            print("\(name): \(Format.fixed(imagesPerSecond, 3)) images/s (batch \(batch), \(BLAS.threadCount) BLAS "
-                + "threads, OpenBLAS \(BLAS.coreName) kernels, median of \(iterations): \(Format.fixed(median, 2)) s "
-                + "per batch), peak RSS \(Format.fixed(peak, 0)) MB, weights set up in "
-                + "\(Format.fixed(loadSeconds, 1)) s")
+            print(
+                "\(name): \(Format.fixed(imagesPerSecond, 3)) images/s (batch \(batch), \(BLAS.threadCount) BLAS "
+                    + "threads, OpenBLAS \(BLAS.coreName) kernels, median of \(iterations): \(Format.fixed(median, 2)) s "
+                    + "per batch), peak RSS \(Format.fixed(peak, 0)) MB, weights set up in "
+                    + "\(Format.fixed(loadSeconds, 1)) s")
         }
     }
 
@@ -79,22 +84,26 @@ struct BenchForward: ParsableCommand {
         var full: [Double] = [], subset: [Double] = []
         for _ in 0..<iterations {
             full.append(try Stopwatch.seconds { _ = try model.forward(images: images) })
-            subset.append(try Stopwatch.seconds {
-                let embeds = try model.encodeImages(images)
-                _ = try model.tagProbabilities(imageEmbeds: embeds, tags: tags)
-            })
+            subset.append(
+                try Stopwatch.seconds {
+                    let embeds = try model.encodeImages(images)
+                    _ = try model.tagProbabilities(imageEmbeds: embeds, tags: tags)
+                })
         }
         let f = Stopwatch.median(full), s = Stopwatch.median(subset)
         let name = "forward-id-tags-\(model.config.name)"
         if results.json {
-            results.print(name, "images/s", Double(batch) / s, [
-                ("vs_all_tags", Format.fixed(f / s, 3)), ("all_tags_images_per_s", "\(Double(batch) / f)"),
-                ("id_tags", "\(tags.count)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)"),
-            ])
+            results.print(
+                name, "images/s", Double(batch) / s,
+                [
+                    ("vs_all_tags", Format.fixed(f / s, 3)), ("all_tags_images_per_s", "\(Double(batch) / f)"),
+                    ("id_tags", "\(tags.count)"), ("batch", "\(batch)"), ("threads", "\(BLAS.threadCount)")
+                ])
         } else {
-            print("\(name): \(tags.count) of \(model.config.head.numTags) tags: \(Format.fixed(s, 2)) s per batch "
-                + "against \(Format.fixed(f, 2)) s with every tag (\(Format.fixed(f / s, 2))×; medians of "
-                + "\(iterations), batch \(batch), \(BLAS.threadCount) threads)")
+            print(
+                "\(name): \(tags.count) of \(model.config.head.numTags) tags: \(Format.fixed(s, 2)) s per batch "
+                    + "against \(Format.fixed(f, 2)) s with every tag (\(Format.fixed(f / s, 2))×; medians of "
+                    + "\(iterations), batch \(batch), \(BLAS.threadCount) threads)")
         }
     }
 

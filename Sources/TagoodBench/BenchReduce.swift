@@ -55,7 +55,7 @@ struct BenchReduce: ParsableCommand {
                 let rows = empty ? 0 : tokensPerImage
                 var tokens = [Float](repeating: 0, count: rows * d)
                 for r in 0..<rows { for j in 0..<d { tokens[r * d + j] = mean[j] + 1.5 * rng.truncatedNormal() } }
-                let globalEmbed = mean.map { $0 + 2 * rng.truncatedNormal() }  // before the tag's draw
+                let globalEmbed = mean.map { $0 + 2 * rng.truncatedNormal() } // before the tag's draw
                 let tagProbs: [Float] = empty ? [] : [(ood ? 0.5 : 0.7) + rng.unit() * 0.3, 0.69]
                 return ShardRecord(
                     path: "\(name)/\(i).jpg", label: ood ? -1 : Int32(i % classes), tokens: tokens,
@@ -64,12 +64,15 @@ struct BenchReduce: ParsableCommand {
             }
         }
         let names = (0..<classes).map { "c\($0)" }
-        try SyntheticJob.write(at: job, datasets: [
-            .init(name: "train", role: .idTrain, classes: names,
-                  records: records("train", shards * imagesPerShard, ood: false)),
-            .init(name: "val", role: .idVal, classes: names, records: records("val", imagesPerShard, ood: false)),
-            .init(name: "ood", role: .ood, records: records("ood", imagesPerShard, ood: true)),
-        ], imagesPerShard: imagesPerShard, embedDim: d)
+        try SyntheticJob.write(
+            at: job,
+            datasets: [
+                .init(
+                    name: "train", role: .idTrain, classes: names,
+                    records: records("train", shards * imagesPerShard, ood: false)),
+                .init(name: "val", role: .idVal, classes: names, records: records("val", imagesPerShard, ood: false)),
+                .init(name: "ood", role: .ood, records: records("ood", imagesPerShard, ood: true))
+            ], imagesPerShard: imagesPerShard, embedDim: d)
         let shardsFolder = JobDirectory(job).shardsFolder
         let files = try FileManager.default.subpathsOfDirectory(atPath: shardsFolder)
             .filter { $0.hasSuffix(".h5") }.sorted().map { shardsFolder + "/" + $0 }
@@ -86,15 +89,21 @@ struct BenchReduce: ParsableCommand {
             cat.waitUntilExit()
         }
 
-        let outcome = try Reducer.run(directory: JobDirectory(job),
-                                      options: ReduceOptions(threads: threads, knnK: min(knnK, 50)))
+        let outcome = try Reducer.run(
+            directory: JobDirectory(job),
+            options: ReduceOptions(threads: threads, knnK: min(knnK, 50)))
         let mbps = Double(bytes) / 1e6 / outcome.partialSeconds, catMBps = Double(bytes) / 1e6 / catSeconds
         let shape = "\(files.count) shards, \(images) images x \(tokensPerImage) tokens x \(d) f16, \(threads) threads"
-        results.print("reduce-read", "MB/s", mbps, [("vs_cat", Format.fixed(mbps / catMBps, 3)),
-                                                    ("mb", Format.fixed(Double(bytes) / 1e6, 1)), ("input", shape)])
+        results.print(
+            "reduce-read", "MB/s", mbps,
+            [
+                ("vs_cat", Format.fixed(mbps / catMBps, 3)),
+                ("mb", Format.fixed(Double(bytes) / 1e6, 1)), ("input", shape)
+            ])
         results.print("reduce-read", impl: "cat", "MB/s", catMBps, [("input", shape)])
-        results.print("reduce-images", "images/s", Double(images) / outcome.partialSeconds,
-                      [("reduce_total_s", Format.fixed(outcome.partialSeconds + outcome.scoringSeconds, 3))])
+        results.print(
+            "reduce-images", "images/s", Double(images) / outcome.partialSeconds,
+            [("reduce_total_s", Format.fixed(outcome.partialSeconds + outcome.scoringSeconds, 3))])
     }
 
     private func benchKNN(threads: Int) throws {
@@ -135,8 +144,9 @@ struct BenchReduce: ParsableCommand {
                         var b0 = 0
                         while b0 < n {
                             let bn = min(block, n - b0)
-                            BLAS.sgemm(transposeB: true, m: q, n: bn, k: d, a: qp.baseAddress!, lda: d,
-                                       b: bp.baseAddress! + b0 * d, ldb: d, c: op.baseAddress!, ldc: bn)
+                            BLAS.sgemm(
+                                transposeB: true, m: q, n: bn, k: d, a: qp.baseAddress!, lda: d,
+                                b: bp.baseAddress! + b0 * d, ldb: d, c: op.baseAddress!, ldc: bn)
                             b0 += bn
                         }
                     }
@@ -148,14 +158,20 @@ struct BenchReduce: ParsableCommand {
         let scale = 50_000.0 * 1_281_167.0 / (Double(q) * Double(n))
         let knnGflops = flops / knnSeconds / 1e9, gemmGflops = flops / gemmSeconds / 1e9
         let shape = "\(q) queries x \(n) bank x \(d), k=\(knnK), \(threads) threads"
-        results.print("knn", "GFLOP/s", knnGflops, [("vs_gemm", Format.fixed(knnGflops / gemmGflops, 3)),
-                                                    ("seconds", Format.fixed(knnSeconds, 3)), ("input", shape)])
-        results.print("knn", impl: "cblas_sgemm", "GFLOP/s", gemmGflops,
-                      [("seconds", Format.fixed(gemmSeconds, 3)), ("input", shape)])
-        results.print("knn-imagenet-extrapolated", "s", knnSeconds * scale,
-                      [("input", "50000 x 1281167 x \(d), from the run above")])
-        results.print("knn-imagenet-extrapolated", impl: "cblas_sgemm", "s", gemmSeconds * scale,
-                      [("input", "GEMM alone")])
+        results.print(
+            "knn", "GFLOP/s", knnGflops,
+            [
+                ("vs_gemm", Format.fixed(knnGflops / gemmGflops, 3)),
+                ("seconds", Format.fixed(knnSeconds, 3)), ("input", shape)
+            ])
+        results.print(
+            "knn", impl: "cblas_sgemm", "GFLOP/s", gemmGflops,
+            [("seconds", Format.fixed(gemmSeconds, 3)), ("input", shape)])
+        results.print(
+            "knn-imagenet-extrapolated", "s", knnSeconds * scale,
+            [("input", "50000 x 1281167 x \(d), from the run above")])
+        results.print(
+            "knn-imagenet-extrapolated", impl: "cblas_sgemm", "s", gemmSeconds * scale,
+            [("input", "GEMM alone")])
     }
 }
-

@@ -27,7 +27,8 @@ struct BenchScan: ParsableCommand {
             }
             return try DirectoryScanner.scan(root: root, layout: layout)
         }
-        results.print("scan-\(layout.rawValue)", "paths/s", Double(images.count) / seconds,
-                      [("paths", String(images.count)), ("seconds", Format.fixed(seconds, 3))])
+        results.print(
+            "scan-\(layout.rawValue)", "paths/s", Double(images.count) / seconds,
+            [("paths", String(images.count)), ("seconds", Format.fixed(seconds, 3))])
     }
 }

@@ -38,7 +38,8 @@ struct BenchShardWrite: ParsableCommand {
         }
         let embedDim = tokens.embedDim
         guard images >= 0, tokens.tokensPerImage >= 0, embedDim > 0, imageTokens > 0, tagsPerImage >= 0,
-              (bufferBytes ?? 1) > 0 else {
+            (bufferBytes ?? 1) > 0
+        else {
             throw ValidationError("counts must be non-negative, and widths and --buffer-bytes positive")
         }
         let scratch = try results.scratch(prefix: "tagood-bench-shard")
@@ -47,8 +48,9 @@ struct BenchShardWrite: ParsableCommand {
         // A pool of distinct synthetic images, cycled: memory stays small while every row is random.
         var rng = SplitMix64(seed: seed)
         let pool = (0..<min(max(images, 1), 64)).map { _ in
-            SyntheticImage(rng: &rng, tokens: tokens.tokensPerImage, embedDim: embedDim, imageTokens: imageTokens,
-                           tags: tagsPerImage)
+            SyntheticImage(
+                rng: &rng, tokens: tokens.tokensPerImage, embedDim: embedDim, imageTokens: imageTokens,
+                tags: tagsPerImage)
         }
         let metadata = ShardMetadata(
             jobID: "bench", datasetHash: "bench", shardIndex: 0, dataset: "synthetic", role: .idTrain,
@@ -60,20 +62,23 @@ struct BenchShardWrite: ParsableCommand {
             let writer = try ShardWriter(path: path, metadata: metadata, options: options)
             for i in 0..<images {
                 let image = pool[i % pool.count]
-                try writer.append(ShardRecord(
-                    path: "synthetic/\(i / 1000)/image-\(i).jpg", label: Int32(i % 1000), tokens: image.tokens,
-                    tokenIndex: image.tokenIndex, globalEmbed: image.globalEmbed, tagIDs: image.tagIDs,
-                    tagProbs: image.tagProbs, attention: image.attention))
+                try writer.append(
+                    ShardRecord(
+                        path: "synthetic/\(i / 1000)/image-\(i).jpg", label: Int32(i % 1000), tokens: image.tokens,
+                        tokenIndex: image.tokenIndex, globalEmbed: image.globalEmbed, tagIDs: image.tagIDs,
+                        tagProbs: image.tagProbs, attention: image.attention))
             }
             return try writer.commit()
         }
         let tokenBytes = Double(summary.tokens * embedDim * tokenDType.byteSize)
-        results.print("shard-write", "MB/s", tokenBytes / 1e6 / seconds, [
-            ("images", String(images)), ("tokens", String(summary.tokens)),
-            ("token_mb", Format.fixed(tokenBytes / 1e6, 1)),
-            ("file_mb", Format.fixed(Double(summary.fileBytes) / 1e6, 1)),
-            ("seconds", Format.fixed(seconds, 3)),
-        ])
+        results.print(
+            "shard-write", "MB/s", tokenBytes / 1e6 / seconds,
+            [
+                ("images", String(images)), ("tokens", String(summary.tokens)),
+                ("token_mb", Format.fixed(tokenBytes / 1e6, 1)),
+                ("file_mb", Format.fixed(Double(summary.fileBytes) / 1e6, 1)),
+                ("seconds", Format.fixed(seconds, 3))
+            ])
     }
 }
 

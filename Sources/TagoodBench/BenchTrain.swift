@@ -25,8 +25,9 @@ struct BenchTrain: ParsableCommand {
     mutating func run() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         let (projector, centers) = try shape.randomProjector()
-        let step = TrainingStep(projector: projector, centers: centers, optimiser: AdamW(),
-                                schedule: CosineSchedule(baseLR: 0.01, totalSteps: 100 * (steps + 1)))
+        let step = TrainingStep(
+            projector: projector, centers: centers, optimiser: AdamW(),
+            schedule: CosineSchedule(baseLR: 0.01, totalSteps: 100 * (steps + 1)))
         var rng = SplitMix64(seed: shape.seed)
         var times: [Double] = []
         var tokens = 0
@@ -37,10 +38,12 @@ struct BenchTrain: ParsableCommand {
         }
         let median = Stopwatch.median(times)
         let meanTokens = Double(tokens) / Double(steps * shape.batch)
-        results.print("train", "samples/s", Double(shape.batch) / median, [
-            ("median_step_s", Format.fixed(median, 4)), ("batch", String(shape.batch)),
-            ("threads", String(shape.threads)), ("mean_tokens", Format.fixed(meanTokens, 1)),
-        ])
+        results.print(
+            "train", "samples/s", Double(shape.batch) / median,
+            [
+                ("median_step_s", Format.fixed(median, 4)), ("batch", String(shape.batch)),
+                ("threads", String(shape.threads)), ("mean_tokens", Format.fixed(meanTokens, 1))
+            ])
     }
 }
 
@@ -78,8 +81,9 @@ struct BenchScore: ParsableCommand {
             if r > 0 { times.append(seconds) }
         }
         let median = Stopwatch.median(times)
-        results.print("score", "images/s", Double(images) / median,
-                      [("images", String(images)), ("batch", String(shape.batch)), ("threads", String(shape.threads))])
+        results.print(
+            "score", "images/s", Double(images) / median,
+            [("images", String(images)), ("batch", String(shape.batch)), ("threads", String(shape.threads))])
     }
 }
 
@@ -100,8 +104,9 @@ struct ProjectorBenchShape: ParsableArguments {
     /// Sets the thread count and returns the authors' projector shape for `--classes`.
     func configure() throws -> ProjectorConfig {
         guard batch >= 1, classes >= 2, minTokens >= 1, maxTokens >= minTokens, threads >= 1 else {
-            throw ValidationError("--batch, --min-tokens and --threads must be at least 1, --max-tokens at least "
-                + "--min-tokens, --classes at least 2")
+            throw ValidationError(
+                "--batch, --min-tokens and --threads must be at least 1, --max-tokens at least "
+                    + "--min-tokens, --classes at least 2")
         }
         let config = ProjectorConfig(classes: classes)
         guard maxTokens <= config.maxTokens else {

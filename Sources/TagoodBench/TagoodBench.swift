@@ -12,8 +12,10 @@ struct TagoodBench: ParsableCommand {
         commandName: "tagood-bench",
         abstract: "Measure a hot path of tagood (used by `make bench`, which compares against the Python reference).",
         version: TagoodVersion.string,
-        subcommands: [BenchDecode.self, BenchShardWrite.self, BenchScan.self, BenchForward.self, BenchReduce.self,
-                      BenchCoordinator.self, BenchTrain.self, BenchScore.self]
+        subcommands: [
+            BenchDecode.self, BenchShardWrite.self, BenchScan.self, BenchForward.self, BenchReduce.self,
+            BenchCoordinator.self, BenchTrain.self, BenchScore.self
+        ]
     )
 
     /// Runs the command line as `tagood` does: with the best OpenBLAS kernels the CPU supports (re-executing
@@ -43,8 +45,10 @@ struct BenchOutput: ParsableArguments {
     func print(_ results: BenchResult...) { for r in results { r.print(json: json) } }
 
     /// Prints one measurement of `impl` (tagood, or what it is compared with in the same run).
-    func print(_ bench: String, impl: String = "tagood", _ unit: String, _ value: Double,
-               _ extra: [(String, String)] = []) {
+    func print(
+        _ bench: String, impl: String = "tagood", _ unit: String, _ value: Double,
+        _ extra: [(String, String)] = []
+    ) {
         print(BenchResult(bench: bench, impl: impl, unit: unit, value: value, extra: extra))
     }
 }
@@ -109,8 +113,9 @@ struct BenchResult: Encodable {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             Swift.print(String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self))
         } else {
-            Swift.print("\(bench)\(impl == "tagood" ? "" : " [\(impl)]"): \(Format.fixed(value, 2)) \(unit)"
-                + extra.map { " \($0.0)=\($0.1)" }.joined())
+            Swift.print(
+                "\(bench)\(impl == "tagood" ? "" : " [\(impl)]"): \(Format.fixed(value, 2)) \(unit)"
+                    + extra.map { " \($0.0)=\($0.1)" }.joined())
         }
     }
 }

@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Writes files so that readers see either the old content or the whole new content, never a part.
 ///
@@ -24,7 +25,8 @@ public enum AtomicFile {
 
     /// Writes a raw buffer to `path` atomically and durably; the file is created with `mode` (less the
     /// umask), so a secret is never readable by others, not even for a moment.
-    public static func write(_ buffer: UnsafeRawBufferPointer, to path: String, mode: mode_t = 0o644) throws(FileError) {
+    public static func write(_ buffer: UnsafeRawBufferPointer, to path: String, mode: mode_t = 0o644) throws(FileError)
+    {
         let temporary = try writeTemporary(buffer, for: path, mode: mode, sync: true)
         try commit(temporary: temporary, to: path)
     }
@@ -32,15 +34,19 @@ public enum AtomicFile {
     /// Writes `bytes` to a new temporary file beside `path` (``temporaryPath(for:)``) and returns its
     /// path, without `fsync`: the first half of ``write(_:to:mode:)`` for a caller that syncs and
     /// commits it later (``CommitQueue``). On failure the temporary file is deleted.
-    public static func writeTemporary(_ bytes: [UInt8], for path: String, mode: mode_t = 0o644) throws(FileError) -> String {
+    public static func writeTemporary(
+        _ bytes: [UInt8], for path: String, mode: mode_t = 0o644
+    ) throws(FileError) -> String {
         let result = bytes.withUnsafeBytes { raw in
             Result { () throws(FileError) in try writeTemporary(raw, for: path, mode: mode, sync: false) }
         }
         return try result.get()
     }
 
-    private static func writeTemporary(_ buffer: UnsafeRawBufferPointer, for path: String, mode: mode_t,
-                                       sync: Bool) throws(FileError) -> String {
+    private static func writeTemporary(
+        _ buffer: UnsafeRawBufferPointer, for path: String, mode: mode_t,
+        sync: Bool
+    ) throws(FileError) -> String {
         try writeTemporary(for: path, mode: mode, sync: sync) { write throws(FileError) in try write(buffer) }
     }
 
@@ -137,7 +143,8 @@ public enum AtomicFile {
     private static let marker = ".tmp-"
 
     private static func isTagByte(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "-")
+            || b == UInt8(ascii: "_")
     }
 
     private static let counter = Atomic<Int>(0)

@@ -1,4 +1,5 @@
 import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,8 +28,10 @@ public final class CommitQueue: Sendable {
     /// Writes `bytes` to a temporary file beside `path` now, and queues its `fsync` and rename over
     /// `path`; `then` runs on the queue once the file is in place (to delete what it replaces, say).
     /// After a failure, later commits are skipped and their temporary files deleted.
-    public func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
-                      then: @escaping @Sendable () -> Void = {}) throws(FileError) {
+    public func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
+        then: @escaping @Sendable () -> Void = {}
+    ) throws(FileError) {
         commit(temporary: try AtomicFile.writeTemporary(bytes, for: path, mode: mode), to: path, then: then)
     }
 

@@ -52,7 +52,9 @@ public enum FileName {
     }
 
     /// Calls `body` with the NUL-terminated original bytes of `name`, for a system call.
-    public static func withCString<Result>(_ name: String, _ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
+    public static func withCString<Result>(
+        _ name: String, _ body: (UnsafePointer<CChar>) throws -> Result
+    ) rethrows -> Result {
         guard hasEscape(name) else { return try name.withCString(body) }
         var raw = bytes(name)
         raw.append(0)
@@ -104,7 +106,7 @@ public enum FileName {
             guard next & 0xC0 == 0x80 else { return nil }
             value = value << 6 | UInt32(next & 0x3F)
         }
-        guard value >= minimum, let scalar = Unicode.Scalar(value) else { return nil }  // nil: surrogate or > U+10FFFF
+        guard value >= minimum, let scalar = Unicode.Scalar(value) else { return nil } // nil: surrogate or > U+10FFFF
         return (scalar, length)
     }
 }

@@ -9,7 +9,9 @@ public enum FileSystem {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if FileName.withCString(current, { mkdir($0, mode) }) != 0 && errno != EEXIST { throw FileError(.create, path: current, errno: errno) }
+            if FileName.withCString(current, { mkdir($0, mode) }) != 0 && errno != EEXIST {
+                throw FileError(.create, path: current, errno: errno)
+            }
         }
     }
 
@@ -26,7 +28,9 @@ public enum FileSystem {
 
     /// The entries of a folder, unsorted, without `.` and `..`. The one `readdir` loop of tagood.
     public static func entries(_ path: String) throws(FileError) -> [Entry] {
-        guard let dir = FileName.withCString(path, { opendir($0) }) else { throw FileError(.list, path: path, errno: errno) }
+        guard let dir = FileName.withCString(path, { opendir($0) }) else {
+            throw FileError(.list, path: path, errno: errno)
+        }
         defer { closedir(dir) }
         var entries: [Entry] = []
         while let entry = readdir(dir) {

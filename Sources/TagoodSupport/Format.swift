@@ -20,7 +20,11 @@ public enum Format {
         var s = String(rounded)
         if let dot = s.firstIndex(of: ".") {
             let decimals = s.distance(from: dot, to: s.endIndex) - 1
-            if places == 0 { s = String(s[..<dot]) } else if decimals < places { s += String(repeating: "0", count: places - decimals) }
+            if places == 0 {
+                s = String(s[..<dot])
+            } else if decimals < places {
+                s += String(repeating: "0", count: places - decimals)
+            }
         } else if places > 0 {
             s += "." + String(repeating: "0", count: places)
         }

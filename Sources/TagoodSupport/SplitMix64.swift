@@ -22,7 +22,8 @@ public struct SplitMix64: Sendable {
     public mutating func truncatedNormal() -> Float {
         let a = next(), b = next()
         let scale: Float = 1.0 / 4_294_967_296.0
-        let s = Float(UInt32(truncatingIfNeeded: a)) * scale + Float(UInt32(truncatingIfNeeded: a >> 32)) * scale
+        let s =
+            Float(UInt32(truncatingIfNeeded: a)) * scale + Float(UInt32(truncatingIfNeeded: a >> 32)) * scale
             + Float(UInt32(truncatingIfNeeded: b)) * scale + Float(UInt32(truncatingIfNeeded: b >> 32)) * scale
         return (s - 2) * 1.732_050_8
     }

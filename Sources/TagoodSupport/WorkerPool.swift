@@ -39,11 +39,13 @@ public final class WorkerPool: @unchecked Sendable {
         for worker in 1..<self.threads {
             let context = Unmanaged.passRetained(WorkerContext(pool: self, id: worker)).toOpaque()
             var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { raw in
-                let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                context.pool.workerLoop(id: context.id)
-                return nil
-            }, context)
+            let rc = pthread_create(
+                &thread, nil,
+                { raw in
+                    let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                    context.pool.workerLoop(id: context.id)
+                    return nil
+                }, context)
             if rc == 0 { pthread_detach(thread) } else { Unmanaged<WorkerContext>.fromOpaque(context).release() }
         }
     }
@@ -82,7 +84,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// out one at a time. `threads` overrides the participant count of this call (at most the pool's size):
     /// for a caller that has just narrowed what `participants()` reads, such as OpenBLAS's thread count
     /// around single-threaded BLAS calls inside the loop.
-    public func parallelFor(_ count: Int, threads requested: Int? = nil, _ body: (_ index: Int, _ worker: Int) -> Void) {
+    public func parallelFor(_ count: Int, threads requested: Int? = nil, _ body: (_ index: Int, _ worker: Int) -> Void)
+    {
         let active = stopping ? 1 : requested.map { min(threads, max(1, $0)) } ?? activeThreads
         if active <= 1 || count <= 1 {
             for i in 0..<count { body(i, 0) }

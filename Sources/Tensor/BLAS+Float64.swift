@@ -5,11 +5,14 @@ import COpenBLAS
 /// owns, so a block's result never depends on how many threads run.
 extension BLAS {
     /// C[m×n] = A[m×k] · B[n×k]ᵀ (float64).
-    public static func dgemmABt(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
-                                c: UnsafeMutablePointer<Double>) {
+    public static func dgemmABt(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+        c: UnsafeMutablePointer<Double>
+    ) {
         guard m > 0, n > 0 else { return }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k),
-                    0, c, Int32(n))
+        cblas_dgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k),
+            0, c, Int32(n))
     }
 
     /// The upper triangle of C[d×d] += Xᵀ X for X[m×d] (float64).
@@ -19,9 +22,12 @@ extension BLAS {
     }
 
     /// Solves Z · Lᵀ = X in place (X[m×d] becomes Z = X L⁻ᵀ), L lower triangular d×d (float64).
-    public static func solveRightLowerTransposed(m: Int, d: Int, l: UnsafePointer<Double>, x: UnsafeMutablePointer<Double>) {
+    public static func solveRightLowerTransposed(
+        m: Int, d: Int, l: UnsafePointer<Double>, x: UnsafeMutablePointer<Double>
+    ) {
         guard m > 0 else { return }
-        cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, Int32(m), Int32(d), 1, l, Int32(d),
-                    x, Int32(d))
+        cblas_dtrsm(
+            CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, Int32(m), Int32(d), 1, l, Int32(d),
+            x, Int32(d))
     }
 }

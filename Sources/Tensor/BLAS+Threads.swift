@@ -1,5 +1,6 @@
 import COpenBLAS
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,7 +58,8 @@ extension BLAS {
     /// that was stopped is stopped again (its new threads exit at once instead of spinning).
     private static func setOpenBLASThreads(_ n: Int) {
         guard let cpuNumber = OpenBLASServer.cpuNumber, let allocated = OpenBLASServer.allocated,
-              let running = OpenBLASServer.running, let shutdown = OpenBLASServer.shutdown else {
+            let running = OpenBLASServer.running, let shutdown = OpenBLASServer.shutdown
+        else {
             openblas_set_num_threads(Int32(n))
             return
         }

@@ -1,5 +1,6 @@
 import COpenBLAS
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,9 @@ public enum BLAS {
     ) {
         let threads = WorkerPool.shared.activeThreads
         guard threads > 1, m * n * k >= 1 << 18 else {
-            sgemm(transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            sgemm(
+                transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                c: c, ldc: ldc)
             return
         }
         let byRows = m >= n
@@ -34,11 +37,14 @@ public enum BLAS {
             WorkerPool.shared.parallelFor(parts, threads: threads) { part, _ in
                 let lo = part * block, count = min(block, extent - lo)
                 if byRows {
-                    sgemm(transposeB: transposeB, m: count, n: n, k: k, alpha: alpha, a: a + lo * lda, lda: lda, b: b, ldb: ldb,
-                          beta: beta, c: c + lo * ldc, ldc: ldc)
+                    sgemm(
+                        transposeB: transposeB, m: count, n: n, k: k, alpha: alpha, a: a + lo * lda, lda: lda, b: b,
+                        ldb: ldb,
+                        beta: beta, c: c + lo * ldc, ldc: ldc)
                 } else {
-                    sgemm(transposeB: transposeB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
-                          b: transposeB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+                    sgemm(
+                        transposeB: transposeB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
+                        b: transposeB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
                 }
             }
         }
@@ -74,7 +80,8 @@ public enum BLAS {
     /// OpenBLAS 0.3.21 (Debian 12) does on processors newer than it knows, such as Xeon family 6
     /// model 207, where it is 4–6× slower than its SkylakeX kernels.
     public static var usesGenericKernelsOnCapableCPU: Bool {
-        ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Unknown"].contains(coreName) && preferredCoreType() != nil
+        ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Unknown"].contains(coreName)
+            && preferredCoreType() != nil
     }
 
     /// When OpenBLAS picked generic kernels on a capable CPU and `OPENBLAS_CORETYPE` is not set,
@@ -90,10 +97,12 @@ public enum BLAS {
         guard getenv("TAGOOD_NO_BLAS_REEXEC") == nil, let executable = executablePath() else { return }
         if Failpoints.text("force-blas-reexec") != nil {
             setenv("TAGOOD_NO_BLAS_REEXEC", "1", 1)
-            execv(executable, CommandLine.unsafeArgv)  // the kernels stay as they are
+            execv(executable, CommandLine.unsafeArgv) // the kernels stay as they are
             return
         }
-        guard getenv("OPENBLAS_CORETYPE") == nil, usesGenericKernelsOnCapableCPU, let core = preferredCoreType() else { return }
+        guard getenv("OPENBLAS_CORETYPE") == nil, usesGenericKernelsOnCapableCPU, let core = preferredCoreType() else {
+            return
+        }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv("TAGOOD_NO_BLAS_REEXEC", "1", 1) // never loop
         execv(executable, CommandLine.unsafeArgv)
@@ -121,10 +130,11 @@ public enum BLAS {
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha,
+            a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }

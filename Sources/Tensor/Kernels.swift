@@ -1,4 +1,5 @@
 import CKernels
+
 /// The element-wise and row-wise kernels of the transformer, on raw pointers.
 ///
 /// Each works in place or from one buffer into another without allocating. Rows are contiguous runs of
@@ -60,7 +61,8 @@ public enum Kernels {
     }
 
     /// Adds `bias[width]` to every row and then applies GELU, in place (fc1's epilogue), in one pass.
-    public static func addBiasGELU(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
+    public static func addBiasGELU(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>)
+    {
         tg_add_bias_gelu(x, rows, width, bias)
     }
 

@@ -13,9 +13,10 @@ extension Tensor {
         withUnsafeBufferPointer { a in
             other.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
-                               a: a.baseAddress!, lda: shape[1], b: b.baseAddress!, ldb: other.shape[1],
-                               c: c.baseAddress!, ldc: n)
+                    BLAS.sgemm(
+                        transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
+                        a: a.baseAddress!, lda: shape[1], b: b.baseAddress!, ldb: other.shape[1],
+                        c: c.baseAddress!, ldc: n)
                 }
             }
         }
@@ -25,7 +26,8 @@ extension Tensor {
     /// Batched matrix product over a leading batch axis: `[B, m, k] · [B, k, n]` (with optional transposes
     /// of the last two axes of either side).
     public func batchedMatmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
-        precondition(rank == 3 && other.rank == 3 && shape[0] == other.shape[0], "batchedMatmul: \(shape) · \(other.shape)")
+        precondition(
+            rank == 3 && other.rank == 3 && shape[0] == other.shape[0], "batchedMatmul: \(shape) · \(other.shape)")
         let batch = shape[0]
         let m = transposeSelf ? shape[2] : shape[1]
         let k = transposeSelf ? shape[1] : shape[2]
@@ -37,10 +39,11 @@ extension Tensor {
             other.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { c in
                     for i in 0..<batch {
-                        BLAS.sgemm(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
-                                   a: a.baseAddress! + i * aStride, lda: shape[2],
-                                   b: b.baseAddress! + i * bStride, ldb: other.shape[2],
-                                   c: c.baseAddress! + i * m * n, ldc: n)
+                        BLAS.sgemm(
+                            transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
+                            a: a.baseAddress! + i * aStride, lda: shape[2],
+                            b: b.baseAddress! + i * bStride, ldb: other.shape[2],
+                            c: c.baseAddress! + i * m * n, ldc: n)
                     }
                 }
             }
@@ -57,11 +60,14 @@ extension Tensor {
         withUnsafeBufferPointer { x in
             weight.withUnsafeBufferPointer { w in
                 out.withUnsafeMutableBufferPointer { y in
-                    BLAS.sgemm(transposeB: true, m: rows, n: outF, k: inF, a: x.baseAddress!, lda: inF,
-                               b: w.baseAddress!, ldb: inF, c: y.baseAddress!, ldc: outF)
+                    BLAS.sgemm(
+                        transposeB: true, m: rows, n: outF, k: inF, a: x.baseAddress!, lda: inF,
+                        b: w.baseAddress!, ldb: inF, c: y.baseAddress!, ldc: outF)
                     if let bias {
                         precondition(bias.count == outF, "linear: bias \(bias.shape) for \(outF) outputs")
-                        bias.withUnsafeBufferPointer { Kernels.addBias(y.baseAddress!, rows: rows, width: outF, bias: $0.baseAddress!) }
+                        bias.withUnsafeBufferPointer {
+                            Kernels.addBias(y.baseAddress!, rows: rows, width: outF, bias: $0.baseAddress!)
+                        }
                     }
                 }
             }
@@ -72,13 +78,15 @@ extension Tensor {
     /// LayerNorm over the last axis.
     public func layerNorm(weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
         let width = shape.last ?? 0
-        precondition(weight.count == width && bias.count == width, "layerNorm: \(shape) with \(weight.shape)/\(bias.shape)")
+        precondition(
+            weight.count == width && bias.count == width, "layerNorm: \(shape) with \(weight.shape)/\(bias.shape)")
         var out = self
         out.withUnsafeMutableBufferPointer { y in
             weight.withUnsafeBufferPointer { g in
                 bias.withUnsafeBufferPointer { b in
-                    Kernels.layerNorm(UnsafePointer(y.baseAddress!), y.baseAddress!, rows: count / max(width, 1), width: width,
-                                      gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps)
+                    Kernels.layerNorm(
+                        UnsafePointer(y.baseAddress!), y.baseAddress!, rows: count / max(width, 1), width: width,
+                        gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps)
                 }
             }
         }
@@ -96,7 +104,9 @@ extension Tensor {
     public func softmax() -> Tensor {
         let width = shape.last ?? 0
         var out = self
-        out.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: count / max(width, 1), width: width) }
+        out.withUnsafeMutableBufferPointer {
+            Kernels.softmaxRows($0.baseAddress!, rows: count / max(width, 1), width: width)
+        }
         return out
     }
 

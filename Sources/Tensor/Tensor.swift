@@ -13,8 +13,9 @@ public struct Tensor: Sendable, Equatable {
     /// A tensor over existing elements; `scalars.count` must equal the product of `shape`.
     public init(shape: [Int], scalars: [Float]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative extent in shape \(shape)")
-        precondition(Tensor.elementCount(shape) == scalars.count,
-                     "shape \(shape) needs \(Tensor.elementCount(shape)) elements, got \(scalars.count)")
+        precondition(
+            Tensor.elementCount(shape) == scalars.count,
+            "shape \(shape) needs \(Tensor.elementCount(shape)) elements, got \(scalars.count)")
         self.shape = shape
         self.scalars = scalars
     }
@@ -77,8 +78,9 @@ public struct Tensor: Sendable, Equatable {
     public func slice(outer range: Range<Int>) -> Tensor {
         precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0])
         let inner = shape.dropFirst().reduce(1, *)
-        return Tensor(shape: [range.count] + shape.dropFirst(),
-                      scalars: Array(scalars[(range.lowerBound * inner)..<(range.upperBound * inner)]))
+        return Tensor(
+            shape: [range.count] + shape.dropFirst(),
+            scalars: Array(scalars[(range.lowerBound * inner)..<(range.upperBound * inner)]))
     }
 
     /// Read access to the elements.

@@ -26,14 +26,17 @@ public enum Windows {
     /// Splits `[B, H, W, C]` into non-overlapping `ws×ws` windows: `[B·(H/ws)·(W/ws), ws·ws, C]`,
     /// windows in row-major order per image, tokens row-major inside each window.
     public static func partition(_ x: Tensor, windowSize ws: Int) -> Tensor {
-        precondition(x.rank == 4 && x.shape[1] % ws == 0 && x.shape[2] % ws == 0,
-                     "partition: \(x.shape) not divisible by window \(ws)")
+        precondition(
+            x.rank == 4 && x.shape[1] % ws == 0 && x.shape[2] % ws == 0,
+            "partition: \(x.shape) not divisible by window \(ws)")
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let index = windowIndexMap(batch: b, height: h, width: w, windowSize: ws, shift: 0)
         var out = Tensor(shape: [b * (h / ws) * (w / ws), ws * ws, c])
         x.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                index.withUnsafeBufferPointer { Kernels.gatherRows(src.baseAddress!, into: dst.baseAddress!, index: $0, width: c) }
+                index.withUnsafeBufferPointer {
+                    Kernels.gatherRows(src.baseAddress!, into: dst.baseAddress!, index: $0, width: c)
+                }
             }
         }
         return out
@@ -59,7 +62,9 @@ public enum Windows {
     /// For the windowed layout of `roll(x, −shift)` partitioned into `ws×ws` windows, the source token
     /// of each row: row r of the windowed tensor is token `map[r]` of the `[B·H·W, C]` grid. With it a
     /// block gathers its windows in one pass and scatters the attention output back (reverse + roll).
-    public static func windowIndexMap(batch: Int, height h: Int, width w: Int, windowSize ws: Int, shift: Int) -> [Int32] {
+    public static func windowIndexMap(
+        batch: Int, height h: Int, width w: Int, windowSize ws: Int, shift: Int
+    ) -> [Int32] {
         var map = [Int32]()
         map.reserveCapacity(batch * h * w)
         for n in 0..<batch {

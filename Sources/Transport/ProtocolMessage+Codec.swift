@@ -43,10 +43,14 @@ extension ProtocolMessage {
         let data = Data(frame)
         let decoder = JSONDecoder()
         guard let header = try? decoder.decode(Header.self, from: data), let v = header.v, let type = header.type else {
-            throw TransportError(.malformed, "received a message that is not a tagood protocol frame (\(frame.count) bytes)")
+            throw TransportError(
+                .malformed, "received a message that is not a tagood protocol frame (\(frame.count) bytes)")
         }
         guard v == Self.version else {
-            throw TransportError(.versionMismatch, "peer speaks tagood protocol version \(v), this build speaks version \(Self.version): run the same tagood version on the coordinator and every worker")
+            throw TransportError(
+                .versionMismatch,
+                "peer speaks tagood protocol version \(v), this build speaks version \(Self.version): run the same tagood version on the coordinator and every worker"
+            )
         }
         func body<T: Decodable>(_: T.Type) throws(TransportError) -> T {
             do {

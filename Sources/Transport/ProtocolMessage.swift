@@ -65,8 +65,10 @@ extension ProtocolMessage {
         public var modelHash: String
         public var tagoodVersion: String
 
-        public init(workerID: String, host: String, pid: Int32, device: String, pinned: [Int], threads: Int,
-                    modelHash: String, tagoodVersion: String) {
+        public init(
+            workerID: String, host: String, pid: Int32, device: String, pinned: [Int], threads: Int,
+            modelHash: String, tagoodVersion: String
+        ) {
             self.workerID = workerID
             self.host = host
             self.pid = pid
@@ -158,8 +160,10 @@ extension ProtocolMessage {
             case shard, attempt, resultChecksum = "checksum", images, failedImages, tokens, seconds
         }
 
-        public init(shard: ShardID, attempt: Int, resultChecksum: String, images: Int, failedImages: Int, tokens: Int,
-                    seconds: Double) {
+        public init(
+            shard: ShardID, attempt: Int, resultChecksum: String, images: Int, failedImages: Int, tokens: Int,
+            seconds: Double
+        ) {
             self.shard = shard
             self.attempt = attempt
             self.resultChecksum = resultChecksum

@@ -78,4 +78,3 @@ public struct ReduceTask: Sendable, Equatable, Codable {
         self.checksum = checksum
     }
 }
-

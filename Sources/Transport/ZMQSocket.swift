@@ -1,7 +1,8 @@
+import CZeroMQ
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CZeroMQ
 
 /// One ZeroMQ socket, with multipart send/receive and poll timeouts.
 ///
@@ -112,8 +113,10 @@ public final class ZMQSocket: @unchecked Sendable {
     public func bind(_ endpoint: String) throws(TransportError) -> String {
         guard zmq_bind(try live(), endpoint) == 0 else {
             let reason = Self.lastError()
-            let hint = zmq_errno() == EADDRINUSE
-                ? " (another process — perhaps an earlier coordinator — is using that port; stop it or choose another port)" : ""
+            let hint =
+                zmq_errno() == EADDRINUSE
+                ? " (another process — perhaps an earlier coordinator — is using that port; stop it or choose another port)"
+                : ""
             throw TransportError(.bind, "cannot bind \(endpoint): \(reason)\(hint)")
         }
         var buffer = [CChar](repeating: 0, count: 256)

@@ -14,20 +14,21 @@ import Transport
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the whole TagOOD pipeline on a generated dataset: extract on a local cluster, survive a killed worker, resume, reduce, report.",
+        abstract:
+            "Run the whole TagOOD pipeline on a generated dataset: extract on a local cluster, survive a killed worker, resume, reduce, report.",
         discussion: """
-        1. generates a deterministic dataset of real JPEGs: 8 ID classes (train and val), near OOD (other \
-        shapes, same style) and far OOD (textures and patterns), with its tag list and class → tag map;
-        2. writes a small random-weight RAM-architecture model (jobs/demo-model.json);
-        3. launches jobs/demo.yaml on cluster.yaml's local cluster (2 workers, one core each);
-        4. kills one worker with SIGKILL partway through, on purpose;
-        5. runs resume, which re-verifies every shard;
-        6. trains TagOOD's projector and EMA class centers on the train shards (a short run);
-        7. reduces the shards into class centers and scores (the learned ones included);
-        8. writes the report, prints its tables and where everything is.
+            1. generates a deterministic dataset of real JPEGs: 8 ID classes (train and val), near OOD (other \
+            shapes, same style) and far OOD (textures and patterns), with its tag list and class → tag map;
+            2. writes a small random-weight RAM-architecture model (jobs/demo-model.json);
+            3. launches jobs/demo.yaml on cluster.yaml's local cluster (2 workers, one core each);
+            4. kills one worker with SIGKILL partway through, on purpose;
+            5. runs resume, which re-verifies every shard;
+            6. trains TagOOD's projector and EMA class centers on the train shards (a short run);
+            7. reduces the shards into class centers and scores (the learned ones included);
+            8. writes the report, prints its tables and where everything is.
 
-        Random weights carry no semantics: the numbers show the machinery working, not TagOOD's quality.
-        """
+            Random weights carry no semantics: the numbers show the machinery working, not TagOOD's quality.
+            """
     )
 
     @Option(help: "Where to put the data, the model and the job (default: out/, next to jobs/).") var out: String?
@@ -65,7 +66,9 @@ struct Demo: ParsableCommand {
             step(1, "generating the dataset in \(data)")
             let manifest = try DemoDataset(seed: seed).generate(into: data)
             print("   \(manifest.classes.count) classes: \(manifest.classes.map(\.folder).joined(separator: ", "))")
-            print("   \(manifest.trainCount) train, \(manifest.valCount) val, \(manifest.oodNearCount) near-OOD, \(manifest.oodFarCount) far-OOD JPEGs; \(manifest.tags.count) tags")
+            print(
+                "   \(manifest.trainCount) train, \(manifest.valCount) val, \(manifest.oodNearCount) near-OOD, \(manifest.oodFarCount) far-OOD JPEGs; \(manifest.tags.count) tags"
+            )
         }
         let tagCount = try TagVocabulary.load(path: tagList).count
 
@@ -76,7 +79,9 @@ struct Demo: ParsableCommand {
         } else {
             step(2, "writing a random-weight model (\(Path.basename(of: spec.model.config)))")
             try RAMWeights.random(config: config, seed: seed).write(to: weights, metadata: ["seed": String(seed)])
-            print("   \(config.name): Swin \(config.vision.imageResolution) px, depths \(config.vision.depths), \(tagCount) tags → \(weights)")
+            print(
+                "   \(config.name): Swin \(config.vision.imageResolution) px, depths \(config.vision.depths), \(tagCount) tags → \(weights)"
+            )
         }
 
         spec.model.weights = weights
@@ -87,7 +92,10 @@ struct Demo: ParsableCommand {
         // 3 + 4. Launch, and kill a worker on purpose.
         var clusterSpec = try ClusterSpec.load(path: cluster)
         clusterSpec.port = 0
-        step(3, "launching job \(spec.name) on \(clusterSpec.workerCount) workers, launcher \(clusterSpec.launcher.rawValue) (\(cluster))")
+        step(
+            3,
+            "launching job \(spec.name) on \(clusterSpec.workerCount) workers, launcher \(clusterSpec.launcher.rawValue) (\(cluster))"
+        )
         var options = JobRunner.Options(executable: currentExecutable())
         let logger = Console.logger("tagood.demo")
         let runner = JobRunner(job: spec, cluster: clusterSpec, options: options, logger: logger)
@@ -104,9 +112,11 @@ struct Demo: ParsableCommand {
         observer.onEvent = { event in
             progress.handle(event)
             if !killed, case .committed(let shard, _, _, _, _) = event,
-               let victim = latest.flatMap({ Self.busyWorker($0, besides: shard) }) {
+                let victim = latest.flatMap({ Self.busyWorker($0, besides: shard) })
+            {
                 killed = true
-                progress.log("demo: step 4 — killing worker pid \(victim) with SIGKILL, on purpose; its shard will be re-queued")
+                progress.log(
+                    "demo: step 4 — killing worker pid \(victim) with SIGKILL, on purpose; its shard will be re-queued")
                 kill(victim, SIGKILL)
             }
         }
@@ -118,10 +128,14 @@ struct Demo: ParsableCommand {
         // 5. Resume.
         step(5, "resume: re-verifying every shard")
         options.resume = true
-        let resumed = try JobRunner(job: spec, cluster: clusterSpec, options: options, logger: Console.logger("tagood.demo", prefix: "  "))
-            .run(plan: plan, observer: ClusterRun.Observer())
-        print(resumed.nothingToDo ? "   nothing to do: all \(plan.shardCount) shards verified (\(resumed.audit.verified) checked)"
-                                  : "   redone: \(resumed.audit.invalid.map(\.shard.description).joined(separator: ", "))")
+        let resumed = try JobRunner(
+            job: spec, cluster: clusterSpec, options: options, logger: Console.logger("tagood.demo", prefix: "  ")
+        )
+        .run(plan: plan, observer: ClusterRun.Observer())
+        print(
+            resumed.nothingToDo
+                ? "   nothing to do: all \(plan.shardCount) shards verified (\(resumed.audit.verified) checked)"
+                : "   redone: \(resumed.audit.invalid.map(\.shard.description).joined(separator: ", "))")
 
         // 6, 7 + 8. Train, reduce and report.
         try DemoReport.run(jobDirectory: runner.directory, step: step)
@@ -154,7 +168,8 @@ struct Demo: ParsableCommand {
             if fm.fileExists(atPath: candidate) { return candidate }
             dir = dir.deletingLastPathComponent()
         }
-        throw ValidationError("cannot find \(relative): run the demo from the tagood checkout, or pass --job and --cluster")
+        throw ValidationError(
+            "cannot find \(relative): run the demo from the tagood checkout, or pass --job and --cluster")
     }
 
     static func absolute(_ path: String) -> String {

@@ -1,8 +1,8 @@
 import Cluster
 import Foundation
-import Reduce
 import Job
 import Learning
+import Reduce
 import TagoodSupport
 
 /// Steps 6 to 8 of the demo: a short class-center training run, the reduce, the report.
@@ -20,15 +20,19 @@ enum DemoReport {
 
     static func run(jobDirectory: JobDirectory, step: (Int, String) -> Void) throws {
         step(6, "train: class-center learning on train (tagood train --epochs 20 --batch 32 --center-momentum 0.9)")
-        let trained = try Trainer.run(directory: jobDirectory, options: trainingOptions, start: .fresh,
-                                      log: { print("   " + $0) })
+        let trained = try Trainer.run(
+            directory: jobDirectory, options: trainingOptions, start: .fresh,
+            log: { print("   " + $0) })
         if let first = trained.epochs.first, let last = trained.epochs.last {
-            print("   loss \(Format.fixed(first.loss, 3)) → \(Format.fixed(last.loss, 3)), accuracy \(Format.fixed(first.accuracy * 100, 1))% → "
-                + "\(Format.fixed(last.accuracy * 100, 1))%, \(Format.fixed(last.samplesPerSecond, 0)) samples/s; \(trained.checkpoint)")
+            print(
+                "   loss \(Format.fixed(first.loss, 3)) → \(Format.fixed(last.loss, 3)), accuracy \(Format.fixed(first.accuracy * 100, 1))% → "
+                    + "\(Format.fixed(last.accuracy * 100, 1))%, \(Format.fixed(last.samplesPerSecond, 0)) samples/s; \(trained.checkpoint)"
+            )
         }
         step(7, "reduce: class centers from train, scores for val and the OOD sets")
-        let outcome = try Reducer.run(directory: jobDirectory, options: ReduceOptions(),
-                                      logger: Console.logger("tagood.reduce", prefix: "  "))
+        let outcome = try Reducer.run(
+            directory: jobDirectory, options: ReduceOptions(),
+            logger: Console.logger("tagood.reduce", prefix: "  "))
         for d in outcome.summary.datasets {
             let accuracy = d.top1Accuracy.map { ", nearest-center top-1 \(Format.fixed($0 * 100, 1))%" } ?? ""
             print("   \(d.name) (\(d.role)): \(d.images) images, \(d.noTokens) without tokens\(accuracy)")

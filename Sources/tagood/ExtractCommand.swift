@@ -4,8 +4,8 @@ import Extract
 import Foundation
 import Model
 import Shards
-import Tensor
 import TagoodSupport
+import Tensor
 
 /// `tagood extract`: the whole RAM + TagOOD extraction for one folder, in one process, into one shard.
 struct ExtractCommand: ParsableCommand {
@@ -13,16 +13,16 @@ struct ExtractCommand: ParsableCommand {
         commandName: "extract",
         abstract: "Run RAM and TagOOD token selection on one folder of images and write one HDF5 shard.",
         discussion: """
-        No cluster, no journal: one process, one folder, one shard — for trying a model or a threshold, \
-        or debugging a dataset. With --role id the folder is an ImageFolder (<images>/<class>/<image>) \
-        and labels are the class indices; with --role ood every image under the folder is OOD (label -1).
+            No cluster, no journal: one process, one folder, one shard — for trying a model or a threshold, \
+            or debugging a dataset. With --role id the folder is an ImageFolder (<images>/<class>/<image>) \
+            and labels are the class indices; with --role ood every image under the folder is OOD (label -1).
 
-        Example (a random-weight Swin-L, RAM's tag list, ImageNet's class → tag map):
-          tagood model init --config swin_l_384 --seed 1 -o /tmp/ram.safetensors
-          tagood extract --config swin_l_384 --weights /tmp/ram.safetensors \\
-              --tags data/ram/ram_tag_list.txt --class-tags data/ram/imagenet_class_tags.txt \\
-              --role ood --images photos/ --out photos.h5
-        """
+            Example (a random-weight Swin-L, RAM's tag list, ImageNet's class → tag map):
+              tagood model init --config swin_l_384 --seed 1 -o /tmp/ram.safetensors
+              tagood extract --config swin_l_384 --weights /tmp/ram.safetensors \\
+                  --tags data/ram/ram_tag_list.txt --class-tags data/ram/imagenet_class_tags.txt \\
+                  --role ood --images photos/ --out photos.h5
+            """
     )
 
     enum Role: String, ExpressibleByArgument { case id, ood }
@@ -40,7 +40,10 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: "Attention threshold for keeping a token.") var attentionThreshold: Double = 0.5
     @Option(help: "Decoding threads.") var decodeThreads: Int = 2
 
-    @Flag(help: "Also compute and store every tag's probability of every image (all_tag_probs; about half a forward pass more per image).")
+    @Flag(
+        help:
+            "Also compute and store every tag's probability of every image (all_tag_probs; about half a forward pass more per image)."
+    )
     var allTagProbs = false
     @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int?
 
@@ -56,20 +59,27 @@ struct ExtractCommand: ParsableCommand {
         BLAS.setThreadCount(threads ?? ProcessInfo.processInfo.activeProcessorCount)
 
         let started = Date()
-        let producer = try ModelProducer.load(config: config, weights: weights, tags: self.tags, classTags: classTags, settings: settings)
+        let producer = try ModelProducer.load(
+            config: config, weights: weights, tags: self.tags, classTags: classTags, settings: settings)
         let loaded = Date().timeIntervalSince(started)
         let list = try DirectoryScanner.scan(root: images, layout: role == .id ? .imageFolder : .nested)
         let labels = role == .id ? list.labels : [Int32](repeating: -1, count: list.count)
-        print("model \(producer.modelName) (\(producer.modelHash)) loaded in \(Format.fixed(loaded, 1)) s; \(Format.count(list.count)) images in \(images)")
+        print(
+            "model \(producer.modelName) (\(producer.modelHash)) loaded in \(Format.fixed(loaded, 1)) s; \(Format.count(list.count)) images in \(images)"
+        )
 
-        let planned = try ShardPlan.plan(DatasetSpec(name: "extract", role: role == .id ? .idVal : .ood,
-                                                     layout: role == .id ? .imageFolder : .nested, root: images),
-                                         images: ImageList(paths: list.paths, labels: labels, classes: list.classes),
-                                         imagesPerShard: max(1, list.count))
-        let metadata = producer.metadata(jobID: "extract", datasetHash: planned.hash, shardIndex: 0,
-                                         dataset: Path.basename(of: images), role: role == .id ? .idVal : .ood,
-                                         settings: settings)
-        let work = ShardWork(metadata: metadata, attempt: 1, root: images, paths: list.paths, labels: labels, output: .file(out))
+        let planned = try ShardPlan.plan(
+            DatasetSpec(
+                name: "extract", role: role == .id ? .idVal : .ood,
+                layout: role == .id ? .imageFolder : .nested, root: images),
+            images: ImageList(paths: list.paths, labels: labels, classes: list.classes),
+            imagesPerShard: max(1, list.count))
+        let metadata = producer.metadata(
+            jobID: "extract", datasetHash: planned.hash, shardIndex: 0,
+            dataset: Path.basename(of: images), role: role == .id ? .idVal : .ood,
+            settings: settings)
+        let work = ShardWork(
+            metadata: metadata, attempt: 1, root: images, paths: list.paths, labels: labels, output: .file(out))
         let progress = ProgressCounter()
         // Report progress every few seconds while the producer works (on this thread).
         let total = list.count
@@ -81,7 +91,8 @@ struct ExtractCommand: ParsableCommand {
                 if done < total && Date().timeIntervalSince(lastPrint) >= 5 {
                     lastPrint = Date()
                     let rate = Double(done) / Date().timeIntervalSince(started)
-                    FileHandle.standardError.write(Data("extract: \(done)/\(total) images, \(Format.fixed(rate, 2)) images/s\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("extract: \(done)/\(total) images, \(Format.fixed(rate, 2)) images/s\n".utf8))
                 }
             }
         }
@@ -89,9 +100,10 @@ struct ExtractCommand: ParsableCommand {
         defer { reporter.cancel() }
         let summary = try producer.produce(work, progress: progress)
         let seconds = Date().timeIntervalSince(started) - loaded
-        print("wrote \(out): \(Format.count(summary.images)) images (\(summary.failedImages) unreadable), "
-            + "\(Format.count(summary.tokens)) tokens, \(Format.count(summary.tags)) tags in \(Format.fixed(seconds, 1)) s "
-            + "(\(Format.fixed(Double(summary.images) / max(seconds, 1e-9), 2)) images/s)")
+        print(
+            "wrote \(out): \(Format.count(summary.images)) images (\(summary.failedImages) unreadable), "
+                + "\(Format.count(summary.tokens)) tokens, \(Format.count(summary.tags)) tags in \(Format.fixed(seconds, 1)) s "
+                + "(\(Format.fixed(Double(summary.images) / max(seconds, 1e-9), 2)) images/s)")
         print("checksum \(summary.fileChecksum); inspect it with: tagood inspect \(out)")
     }
 }

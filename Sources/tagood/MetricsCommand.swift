@@ -9,19 +9,19 @@ struct Metrics: ParsableCommand {
         commandName: "metrics",
         abstract: "Compute AUROC, AUPR and FPR95 from two files of scores (higher = more in-distribution).",
         discussion: """
-        Each file has one score per line (blank lines and lines starting with # are ignored).
+            Each file has one score per line (blank lines and lines starting with # are ignored).
 
-          auroc          area under the ROC, ID positive, ties count half (= sklearn roc_auc_score)
-          aupr_in        average precision, ID positive (= sklearn average_precision_score); TagOOD's "AUPR"
-          aupr_out       average precision, OOD positive, on negated scores
-          fpr95_tagood   FPR at 95% TPR, ID positive, interpolated on the ROC (TagOOD/MOS code)
-          fpr95_openood  FPR at 95% TPR, OOD positive, first ROC vertex at TPR >= 0.95 (OpenOOD v1.5)
+              auroc          area under the ROC, ID positive, ties count half (= sklearn roc_auc_score)
+              aupr_in        average precision, ID positive (= sklearn average_precision_score); TagOOD's "AUPR"
+              aupr_out       average precision, OOD positive, on negated scores
+              fpr95_tagood   FPR at 95% TPR, ID positive, interpolated on the ROC (TagOOD/MOS code)
+              fpr95_openood  FPR at 95% TPR, OOD positive, first ROC vertex at TPR >= 0.95 (OpenOOD v1.5)
 
-        The two FPR95 conventions differ when scores tie (for example TagOOD's zero-score OOD images).
+            The two FPR95 conventions differ when scores tie (for example TagOOD's zero-score OOD images).
 
-        Example:
-          tagood metrics --id val_scores.txt --ood inat_scores.txt
-        """
+            Example:
+              tagood metrics --id val_scores.txt --ood inat_scores.txt
+            """
     )
 
     @Option(help: "ID scores, one per line.") var id: String
@@ -46,7 +46,8 @@ struct Metrics: ParsableCommand {
         table.add("AUPR-Out", Format.fixed(m.auprOut * 100, 2) + "%", "average precision, OOD positive")
         table.add("FPR95 (TagOOD)", Format.fixed(m.fpr95TagOOD * 100, 2) + "%", "ID positive, interpolated")
         table.add("FPR95 (OpenOOD)", Format.fixed(m.fpr95OpenOOD * 100, 2) + "%", "OOD positive, no interpolation")
-        print("\(Format.count(idScores.count)) ID scores (\(id)), \(Format.count(oodScores.count)) OOD scores (\(ood))\n")
+        print(
+            "\(Format.count(idScores.count)) ID scores (\(id)), \(Format.count(oodScores.count)) OOD scores (\(ood))\n")
         print(table.render())
     }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Model
-import Tensor
 import TagoodSupport
+import Tensor
 
 /// `tagood model`: make and inspect RAM weight files.
 struct ModelCommand: ParsableCommand {
@@ -17,16 +17,17 @@ struct ModelCommand: ParsableCommand {
             commandName: "init",
             abstract: "Write deterministic random RAM weights (for tests and the demo).",
             discussion: """
-            The same --config, --seed and --tags always give the same file. Weights are truncated-normal \
-            with std 0.02, biases 0, LayerNorms 1/0 (timm's initialisation). The config is stored in the \
-            file's metadata, so `tagood model info` and the loaders find it.
+                The same --config, --seed and --tags always give the same file. Weights are truncated-normal \
+                with std 0.02, biases 0, LayerNorms 1/0 (timm's initialisation). The config is stored in the \
+                file's metadata, so `tagood model info` and the loaders find it.
 
-            Example:
-              tagood model init --config swin_l_384 --seed 0 -o ram-random.safetensors
-            """
+                Example:
+                  tagood model init --config swin_l_384 --seed 0 -o ram-random.safetensors
+                """
         )
 
-        @Option(help: "A built-in (swin_l_384, swin_b_384, test_tiny, test_shift, test_small) or a RAM-format .json file.")
+        @Option(
+            help: "A built-in (swin_l_384, swin_b_384, test_tiny, test_shift, test_small) or a RAM-format .json file.")
         var config: String = "swin_l_384"
 
         @Option(help: "Seed of the random weights.") var seed: UInt64 = 0
@@ -44,8 +45,9 @@ struct ModelCommand: ParsableCommand {
             }
             let weights = RAMWeights.random(config: config, seed: seed)
             try weights.write(to: output, dtype: type, metadata: ["tagood_seed": String(seed)])
-            print("wrote \(output): \(config.name), \(Format.count(config.parameterCount)) parameters (\(dtype)), "
-                + "seed \(seed), weights hash \(weights.canonicalHash())")
+            print(
+                "wrote \(output): \(config.name), \(Format.count(config.parameterCount)) parameters (\(dtype)), "
+                    + "seed \(seed), weights hash \(weights.canonicalHash())")
         }
     }
 
@@ -55,9 +57,9 @@ struct ModelCommand: ParsableCommand {
             commandName: "info",
             abstract: "Show a weights file's config, parameter count, hashes and missing or extra tensors.",
             discussion: """
-            Without --config, the config stored by `tagood model init` is used, or a built-in whose shapes \
-            all match (e.g. swin_l_384 for RAM's ram_swin_large_14m.pth).
-            """
+                Without --config, the config stored by `tagood model init` is used, or a built-in whose shapes \
+                all match (e.g. swin_l_384 for RAM's ram_swin_large_14m.pth).
+                """
         )
 
         @Argument(help: "A .safetensors or PyTorch .pth/.pt file.") var file: String
@@ -81,10 +83,12 @@ struct ModelCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             let v = c.vision, h = c.head
-            print("config        \(c.name) (\(s.configSource ?? "?")): image \(v.imageResolution), embed \(v.embedDim), "
-                + "depths \(v.depths), heads \(v.numHeads), window \(v.windowSize), width \(v.visionWidth)")
-            print("tagging head  hidden \(h.hiddenSize), \(h.numHeads) heads, \(h.numLayers) layers, "
-                + "intermediate \(h.intermediateSize), embeds \(h.encoderWidth), \(Format.count(h.numTags)) tags")
+            print(
+                "config        \(c.name) (\(s.configSource ?? "?")): image \(v.imageResolution), embed \(v.embedDim), "
+                    + "depths \(v.depths), heads \(v.numHeads), window \(v.windowSize), width \(v.visionWidth)")
+            print(
+                "tagging head  hidden \(h.hiddenSize), \(h.numHeads) heads, \(h.numLayers) layers, "
+                    + "intermediate \(h.intermediateSize), embeds \(h.encoderWidth), \(Format.count(h.numTags)) tags")
             print("parameters    \(Format.count(c.parameterCount))")
             print("buffers       \(s.derivedBufferCount) derivable (relative_position_index, attn_mask)")
             print("missing       \(s.missing.count)")

@@ -9,23 +9,25 @@ struct Plan: ParsableCommand {
         commandName: "plan",
         abstract: "Scan datasets into a deterministic image list and cut it into shards (plan.json).",
         discussion: """
-        Each --dataset is NAME:ROLE:LAYOUT:ROOT[:LIST_FILE]
-          ROLE    id-train | id-val | ood
-          LAYOUT  imagefolder  <ROOT>/<class>/<image>; classes sorted, labelled 0, 1, …
-                  nested       every image anywhere under ROOT, labelled -1
-                  list         LIST_FILE: one path relative to ROOT per line, optional integer label
+            Each --dataset is NAME:ROLE:LAYOUT:ROOT[:LIST_FILE]
+              ROLE    id-train | id-val | ood
+              LAYOUT  imagefolder  <ROOT>/<class>/<image>; classes sorted, labelled 0, 1, …
+                      nested       every image anywhere under ROOT, labelled -1
+                      list         LIST_FILE: one path relative to ROOT per line, optional integer label
 
-        Images are .jpg, .jpeg and .png files in any letter case; hidden files are skipped and other \
-        files are counted. The order is sorted(os.walk(root)) order, so two scans give the same plan \
-        and the same plan hash; the hash changes when any list or the shard size changes.
+            Images are .jpg, .jpeg and .png files in any letter case; hidden files are skipped and other \
+            files are counted. The order is sorted(os.walk(root)) order, so two scans give the same plan \
+            and the same plan hash; the hash changes when any list or the shard size changes.
 
-        Example:
-          tagood plan --dataset imagenet-val:id-val:imagefolder:/data/imagenet/val \\
-                      --dataset textures:ood:nested:/data/dtd/images --images-per-shard 1000 -o plan.json
-        """
+            Example:
+              tagood plan --dataset imagenet-val:id-val:imagefolder:/data/imagenet/val \\
+                          --dataset textures:ood:nested:/data/dtd/images --images-per-shard 1000 -o plan.json
+            """
     )
 
-    @Option(name: .customLong("dataset"), help: ArgumentHelp("A dataset, NAME:ROLE:LAYOUT:ROOT[:LIST_FILE] (repeatable).", valueName: "spec"))
+    @Option(
+        name: .customLong("dataset"),
+        help: ArgumentHelp("A dataset, NAME:ROLE:LAYOUT:ROOT[:LIST_FILE] (repeatable).", valueName: "spec"))
     var datasets: [String] = []
 
     @Option(help: "Images per shard.") var imagesPerShard: Int = 1000
@@ -43,21 +45,27 @@ struct Plan: ParsableCommand {
         let bytes = plan.jsonBytes()
         try AtomicFile.write(bytes, to: output)
 
-        var table = TextTable("dataset", "role", "layout", "images", "classes", "shards", "skipped", "hidden", "hash",
-                              rightAligned: [3, 4, 5, 6, 7])
+        var table = TextTable(
+            "dataset", "role", "layout", "images", "classes", "shards", "skipped", "hidden", "hash",
+            rightAligned: [3, 4, 5, 6, 7])
         for d in plan.datasets {
-            table.add(d.spec.name, d.spec.role.rawValue, d.spec.layout.rawValue, Format.count(d.images.count),
-                      d.images.classes.isEmpty ? "-" : Format.count(d.images.classes.count),
-                      Format.count(d.shards.count), Format.count(d.images.skippedFiles), Format.count(d.images.hiddenEntries), d.hash)
+            table.add(
+                d.spec.name, d.spec.role.rawValue, d.spec.layout.rawValue, Format.count(d.images.count),
+                d.images.classes.isEmpty ? "-" : Format.count(d.images.classes.count),
+                Format.count(d.shards.count), Format.count(d.images.skippedFiles), Format.count(d.images.hiddenEntries),
+                d.hash)
         }
         print(table.render())
         print("")
-        print("plan \(plan.hash): \(Format.count(plan.imageCount)) images in \(Format.count(plan.shardCount)) shards "
-            + "of up to \(Format.count(imagesPerShard)); scanned in \(Format.fixed(scanned, 2)) s")
+        print(
+            "plan \(plan.hash): \(Format.count(plan.imageCount)) images in \(Format.count(plan.shardCount)) shards "
+                + "of up to \(Format.count(imagesPerShard)); scanned in \(Format.fixed(scanned, 2)) s")
         print("wrote \(output) (\(Format.bytes(bytes.count)))")
         let hidden = plan.datasets.reduce(0) { $0 + $1.images.hiddenEntries }
         if hidden > 0 {
-            print("note: \(Format.count(hidden)) hidden entries (names starting with '.') were skipped, as torchvision's ImageFolder skips them")
+            print(
+                "note: \(Format.count(hidden)) hidden entries (names starting with '.') were skipped, as torchvision's ImageFolder skips them"
+            )
         }
         let skipped = plan.datasets.reduce(0) { $0 + $1.images.skippedFiles }
         if skipped > 0 {
@@ -72,10 +80,14 @@ struct Plan: ParsableCommand {
             throw ValidationError("--dataset '\(text)' must be NAME:ROLE:LAYOUT:ROOT[:LIST_FILE]")
         }
         guard let role = DatasetRole(rawValue: parts[1]) else {
-            throw ValidationError("--dataset '\(text)': role '\(parts[1])' must be one of \(DatasetRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--dataset '\(text)': role '\(parts[1])' must be one of \(DatasetRole.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard let layout = DatasetLayout(rawValue: parts[2]) else {
-            throw ValidationError("--dataset '\(text)': layout '\(parts[2])' must be one of \(DatasetLayout.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--dataset '\(text)': layout '\(parts[2])' must be one of \(DatasetLayout.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let list = parts.count == 5 ? parts[4] : nil
         if layout == .list && list == nil {

@@ -9,10 +9,10 @@ struct Preprocess: ParsableCommand {
         commandName: "preprocess",
         abstract: "Decode one image and write the CHW float32 tensor the model sees, as .npy.",
         discussion: """
-        Applies TagOOD's evaluation transform: Resize((392, 392)) bilinear with antialias as Pillow does it, \
-        CenterCrop(384), /255, ImageNet mean/std. The .npy is [3, 384, 384] float32, bit-identical to \
-        torchvision on Pillow. The format is recognised from the content, not the file name.
-        """
+            Applies TagOOD's evaluation transform: Resize((392, 392)) bilinear with antialias as Pillow does it, \
+            CenterCrop(384), /255, ImageNet mean/std. The .npy is [3, 384, 384] float32, bit-identical to \
+            torchvision on Pillow. The format is recognised from the content, not the file name.
+            """
     )
 
     @Argument(help: "The image (JPEG or PNG).") var image: String
@@ -56,7 +56,7 @@ struct Preprocess: ParsableCommand {
             "source:  \(image)",
             "         \(source)",
             "tensor:  \(output)  float32 [\(shape.map(String.init).joined(separator: ", "))]",
-            "         min \(fmt(Double(low)))  max \(fmt(Double(high)))  mean \(fmt(mean))",
+            "         min \(fmt(Double(low)))  max \(fmt(Double(high)))  mean \(fmt(mean))"
         ]
         if let png { lines.append("crop:    \(png)  (de-normalised, 384x384 RGB)") }
         return lines.joined(separator: "\n")

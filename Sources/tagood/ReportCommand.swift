@@ -9,13 +9,13 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write report/report.json, report.md and report.html for a reduced job and print its table.",
         discussion: """
-        For each OOD set and each score: AUROC, AUPR-In, AUPR-Out, FPR95 (TagOOD/MOS convention: ID positive, \
-        interpolated) and FPR95 (OpenOOD v1.5: OOD positive, no interpolation), all fractions in report.json \
-        and percent in the tables. report.html is one self-contained file with ROC curves and score histograms.
+            For each OOD set and each score: AUROC, AUPR-In, AUPR-Out, FPR95 (TagOOD/MOS convention: ID positive, \
+            interpolated) and FPR95 (OpenOOD v1.5: OOD positive, no interpolation), all fractions in report.json \
+            and percent in the tables. report.html is one self-contained file with ROC curves and score histograms.
 
-        Example:
-          tagood reduce runs/imagenet && tagood report runs/imagenet
-        """
+            Example:
+              tagood reduce runs/imagenet && tagood report runs/imagenet
+            """
     )
 
     @Argument(help: "The job directory (reduced with `tagood reduce`).") var job: String

@@ -8,27 +8,28 @@ import TagoodSupport
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train TagOOD's projector and its EMA class centers on a finished job (then reduce for the tagood-learned score).",
+        abstract:
+            "Train TagOOD's projector and its EMA class centers on a finished job (then reduce for the tagood-learned score).",
         discussion: """
-        Streams the job's id-train shards (the images with tokens; the others are skipped and counted) in a \
-        seeded random order, and trains the authors' projector natively: a 2-block transformer over each \
-        image's object tokens whose CLS feature f is pulled toward EMA class centers (4 patterns a class) \
-        while a classifier learns the labels:
+            Streams the job's id-train shards (the images with tokens; the others are skipped and counted) in a \
+            seeded random order, and trains the authors' projector natively: a 2-block transformer over each \
+            image's object tokens whose CLS feature f is pulled toward EMA class centers (4 patterns a class) \
+            while a classifier learns the labels:
 
-          loss = clamp(0.1 * MSE(f, centers[y]) + CE(logits, y), 1e-5, 1e3)
-          AdamW (lr 0.01, weight decay 5e-4), cosine-annealed to 1e-5 over epochs x steps, batch 256, seed 42
+              loss = clamp(0.1 * MSE(f, centers[y]) + CE(logits, y), 1e-5, 1e3)
+              AdamW (lr 0.01, weight decay 5e-4), cosine-annealed to 1e-5 over epochs x steps, batch 256, seed 42
 
-        After every epoch <job>/train/checkpoint.safetensors is replaced atomically (weights under the authors' \
-        state-dict names, the centers, AdamW's moments, the schedule and RNG position) and a line is added to \
-        <job>/train/history.jsonl. A killed run loses at most one epoch: --resume continues it bit for bit. \
-        `tagood reduce` then adds the tagood-learned score: max_c mean_p cos(f_p, center_c,p) x best tag probability.
+            After every epoch <job>/train/checkpoint.safetensors is replaced atomically (weights under the authors' \
+            state-dict names, the centers, AdamW's moments, the schedule and RNG position) and a line is added to \
+            <job>/train/history.jsonl. A killed run loses at most one epoch: --resume continues it bit for bit. \
+            `tagood reduce` then adds the tagood-learned score: max_c mean_p cos(f_p, center_c,p) x best tag probability.
 
-        Examples:
-          tagood train runs/imagenet                     the authors' 100 epochs
-          tagood train runs/imagenet --epochs 10 --threads 16
-          tagood train runs/imagenet --resume            after a kill or a lost node
-          tagood train runs/imagenet --init classifier.safetensors   start from a PyTorch state dict
-        """
+            Examples:
+              tagood train runs/imagenet                     the authors' 100 epochs
+              tagood train runs/imagenet --epochs 10 --threads 16
+              tagood train runs/imagenet --resume            after a kill or a lost node
+              tagood train runs/imagenet --init classifier.safetensors   start from a PyTorch state dict
+            """
     )
 
     @Argument(help: "The job directory (made by `tagood launch`, with an id-train dataset).") var job: String
@@ -38,15 +39,22 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The peak learning rate (cosine-annealed to 1e-5).") var lr = 0.01
     @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
     @Option(help: "The seed of the weights, the centers, the data order and dropout.") var seed: UInt64 = 42
-    @Option(help: "Images in the shuffle buffer; keep it several shards large (shards of a class-sorted dataset hold few classes).")
+    @Option(
+        help:
+            "Images in the shuffle buffer; keep it several shards large (shards of a class-sorted dataset hold few classes)."
+    )
     var shuffleBuffer = 8192
     @Option(help: "Attention heads of a new projector.") var heads = 8
-    @Option(help: "Momentum of the centers' EMA (the authors: 0.999, for ImageNet's ~500k steps; a small dataset needs less).")
+    @Option(
+        help:
+            "Momentum of the centers' EMA (the authors: 0.999, for ImageNet's ~500k steps; a small dataset needs less)."
+    )
     var centerMomentum = 0.999
 
     @Flag(help: "Continue from <job>/train/checkpoint.safetensors.") var resume = false
     @Flag(help: "Delete an existing checkpoint and train from scratch.") var restart = false
-    @Option(help: "Start from this safetensors state dict of the authors' Classifier (weights, and centers when present).")
+    @Option(
+        help: "Start from this safetensors state dict of the authors' Classifier (weights, and centers when present).")
     var initFrom: String?
     @Flag(help: "Print only errors.") var quiet = false
 
@@ -73,21 +81,29 @@ struct TrainCommand: ParsableCommand {
         let start: Trainer.Start = resume ? .resume : initFrom.map { .initialise($0) } ?? .fresh
         let quiet = self.quiet
         let bar = TrainingProgressBar(enabled: !quiet)
-        let outcome = try Trainer.run(directory: directory, options: options, start: start,
-                                      progress: bar.update) { line in
+        let outcome = try Trainer.run(
+            directory: directory, options: options, start: start,
+            progress: bar.update
+        ) { line in
             if !quiet { bar.clear(); print("train: \(line)") }
         }
         bar.clear()
         guard !quiet else { return }
-        var table = TextTable("epoch", "loss", "cross-entropy", "center", "accuracy", "lr", "samples/s", "seconds",
-                              rightAligned: [0, 1, 2, 3, 4, 5, 6, 7])
+        var table = TextTable(
+            "epoch", "loss", "cross-entropy", "center", "accuracy", "lr", "samples/s", "seconds",
+            rightAligned: [0, 1, 2, 3, 4, 5, 6, 7])
         for r in outcome.epochs {
-            table.add(String(r.epoch), Format.fixed(r.loss, 4), Format.fixed(r.crossEntropy, 4), Format.fixed(r.centerLoss, 4),
-                      Format.fixed(r.accuracy * 100, 2) + "%", String(format: "%.3g", r.lr), Format.fixed(r.samplesPerSecond, 1),
-                      Format.fixed(r.seconds, 1))
+            table.add(
+                String(r.epoch), Format.fixed(r.loss, 4), Format.fixed(r.crossEntropy, 4),
+                Format.fixed(r.centerLoss, 4),
+                Format.fixed(r.accuracy * 100, 2) + "%", String(format: "%.3g", r.lr),
+                Format.fixed(r.samplesPerSecond, 1),
+                Format.fixed(r.seconds, 1))
         }
         print(table.render())
-        print("trained \(outcome.epochs.count) epochs (\(outcome.epochsDone) of \(outcome.options.epochs) done); checkpoint \(outcome.checkpoint)")
+        print(
+            "trained \(outcome.epochs.count) epochs (\(outcome.epochsDone) of \(outcome.options.epochs) done); checkpoint \(outcome.checkpoint)"
+        )
         print("next: tagood reduce \(job)   (adds the tagood-learned score)")
     }
 }
@@ -111,7 +127,8 @@ final class TrainingProgressBar {
         let fraction = Double(p.step) / Double(max(p.stepsPerEpoch, 1))
         let filled = Int(fraction * 24)
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 24 - filled)
-        let text = "epoch \(p.epoch)/\(p.epochs) \(bar) \(p.step)/\(p.stepsPerEpoch)  loss \(Format.fixed(p.loss, 4))  "
+        let text =
+            "epoch \(p.epoch)/\(p.epochs) \(bar) \(p.step)/\(p.stepsPerEpoch)  loss \(Format.fixed(p.loss, 4))  "
             + "acc \(Format.fixed(p.accuracy * 100, 1))%  lr \(String(format: "%.3g", p.lr))  \(Format.fixed(p.samplesPerSecond, 1)) samples/s"
         if isTerminal {
             print("\r\u{1B}[K" + text, terminator: "")

@@ -27,7 +27,8 @@ import Testing
         let dir = try TemporaryDirectory(prefix: "tagood-bench-test")
         for path in ["n01/a.JPEG", "n01/b.JPEG", "n02/c.png"] {
             let url = URL(fileURLWithPath: dir.path + "/root/" + path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data([1]).write(to: url)
         }
         let scan = try jsonLines(["scan", "--root", dir.path + "/root", "--json"])
@@ -36,16 +37,20 @@ import Testing
         #expect(scan.first?["impl"] as? String == "tagood")
         #expect(scan.first?["paths"] as? String == "3")
 
-        let write = try jsonLines(["shard-write", "--images", "20", "--tokens-per-image", "4", "--embed-dim", "8",
-                                   "--image-tokens", "8", "--dir", dir.path, "--json"])
+        let write = try jsonLines([
+            "shard-write", "--images", "20", "--tokens-per-image", "4", "--embed-dim", "8",
+            "--image-tokens", "8", "--dir", dir.path, "--json"
+        ])
         #expect(write.first?["bench"] as? String == "shard-write")
         #expect(write.first?["tokens"] as? String == "80")
     }
 
     /// `reduce` writes its synthetic job with TagoodTestSupport, which only tagood-bench links.
     @Test func reduceComparesWithCat() throws {
-        let lines = try jsonLines(["reduce", "--shards", "2", "--images-per-shard", "8", "--tokens-per-image", "3",
-                                   "--embed-dim", "8", "--classes", "4", "--threads", "1", "--no-knn", "--json"])
+        let lines = try jsonLines([
+            "reduce", "--shards", "2", "--images-per-shard", "8", "--tokens-per-image", "3",
+            "--embed-dim", "8", "--classes", "4", "--threads", "1", "--no-knn", "--json"
+        ])
         let measured = Set(lines.map { "\($0["bench"] as? String ?? "?")/\($0["impl"] as? String ?? "?")" })
         #expect(measured == ["reduce-read/tagood", "reduce-read/cat", "reduce-images/tagood"])
     }
@@ -53,9 +58,10 @@ import Testing
     /// `coordinator` starts the `tagood` built next to it as its workers.
     @Test func coordinatorRunsTagoodWorkers() throws {
         let lines = try jsonLines(["coordinator", "--workers", "1", "--shards", "3", "--json"])
-        #expect(lines.map { $0["bench"] as? String } == [
-            "coordinator-assignments", "coordinator-cpu-per-shard", "coordinator-exit-after-last-done",
-            "workers-exited-after-last-done",
-        ])
+        #expect(
+            lines.map { $0["bench"] as? String } == [
+                "coordinator-assignments", "coordinator-cpu-per-shard", "coordinator-exit-after-last-done",
+                "workers-exited-after-last-done"
+            ])
     }
 }

@@ -1,10 +1,10 @@
+import Datasets
 import Foundation
 import Job
-import Testing
-import Datasets
 import Shards
 import TagoodSupport
 import TagoodTestSupport
+import Testing
 
 /// `make demo` end to end: the real `tagood demo` process — generated JPEGs, a random-weight RAM, a
 /// two-worker local cluster with one worker killed on purpose, resume, reduce and report.
@@ -24,7 +24,8 @@ import TagoodTestSupport
         for dataset in plan.datasets {
             var seen: [String] = []
             for range in dataset.shards {
-                let reader = try ShardReader(path: JobDirectory(job).shardFile(ShardID(dataset: dataset.spec.name, index: range.index)))
+                let reader = try ShardReader(
+                    path: JobDirectory(job).shardFile(ShardID(dataset: dataset.spec.name, index: range.index)))
                 _ = try reader.verify()
                 try reader.forEach { seen.append($0.path) }
                 reader.close()
@@ -36,7 +37,8 @@ import TagoodTestSupport
         for file in ["report.json", "report.md", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: job + "/report/" + file), "\(file)")
         }
-        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json")), as: UTF8.self)
+        let text = String(
+            decoding: try Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json")), as: UTF8.self)
         #expect(text.contains("fpr95_tagood") && text.contains("fpr95_openood") && text.contains("aupr_out"))
         let auroc = try #require(Self.tagoodAUROC(text, set: "ood-far"))
         #expect(auroc > 0.5, "far-OOD AUROC \(auroc)")
@@ -50,7 +52,8 @@ import TagoodTestSupport
         #expect((last["loss"] as! Double) < (first["loss"] as! Double))
         #expect((last["accuracy"] as! Double) > (first["accuracy"] as! Double))
         #expect(text.contains("tagood-learned"))
-        let val = try Self.scores(job + "/reduce/scores-val.json"), far = try Self.scores(job + "/reduce/scores-ood-far.json")
+        let val = try Self.scores(job + "/reduce/scores-val.json"),
+            far = try Self.scores(job + "/reduce/scores-ood-far.json")
         #expect(Self.auroc(positives: val, negatives: far) > 0.5)
     }
 
@@ -61,7 +64,9 @@ import TagoodTestSupport
         let demo = try TagoodProcess.run(["demo", "--out", dir.path])
         #expect(demo.status == 0, "\(demo.stdout)\n\(demo.stderr)")
         let job = dir.path + "/demo", checkpoint = job + "/train/checkpoint.safetensors"
-        let args = ["train", job, "--epochs", "3", "--batch", "32", "--threads", "2", "--center-momentum", "0.9", "--quiet"]
+        let args = [
+            "train", job, "--epochs", "3", "--batch", "32", "--threads", "2", "--center-momentum", "0.9", "--quiet"
+        ]
         let straight = try TagoodProcess.run(args + ["--restart"])
         #expect(straight.status == 0, "\(straight.stdout)\n\(straight.stderr)")
         let expected = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
@@ -71,10 +76,11 @@ import TagoodTestSupport
         let slow = try BackgroundTagood(args, environment: ["TAGOOD_FAILPOINTS": "delay-per-train-step-ms=400"])
         let deadline = Date().addingTimeInterval(120)
         while Self.lines(job + "/train/history.jsonl").count < 1 && Date() < deadline { usleep(20_000) }
-        usleep(500_000)  // inside epoch 2
+        usleep(500_000) // inside epoch 2
         kill(slow.pid, SIGKILL)
         _ = slow.wait()
-        #expect(Self.lines(job + "/train/history.jsonl").count == 1, "killed after epoch 1's checkpoint, before epoch 2's")
+        #expect(
+            Self.lines(job + "/train/history.jsonl").count == 1, "killed after epoch 1's checkpoint, before epoch 2's")
         let resumed = try TagoodProcess.run(["train", job, "--resume", "--threads", "2", "--quiet"])
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == expected)
@@ -83,12 +89,15 @@ import TagoodTestSupport
 
     static func lines(_ path: String) -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
     }
 
     /// The learned score over the max tag probability (the learned cosine) of a scores file.
     static func scores(_ path: String) throws -> [Double] {
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        let object =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         let scores = object["scores"] as! [String: [Double]]
         return zip(scores["tagood-learned"]!, scores["max-tag-prob"]!).map { $1 > 0 ? $0 / $1 : 0 }
     }
@@ -103,10 +112,11 @@ import TagoodTestSupport
     /// The TagOOD AUROC of one OOD set in report.json.
     static func tagoodAUROC(_ json: String, set: String) -> Double? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let sets = object["ood"] as? [[String: Any]],
-              let entry = sets.first(where: { ($0["dataset"] as? String) == set }),
-              let metrics = entry["metrics"] as? [String: Any],
-              let tagood = metrics["tagood"] as? [String: Any] else { return nil }
+            let sets = object["ood"] as? [[String: Any]],
+            let entry = sets.first(where: { ($0["dataset"] as? String) == set }),
+            let metrics = entry["metrics"] as? [String: Any],
+            let tagood = metrics["tagood"] as? [String: Any]
+        else { return nil }
         return tagood["auroc"] as? Double
     }
 }

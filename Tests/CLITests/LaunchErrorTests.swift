@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import TagoodSupport
 import TagoodTestSupport
+import Testing
 import Transport
 
 /// Bad job and cluster files, and a busy port, stop `tagood launch` with an error naming the file and

@@ -1,7 +1,7 @@
-import Testing
 import Foundation
 import TagoodSupport
 import TagoodTestSupport
+import Testing
 
 @Suite struct MetricsCommandTests {
     @Test func computesMetricsFromScoreFiles() throws {
@@ -9,7 +9,9 @@ import TagoodTestSupport
         // The "tiny" sklearn case: auroc 0.75, fpr95_openood 0.5.
         try "0.8\n# comment\n0.4\n".write(toFile: dir.path + "/id.txt", atomically: true, encoding: .utf8)
         try "0.5\n0.1\n\n0.4\n".write(toFile: dir.path + "/ood.txt", atomically: true, encoding: .utf8)
-        let result = try TagoodProcess.run(["metrics", "--id", dir.path + "/id.txt", "--ood", dir.path + "/ood.txt", "--json"])
+        let result = try TagoodProcess.run([
+            "metrics", "--id", dir.path + "/id.txt", "--ood", dir.path + "/ood.txt", "--json"
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Double]
         #expect(json["auroc"] == 0.75)

@@ -1,8 +1,8 @@
-import Testing
-import Foundation
 import Datasets
+import Foundation
 import TagoodSupport
 import TagoodTestSupport
+import Testing
 
 @Suite struct PlanCommandTests {
     @Test func helpListsTheCommands() throws {
@@ -18,12 +18,13 @@ import TagoodTestSupport
         let dir = try TemporaryDirectory(prefix: "tagood-cli")
         for path in ["val/n01/a.JPEG", "val/n01/b.JPEG", "val/n02/c.png", "ood/x/1.jpg", "ood/notes.txt"] {
             let url = URL(fileURLWithPath: dir.path + "/" + path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data([1]).write(to: url)
         }
         let result = try TagoodProcess.run([
             "plan", "--dataset", "val:id-val:imagefolder:\(dir.path)/val",
-            "--dataset", "far:ood:nested:\(dir.path)/ood", "--images-per-shard", "2", "-o", dir.path + "/plan.json",
+            "--dataset", "far:ood:nested:\(dir.path)/ood", "--images-per-shard", "2", "-o", dir.path + "/plan.json"
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("val") && result.stdout.contains("4 images in 3 shards"))

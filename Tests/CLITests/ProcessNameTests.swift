@@ -9,13 +9,15 @@ import Testing
     @Test func theReexecutedProcessIsStillNamedTagood() throws {
         let dir = try TemporaryDirectory(prefix: "tagood-name")
         // A reduce worker with no coordinator waits `--coordinator-timeout` seconds: time to look at it.
-        let worker = try BackgroundTagood.idleReduceWorker(jobDirectory: dir.path,
-                                                           environment: ["TAGOOD_FAILPOINTS": "force-blas-reexec=1"])
+        let worker = try BackgroundTagood.idleReduceWorker(
+            jobDirectory: dir.path,
+            environment: ["TAGOOD_FAILPOINTS": "force-blas-reexec=1"])
         var name = ""
         var reexecuted = false
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            name = ((try? String(contentsOfFile: "/proc/\(worker.pid)/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            name = ((try? String(contentsOfFile: "/proc/\(worker.pid)/comm", encoding: .utf8)) ?? "")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             let environment = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(worker.pid)/environ"))) ?? Data()
             reexecuted = String(decoding: environment, as: UTF8.self).contains("TAGOOD_NO_BLAS_REEXEC=1")
             if reexecuted { break }
@@ -30,7 +32,8 @@ import Testing
         pgrep.standardOutput = out
         try pgrep.run()
         pgrep.waitUntilExit()
-        let pids = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let pids = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(
+            separator: "\n")
         #expect(pids.contains(Substring("\(worker.pid)")), "pgrep -x tagood finds it: \(pids)")
         _ = worker.wait(seconds: 20)
     }

@@ -1,10 +1,14 @@
+import Datasets
 import Foundation
 import Imaging
+import Job
 import Shards
 import TagoodSupport
 import TagoodTestSupport
 import Testing
+
 @testable import Cluster
+@testable import Launch
 
 /// A real job on this machine: generated PNG images, a job file, a cluster file with two pinned CPU
 /// workers on 127.0.0.1, and helpers to disturb and inspect the run.
@@ -16,7 +20,9 @@ final class ClusterFixture {
     /// - Parameters:
     ///   - images: images per dataset (two datasets: `near` in class folders, `far` nested).
     ///   - corrupt: extra undecodable files added to `far`.
-    init(images: Int = 12, perShard: Int = 4, corrupt: [String] = [], maxAttempts: Int = 3, heartbeat: Double = 0.25) throws {
+    init(
+        images: Int = 12, perShard: Int = 4, corrupt: [String] = [], maxAttempts: Int = 3, heartbeat: Double = 0.25
+    ) throws {
         dir = try TemporaryDirectory(prefix: "tagood-cluster")
         for i in 0..<images {
             try writeImage(root + "/data/near/c\(i % 2)/n\(String(format: "%03d", i)).png", seed: i)
@@ -39,7 +45,8 @@ final class ClusterFixture {
     }
 
     private func writeImage(_ path: String, seed: Int) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var image = RGBImage(width: 24 + seed % 7, height: 20 + seed % 5)
         for i in image.pixels.indices { image.pixels[i] = UInt8(truncatingIfNeeded: i &* 31 &+ seed &* 17) }
         try image.writePNG(to: path)
@@ -47,19 +54,22 @@ final class ClusterFixture {
 
     /// `tagood launch` to completion.
     func launch(failpoints: String? = nil) throws -> TagoodProcess.Result {
-        try TagoodProcess.run(["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: root,
-                              environment: failpoints.map { ["TAGOOD_FAILPOINTS": $0] } ?? [:])
+        try TagoodProcess.run(
+            ["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: root,
+            environment: failpoints.map { ["TAGOOD_FAILPOINTS": $0] } ?? [:])
     }
 
     /// `tagood launch` in the background.
     func launchInBackground(failpoints: String? = nil) throws -> BackgroundTagood {
-        try BackgroundTagood(["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: root,
-                             environment: failpoints.map { ["TAGOOD_FAILPOINTS": $0] } ?? [:])
+        try BackgroundTagood(
+            ["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: root,
+            environment: failpoints.map { ["TAGOOD_FAILPOINTS": $0] } ?? [:])
     }
 
     func resume(failpoints: String? = nil) throws -> TagoodProcess.Result {
-        try TagoodProcess.run(["resume", jobDirectory.path, "--cluster", "cluster.yaml"], cwd: root,
-                              environment: failpoints.map { ["TAGOOD_FAILPOINTS": $0] } ?? [:])
+        try TagoodProcess.run(
+            ["resume", jobDirectory.path, "--cluster", "cluster.yaml"], cwd: root,
+            environment: failpoints.map { ["TAGOOD_FAILPOINTS": $0] } ?? [:])
     }
 
     func journal() throws -> [JournalRecord] { try Journal.read(path: jobDirectory.journalFile) }
@@ -80,7 +90,9 @@ final class ClusterFixture {
     }
 
     /// Every committed shard of `jobDirectory` verifies, and together they hold every planned image exactly once.
-    static func expectExactlyOnce(_ jobDirectory: JobDirectory, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectExactlyOnce(
+        _ jobDirectory: JobDirectory, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let plan = try ShardPlan.load(path: jobDirectory.planFile)
         for dataset in plan.datasets {
             var seen: [String] = []
@@ -91,14 +103,13 @@ final class ClusterFixture {
                 try reader.forEach { seen.append($0.path) }
                 reader.close()
             }
-            #expect(seen == dataset.images.paths, "dataset \(dataset.spec.name): every image exactly once, in plan order",
-                    sourceLocation: sourceLocation)
+            #expect(
+                seen == dataset.images.paths, "dataset \(dataset.spec.name): every image exactly once, in plan order",
+                sourceLocation: sourceLocation)
         }
-        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: jobDirectory.shardsFolder).filter { $0.contains(".tmp-") }
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: jobDirectory.shardsFolder).filter {
+            $0.contains(".tmp-")
+        }
         #expect(leftovers.isEmpty, "no temporary files remain: \(leftovers)", sourceLocation: sourceLocation)
     }
 }
-
-import Datasets
-import Job
-@testable import Launch

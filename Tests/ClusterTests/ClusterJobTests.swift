@@ -1,12 +1,14 @@
-import Foundation
-import Testing
-import TagoodTestSupport
-import Transport
-@testable import Cluster
-import Job
 import Datasets
+import Foundation
+import Job
 import Shards
 import TagoodSupport
+import TagoodTestSupport
+import Testing
+import Transport
+
+@testable import Cluster
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +33,7 @@ import Glibc
         let run = try job.launchInBackground(failpoints: "delay-per-image-ms=150")
         let first = try #require(try job.waitForRecord { $0.event == .assigned })
         let victim = try #require(ClusterFixture.pid(ofWorker: first.worker))
-        usleep(200_000)  // mid-shard: one or two of its four images done
+        usleep(200_000) // mid-shard: one or two of its four images done
         kill(victim, SIGKILL)
         let result = run.wait()
         #expect(result.status == 0, "\(result.stdout)")
@@ -133,7 +135,8 @@ import Glibc
 
         // Without the failpoint, `resume` gives it a fresh budget and finishes the job exactly once.
         let resumed = try job.resume()
-        #expect(resumed.status == 0 && resumed.stdout.contains("all 6 shards committed and verified"), "\(resumed.stdout)")
+        #expect(
+            resumed.status == 0 && resumed.stdout.contains("all 6 shards committed and verified"), "\(resumed.stdout)")
         try job.expectExactlyOnce()
     }
 
@@ -142,19 +145,23 @@ import Glibc
         let run = try job.launchInBackground(failpoints: "delay-per-image-ms=250")
         _ = try #require(try job.waitForRecord { $0.event == .assigned })
 
-        let commands = [["launch", "job.yaml", "--cluster", "cluster.yaml"],
-                        ["resume", job.jobDirectory.path, "--cluster", "cluster.yaml"]]
+        let commands = [
+            ["launch", "job.yaml", "--cluster", "cluster.yaml"],
+            ["resume", job.jobDirectory.path, "--cluster", "cluster.yaml"]
+        ]
         for second in commands {
             let refused = try TagoodProcess.run(second, cwd: job.root)
             #expect(refused.status != 0, "\(second[0]): \(refused.stdout)")
-            #expect(refused.stderr.contains("job \(job.jobDirectory.path) is being run by pid \(run.pid) on host"),
-                    "\(refused.stderr)")
+            #expect(
+                refused.stderr.contains("job \(job.jobDirectory.path) is being run by pid \(run.pid) on host"),
+                "\(refused.stderr)")
             // It fails at once, not after a run: the first coordinator is still at work when it returns.
             #expect(run.process.isRunning, "\(second[0]) returned only after the first run ended")
             #expect(try !job.journal().contains { $0.event == .finished }, "\(second[0]) waited for the first run")
         }
         let status = try TagoodProcess.run(["status", job.jobDirectory.path])
-        #expect(status.status == 0 && status.stdout.contains("coordinator: running (pid \(run.pid)"), "\(status.stdout)")
+        #expect(
+            status.status == 0 && status.stdout.contains("coordinator: running (pid \(run.pid)"), "\(status.stdout)")
 
         let result = run.wait()
         #expect(result.status == 0, "\(result.stdout)")
@@ -171,8 +178,10 @@ import Glibc
         let job = try ClusterFixture()
         // f003.png becomes "f\xe9003.png": é in Latin-1, not valid UTF-8.
         let raw = Array((job.root + "/data/far/deep/f").utf8) + [0xE9] + Array("003.png".utf8)
-        #expect(FileName.withCString(job.root + "/data/far/deep/f003.png") { old in
-            FileName.withCString(FileName.decode(raw)) { rename(old, $0) } } == 0)
+        #expect(
+            FileName.withCString(job.root + "/data/far/deep/f003.png") { old in
+                FileName.withCString(FileName.decode(raw)) { rename(old, $0) }
+            } == 0)
 
         let result = try job.launch()
         #expect(result.status == 0, "\(result.stdout)")
@@ -187,6 +196,7 @@ import Glibc
             try reader.forEach { if $0.path == planned { stored = $0 } }
             reader.close()
         }
-        #expect(stored?.status == .ok, "decoded like any other image, not a per-image error: \(stored?.error ?? "missing")")
+        #expect(
+            stored?.status == .ok, "decoded like any other image, not a per-image error: \(stored?.error ?? "missing")")
     }
 }

@@ -1,17 +1,18 @@
-@testable import Cluster
 import Foundation
-@testable import Launch
 import TagoodSupport
 import Testing
 
+@testable import Cluster
+@testable import Launch
+
 @Suite struct ConfigTests {
     static let cluster = """
-    coordinator: {bind: 127.0.0.1, port: 0}
-    heartbeat_seconds: 0.5
-    workers:
-      - {host: localhost, cores: "0", threads: 1}
-      - {cores: "0-0"}
-    """
+        coordinator: {bind: 127.0.0.1, port: 0}
+        heartbeat_seconds: 0.5
+        workers:
+          - {host: localhost, cores: "0", threads: 1}
+          - {cores: "0-0"}
+        """
 
     @Test func readsAClusterFile() throws {
         let spec = try ClusterSpec.parse(Self.cluster, file: "cluster.yaml")
@@ -24,53 +25,83 @@ import Testing
 
     @Test func clusterErrorsNameFileLineAndKey() {
         func failure(_ text: String) -> String {
-            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch { return error.description }
+            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch {
+                return error.description
+            }
         }
-        #expect(failure("workers:\n  - {cores: \"0\", colour: red}\n").contains("cluster.yaml:2: workers[0].colour: unknown key"))
+        #expect(
+            failure("workers:\n  - {cores: \"0\", colour: red}\n").contains(
+                "cluster.yaml:2: workers[0].colour: unknown key"))
         #expect(failure("workers:\n  - {cores: \"3-1\"}\n").contains("workers[0].cores: '3-1' is not a core list"))
         #expect(failure("workers:\n  - {cores: \"1000\"}\n").contains("core 1000 is not available on localhost"))
-        #expect(failure("workers:\n  - {cores: \"3-75475454\"}\n").contains("(cores 0 to 1023, each once)"), "found by fuzz-config: a huge range")
+        #expect(
+            failure("workers:\n  - {cores: \"3-75475454\"}\n").contains("(cores 0 to 1023, each once)"),
+            "found by fuzz-config: a huge range")
         #expect(failure("workers:\n  - {cores: \"0\", gpu: 1}\n").contains("not both"))
         #expect(failure("coordinator: {port: 70000}\nworkers: [{cores: \"0\"}]\n").contains("coordinator.port"))
-        #expect(failure("launcher: local\nworkers: [{host: node7, cores: \"0\"}]\n").contains("use launcher ssh or slurm"))
+        #expect(
+            failure("launcher: local\nworkers: [{host: node7, cores: \"0\"}]\n").contains("use launcher ssh or slurm"))
         #expect(failure("workers: []\n").contains("lists no worker"))
     }
 
     @Test func launcherSettingsCredentialsAndWorkerLimits() throws {
         func failure(_ text: String) -> String {
-            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch { return error.description }
+            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch {
+                return error.description
+            }
         }
-        let slurm = try ClusterSpec.parse("""
+        let slurm = try ClusterSpec.parse(
+            """
             launcher: slurm
             slurm: {tasks: 32, partition: gpu, account: lab, time: "12:00:00", cpus_per_task: 8, gpus_per_task: 1, extra: ["--mem=8G"]}
             worker_credential: {env: TAGOOD_KEY}
             """, file: "cluster.yaml")
-        #expect(slurm.slurm == ClusterSpec.Slurm(tasks: 32, partition: "gpu", account: "lab", time: "12:00:00", cpusPerTask: 8,
-                                                 gpusPerTask: 1, extra: ["--mem=8G"], tagood: nil, maxReplacements: 32))
+        #expect(
+            slurm.slurm
+                == ClusterSpec.Slurm(
+                    tasks: 32, partition: "gpu", account: "lab", time: "12:00:00", cpusPerTask: 8,
+                    gpusPerTask: 1, extra: ["--mem=8G"], tagood: nil, maxReplacements: 32))
         #expect(slurm.workers.isEmpty && slurm.maxWorkers == 64 && slurm.workerCredential == .environment("TAGOOD_KEY"))
         #expect(slurm.workerCredential?.workerArguments == ["--credential-env", "TAGOOD_KEY"])
-        let ssh = try ClusterSpec.parse("launcher: ssh\nssh: {options: [-F, cfg]}\nmax_workers: 3\nworkers: [{host: node-1, cores: \"0\"}]\n",
-                                        file: "cluster.yaml")
+        let ssh = try ClusterSpec.parse(
+            "launcher: ssh\nssh: {options: [-F, cfg]}\nmax_workers: 3\nworkers: [{host: node-1, cores: \"0\"}]\n",
+            file: "cluster.yaml")
         #expect(ssh.ssh.options == ["-F", "cfg"] && ssh.ssh.command == "ssh" && ssh.maxWorkers == 3)
         #expect(failure("launcher: slurm\n").contains("needs 'slurm: {tasks: N}'"))
-        #expect(failure("slurm: {tasks: 2}\nworkers: [{cores: \"0\"}]\n").contains("slurm: is only read with 'launcher: slurm'"))
-        #expect(failure("launcher: slurm\nslurm: {tasks: 2, extra: [\"mem=1G\"]}\n").contains("must be one sbatch option"))
-        #expect(failure("max_workers: 1\nworkers: [{cores: \"0\"}, {cores: \"0\"}]\n").contains("must be at least the 2 workers"))
+        #expect(
+            failure("slurm: {tasks: 2}\nworkers: [{cores: \"0\"}]\n").contains(
+                "slurm: is only read with 'launcher: slurm'"))
+        #expect(
+            failure("launcher: slurm\nslurm: {tasks: 2, extra: [\"mem=1G\"]}\n").contains("must be one sbatch option"))
+        #expect(
+            failure("max_workers: 1\nworkers: [{cores: \"0\"}, {cores: \"0\"}]\n").contains(
+                "must be at least the 2 workers"))
         #expect(failure("worker_credential: {file: a, env: B}\nworkers: [{cores: \"0\"}]\n").contains("either 'file'"))
         #expect(failure("launcher: kubernetes\nworkers: [{cores: \"0\"}]\n").contains("local, ssh, slurm, none"))
     }
 
     @Test func duplicateKeysAndValuesOutOfBoundsAreErrors() {
         func failure(_ text: String) -> String {
-            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch { return error.description }
+            do { _ = try ClusterSpec.parse(text, file: "cluster.yaml"); return "no error" } catch {
+                return error.description
+            }
         }
-        #expect(failure("heartbeat_seconds: 1\nworkers: [{cores: \"0\"}]\nheartbeat_seconds: 2\n")
-            .contains("cluster.yaml:3: heartbeat_seconds: the key appears twice (lines 1 and 3)"))
-        #expect(failure("workers:\n  - {cores: \"0\", threads: 1, threads: 2}\n").contains("workers[0].threads: the key appears twice"))
-        #expect(failure("heartbeat_seconds: 1e9\nworkers: [{cores: \"0\"}]\n").contains("heartbeat_seconds: must be at most 300"))
+        #expect(
+            failure("heartbeat_seconds: 1\nworkers: [{cores: \"0\"}]\nheartbeat_seconds: 2\n")
+                .contains("cluster.yaml:3: heartbeat_seconds: the key appears twice (lines 1 and 3)"))
+        #expect(
+            failure("workers:\n  - {cores: \"0\", threads: 1, threads: 2}\n").contains(
+                "workers[0].threads: the key appears twice"))
+        #expect(
+            failure("heartbeat_seconds: 1e9\nworkers: [{cores: \"0\"}]\n").contains(
+                "heartbeat_seconds: must be at most 300"))
         // YAML 1.1 sexagesimal (`1:30` = 90, and a trap in Yams on overflow, found by fuzz-config) and nan are refused.
-        #expect(failure("max_attempts: 1:30\nworkers: [{cores: \"0\"}]\n").contains("max_attempts: expected an integer, found '1:30'"))
-        #expect(failure("heartbeat_seconds: .nan\nworkers: [{cores: \"0\"}]\n").contains("heartbeat_seconds: expected a number, found '.nan'"))
+        #expect(
+            failure("max_attempts: 1:30\nworkers: [{cores: \"0\"}]\n").contains(
+                "max_attempts: expected an integer, found '1:30'"))
+        #expect(
+            failure("heartbeat_seconds: .nan\nworkers: [{cores: \"0\"}]\n").contains(
+                "heartbeat_seconds: expected a number, found '.nan'"))
         #expect(failure("liveness: 1000\nworkers: [{cores: \"0\"}]\n").contains("liveness: must be at most 100"))
         #expect(failure("workers: [{cores: \"0\", threads: 100000}]\n").contains("oversubscribe"))
         #expect(failure("workers: [{gpu: 0, threads: 100000}]\n").contains("threads: must be at most 1024"))
@@ -81,14 +112,14 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir.path + "/data/val", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir.path + "/jobs", withIntermediateDirectories: true)
         let text = """
-        job: demo
-        output: ../out
-        model: {config: tiny.json, weights: ../model.safetensors, tags: ../tags.txt}
-        class_tags: ../map.txt
-        datasets:
-          - {name: val, role: id-val, root: ../data/val}
-        extract: {images_per_shard: 10, token_dtype: f32, compression: gzip-4}
-        """
+            job: demo
+            output: ../out
+            model: {config: tiny.json, weights: ../model.safetensors, tags: ../tags.txt}
+            class_tags: ../map.txt
+            datasets:
+              - {name: val, role: id-val, root: ../data/val}
+            extract: {images_per_shard: 10, token_dtype: f32, compression: gzip-4}
+            """
         let spec = try JobSpec.parse(text, file: dir.path + "/jobs/demo.yaml")
         #expect(spec.directory == dir.path + "/out/demo")
         #expect(spec.model.config == dir.path + "/jobs/tiny.json")
@@ -101,24 +132,39 @@ import Testing
         let dir = try TemporaryDirectory(prefix: "tagood-config")
         func failure(_ body: String) -> String {
             let text = "job: j\nmodel: {config: swin_l_384, weights: w, tags: t}\nclass_tags: m\n" + body
-            do { _ = try JobSpec.parse(text, file: dir.path + "/job.yaml"); return "no error" } catch { return error.description }
+            do { _ = try JobSpec.parse(text, file: dir.path + "/job.yaml"); return "no error" } catch {
+                return error.description
+            }
         }
-        #expect(failure("datasets:\n  - {name: v, role: id-val, root: /nonexistent/val}\n")
-            .contains("job.yaml:5: datasets[0].root: dataset root /nonexistent/val does not exist"))
-        #expect(failure("datasets:\n  - {name: v, role: train, root: /tmp}\n").contains("datasets[0].role: must be one of"))
-        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {images_per_shard: 0}\n")
-            .contains("extract.images_per_shard: must be at least 1"))
-        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {token_dtype: f64}\n").contains("must be f16 or f32"))
+        #expect(
+            failure("datasets:\n  - {name: v, role: id-val, root: /nonexistent/val}\n")
+                .contains("job.yaml:5: datasets[0].root: dataset root /nonexistent/val does not exist"))
+        #expect(
+            failure("datasets:\n  - {name: v, role: train, root: /tmp}\n").contains("datasets[0].role: must be one of"))
+        #expect(
+            failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {images_per_shard: 0}\n")
+                .contains("extract.images_per_shard: must be at least 1"))
+        #expect(
+            failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {token_dtype: f64}\n").contains(
+                "must be f16 or f32"))
         #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nshards: 3\n").contains("shards: unknown key"))
-        #expect(failure("datasets:\n  - {name: v, role: ood, layout: list, root: /tmp}\n").contains("needs a 'list' file"))
-        #expect(failure("datasets: [{name: v, role: ood, root: /tmp}, {name: v, role: ood, root: /tmp}]\n").contains("used twice"))
+        #expect(
+            failure("datasets:\n  - {name: v, role: ood, layout: list, root: /tmp}\n").contains("needs a 'list' file"))
+        #expect(
+            failure("datasets: [{name: v, role: ood, root: /tmp}, {name: v, role: ood, root: /tmp}]\n").contains(
+                "used twice"))
         #expect(failure(": : :\n").contains("job.yaml"))
-        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {batch_size: 100000}\n").contains("batch_size: must be at most 1024"))
-        #expect(failure("datasets:\n  - {name: v, role: ood, root: /tmp, root: /var}\n").contains("datasets[0].root: the key appears twice"))
+        #expect(
+            failure("datasets:\n  - {name: v, role: ood, root: /tmp}\nextract: {batch_size: 100000}\n").contains(
+                "batch_size: must be at most 1024"))
+        #expect(
+            failure("datasets:\n  - {name: v, role: ood, root: /tmp, root: /var}\n").contains(
+                "datasets[0].root: the key appears twice"))
         for name in ["..", ".", "a/b", "x y"] {
             do {
-                _ = try JobSpec.parse("job: \"\(name)\"\nmodel: {config: decode-only}\ndatasets:\n  - {name: v, role: ood, root: /tmp}\n",
-                                      file: dir.path + "/job.yaml")
+                _ = try JobSpec.parse(
+                    "job: \"\(name)\"\nmodel: {config: decode-only}\ndatasets:\n  - {name: v, role: ood, root: /tmp}\n",
+                    file: dir.path + "/job.yaml")
                 Issue.record("job name '\(name)' was accepted")
             } catch {
                 #expect(error.description.contains("job.yaml:1: job: '\(name)' must be"), "\(error)")
@@ -130,15 +176,20 @@ import Testing
         let dir = try TemporaryDirectory(prefix: "tagood-config")
         let datasets = "datasets:\n  - {name: v, role: ood, root: /tmp}\n"
         let model = "model: {config: swin_l_384, weights: w, tags: t}\nclass_tags: m\n"
-        func parse(_ text: String) throws -> JobSpec { try JobSpec.parse("job: j\n" + text, file: dir.path + "/job.yaml") }
+        func parse(_ text: String) throws -> JobSpec {
+            try JobSpec.parse("job: j\n" + text, file: dir.path + "/job.yaml")
+        }
         #expect(try parse(model + datasets).extract.allTagProbs == false)
         #expect(try parse(model + datasets + "extract: {all_tag_probs: true}\n").extract.allTagProbs)
-        let written = try parse(model + datasets + "extract: {all_tag_probs: true}\n").yamlText()  // job.yaml, as workers read it
+        // job.yaml, as workers read it.
+        let written = try parse(model + datasets + "extract: {all_tag_probs: true}\n").yamlText()
         #expect(try JobSpec.parse(written, file: dir.path + "/job.yaml").extract.allTagProbs)
         #expect { try parse(model + datasets + "extract: {all_tag_probs: yes}\n") } throws: {
             "\($0)".contains("extract.all_tag_probs: expected true or false, found 'yes'")
         }
-        #expect { try parse("model: {config: decode-only}\n" + datasets + "extract: {all_tag_probs: true}\n") } throws: {
+        #expect {
+            try parse("model: {config: decode-only}\n" + datasets + "extract: {all_tag_probs: true}\n")
+        } throws: {
             "\($0)".contains("all_tag_probs: needs a model")
         }
     }

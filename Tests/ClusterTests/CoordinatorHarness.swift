@@ -1,5 +1,3 @@
-@testable import Cluster
-@testable import Coordination
 import Datasets
 import Extract
 import Foundation
@@ -8,6 +6,9 @@ import Shards
 import TagoodSupport
 import TagoodTestSupport
 import Transport
+
+@testable import Cluster
+@testable import Coordination
 
 /// A coordinator driven in process: a real job directory with a real plan and journal, real HDF5 staging
 /// files written by the test in the workers' place, messages fed one at a time and a clock moved by hand.
@@ -31,34 +32,41 @@ final class CoordinatorHarness {
         directory = JobDirectory(dir.path + "/job")
         let paths = (0..<(2 * shards)).map { "img\(ShardRange.padded($0)).png" }
         let spec = DatasetSpec(name: "far", role: .ood, layout: .nested, root: dir.path + "/data")
-        let dataset = try ShardPlan.plan(spec, images: ImageList(paths: paths, labels: paths.map { _ in -1 }), imagesPerShard: 2)
+        let dataset = try ShardPlan.plan(
+            spec, images: ImageList(paths: paths, labels: paths.map { _ in -1 }), imagesPerShard: 2)
         plan = try ShardPlan(imagesPerShard: 2, datasets: [dataset])
         try directory.create(for: plan)
         try plan.write(to: directory.planFile)
         self.maxAttempts = maxAttempts
-        coordinator = try Self.makeCoordinator(directory: directory, plan: plan, time: time, maxAttempts: maxAttempts,
-                                               maxWorkers: maxWorkers, resume: false)
+        coordinator = try Self.makeCoordinator(
+            directory: directory, plan: plan, time: time, maxAttempts: maxAttempts,
+            maxWorkers: maxWorkers, resume: false)
         coordinator.onEvent = { [unowned self] in events.append($0) }
     }
 
     /// The job's identity, which every shard the harness's workers write carries.
     static let identity = JobIdentity(jobID: "job", modelHash: DecodeOnlyProducer.modelHash)
 
-    static func makeCoordinator(directory: JobDirectory, plan: ShardPlan, time: ManualTime, maxAttempts: Int,
-                                maxWorkers: Int = .max, resume: Bool) throws -> Coordinator {
-        try Coordinator(tasks: ExtractionTasks(directory: directory, plan: plan, identity: identity),
-                        journal: Journal(path: directory.journalFile),
-                        settings: .init(jobID: "job", heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
-                                        graceSeconds: 5, expectedModelHash: DecodeOnlyProducer.modelHash, resume: resume,
-                                        planHash: plan.hash, maxWorkers: maxWorkers),
-                        time: time)
+    static func makeCoordinator(
+        directory: JobDirectory, plan: ShardPlan, time: ManualTime, maxAttempts: Int,
+        maxWorkers: Int = .max, resume: Bool
+    ) throws -> Coordinator {
+        try Coordinator(
+            tasks: ExtractionTasks(directory: directory, plan: plan, identity: identity),
+            journal: Journal(path: directory.journalFile),
+            settings: .init(
+                jobID: "job", heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
+                graceSeconds: 5, expectedModelHash: DecodeOnlyProducer.modelHash, resume: resume,
+                planHash: plan.hash, maxWorkers: maxWorkers),
+            time: time)
     }
 
     /// A new coordinator on the same directory, as after a crash of the old one (its memory is gone;
     /// the journal and the files stay), started.
     func restart(resume: Bool = false) throws {
-        coordinator = try Self.makeCoordinator(directory: directory, plan: plan, time: time, maxAttempts: maxAttempts,
-                                               maxWorkers: maxWorkers, resume: resume)
+        coordinator = try Self.makeCoordinator(
+            directory: directory, plan: plan, time: time, maxAttempts: maxAttempts,
+            maxWorkers: maxWorkers, resume: resume)
         coordinator.onEvent = { [unowned self] in events.append($0) }
         try coordinator.start()
         _ = try coordinator.flush()
@@ -81,8 +89,11 @@ final class CoordinatorHarness {
 
     /// `hello` from a decode-only worker.
     func join(_ worker: String) throws {
-        let replies = try send(.hello(ProtocolMessage.Hello(workerID: worker, host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
-                                            modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: worker)
+        let replies = try send(
+            .hello(
+                ProtocolMessage.Hello(
+                    workerID: worker, host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
+                    modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: worker)
         guard case .welcome? = replies.first else { throw HarnessError("\(worker) was not welcomed: \(replies)") }
     }
 
@@ -101,7 +112,10 @@ final class CoordinatorHarness {
     }
 
     /// Writes the staging file of `assign` as `worker` would, and returns the `done` it would send.
-    func complete(_ assign: ProtocolMessage.Assign, as worker: String, forging: (inout ShardMetadata, inout [String]) -> Void = { _, _ in }) throws -> ProtocolMessage.Done {
+    func complete(
+        _ assign: ProtocolMessage.Assign, as worker: String,
+        forging: (inout ShardMetadata, inout [String]) -> Void = { _, _ in }
+    ) throws -> ProtocolMessage.Done {
         guard case .extract(let task) = assign.task else { throw HarnessError("not an extraction") }
         var metadata = ShardMetadata(
             jobID: "job", datasetHash: task.datasetHash, shardIndex: assign.shard.index, dataset: assign.shard.dataset,
@@ -109,14 +123,16 @@ final class CoordinatorHarness {
             tagThreshold: 0.5, attentionThreshold: 0.5, embedDim: 4, imageTokens: 3)
         var paths = task.paths
         forging(&metadata, &paths)
-        let writer = try ShardWriter(stagingPath: directory.stagingFile(assign.shard, attempt: assign.attempt, worker: worker),
-                                     metadata: metadata)
+        let writer = try ShardWriter(
+            stagingPath: directory.stagingFile(assign.shard, attempt: assign.attempt, worker: worker),
+            metadata: metadata)
         for (path, label) in zip(paths, task.labels) {
             try writer.append(.failed(path: path, label: label, status: .unreadable, error: "the test wrote no pixels"))
         }
         let summary = try writer.commit()
-        return ProtocolMessage.Done(shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.fileChecksum, images: summary.images,
-                    failedImages: summary.failedImages, tokens: summary.tokens, seconds: 0.1)
+        return ProtocolMessage.Done(
+            shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.fileChecksum, images: summary.images,
+            failedImages: summary.failedImages, tokens: summary.tokens, seconds: 0.1)
     }
 
     /// Runs the coordinator's housekeeping (lease expiry, the end of the run); returns the outcome if over.
@@ -149,7 +165,8 @@ final class CoordinatorHarness {
         for shard in plan.plannedShards {
             let path = directory.shardFile(shard.id)
             guard FileSystem.exists(path) else { continue }
-            _ = try ShardAudit.verify(path: path, shard: shard, plan: plan, identity: Self.identity, checksum: nil, content: true)
+            _ = try ShardAudit.verify(
+                path: path, shard: shard, plan: plan, identity: Self.identity, checksum: nil, content: true)
             let reader = try ShardReader(path: path)
             try reader.forEach { seen.append($0.path) }
             reader.close()
@@ -161,8 +178,9 @@ final class CoordinatorHarness {
     @discardableResult
     func dropLastJournalRecord() throws -> String {
         let lines = try FileBytes.read(directory.journalFile).split(separator: UInt8(ascii: "\n"))
-        try AtomicFile.write(Array(lines.dropLast().joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")],
-                             to: directory.journalFile)
+        try AtomicFile.write(
+            Array(lines.dropLast().joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")],
+            to: directory.journalFile)
         return String(decoding: lines.last ?? [], as: UTF8.self)
     }
 

@@ -5,6 +5,7 @@ import TagoodSupport
 import TagoodTestSupport
 import Testing
 import Transport
+
 @testable import Cluster
 
 /// The coordinator's state machine in process: leases, heartbeats, attempts, stale results, replay and
@@ -32,7 +33,8 @@ import Transport
         h.time.advance(Self.leaseSeconds + 0.01)
         #expect(try h.tick() == nil)
         let expired = try #require(h.records.last)
-        #expect(expired.event == .expired && expired.shard == first.shard && expired.attempt == 1 && expired.worker == "w1")
+        #expect(
+            expired.event == .expired && expired.shard == first.shard && expired.attempt == 1 && expired.worker == "w1")
         try h.join("w2")
         let second = try #require(try h.ready("w2"))
         #expect(second.shard == first.shard && second.attempt == 2)
@@ -71,7 +73,7 @@ import Transport
         let done = try h.complete(assign, as: "w1")
         try h.send(.done(done), from: "w1")
         let committed = try FileBytes.read(h.directory.shardFile(assign.shard))
-        try h.send(.done(done), from: "w1")  // the same message again (a retry, a duplicate on the wire)
+        try h.send(.done(done), from: "w1") // the same message again (a retry, a duplicate on the wire)
         #expect(h.records.filter { $0.event == .committed }.count == 1)
         #expect(try FileBytes.read(h.directory.shardFile(assign.shard)) == committed, "the committed file is untouched")
         #expect(try h.tick() == .complete)
@@ -85,7 +87,11 @@ import Transport
         for attempt in 1...2 {
             let assign = try #require(try h.ready("w1"))
             #expect(assign.shard == h.shards[0] && assign.attempt == attempt)
-            try h.send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: attempt, code: "image.crash", message: "boom \(attempt)")), from: "w1")
+            try h.send(
+                .failed(
+                    ProtocolMessage.Failed(
+                        shard: assign.shard, attempt: attempt, code: "image.crash", message: "boom \(attempt)")),
+                from: "w1")
         }
         let gaveUp = try #require(h.records.last)
         #expect(gaveUp.event == .gaveUp && gaveUp.shard == h.shards[0] && gaveUp.code == "image.crash")
@@ -109,8 +115,12 @@ import Transport
         // w2 claims w1's attempt with a file of its own name; an unknown peer sends a `done` without hello.
         let foreign = try h.complete(assign, as: "w2")
         try h.send(.done(foreign), from: "w2")
-        try h.send(.done(ProtocolMessage.Done(shard: assign.shard, attempt: 1, resultChecksum: "0", images: 2, failedImages: 0, tokens: 0, seconds: 0)),
-                   from: "stranger")
+        try h.send(
+            .done(
+                ProtocolMessage.Done(
+                    shard: assign.shard, attempt: 1, resultChecksum: "0", images: 2, failedImages: 0, tokens: 0,
+                    seconds: 0)),
+            from: "stranger")
         #expect(!h.records.contains { $0.event == .committed })
         #expect(!FileSystem.exists(h.directory.stagingFile(assign.shard, attempt: 1, worker: "w2")))
         try h.send(.done(try h.complete(assign, as: "w1")), from: "w1")
@@ -121,7 +131,7 @@ import Transport
         let h = try CoordinatorHarness(shards: 1)
         let assign = try h.startWithFirstAssignment()
         var done = try h.complete(assign, as: "w1")
-        done.resultChecksum = "0123456789abcdef"  // not the file's bytes
+        done.resultChecksum = "0123456789abcdef" // not the file's bytes
         try h.send(.done(done), from: "w1")
         let failed = try #require(h.records.last)
         #expect(failed.event == .failed && failed.code == "shard.file-checksum", "\(failed)")
@@ -142,10 +152,12 @@ import Transport
 
         let journal = try Journal(path: h.directory.journalFile)
         let state = JobState(shards: h.shards, replaying: try Journal.read(path: h.directory.journalFile))
-        let audit = try ShardAudit.run(directory: h.directory, plan: h.plan, journal: journal, state: state, time: h.time)
+        let audit = try ShardAudit.run(
+            directory: h.directory, plan: h.plan, journal: journal, state: state, time: h.time)
         #expect(audit.adopted == [assign.shard])
         #expect(try h.finishesExactlyOnce())
-        #expect(h.records.filter { $0.event == .committed && $0.shard == assign.shard }.count == 1, "adopted, not redone")
+        #expect(
+            h.records.filter { $0.event == .committed && $0.shard == assign.shard }.count == 1, "adopted, not redone")
     }
 
     @Test func aStopAbandonsRunningAttemptsAfterTheGracePeriod() throws {
@@ -156,7 +168,8 @@ import Transport
         h.coordinator.requestStop()
         #expect(try h.tick() == nil, "a running attempt may finish within the grace period")
         try h.join("w2")
-        #expect(try h.send(.ready, from: "w2").contains { if case .shutdown = $0 { true } else { false } }, "no new work")
+        #expect(
+            try h.send(.ready, from: "w2").contains { if case .shutdown = $0 { true } else { false } }, "no new work")
         h.time.advance(5.01)
         try h.send(.heartbeat(ProtocolMessage.Heartbeat(shard: assign.shard, attempt: 1, imagesDone: 1)), from: "w1")
         #expect(try h.coordinator.finishIfDone() == .interrupted)
@@ -173,19 +186,23 @@ import Transport
         try h.coordinator.start()
         try h.join("w1")
         try h.join("w2")
-        let a = try #require(try h.ready("w1"))                   // s0 a1
-        let b = try #require(try h.ready("w2"))                   // s1 a1
+        let a = try #require(try h.ready("w1")) // s0 a1
+        let b = try #require(try h.ready("w2")) // s1 a1
         try h.send(.done(try h.complete(a, as: "w1")), from: "w1")
-        try h.send(.failed(ProtocolMessage.Failed(shard: b.shard, attempt: 1, code: "image.crash", message: "first")), from: "w2")
-        let c = try #require(try h.ready("w1"))                   // s1 a2
-        try h.send(.failed(ProtocolMessage.Failed(shard: c.shard, attempt: 2, code: "image.crash", message: "second")), from: "w1")
-        let d = try #require(try h.ready("w2"))                   // s2 a1, then w2 goes silent
+        try h.send(
+            .failed(ProtocolMessage.Failed(shard: b.shard, attempt: 1, code: "image.crash", message: "first")),
+            from: "w2")
+        let c = try #require(try h.ready("w1")) // s1 a2
+        try h.send(
+            .failed(ProtocolMessage.Failed(shard: c.shard, attempt: 2, code: "image.crash", message: "second")),
+            from: "w1")
+        let d = try #require(try h.ready("w2")) // s2 a1, then w2 goes silent
         h.time.advance(Self.leaseSeconds + 0.01)
         _ = try h.tick()
-        let e = try #require(try h.ready("w1"))                   // s2 a2
-        try h.coordinator.handle(.done(try h.complete(d, as: "w2")), from: Array("w2".utf8))  // late
+        let e = try #require(try h.ready("w1")) // s2 a2
+        try h.coordinator.handle(.done(try h.complete(d, as: "w2")), from: Array("w2".utf8)) // late
         try h.send(.done(try h.complete(e, as: "w1")), from: "w1")
-        let f = try #require(try h.ready("w1"))                   // s3 a1
+        let f = try #require(try h.ready("w1")) // s3 a1
         try h.send(.done(try h.complete(f, as: "w1")), from: "w1")
         #expect(try h.tick() == .shardsFailed([b.shard]))
     }
@@ -205,7 +222,8 @@ import Transport
             // The files as they were when the coordinator died: the committed shards of the full run are
             // in place (a prefix may end between a rename and its record).
             for id in original.shards where FileSystem.exists(original.directory.shardFile(id)) {
-                try AtomicFile.write(try FileBytes.read(original.directory.shardFile(id)), to: h.directory.shardFile(id))
+                try AtomicFile.write(
+                    try FileBytes.read(original.directory.shardFile(id)), to: h.directory.shardFile(id))
             }
             let journal = try Journal(path: h.directory.journalFile)
             let state = JobState(shards: h.shards, replaying: try Journal.read(path: h.directory.journalFile))
@@ -216,7 +234,8 @@ import Transport
             // Never "complete" with a shard missing: a shard is committed, or reported failed.
             switch outcome {
             case .complete: #expect(committed == h.shards, "cut at byte \(cut)")
-            case .shardsFailed(let failed): #expect(Set(failed).union(committed) == Set(h.shards) && !failed.isEmpty, "cut at byte \(cut)")
+            case .shardsFailed(let failed):
+                #expect(Set(failed).union(committed) == Set(h.shards) && !failed.isEmpty, "cut at byte \(cut)")
             case .interrupted: Issue.record("cut at byte \(cut): interrupted")
             }
             if outcome != .complete {
@@ -234,7 +253,9 @@ import Transport
         try h.coordinator.start()
         try h.join("w1")
         let a = try #require(try h.ready("w1"))
-        try h.send(.failed(ProtocolMessage.Failed(shard: a.shard, attempt: 1, code: "image.crash", message: "boom")), from: "w1")
+        try h.send(
+            .failed(ProtocolMessage.Failed(shard: a.shard, attempt: 1, code: "image.crash", message: "boom")),
+            from: "w1")
         #expect(try h.dropLastJournalRecord().contains("gave-up"))
         try h.restart()
         #expect(h.records.last?.event == .gaveUp, "the new coordinator gives it up at start")

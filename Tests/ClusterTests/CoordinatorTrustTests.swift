@@ -1,9 +1,10 @@
 import Extract
 import Job
 import Shards
-import Testing
 import TagoodSupport
+import Testing
 import Transport
+
 @testable import Cluster
 
 /// What a peer that holds the job's credential still cannot do, message by message in process: commit a
@@ -41,14 +42,17 @@ import Transport
     @Test func aStrangersDoneDeletesNothingAndAWorkerIdIsNotTakenTwice() throws {
         let h = try CoordinatorHarness(shards: 1)
         let assign = try h.startWithFirstAssignment(to: "w1")
-        let done = try h.complete(assign, as: "w1")  // w1's file is in place, its `done` not sent yet
+        let done = try h.complete(assign, as: "w1") // w1's file is in place, its `done` not sent yet
         let staging = h.directory.stagingFile(assign.shard, attempt: assign.attempt, worker: "w1")
         // No hello: a `done` for w1's attempt is stale and must not touch w1's file.
         try h.send(.done(done), from: "stranger")
         #expect(FileSystem.exists(staging))
         // Nor may a second peer take w1's worker id.
-        let replies = try h.send(.hello(ProtocolMessage.Hello(workerID: "w1", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
-                                              modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: "other-peer")
+        let replies = try h.send(
+            .hello(
+                ProtocolMessage.Hello(
+                    workerID: "w1", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
+                    modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: "other-peer")
         guard case .refused(let r)? = replies.first else { Issue.record("expected refused, got \(replies)"); return }
         #expect(r.reason.contains("already connected"), "\(r.reason)")
         try h.send(.done(done), from: "w1")
@@ -60,8 +64,12 @@ import Transport
         let assign = try h.startWithFirstAssignment(to: "honest")
         try h.join("rogue")
         for attempt in 0..<5 {
-            try h.send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: attempt, code: "x", message: "forged")), from: "rogue")
-            try h.send(.failed(ProtocolMessage.Failed(shard: h.shards[1], attempt: attempt, code: "x", message: "forged")), from: "rogue")
+            try h.send(
+                .failed(ProtocolMessage.Failed(shard: assign.shard, attempt: attempt, code: "x", message: "forged")),
+                from: "rogue")
+            try h.send(
+                .failed(ProtocolMessage.Failed(shard: h.shards[1], attempt: attempt, code: "x", message: "forged")),
+                from: "rogue")
         }
         #expect(!h.records.contains { $0.event == .failed || $0.event == .gaveUp }, "nothing was charged to any shard")
         try h.send(.done(try h.complete(assign, as: "honest")), from: "honest")
@@ -73,8 +81,11 @@ import Transport
         try h.coordinator.start()
         try h.join("a")
         try h.join("b")
-        let refused = try h.send(.hello(ProtocolMessage.Hello(workerID: "c", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
-                                              modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: "c")
+        let refused = try h.send(
+            .hello(
+                ProtocolMessage.Hello(
+                    workerID: "c", host: "test", pid: 1, device: "cpu", pinned: [0], threads: 1,
+                    modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)), from: "c")
         guard case .refused(let r)? = refused.first else { Issue.record("expected refused, got \(refused)"); return }
         #expect(r.reason.contains("at most 2 workers") && r.reason.contains("max_workers"), "\(r.reason)")
         // a and b go silent (no lease) for longer than a lease: they are presumed gone, and c gets in.

@@ -11,10 +11,10 @@ import Testing
         let disk = try Tmpfs(path: job.root + "/out", size: "2m")
         let run = try job.launchInBackground(failpoints: "delay-per-image-ms=100")
         _ = try #require(try job.waitForRecord { $0.event == .committed })
-        let filler = disk.fill(leaving: 24 << 10)  // room for journal lines, none for a shard
+        let filler = disk.fill(leaving: 24 << 10) // room for journal lines, none for a shard
         let full = try job.waitForRecord(seconds: 30) { $0.code == JournalRecord.diskFullCode }
         #expect(full != nil, "a worker reported the full disk")
-        usleep(3_000_000)  // several back-offs: more disk-full failures than max_attempts allows
+        usleep(3_000_000) // several back-offs: more disk-full failures than max_attempts allows
         unlink(filler)
 
         let result = run.wait()
@@ -37,10 +37,12 @@ import Testing
         try journal.append(JournalRecord(.started, time: 0, planHash: "p"))
         disk.fill()
         var failure: FileError?
-        for i in 0..<10_000 {  // fill the journal's last page, then it needs a page the disk does not have
+        for i in 0..<10_000 { // fill the journal's last page, then it needs a page the disk does not have
             do {
-                try journal.append(JournalRecord(.assigned, time: Double(i), shard: ShardID(dataset: "d", index: i), attempt: 1,
-                                                 worker: "w", message: String(repeating: "x", count: 100)))
+                try journal.append(
+                    JournalRecord(
+                        .assigned, time: Double(i), shard: ShardID(dataset: "d", index: i), attempt: 1,
+                        worker: "w", message: String(repeating: "x", count: 100)))
             } catch {
                 failure = error
                 break

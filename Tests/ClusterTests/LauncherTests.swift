@@ -1,10 +1,11 @@
-@testable import Cluster
 import Foundation
 import Job
-@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
 import Testing
+
+@testable import Cluster
+@testable import Launch
 
 /// The same job through each launcher, against the real thing: `ssh` through a real sshd on 127.0.0.1,
 /// `none` with workers started by hand from the printed command line, and `slurm` (SlurmLauncherTests).
@@ -13,15 +14,15 @@ import Testing
     static func sshCluster(_ sshd: LocalSSHD, extra: String = "") -> String {
         let cores = CoreSet.available()
         return """
-        coordinator: {bind: 127.0.0.1, port: 0}
-        launcher: ssh
-        ssh: {options: ["-F", "\(sshd.clientConfig)"]}
-        heartbeat_seconds: 0.25
-        liveness: 4
-        \(extra)workers:
-          - {host: node-1, cores: "\(cores[0])", threads: 1}
-          - {host: node-2, cores: "\(cores[cores.count > 1 ? 1 : 0])", threads: 1}
-        """
+            coordinator: {bind: 127.0.0.1, port: 0}
+            launcher: ssh
+            ssh: {options: ["-F", "\(sshd.clientConfig)"]}
+            heartbeat_seconds: 0.25
+            liveness: 4
+            \(extra)workers:
+              - {host: node-1, cores: "\(cores[0])", threads: 1}
+              - {host: node-2, cores: "\(cores[cores.count > 1 ? 1 : 0])", threads: 1}
+            """
     }
 
     @Test func theJobCompletesExactlyOnceOverSSHEvenWhenASessionIsKilled() throws {
@@ -33,7 +34,8 @@ import Testing
         // Kill one ssh session mid-job: its remote worker gets SIGHUP, the launcher starts another.
         let assigned = try #require(try job.waitForRecord { $0.event == .assigned })
         let sessions = try TagoodProcess.runProgram("/usr/bin/pgrep", ["-f", "ssh -F \(sshd.clientConfig)"])
-        let first = try #require(sessions.stdout.split(separator: "\n").first.flatMap { Int32($0) }, "no ssh session: \(sessions.stdout)")
+        let first = try #require(
+            sessions.stdout.split(separator: "\n").first.flatMap { Int32($0) }, "no ssh session: \(sessions.stdout)")
         kill(first, SIGKILL)
         let result = run.wait()
         #expect(result.status == 0, "\(result.stdout)")
@@ -67,7 +69,8 @@ import Testing
           - {host: anywhere, cores: "\(cores[0])", threads: 1}
         """.write(toFile: job.root + "/cluster.yaml", atomically: true, encoding: .utf8)
         let output = job.root + "/launch.out"
-        let run = try BackgroundTagood(["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: job.root, outputFile: output)
+        let run = try BackgroundTagood(
+            ["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: job.root, outputFile: output)
         var line: String?
         let deadline = Date().addingTimeInterval(30)
         while line == nil && Date() < deadline {
@@ -77,7 +80,9 @@ import Testing
             usleep(50_000)
         }
         let command = try #require(line, "no worker command printed: \(run.outputSoFar)")
-        #expect(command.contains(" worker --connect tcp://127.0.0.1:") && command.contains("--job \(job.jobDirectory.path)"), "\(command)")
+        #expect(
+            command.contains(" worker --connect tcp://127.0.0.1:")
+                && command.contains("--job \(job.jobDirectory.path)"), "\(command)")
         // Start it exactly as printed, through a shell.
         let worker = try TagoodProcess.runProgram("/bin/sh", ["-c", command])
         #expect(worker.status == 0, "\(worker.stdout)\(worker.stderr)")

@@ -71,11 +71,14 @@ import Testing
             }
             #expect(seen == dataset.images.paths, "dataset \(dataset.spec.name): every image exactly once")
         }
-        let leftovers = (FileSystem.list(job + "/shards/near") + FileSystem.list(job + "/shards/far")).filter { $0.contains(".tmp-") }
+        let leftovers = (FileSystem.list(job + "/shards/near") + FileSystem.list(job + "/shards/far")).filter {
+            $0.contains(".tmp-")
+        }
         #expect(leftovers.isEmpty, "\(leftovers)")
         // The shards 0.1.0 committed were verified in full and kept, not redone.
         for id in before.state.committed {
-            #expect(after.records.filter { $0.event == .committed && $0.shard == id }.count == 1, "\(id) committed once")
+            #expect(
+                after.records.filter { $0.event == .committed && $0.shard == id }.count == 1, "\(id) committed once")
         }
     }
 }

@@ -1,8 +1,9 @@
-@testable import Cluster
 import Foundation
-@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
+
+@testable import Cluster
+@testable import Launch
 
 /// A real OpenSSH server for a test: `sshd -D -f <generated config>` on a free port of 127.0.0.1, with a
 /// generated host key and a generated user key, and an ssh client config that reaches it under the host
@@ -19,11 +20,13 @@ final class LocalSSHD {
         chmod(dir.path, 0o700)
         port = try Self.freePort()
         for key in ["host_key", "user_key"] {
-            let keygen = try TagoodProcess.runProgram("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir.path + "/" + key])
+            let keygen = try TagoodProcess.runProgram(
+                "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir.path + "/" + key])
             guard keygen.status == 0 else { throw Failure("ssh-keygen failed: \(keygen.stdout)") }
         }
         try FileManager.default.copyItem(atPath: dir.path + "/user_key.pub", toPath: dir.path + "/authorized_keys")
-        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)  // privilege separation
+        // Privilege separation.
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         try """
         Port \(port)
         ListenAddress 127.0.0.1
@@ -40,30 +43,35 @@ final class LocalSSHD {
         var client = ""
         for i in 1...hosts {
             client += """
-            Host node-\(i)
-              HostName 127.0.0.1
-              Port \(port)
-              User \(String(cString: getpwuid(getuid())!.pointee.pw_name))
-              IdentityFile \(dir.path)/user_key
-              IdentitiesOnly yes
-              StrictHostKeyChecking no
-              UserKnownHostsFile /dev/null
-              LogLevel ERROR
+                Host node-\(i)
+                  HostName 127.0.0.1
+                  Port \(port)
+                  User \(String(cString: getpwuid(getuid())!.pointee.pw_name))
+                  IdentityFile \(dir.path)/user_key
+                  IdentitiesOnly yes
+                  StrictHostKeyChecking no
+                  UserKnownHostsFile /dev/null
+                  LogLevel ERROR
 
-            """
+                """
         }
         try client.write(toFile: clientConfig, atomically: true, encoding: .utf8)
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
             throw Failure("/usr/sbin/sshd is missing: `make deps` installs openssh-server")
         }
         // posix_spawn, not Foundation's Process: its waitUntilExit can miss later children's exits meanwhile.
-        process = try ChildProcess(executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", dir.path + "/sshd_config"],
-                                   logFile: dir.path + "/sshd.log")
+        process = try ChildProcess(
+            executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", dir.path + "/sshd_config"],
+            logFile: dir.path + "/sshd.log")
         // Ready when a client gets in.
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let probe = try? TagoodProcess.runProgram("/usr/bin/ssh", ["-F", clientConfig, "-o", "BatchMode=yes", "node-1", "true"]),
-               probe.status == 0 { return }
+            if let probe = try? TagoodProcess.runProgram(
+                "/usr/bin/ssh", ["-F", clientConfig, "-o", "BatchMode=yes", "node-1", "true"]),
+                probe.status == 0
+            {
+                return
+            }
             usleep(100_000)
         }
         throw Failure("sshd on 127.0.0.1:\(port) did not accept the test's key within 10 s")
@@ -89,7 +97,9 @@ final class LocalSSHD {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw Failure("cannot find a free port") }
         return Int(UInt16(bigEndian: address.sin_port))

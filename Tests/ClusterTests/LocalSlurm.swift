@@ -1,8 +1,9 @@
-@testable import Cluster
 import Foundation
-@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
+
+@testable import Cluster
+@testable import Launch
 
 /// A real Slurm 22.05 for a test, as root without systemd: `munged --force` (left running if it was),
 /// then `slurmctld -D` and `slurmd -D` with a generated `slurm.conf` (one node at 127.0.0.1 with this
@@ -25,7 +26,9 @@ final class LocalSlurm {
         }
         dir = try TemporaryDirectory(prefix: "tagood-slurm")
         startedMunge = try Self.startMunge()
-        for sub in ["state", "spool"] { try FileManager.default.createDirectory(atPath: dir.path + "/" + sub, withIntermediateDirectories: true) }
+        for sub in ["state", "spool"] {
+            try FileManager.default.createDirectory(atPath: dir.path + "/" + sub, withIntermediateDirectories: true)
+        }
         let host = ProcessIdentity.hostname.split(separator: ".").first.map(String.init) ?? "localhost"
         let cpus = CoreSet.available().count
         let (ctld, slurmd) = (try LocalSSHD.freePort(), try LocalSSHD.freePort())
@@ -58,13 +61,18 @@ final class LocalSlurm {
 
         """.write(toFile: configFile, atomically: true, encoding: .utf8)
         for daemon in ["slurmctld", "slurmd"] {
-            daemons.append(try ChildProcess(executable: "/usr/sbin/\(daemon)", arguments: ["-D", "-f", configFile],
-                                            environment: environment, logFile: dir.path + "/\(daemon).out"))
+            daemons.append(
+                try ChildProcess(
+                    executable: "/usr/sbin/\(daemon)", arguments: ["-D", "-f", configFile],
+                    environment: environment, logFile: dir.path + "/\(daemon).out"))
         }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let info = try? TagoodProcess.runProgram("/usr/bin/sinfo", ["-h", "-o", "%T"], environment: environment),
-               info.status == 0, info.stdout.contains("idle") { return }
+                info.status == 0, info.stdout.contains("idle")
+            {
+                return
+            }
             if let dead = daemons.first(where: { !$0.isRunning }) {
                 throw Failure("a Slurm daemon (pid \(dead.pid)) exited at start: \(log())")
             }

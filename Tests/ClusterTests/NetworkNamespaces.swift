@@ -1,8 +1,9 @@
-@testable import Cluster
 import Foundation
-@testable import Launch
 import TagoodSupport
 import TagoodTestSupport
+
+@testable import Cluster
+@testable import Launch
 
 /// Hosts for a test, each a network namespace (`ip netns`, iproute2): a coordinator namespace joined to
 /// every worker namespace by its own veth pair on 10.77.<i>.0/24 (the coordinator is 10.77.<i>.1, worker
@@ -49,9 +50,12 @@ final class NetworkNamespaces {
     func coordinatorAddress(forWorker i: Int) -> String { "10.77.\(i + 1).1" }
 
     /// Starts `tagood args…` inside namespace `ns`, its output appended to `log`.
-    func tagood(in ns: String, _ args: [String], log: String, environment: [String: String] = [:]) throws -> ChildProcess {
-        try ChildProcess(executable: "/usr/sbin/ip", arguments: ["netns", "exec", ns, TagoodProcess.executable] + args,
-                         environment: environment, logFile: log)
+    func tagood(
+        in ns: String, _ args: [String], log: String, environment: [String: String] = [:]
+    ) throws -> ChildProcess {
+        try ChildProcess(
+            executable: "/usr/sbin/ip", arguments: ["netns", "exec", ns, TagoodProcess.executable] + args,
+            environment: environment, logFile: log)
     }
 
     /// Brings worker `i`'s link down or up (on the worker's side), as a cable pulled or a switch port lost.
@@ -64,7 +68,9 @@ final class NetworkNamespaces {
     func setCoordinatorLinks(up: Bool) throws {
         for i in workers.indices {
             try Self.must(["-n", coordinator, "link", "set", "\(tag)c\(i + 1)", up ? "up" : "down"])
-            if up { try Self.must(["-n", coordinator, "addr", "replace", "10.77.\(i + 1).1/24", "dev", "\(tag)c\(i + 1)"]) }
+            if up {
+                try Self.must(["-n", coordinator, "addr", "replace", "10.77.\(i + 1).1/24", "dev", "\(tag)c\(i + 1)"])
+            }
         }
     }
 
@@ -76,7 +82,8 @@ final class NetworkNamespaces {
     private static func must(_ args: [String]) throws {
         let result = try ip(args)
         guard result.status == 0 else {
-            throw CoordinatorHarness.HarnessError("ip \(args.joined(separator: " ")) failed: \(result.stdout)\(result.stderr)")
+            throw CoordinatorHarness.HarnessError(
+                "ip \(args.joined(separator: " ")) failed: \(result.stdout)\(result.stderr)")
         }
     }
 }

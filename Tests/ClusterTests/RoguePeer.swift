@@ -1,11 +1,12 @@
-@testable import Cluster
-@testable import Coordination
 import Extract
 import Foundation
 import Job
 import TagoodSupport
 import Testing
 import Transport
+
+@testable import Cluster
+@testable import Coordination
 
 /// A peer made by the test with the project's own ZeroMQ wrapper, to attack a running `tagood launch`:
 /// with no keys, with keys of its own, or with the job's worker credential (an insider).
@@ -37,8 +38,11 @@ final class RoguePeer {
 
     /// `hello` as a decode-only worker; returns the reply, if any came within `milliseconds`.
     func hello(within milliseconds: Int = 5000) throws -> ProtocolMessage? {
-        try send(.hello(ProtocolMessage.Hello(workerID: workerID, host: "rogue", pid: 1, device: "cpu", pinned: [0], threads: 1,
-                              modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)))
+        try send(
+            .hello(
+                ProtocolMessage.Hello(
+                    workerID: workerID, host: "rogue", pid: 1, device: "cpu", pinned: [0], threads: 1,
+                    modelHash: DecodeOnlyProducer.modelHash, tagoodVersion: TagoodVersion.string)))
         return try receive(within: milliseconds)
     }
 
@@ -57,23 +61,28 @@ final class RoguePeer {
     }
 
     /// The endpoint of the job's running coordinator and its worker credential, once `launch` wrote them.
-    static func waitForCoordinator(of job: ClusterFixture, seconds: Double = 30) throws -> (endpoint: String, credential: WorkerCredential, pid: Int32) {
+    static func waitForCoordinator(
+        of job: ClusterFixture, seconds: Double = 30
+    ) throws -> (endpoint: String, credential: WorkerCredential, pid: Int32) {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let info = CoordinatorInfo.read(path: job.jobDirectory.coordinatorFile),
-               let credential = try? WorkerCredential.load(path: job.jobDirectory.workerCredentialFile) {
+                let credential = try? WorkerCredential.load(path: job.jobDirectory.workerCredentialFile)
+            {
                 return (info.endpoint, credential, info.pid)
             }
             usleep(20_000)
         }
-        throw CoordinatorHarness.HarnessError("the coordinator of \(job.jobDirectory.path) did not start within \(seconds) s")
+        throw CoordinatorHarness.HarnessError(
+            "the coordinator of \(job.jobDirectory.path) did not start within \(seconds) s")
     }
 
     /// The resident memory of process `pid`, in bytes (VmRSS of /proc/PID/status).
     static func residentBytes(of pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
         return kb * 1024
     }
 }

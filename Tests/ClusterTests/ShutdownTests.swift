@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-import TagoodTestSupport
-import Transport
-@testable import Cluster
 import Job
+import TagoodTestSupport
+import Testing
+import Transport
+
+@testable import Cluster
 
 /// SIGTERM / SIGINT on a running `tagood launch`: graceful first, immediate on the second signal; the
 /// journal stays consistent and `resume` finishes the job exactly once.
@@ -22,7 +23,9 @@ import Job
         let state = JobState(shards: Array(Set(records.compactMap(\.shard))), replaying: records)
         #expect(state.running.isEmpty, "no lease is left open in the journal")
         #expect(state.committed.count < 12, "stopped before the end")
-        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: job.jobDirectory.shardsFolder).filter { $0.contains(".tmp-") }
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: job.jobDirectory.shardsFolder).filter {
+            $0.contains(".tmp-")
+        }
         #expect(leftovers.isEmpty, "\(leftovers)")
         let resumed = try job.resume()
         #expect(resumed.status == 0, "\(resumed.stdout)")

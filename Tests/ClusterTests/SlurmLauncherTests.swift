@@ -1,8 +1,9 @@
 import Foundation
 import Job
-import Testing
 import TagoodSupport
 import TagoodTestSupport
+import Testing
+
 @testable import Cluster
 
 /// `launcher: slurm` against a real Slurm 22.05 started by the test (``LocalSlurm``): the job is
@@ -21,9 +22,10 @@ import TagoodTestSupport
     }
 
     static func launch(_ job: ClusterFixture, slurm: LocalSlurm, failpoints: String) throws -> BackgroundTagood {
-        try BackgroundTagood(["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: job.root,
-                             environment: slurm.environment.merging(["TAGOOD_FAILPOINTS": failpoints]) { $1 },
-                             outputFile: job.root + "/launch.out")
+        try BackgroundTagood(
+            ["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: job.root,
+            environment: slurm.environment.merging(["TAGOOD_FAILPOINTS": failpoints]) { $1 },
+            outputFile: job.root + "/launch.out")
     }
 
     @Test func aJobRunsThroughSlurmExactlyOnce() throws {
@@ -35,13 +37,21 @@ import TagoodTestSupport
         #expect(result.stdout.contains("submitted Slurm job"), "\(result.stdout)")
         try job.expectExactlyOnce()
         let script = try String(contentsOfFile: job.jobDirectory.path + "/slurm/workers-1.sbatch", encoding: .utf8)
-        for line in ["#SBATCH --array=0-1", "#SBATCH --partition=test", "#SBATCH --time=10:00", "#SBATCH --mem=100M", "--cores inherit"] {
+        for line in [
+            "#SBATCH --array=0-1", "#SBATCH --partition=test", "#SBATCH --time=10:00", "#SBATCH --mem=100M",
+            "--cores inherit"
+        ] {
             #expect(script.contains(line), "\(script)")
         }
-        let ids = try String(contentsOfFile: job.jobDirectory.path + "/slurm/jobs", encoding: .utf8).split(separator: "\n")
+        let ids = try String(contentsOfFile: job.jobDirectory.path + "/slurm/jobs", encoding: .utf8).split(
+            separator: "\n")
         let queue = try slurm.run("squeue", ["-h", "-j", ids.joined(separator: ",")])
-        #expect(queue.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "no task is left in the queue: \(queue.stdout)")
-        #expect(FileSystem.list(job.jobDirectory.logsFolder).contains { $0.hasPrefix("slurm-") }, "each task logs to logs/slurm-*.log")
+        #expect(
+            queue.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+            "no task is left in the queue: \(queue.stdout)")
+        #expect(
+            FileSystem.list(job.jobDirectory.logsFolder).contains { $0.hasPrefix("slurm-") },
+            "each task logs to logs/slurm-*.log")
     }
 
     @Test func ctrlCCancelsTheSlurmJob() throws {
@@ -49,22 +59,26 @@ import TagoodTestSupport
         let job = try ClusterFixture(images: 24)
         try Self.writeCluster(job, tasks: 2)
         let run = try Self.launch(job, slurm: slurm, failpoints: "delay-per-image-ms=200")
-        _ = try #require(try job.waitForRecord(seconds: 120) { $0.event == .assigned }, "\(run.outputSoFar)\n\(slurm.log())")
+        _ = try #require(
+            try job.waitForRecord(seconds: 120) { $0.event == .assigned }, "\(run.outputSoFar)\n\(slurm.log())")
         kill(run.pid, SIGINT)
-        kill(run.pid, SIGINT)  // the second Ctrl-C stops at once
+        kill(run.pid, SIGINT) // the second Ctrl-C stops at once
         let result = run.wait(seconds: 60)
         #expect(result.status == 130, "\(result.stdout)")
-        let ids = try String(contentsOfFile: job.jobDirectory.path + "/slurm/jobs", encoding: .utf8).split(separator: "\n")
+        let ids = try String(contentsOfFile: job.jobDirectory.path + "/slurm/jobs", encoding: .utf8).split(
+            separator: "\n")
         var left = "?"
         for _ in 0..<50 {
-            left = try slurm.run("squeue", ["-h", "-j", ids.joined(separator: ",")]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            left = try slurm.run("squeue", ["-h", "-j", ids.joined(separator: ",")]).stdout.trimmingCharacters(
+                in: .whitespacesAndNewlines)
             if left.isEmpty { break }
             usleep(200_000)
         }
         #expect(left.isEmpty, "scancel left tasks in the queue: \(left)")
         // The job resumes later, on the same launcher, exactly once.
-        let resumed = try TagoodProcess.run(["resume", job.jobDirectory.path, "--cluster", "cluster.yaml"], cwd: job.root,
-                                            environment: slurm.environment)
+        let resumed = try TagoodProcess.run(
+            ["resume", job.jobDirectory.path, "--cluster", "cluster.yaml"], cwd: job.root,
+            environment: slurm.environment)
         #expect(resumed.status == 0, "\(resumed.stdout)")
         try job.expectExactlyOnce()
     }
@@ -80,8 +94,9 @@ import TagoodTestSupport
         liveness: 4
         """.write(toFile: dir.path + "/cluster.yaml", atomically: true, encoding: .utf8)
         // The demo kills one worker on purpose: under Slurm its task ends and a replacement is submitted.
-        let result = try TagoodProcess.run(["demo", "--out", dir.path, "--cluster", dir.path + "/cluster.yaml"],
-                                           environment: slurm.environment)
+        let result = try TagoodProcess.run(
+            ["demo", "--out", dir.path, "--cluster", dir.path + "/cluster.yaml"],
+            environment: slurm.environment)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)\n\(slurm.log())")
         #expect(result.stdout.contains("submitted Slurm job"), "\(result.stdout)")
         #expect(result.stdout.contains("all 22 shards committed and verified"), "\(result.stdout)")
@@ -93,12 +108,16 @@ import TagoodTestSupport
         let job = try ClusterFixture(images: 24)
         try Self.writeCluster(job, tasks: 2)
         let run = try Self.launch(job, slurm: slurm, failpoints: "delay-per-image-ms=150")
-        let assigned = try #require(try job.waitForRecord(seconds: 120) { $0.event == .assigned }, "\(run.outputSoFar)\n\(slurm.log())")
-        let ids = try String(contentsOfFile: job.jobDirectory.path + "/slurm/jobs", encoding: .utf8).split(separator: "\n")
+        let assigned = try #require(
+            try job.waitForRecord(seconds: 120) { $0.event == .assigned }, "\(run.outputSoFar)\n\(slurm.log())")
+        let ids = try String(contentsOfFile: job.jobDirectory.path + "/slurm/jobs", encoding: .utf8).split(
+            separator: "\n")
         // Cancel the array task whose worker holds that lease (the worker id is host:pid; find its task by pid).
         let pid = try #require(ClusterFixture.pid(ofWorker: assigned.worker))
         let environ = (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8)) ?? ""
-        let task = environ.split(separator: "\0").first { $0.hasPrefix("SLURM_ARRAY_TASK_ID=") }.map { $0.dropFirst(20) } ?? "0"
+        let task =
+            environ.split(separator: "\0").first { $0.hasPrefix("SLURM_ARRAY_TASK_ID=") }.map { $0.dropFirst(20) }
+            ?? "0"
         let status = try TagoodProcess.run(["status", job.jobDirectory.path], environment: slurm.environment)
         #expect(status.stdout.contains("slurm: job \(ids[0]) (2 tasks: 2 RUNNING)"), "\(status.stdout)")
         let cancel = try slurm.run("scancel", ["\(ids[0])_\(task)"])

@@ -1,7 +1,8 @@
-import Testing
 import Foundation
-@testable import Datasets
 import TagoodSupport
+import Testing
+
+@testable import Datasets
 
 @Suite struct DirectoryScannerTests {
     @Test func imageFolderLabelsClassesInSortedOrder() throws {
@@ -63,7 +64,8 @@ import TagoodSupport
     @Test func followsSymbolicLinks() throws {
         let tree = try TreeBuilder()
         try tree.files(["real/a.jpg"])
-        try FileManager.default.createSymbolicLink(atPath: tree.root + "/linked", withDestinationPath: tree.root + "/real")
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.root + "/linked", withDestinationPath: tree.root + "/real")
         let list = try DirectoryScanner.scan(root: tree.root, layout: .imageFolder)
         #expect(list.classes == ["linked", "real"])
         #expect(list.paths == ["linked/a.jpg", "real/a.jpg"])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Datasets
 
 @Suite struct ListFileReaderTests {
@@ -19,19 +20,24 @@ import Testing
             try ListFileReader.read(file: tree.root + "/list.txt", root: tree.root)
         } throws: { error in
             let e = error as! DatasetError
-            return e.kind == .missingListedImage && e.description.contains("line 2") && e.description.contains("missing.jpg")
+            return e.kind == .missingListedImage && e.description.contains("line 2")
+                && e.description.contains("missing.jpg")
         }
     }
 
     @Test func duplicatesAbsolutePathsAndNonImagesAreRejected() throws {
         let tree = try TreeBuilder()
         try tree.files(["a.jpg"])
-        for (text, kind) in [("a.jpg\na.jpg\n", DatasetErrorKind.duplicateImage),
-                             ("/etc/a.jpg\n", .badListLine),
-                             ("notes.txt\n", .badListLine),
-                             ("# nothing\n", .empty)] {
+        for (text, kind) in [
+            ("a.jpg\na.jpg\n", DatasetErrorKind.duplicateImage),
+            ("/etc/a.jpg\n", .badListLine),
+            ("notes.txt\n", .badListLine),
+            ("# nothing\n", .empty)
+        ] {
             try tree.write(text, to: "list.txt")
-            #expect(throws: DatasetError.self) { try ListFileReader.read(file: tree.root + "/list.txt", root: tree.root) }
+            #expect(throws: DatasetError.self) {
+                try ListFileReader.read(file: tree.root + "/list.txt", root: tree.root)
+            }
             do {
                 _ = try ListFileReader.read(file: tree.root + "/list.txt", root: tree.root)
             } catch {

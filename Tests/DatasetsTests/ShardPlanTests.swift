@@ -1,5 +1,6 @@
-import Testing
 import Foundation
+import Testing
+
 @testable import Datasets
 
 @Suite struct ShardPlanTests {
@@ -10,8 +11,10 @@ import Foundation
     }
 
     func specs(_ tree: TreeBuilder) -> [DatasetSpec] {
-        [DatasetSpec(name: "train", role: .idTrain, layout: .imageFolder, root: tree.root + "/train"),
-         DatasetSpec(name: "far-ood", role: .ood, layout: .nested, root: tree.root + "/ood")]
+        [
+            DatasetSpec(name: "train", role: .idTrain, layout: .imageFolder, root: tree.root + "/train"),
+            DatasetSpec(name: "far-ood", role: .ood, layout: .nested, root: tree.root + "/ood")
+        ]
     }
 
     @Test func cutsFixedSizeShardsWithStableIds() throws {
@@ -53,7 +56,8 @@ import Foundation
         try plan.write(to: path)
         #expect(try ShardPlan.load(path: path) == plan)
         // The file is valid JSON for other tools too.
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         #expect(json["plan_hash"] as? String == plan.hash)
 
         var text = try String(contentsOfFile: path, encoding: .utf8)
@@ -82,9 +86,14 @@ import Foundation
     @Test func listLayoutPlansFromTheListFile() throws {
         let tree = try makeTree()
         try tree.write("deep/x4.png\ndeep/x0.png\n", to: "ood.txt")
-        let spec = DatasetSpec(name: "listed", role: .ood, layout: .list, root: tree.root + "/ood", listFile: tree.root + "/ood.txt")
+        let spec = DatasetSpec(
+            name: "listed", role: .ood, layout: .list, root: tree.root + "/ood", listFile: tree.root + "/ood.txt")
         let plan = try ShardPlan.make(datasets: [spec], imagesPerShard: 10)
         #expect(plan.datasets[0].images.paths == ["deep/x4.png", "deep/x0.png"])
-        #expect(try ShardPlan.load(path: { try plan.write(to: tree.root + "/p.json"); return tree.root + "/p.json" }()) == plan)
+        #expect(
+            try ShardPlan.load(
+                path: {
+                    try plan.write(to: tree.root + "/p.json"); return tree.root + "/p.json"
+                }()) == plan)
     }
 }

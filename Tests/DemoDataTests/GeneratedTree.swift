@@ -1,5 +1,5 @@
-import Foundation
 import DemoData
+import Foundation
 
 /// A demo dataset generated into a scratch folder for one test, removed when released.
 final class GeneratedTree {
@@ -8,8 +8,9 @@ final class GeneratedTree {
     let manifest: DemoManifest
 
     /// A small dataset: quick to draw, still every kind of image.
-    static let small = DemoDataset(seed: 7, classes: 8, trainPerClass: 3, valPerClass: 2, oodNear: 6, oodFar: 6,
-                                   size: 64)
+    static let small = DemoDataset(
+        seed: 7, classes: 8, trainPerClass: 3, valPerClass: 2, oodNear: 6, oodFar: 6,
+        size: 64)
 
     init(_ dataset: DemoDataset = GeneratedTree.small, name: String = "tree") throws {
         root = TreeReading.scratchPath(name)

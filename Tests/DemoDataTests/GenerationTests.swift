@@ -1,8 +1,8 @@
-import Foundation
-import Testing
 import DemoData
 import Extract
+import Foundation
 import Imaging
+import Testing
 
 @Suite struct GenerationTests {
     @Test func theSameSeedGivesByteIdenticalFiles() throws {
@@ -31,10 +31,14 @@ import Imaging
         let tree = try GeneratedTree()
         let m = tree.manifest
         let folders = (0..<8).map { m.classes[$0].folder }
-        #expect(folders == ["c0-circle", "c1-square", "c2-triangle", "c3-hexagon", "c4-diamond", "c5-pentagon",
-                            "c6-semicircle", "c7-bar"])
+        #expect(
+            folders == [
+                "c0-circle", "c1-square", "c2-triangle", "c3-hexagon", "c4-diamond", "c5-pentagon",
+                "c6-semicircle", "c7-bar"
+            ])
         #expect(folders == folders.sorted())
-        #expect(try TreeReading.entries(tree.root)
+        #expect(
+            try TreeReading.entries(tree.root)
                 == ["class_tags.txt", "ood-far", "ood-near", "tag_list.txt", "train", "val"])
         #expect(try TreeReading.entries(m.trainRoot) == folders)
         #expect(try TreeReading.entries(m.valRoot) == folders)
@@ -79,7 +83,8 @@ import Imaging
     }
 
     @Test func reportsProgressPerImage() throws {
-        let dataset = DemoDataset(seed: 5, classes: 2, trainPerClass: 2, valPerClass: 1, oodNear: 1, oodFar: 2, size: 32)
+        let dataset = DemoDataset(
+            seed: 5, classes: 2, trainPerClass: 2, valPerClass: 1, oodNear: 1, oodFar: 2, size: 32)
         let root = TreeReading.scratchPath("progress")
         defer { try? FileManager.default.removeItem(atPath: root) }
         var seen: [Int] = []
@@ -91,8 +96,9 @@ import Imaging
     }
 
     @Test func aClassCountBelowEightWorks() throws {
-        let dataset = DemoDataset(seed: 1, classes: 3, trainPerClass: 1, valPerClass: 0, oodNear: 2, oodFar: 0,
-                                  size: 32)
+        let dataset = DemoDataset(
+            seed: 1, classes: 3, trainPerClass: 1, valPerClass: 0, oodNear: 2, oodFar: 0,
+            size: 32)
         let tree = try GeneratedTree(dataset, name: "three")
         #expect(try TreeReading.entries(tree.manifest.trainRoot) == ["c0-circle", "c1-square", "c2-triangle"])
         #expect(try TreeReading.entries(tree.manifest.valRoot + "/c0-circle").isEmpty)

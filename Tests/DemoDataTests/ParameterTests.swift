@@ -1,6 +1,6 @@
+import DemoData
 import Foundation
 import Testing
-import DemoData
 
 @Suite struct ParameterTests {
     static let bad: [(DemoDataset, String)] = [
@@ -12,7 +12,7 @@ import DemoData
         (DemoDataset(seed: 1, oodFar: -3), "oodFar"),
         (DemoDataset(seed: 1, size: 16), "size"),
         (DemoDataset(seed: 1, quality: 0), "quality"),
-        (DemoDataset(seed: 1, quality: 101), "quality"),
+        (DemoDataset(seed: 1, quality: 101), "quality")
     ]
 
     @Test(arguments: 0..<bad.count)
@@ -46,8 +46,9 @@ import DemoData
         let root = TreeReading.scratchPath("empty")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let manifest = try DemoDataset.generate(into: root, seed: 3, classes: 2, trainPerClass: 1, valPerClass: 1,
-                                                oodNear: 1, oodFar: 1, size: 32)
+        let manifest = try DemoDataset.generate(
+            into: root, seed: 3, classes: 2, trainPerClass: 1, valPerClass: 1,
+            oodNear: 1, oodFar: 1, size: 32)
         #expect(manifest.files.count == 6)
     }
 

@@ -20,7 +20,9 @@ import Testing
         var paths: [String] = []
         for i in 0..<6 {
             let (w, h) = (120 + 10 * i, 100)
-            let pixels = (0..<(w * h * 3)).map { p -> UInt8 in UInt8(truncatingIfNeeded: (p % (37 + i)) * 5 + Int(rng.next() % 40)) }
+            let pixels = (0..<(w * h * 3)).map { p -> UInt8 in
+                UInt8(truncatingIfNeeded: (p % (37 + i)) * 5 + Int(rng.next() % 40))
+            }
             try RGBImage(width: w, height: h, pixels: pixels).writeJPEG(to: folder.path + "/image-\(i).jpg")
             paths.append("image-\(i).jpg")
         }
@@ -30,7 +32,9 @@ import Testing
     }
 
     /// Extracts `paths` into a shard and reads it back.
-    static func extract(_ folder: String, _ paths: [String], role: ShardRole, allTags: Bool, threshold: Double) throws -> [ShardImage] {
+    static func extract(
+        _ folder: String, _ paths: [String], role: ShardRole, allTags: Bool, threshold: Double
+    ) throws -> [ShardImage] {
         var settings = ExtractionSettings()
         settings.allTagProbs = allTags
         settings.tagThreshold = threshold
@@ -38,12 +42,14 @@ import Testing
         let producer = try ModelProducer(model: model, modelHash: "test", idTags: idTags, settings: settings)
         let out = folder + "/shard-\(role.rawValue)-\(allTags)-\(threshold).h5"
         let labels: [Int32] = role == .ood ? paths.map { _ in -1 } : paths.indices.map { Int32($0 % 3) }
-        let metadata = ShardMetadata(jobID: "test", datasetHash: "test", shardIndex: 0, dataset: "test", role: role,
-                                     modelName: producer.modelName, modelHash: "test", preprocessing: "tagood", tagThreshold: threshold,
-                                     attentionThreshold: settings.attentionThreshold, embedDim: producer.embedDim,
-                                     imageTokens: producer.imageTokens, allTags: producer.allTags)
-        _ = try producer.produce(ShardWork(metadata: metadata, attempt: 1, root: folder, paths: paths, labels: labels, output: .file(out)),
-                                 progress: ProgressCounter())
+        let metadata = ShardMetadata(
+            jobID: "test", datasetHash: "test", shardIndex: 0, dataset: "test", role: role,
+            modelName: producer.modelName, modelHash: "test", preprocessing: "tagood", tagThreshold: threshold,
+            attentionThreshold: settings.attentionThreshold, embedDim: producer.embedDim,
+            imageTokens: producer.imageTokens, allTags: producer.allTags)
+        _ = try producer.produce(
+            ShardWork(metadata: metadata, attempt: 1, root: folder, paths: paths, labels: labels, output: .file(out)),
+            progress: ProgressCounter())
         let reader = try ShardReader(path: out)
         #expect(try reader.header().metadata.allTags == (allTags ? model.config.head.numTags : nil))
         var images: [ShardImage] = []
@@ -80,11 +86,16 @@ import Testing
                     let what = "\(a.path), \(role), threshold \(threshold)"
                     #expect(l.allTagProbs.isEmpty, "\(what): the lazy shard stores no all_tag_probs")
                     #expect(a.status == l.status && a.tagIDs == l.tagIDs && a.tokenIndex == l.tokenIndex, "\(what)")
-                    #expect(zip(a.tagProbs, l.tagProbs).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(what): tag probabilities")
-                    #expect(zip(a.attention, l.attention).allSatisfy { abs($0 - $1) <= 1e-3 }, "\(what): attention (float16)")
+                    #expect(
+                        zip(a.tagProbs, l.tagProbs).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(what): tag probabilities")
+                    #expect(
+                        zip(a.attention, l.attention).allSatisfy { abs($0 - $1) <= 1e-3 },
+                        "\(what): attention (float16)")
                     #expect(a.tokens == l.tokens, "\(what): tokens")
                     for (tag, p) in zip(a.tagIDs, a.tagProbs) {
-                        #expect(a.allTagProbs[Int(tag)] == p, "\(what): all_tag_probs[\(tag)] is the selected tag's probability")
+                        #expect(
+                            a.allTagProbs[Int(tag)] == p,
+                            "\(what): all_tag_probs[\(tag)] is the selected tag's probability")
                     }
                 }
             }

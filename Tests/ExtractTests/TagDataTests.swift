@@ -1,7 +1,8 @@
-import Testing
 import Foundation
-@testable import Extract
 import TagoodSupport
+import Testing
+
+@testable import Extract
 
 /// The repository's `data/ram` folder (a byte-for-byte copy of RAM's and TagOOD's files).
 let ramData = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -12,7 +13,7 @@ let ramData = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let vocabulary = try TagVocabulary.load(path: ramData + "/ram_tag_list.txt")
         #expect(vocabulary.count == 4585)
         #expect(vocabulary.names.first == "3D CG rendering")
-        #expect(vocabulary.id(of: "fish") == 1652)  // line 1653, 0-based id
+        #expect(vocabulary.id(of: "fish") == 1652) // line 1653, 0-based id
     }
 
     @Test func imageNetClassesMapTo719DistinctTags() throws {
@@ -29,7 +30,8 @@ let ramData = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     @Test func unknownTagsAndBadLinesNameTheLine() throws {
         let dir = try TemporaryDirectory(prefix: "tagood-extract")
         let vocabulary = try TagVocabulary(names: ["cat", "dog", "hot dog"])
-        try "0 c0 猫,cat\n1 c1 狗,hot dog\n2 c2 ?,unicorn\n".write(toFile: dir.path + "/map.txt", atomically: true, encoding: .utf8)
+        try "0 c0 猫,cat\n1 c1 狗,hot dog\n2 c2 ?,unicorn\n".write(
+            toFile: dir.path + "/map.txt", atomically: true, encoding: .utf8)
         #expect {
             try ClassTagMap.load(path: dir.path + "/map.txt", vocabulary: vocabulary)
         } throws: { error in

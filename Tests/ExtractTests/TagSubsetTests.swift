@@ -27,7 +27,8 @@ import Testing
         let t = Self.model.config.head.numTags
         for image in 0..<4 {
             for (j, tag) in tags.enumerated() {
-                #expect(abs(subset[image * tags.count + j] - full[image * t + tag]) <= 1e-6, "image \(image) tag \(tag)")
+                #expect(
+                    abs(subset[image * tags.count + j] - full[image * t + tag]) <= 1e-6, "image \(image) tag \(tag)")
             }
         }
         #expect(throws: ModelError.self) { try Self.model.tagProbabilities(imageEmbeds: embeds, tags: [t]) }
@@ -49,22 +50,30 @@ import Testing
             if maxOther > maxID { thresholds.append((maxID + maxOther) / 2) }
             for threshold in thresholds {
                 for inDistribution in [true, false] {
-                    let selector = TokenSelector(idTags: idTags, inDistribution: inDistribution, tagThreshold: threshold)
+                    let selector = TokenSelector(
+                        idTags: idTags, inDistribution: inDistribution, tagThreshold: threshold)
                     let expected = try selector.chooseTags(probs: row)
                     let lazy = try idProbs.withUnsafeBufferPointer { p in
-                        try selector.chooseTags(idProbs: UnsafeBufferPointer(rebasing: p[(image * 3)..<(image * 3 + 3)])) {
+                        try selector.chooseTags(
+                            idProbs: UnsafeBufferPointer(rebasing: p[(image * 3)..<(image * 3 + 3)])
+                        ) {
                             asked += 1
-                            let fires = try Self.model.anyTagFires(imageEmbeds: embeds, image: image, tags: others, threshold: threshold, chunk: 4)
+                            let fires = try Self.model.anyTagFires(
+                                imageEmbeds: embeds, image: image, tags: others, threshold: threshold, chunk: 4)
                             if fires { onlyOthersFired += 1 }
                             return fires
                         }
                     }
-                    #expect(lazy.tags == expected.tags && lazy.bestIDTag == expected.bestIDTag, "image \(image) threshold \(threshold)")
+                    #expect(
+                        lazy.tags == expected.tags && lazy.bestIDTag == expected.bestIDTag,
+                        "image \(image) threshold \(threshold)")
                     #expect(zip(lazy.probs, expected.probs).allSatisfy { abs($0 - $1) <= 1e-6 })
                     #expect(abs(lazy.bestIDProb - expected.bestIDProb) <= 1e-6)
                 }
             }
         }
-        #expect(asked > 0 && onlyOthersFired > 0, "the OOD rule had to look at the non-ID tags (asked \(asked), fired \(onlyOthersFired))")
+        #expect(
+            asked > 0 && onlyOthersFired > 0,
+            "the OOD rule had to look at the non-ID tags (asked \(asked), fired \(onlyOthersFired))")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Imaging
+import Testing
 
 @Suite struct BadInputTests {
     @Test(arguments: Fixtures.manifest.bad)
@@ -61,8 +61,10 @@ import Imaging
                     _ = try ImageDecoder().decode(Array(bytes[..<cut]), path: "\(file)[..<\(cut)]")
                     Issue.record("\(file) cut at \(cut) decoded")
                 } catch {
-                    #expect(["image.truncated", "image.corrupt", "image.empty", "image.unsupported-format"].contains(error.code),
-                            "\(error)")
+                    #expect(
+                        ["image.truncated", "image.corrupt", "image.empty", "image.unsupported-format"].contains(
+                            error.code),
+                        "\(error)")
                 }
                 cut += max(1, bytes.count / 97)
             }
@@ -70,15 +72,16 @@ import Imaging
     }
 
     @Test func garbageInScanDataIsDecodedOrRejectedWithoutCrashing() throws {
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("images/jpeg_baseline_640x427.jpg"))))
+        var bytes = [UInt8](
+            try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("images/jpeg_baseline_640x427.jpg"))))
         var state: UInt32 = 12345
         for i in stride(from: bytes.count / 2, to: bytes.count / 2 + 2000, by: 1) {
             state = state &* 1_103_515_245 &+ 12345
-            bytes[i] = UInt8(truncatingIfNeeded: state >> 16) & 0xFE  // never 0xFF: no fake markers
+            bytes[i] = UInt8(truncatingIfNeeded: state >> 16) & 0xFE // never 0xFF: no fake markers
         }
         do {
             let decoded = try ImageDecoder().decode(bytes, path: "scan-garbage.jpg")
-            #expect(decoded.image.width == 640)  // libjpeg warns and goes on, as Pillow does
+            #expect(decoded.image.width == 640) // libjpeg warns and goes on, as Pillow does
         } catch {
             #expect(error.code == "image.corrupt")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Testing
 
 /// The fixture manifest written by tools/make_imaging_fixtures.py.
 struct Manifest: Decodable, Sendable {
@@ -38,8 +39,6 @@ struct Manifest: Decodable, Sendable {
     let bad: [Bad]
 }
 
-import Testing
-
 enum Fixtures {
     /// The absolute path of the Fixtures resource folder.
     static let root: String = {
@@ -56,9 +55,10 @@ enum Fixtures {
             let data = try Data(contentsOf: URL(fileURLWithPath: path("manifest.json")))
             return try JSONDecoder().decode(Manifest.self, from: data)
         } catch {
-            return Manifest(pillow: "missing: \(error)",
-                            transform: .init(resize: 392, crop: 384, mean: [], std: [], table: ""),
-                            images: [], bad: [])
+            return Manifest(
+                pillow: "missing: \(error)",
+                transform: .init(resize: 392, crop: 384, mean: [], std: [], table: ""),
+                images: [], bad: [])
         }
     }()
 

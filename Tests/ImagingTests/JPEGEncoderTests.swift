@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Imaging
+import Testing
 
 @Suite struct JPEGEncoderTests {
     /// A smooth gradient with a few hard edges: something like a photo, not noise.
@@ -9,7 +9,8 @@ import Imaging
         for y in 0..<height {
             for x in 0..<width {
                 let i = (y * width + x) * 3
-                let inside = (x - width / 2) * (x - width / 2) + (y - height / 2) * (y - height / 2) < width * height / 16
+                let inside =
+                    (x - width / 2) * (x - width / 2) + (y - height / 2) * (y - height / 2) < width * height / 16
                 image.pixels[i] = UInt8(x * 255 / max(width - 1, 1))
                 image.pixels[i + 1] = UInt8(y * 255 / max(height - 1, 1))
                 image.pixels[i + 2] = inside ? 200 : 40

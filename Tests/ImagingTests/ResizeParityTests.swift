@@ -1,5 +1,5 @@
-import Testing
 import Imaging
+import Testing
 
 @Suite struct ResizeParityTests {
     struct Case: Sendable, CustomTestStringConvertible {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Imaging
+import Testing
 
 @Suite struct WriterTests {
     static func temporaryDirectory() throws -> String {

@@ -13,7 +13,8 @@ import Testing
         #expect(JobDirectory.relativeShardFile(id) == "shards/imagenet-val/shard-00042.h5")
         let staging = directory.stagingFile(id, attempt: 3, worker: "gpu-node-1:4711")
         #expect(staging == "/out/job/shards/imagenet-val/shard-00042.h5.tmp-a3-gpu-node-1_4711")
-        #expect(AtomicFile.target(ofTemporary: staging) == directory.shardFile(id), "a staging file renames onto its shard")
+        #expect(
+            AtomicFile.target(ofTemporary: staging) == directory.shardFile(id), "a staging file renames onto its shard")
         #expect(staging != directory.stagingFile(id, attempt: 4, worker: "gpu-node-1:4711"))
         #expect(staging != directory.stagingFile(id, attempt: 3, worker: "gpu-node-2:4711"))
     }
@@ -35,7 +36,7 @@ import Testing
             (d.trainCheckpointFile, "train/checkpoint.safetensors"), (d.trainHistoryFile, "train/history.jsonl"),
             (d.trainDataIndexFile, "train/data-index.json"),
             (d.slurmBatchFile(2), "slurm/workers-2.sbatch"), (d.slurmJobsFile, "slurm/jobs"),
-            (d.workerLogFile(3), "logs/worker-3.log"),
+            (d.workerLogFile(3), "logs/worker-3.log")
         ]
         for (path, relative) in expected { #expect(path == "/out/job/" + relative) }
     }
@@ -57,11 +58,13 @@ import Testing
         let records = [
             JournalRecord(.started, time: 1),
             JournalRecord(.assigned, time: 2, shard: id, attempt: 1, worker: "w"),
-            JournalRecord(.failed, time: 3, shard: id, attempt: 1, worker: "w", code: "image.crash", message: "boom"),
+            JournalRecord(.failed, time: 3, shard: id, attempt: 1, worker: "w", code: "image.crash", message: "boom")
         ]
         let stuck = JobState(shards: [id], replaying: records)
         #expect(stuck.shards[id]?.status == .pending && stuck.shards[id]?.attemptsUsed == 1)
         let resumed = JobState(shards: [id], replaying: records + [JournalRecord(.started, time: 4, resume: true)])
-        #expect(resumed.shards[id]?.attemptsUsed == 0 && resumed.shards[id]?.lastAttempt == 1, "attempt numbers never repeat")
+        #expect(
+            resumed.shards[id]?.attemptsUsed == 0 && resumed.shards[id]?.lastAttempt == 1,
+            "attempt numbers never repeat")
     }
 }

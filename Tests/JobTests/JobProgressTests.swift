@@ -10,13 +10,16 @@ import Testing
     /// `val`: 10 images in shards of 4, 4 and 2; `far`: 3 images in one shard.
     static func plan() throws -> ShardPlan {
         func dataset(_ name: String, _ role: DatasetRole, images: Int) throws -> PlannedDataset {
-            try ShardPlan.plan(DatasetSpec(name: name, role: role, layout: .nested, root: "/data/\(name)"),
-                               images: ImageList(paths: (0..<images).map { "\(name)/\($0).jpg" },
-                                                 labels: [Int32](repeating: -1, count: images)),
-                               imagesPerShard: 4)
+            try ShardPlan.plan(
+                DatasetSpec(name: name, role: role, layout: .nested, root: "/data/\(name)"),
+                images: ImageList(
+                    paths: (0..<images).map { "\(name)/\($0).jpg" },
+                    labels: [Int32](repeating: -1, count: images)),
+                imagesPerShard: 4)
         }
-        return try ShardPlan(imagesPerShard: 4,
-                             datasets: [dataset("val", .idVal, images: 10), dataset("far", .ood, images: 3)])
+        return try ShardPlan(
+            imagesPerShard: 4,
+            datasets: [dataset("val", .idVal, images: 10), dataset("far", .ood, images: 3)])
     }
 
     /// `records` replayed over `plan`, and counted.
@@ -32,13 +35,17 @@ import Testing
     static func records() -> [JournalRecord] {
         let time = ManualTime(start: 0)
         var records: [JournalRecord] = []
-        func add(_ event: JournalRecord.Event, after seconds: Double = 0, _ shard: ShardID? = nil, images: Int? = nil,
-                 failedImages: Int? = nil, code: String? = nil) {
+        func add(
+            _ event: JournalRecord.Event, after seconds: Double = 0, _ shard: ShardID? = nil, images: Int? = nil,
+            failedImages: Int? = nil, code: String? = nil
+        ) {
             time.advance(seconds)
-            records.append(JournalRecord(event, time: time.wall(), shard: shard, attempt: shard.map { _ in 1 },
-                                         worker: event == .assigned ? "w" : nil,
-                                         checksum: event == .committed ? "c" : nil, images: images,
-                                         failedImages: failedImages, code: code, message: code))
+            records.append(
+                JournalRecord(
+                    event, time: time.wall(), shard: shard, attempt: shard.map { _ in 1 },
+                    worker: event == .assigned ? "w" : nil,
+                    checksum: event == .committed ? "c" : nil, images: images,
+                    failedImages: failedImages, code: code, message: code))
         }
         add(.started)
         add(.assigned, val[2])
@@ -88,8 +95,10 @@ import Testing
         var all = [started]
         for (i, id) in (Self.val + [Self.far]).enumerated() {
             let images = plan.shard(id)!.range.count
-            all.append(JournalRecord(.committed, time: 6 + Double(i), shard: id, attempt: 1, checksum: "c",
-                                     images: images))
+            all.append(
+                JournalRecord(
+                    .committed, time: 6 + Double(i), shard: id, attempt: 1, checksum: "c",
+                    images: images))
         }
         let done = progress(all)
         #expect(done.doneImages == done.images && done.rate == 13.0 / 4)

@@ -1,7 +1,7 @@
-import Testing
 import Foundation
-import TagoodSupport
 import Job
+import TagoodSupport
+import Testing
 
 @Suite struct JournalTests {
     let a = ShardID(dataset: "val", index: 0)
@@ -15,7 +15,8 @@ import Job
             try journal.append(JournalRecord(.started, time: 1, planHash: "p"))
             try journal.append(JournalRecord(.assigned, time: 2, shard: a, attempt: 1, worker: "w1"))
             try journal.append(JournalRecord(.assigned, time: 2, shard: b, attempt: 1, worker: "w2"))
-            try journal.append(JournalRecord(.committed, time: 3, shard: a, attempt: 1, checksum: "c0", images: 10, tokens: 40))
+            try journal.append(
+                JournalRecord(.committed, time: 3, shard: a, attempt: 1, checksum: "c0", images: 10, tokens: 40))
         }
         let records = try Journal.read(path: path)
         #expect(records.count == 4)
@@ -51,7 +52,8 @@ import Job
     @Test func aDamagedLineInTheMiddleIsAnError() throws {
         let dir = try TemporaryDirectory(prefix: "tagood-journal")
         let path = dir.path + "/journal.jsonl"
-        try "{\"event\":\"started\",\"time\":1}\nnot json\n{\"event\":\"finished\",\"time\":2}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "{\"event\":\"started\",\"time\":1}\nnot json\n{\"event\":\"finished\",\"time\":2}\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         #expect {
             try Journal.read(path: path)
         } throws: { error in
@@ -64,14 +66,15 @@ import Job
         state.apply(JournalRecord(.started, time: 0))
         for attempt in 1...3 {
             state.apply(JournalRecord(.assigned, time: 1, shard: a, attempt: attempt, worker: "w"))
-            state.apply(JournalRecord(.failed, time: 2, shard: a, attempt: attempt, code: "worker.crash", message: "boom"))
+            state.apply(
+                JournalRecord(.failed, time: 2, shard: a, attempt: attempt, code: "worker.crash", message: "boom"))
         }
         #expect(state.shards[a]!.attemptsUsed == 3)
         state.apply(JournalRecord(.gaveUp, time: 3, shard: a, code: "worker.crash", message: "boom"))
         #expect(state.failed == [a])
-        state.apply(JournalRecord(.started, time: 4))  // a relaunch does not retry failed shards
+        state.apply(JournalRecord(.started, time: 4)) // a relaunch does not retry failed shards
         #expect(state.failed == [a])
-        state.apply(JournalRecord(.started, time: 5, resume: true))  // resume does, with a fresh budget
+        state.apply(JournalRecord(.started, time: 5, resume: true)) // resume does, with a fresh budget
         #expect(state.pending == [a] && state.shards[a]!.attemptsUsed == 0 && state.shards[a]!.lastAttempt == 3)
     }
 }

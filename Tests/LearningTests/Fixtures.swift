@@ -1,6 +1,7 @@
 import Foundation
-@testable import Learning
 import Model
+
+@testable import Learning
 
 /// The committed fixtures of tools/projector_reference.py (PyTorch 2.15, the authors' Classifier).
 enum Fixtures {
@@ -14,7 +15,8 @@ enum Fixtures {
     static func stateDict(_ name: String) throws -> StateDict { try StateDict.load(path: folder + "/" + name) }
 
     /// The reference's batch: tokens [B, L, in] zero-padded, with the real counts.
-    static func batch(_ io: StateDict, config: ProjectorConfig, reversed: Bool = false) throws -> ProjectorBatch<Float> {
+    static func batch(_ io: StateDict, config: ProjectorConfig, reversed: Bool = false) throws -> ProjectorBatch<Float>
+    {
         let tokens = try io.tensors["tokens"]!.floats(name: "tokens")
         let shape = io.tensors["tokens"]!.shape
         let counts = try io.tensors["counts"]!.floats(name: "counts").map { Int($0) }
@@ -24,7 +26,9 @@ enum Fixtures {
         for i in order {
             let start = i * shape[1] * shape[2]
             tokens.withUnsafeBufferPointer { t in
-                batch.append(tokens: UnsafeBufferPointer(rebasing: t[start..<(start + counts[i] * shape[2])]), tokenCount: counts[i], label: labels[i])
+                batch.append(
+                    tokens: UnsafeBufferPointer(rebasing: t[start..<(start + counts[i] * shape[2])]),
+                    tokenCount: counts[i], label: labels[i])
             }
         }
         return batch

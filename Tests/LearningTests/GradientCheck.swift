@@ -1,5 +1,6 @@
-@testable import Learning
 import TagoodSupport
+
+@testable import Learning
 
 /// Central finite differences in float64: the reference every analytic gradient is checked against.
 enum GradientCheck {
@@ -15,7 +16,9 @@ enum GradientCheck {
     }
 
     /// dL/dx by central differences: `loss` is evaluated with each element of `x` moved by ±h.
-    static func numeric(_ x: UnsafeMutablePointer<Double>, count: Int, h: Double = 1e-5, _ loss: () -> Double) -> [Double] {
+    static func numeric(
+        _ x: UnsafeMutablePointer<Double>, count: Int, h: Double = 1e-5, _ loss: () -> Double
+    ) -> [Double] {
         (0..<count).map { i in
             let saved = x[i]
             x[i] = saved + h

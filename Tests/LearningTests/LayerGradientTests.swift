@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+
 @testable import Learning
 
 /// Every layer's backward pass against central finite differences in float64 (relative error ≤ 1e-6).
@@ -13,17 +15,22 @@ import Testing
         let r = GradientCheck.random(rows * outputs, seed: 4)
         let y = Matrix<Double>(rows: rows, columns: outputs)
         func loss() -> Double {
-            Linear.forward(x.pointer, rows: rows, in: inputs, out: outputs, weight: w.pointer, bias: b.pointer, into: y.pointer)
+            Linear.forward(
+                x.pointer, rows: rows, in: inputs, out: outputs, weight: w.pointer, bias: b.pointer, into: y.pointer)
             return GradientCheck.dot(y.pointer, r)
         }
         let dy = Matrix(rows: rows, columns: outputs, r)
         let dw = Matrix<Double>(rows: outputs, columns: inputs), db = Matrix<Double>(rows: 1, columns: outputs)
         let dx = Matrix<Double>(rows: rows, columns: inputs)
-        Linear.backward(x.pointer, dy.pointer, rows: rows, in: inputs, out: outputs, weight: w.pointer, weightGradient: dw.pointer,
-                        biasGradient: db.pointer, inputGradient: dx.pointer)
-        #expect(GradientCheck.relativeError(dw.values, GradientCheck.numeric(w.pointer, count: w.count, loss)) < tolerance)
-        #expect(GradientCheck.relativeError(db.values, GradientCheck.numeric(b.pointer, count: b.count, loss)) < tolerance)
-        #expect(GradientCheck.relativeError(dx.values, GradientCheck.numeric(x.pointer, count: x.count, loss)) < tolerance)
+        Linear.backward(
+            x.pointer, dy.pointer, rows: rows, in: inputs, out: outputs, weight: w.pointer, weightGradient: dw.pointer,
+            biasGradient: db.pointer, inputGradient: dx.pointer)
+        #expect(
+            GradientCheck.relativeError(dw.values, GradientCheck.numeric(w.pointer, count: w.count, loss)) < tolerance)
+        #expect(
+            GradientCheck.relativeError(db.values, GradientCheck.numeric(b.pointer, count: b.count, loss)) < tolerance)
+        #expect(
+            GradientCheck.relativeError(dx.values, GradientCheck.numeric(x.pointer, count: x.count, loss)) < tolerance)
     }
 
     @Test func layerNorm() {
@@ -34,20 +41,27 @@ import Testing
         let r = GradientCheck.random(rows * width, seed: 8)
         let y = Matrix<Double>(rows: rows, columns: width), rstd = Matrix<Double>(rows: rows, columns: 1)
         func loss() -> Double {
-            LayerNorm.forward(x.pointer, rows: rows, width: width, gamma: gamma.pointer, beta: beta.pointer, eps: 1e-6,
-                              into: y.pointer, inverseStd: rstd.pointer)
+            LayerNorm.forward(
+                x.pointer, rows: rows, width: width, gamma: gamma.pointer, beta: beta.pointer, eps: 1e-6,
+                into: y.pointer, inverseStd: rstd.pointer)
             return GradientCheck.dot(y.pointer, r)
         }
         _ = loss()
         let dy = Matrix(rows: rows, columns: width, r), dx = Matrix<Double>(rows: rows, columns: width)
         let dg = Matrix<Double>(rows: 1, columns: width), dbeta = Matrix<Double>(rows: 1, columns: width)
         let scratch = Matrix<Double>(rows: rows, columns: width)
-        LayerNorm.backward(x.pointer, dy.pointer, rows: rows, width: width, gamma: gamma.pointer, inverseStd: rstd.pointer,
-                           inputGradient: dx.pointer, accumulate: false, gammaGradient: dg.pointer, betaGradient: dbeta.pointer,
-                           scratch: scratch.pointer)
-        #expect(GradientCheck.relativeError(dx.values, GradientCheck.numeric(x.pointer, count: x.count, loss)) < tolerance)
-        #expect(GradientCheck.relativeError(dg.values, GradientCheck.numeric(gamma.pointer, count: width, loss)) < tolerance)
-        #expect(GradientCheck.relativeError(dbeta.values, GradientCheck.numeric(beta.pointer, count: width, loss)) < tolerance)
+        LayerNorm.backward(
+            x.pointer, dy.pointer, rows: rows, width: width, gamma: gamma.pointer, inverseStd: rstd.pointer,
+            inputGradient: dx.pointer, accumulate: false, gammaGradient: dg.pointer, betaGradient: dbeta.pointer,
+            scratch: scratch.pointer)
+        #expect(
+            GradientCheck.relativeError(dx.values, GradientCheck.numeric(x.pointer, count: x.count, loss)) < tolerance)
+        #expect(
+            GradientCheck.relativeError(dg.values, GradientCheck.numeric(gamma.pointer, count: width, loss)) < tolerance
+        )
+        #expect(
+            GradientCheck.relativeError(dbeta.values, GradientCheck.numeric(beta.pointer, count: width, loss))
+                < tolerance)
     }
 
     @Test(arguments: [QueryRows.all, QueryRows.first])
@@ -61,15 +75,17 @@ import Testing
         let (offsets, total) = MultiHeadAttention.probabilityOffsets(batch, queries: queries, heads: heads)
         let probabilities = Matrix<Double>(rows: 1, columns: total), out = Matrix<Double>(rows: rq, columns: width)
         func loss() -> Double {
-            MultiHeadAttention.forward(qkv: qkv.pointer, batch: batch, queries: queries, width: width, heads: heads,
-                                       probabilities: probabilities.pointer, offsets: offsets, into: out.pointer)
+            MultiHeadAttention.forward(
+                qkv: qkv.pointer, batch: batch, queries: queries, width: width, heads: heads,
+                probabilities: probabilities.pointer, offsets: offsets, into: out.pointer)
             return GradientCheck.dot(out.pointer, r)
         }
         _ = loss()
         let dOut = Matrix(rows: rq, columns: width, r), dqkv = Matrix<Double>(rows: rows, columns: 3 * width)
-        MultiHeadAttention.backward(qkv: qkv.pointer, outputGradient: dOut.pointer, batch: batch, queries: queries, width: width,
-                                    heads: heads, probabilities: probabilities.pointer, offsets: offsets, qkvGradient: dqkv.pointer,
-                                    scratch: Matrix())
+        MultiHeadAttention.backward(
+            qkv: qkv.pointer, outputGradient: dOut.pointer, batch: batch, queries: queries, width: width,
+            heads: heads, probabilities: probabilities.pointer, offsets: offsets, qkvGradient: dqkv.pointer,
+            scratch: Matrix())
         let numeric = GradientCheck.numeric(qkv.pointer, count: qkv.count, loss)
         #expect(GradientCheck.relativeError(dqkv.values, numeric) < tolerance)
         // The masked key gets no weight, so its key and value rows get no gradient.
@@ -102,7 +118,9 @@ import Testing
         let batch = 4, classes = 5, labels = [1, 4, 0, 1]
         let logits = Matrix(rows: batch, columns: classes, GradientCheck.random(batch * classes, seed: 12, scale: 3))
         let g = Matrix<Double>(rows: batch, columns: classes)
-        func loss() -> Double { SoftmaxCrossEntropy.loss(logits.pointer, labels: labels, classes: classes, gradient: g.pointer).loss }
+        func loss() -> Double {
+            SoftmaxCrossEntropy.loss(logits.pointer, labels: labels, classes: classes, gradient: g.pointer).loss
+        }
         let numeric = GradientCheck.numeric(logits.pointer, count: logits.count, loss)
         _ = loss()
         #expect(GradientCheck.relativeError(g.values, numeric) < tolerance)
@@ -123,7 +141,9 @@ import Testing
         let centers = Matrix(rows: 3, columns: width, GradientCheck.random(3 * width, seed: 14))
         let g = Matrix<Double>(rows: batch, columns: width)
         func loss() -> Double {
-            CenterLoss.loss(f.pointer, labels: labels, centers: centers.pointer, patterns: patterns, width: width, gradient: g.pointer)
+            CenterLoss.loss(
+                f.pointer, labels: labels, centers: centers.pointer, patterns: patterns, width: width,
+                gradient: g.pointer)
         }
         let numeric = GradientCheck.numeric(f.pointer, count: f.count, loss)
         let value = loss()
@@ -154,5 +174,3 @@ import Testing
         #expect(clamp.gradient(1e-5) == 1 && clamp.gradient(1e3) == 1)
     }
 }
-
-import Foundation

@@ -1,16 +1,19 @@
 import Foundation
-import Testing
-@testable import Learning
 import Model
 import TagoodSupport
+import Testing
+
+@testable import Learning
 
 /// The whole projector: its backward pass against finite differences (dropout on), padding, the EMA rule,
 /// checkpoints.
 @Suite struct ProjectorTests {
-    static let config = ProjectorConfig(inputWidth: 6, width: 8, heads: 2, layers: 2, mlpWidth: 12, maxTokens: 5, patterns: 4,
-                                        classes: 3, dropout: 0.25)
+    static let config = ProjectorConfig(
+        inputWidth: 6, width: 8, heads: 2, layers: 2, mlpWidth: 12, maxTokens: 5, patterns: 4,
+        classes: 3, dropout: 0.25)
 
-    static func batch<T: LearningScalar>(_ counts: [Int], labels: [Int], seed: UInt64, as: T.Type) -> ProjectorBatch<T> {
+    static func batch<T: LearningScalar>(_ counts: [Int], labels: [Int], seed: UInt64, as: T.Type) -> ProjectorBatch<T>
+    {
         let b = ProjectorBatch<T>(inputWidth: config.inputWidth)
         for (i, k) in counts.enumerated() {
             let values = GradientCheck.random(k * config.inputWidth, seed: seed + UInt64(i)).map { T($0) }
@@ -25,19 +28,25 @@ import TagoodSupport
         // Non-trivial LayerNorms, CLS token and biases, so that every gradient is exercised.
         for e in projector.parameters.entries {
             let p = projector.parameters.storage.pointer + e.offset
-            for (j, v) in GradientCheck.random(e.count, seed: UInt64(e.offset) + 99, scale: 0.2).enumerated() { p[j] += v }
+            for (j, v) in GradientCheck.random(e.count, seed: UInt64(e.offset) + 99, scale: 0.2).enumerated() {
+                p[j] += v
+            }
         }
         let centers = ClassCenters<Double>(classes: 3, width: 8)
         centers.initialise(seed: 5)
-        let step = TrainingStep(projector: projector, centers: centers, optimiser: AdamW(), schedule: CosineSchedule(baseLR: 0.01, totalSteps: 10))
+        let step = TrainingStep(
+            projector: projector, centers: centers, optimiser: AdamW(),
+            schedule: CosineSchedule(baseLR: 0.01, totalSteps: 10))
         let batch = Self.batch([3, 1, 5], labels: [2, 0, 2], seed: 11, as: Double.self)
-        let draw = Projector<Double>.DropoutDraw(seed: 9, step: 4)  // the same masks on every evaluation
+        let draw = Projector<Double>.DropoutDraw(seed: 9, step: 4) // the same masks on every evaluation
         _ = step.lossAndGradients(batch, dropout: draw)
         let analytic = step.gradients.storage.values
         let p = projector.parameters.storage.pointer
         var worst = 0.0
         for e in projector.parameters.entries where e.trainable {
-            let numeric = GradientCheck.numeric(p + e.offset, count: e.count) { step.lossAndGradients(batch, dropout: draw).loss }
+            let numeric = GradientCheck.numeric(p + e.offset, count: e.count) {
+                step.lossAndGradients(batch, dropout: draw).loss
+            }
             let error = GradientCheck.relativeError(Array(analytic[e.offset..<(e.offset + e.count)]), numeric)
             worst = max(worst, error)
             #expect(error < 1e-6, "\(e.name): relative error \(error)")
@@ -73,8 +82,8 @@ import TagoodSupport
         centers.update(features: f, labels: [1, 0, 1])
         let after = centers.values.values
         for j in 0..<4 {
-            let class0: Double = 0.999 * before[j] + 0.001 * 5        // class 0: its one row
-            let class1: Double = 0.999 * before[4 + j] + 0.001 * 9    // class 1: row 2, not row 0, from the old center
+            let class0: Double = 0.999 * before[j] + 0.001 * 5 // class 0: its one row
+            let class1: Double = 0.999 * before[4 + j] + 0.001 * 9 // class 1: row 2, not row 0, from the old center
             #expect(abs(after[j] - class0) < 1e-15)
             #expect(abs(after[4 + j] - class1) < 1e-15)
         }
@@ -88,18 +97,23 @@ import TagoodSupport
         projector.parameters.initialise(config: config, seed: 4)
         let centers = ClassCenters<Float>(classes: 3, width: 8)
         centers.initialise(seed: 2)
-        let step = TrainingStep(projector: projector, centers: centers, optimiser: AdamW(), schedule: CosineSchedule(baseLR: 0.01, totalSteps: 7))
+        let step = TrainingStep(
+            projector: projector, centers: centers, optimiser: AdamW(),
+            schedule: CosineSchedule(baseLR: 0.01, totalSteps: 7))
         step.run(Self.batch([2, 4], labels: [1, 2], seed: 3, as: Float.self), dropout: .init(seed: 1, step: 0))
-        let checkpoint = TrainingCheckpoint(config: config, options: TrainingOptions(), epochsDone: 1, steps: 1,
-                                            schedulePosition: step.schedule.position, lr: step.schedule.lr, rngState: 77, dataIdentity: "d")
+        let checkpoint = TrainingCheckpoint(
+            config: config, options: TrainingOptions(), epochsDone: 1, steps: 1,
+            schedulePosition: step.schedule.position, lr: step.schedule.lr, rngState: 77, dataIdentity: "d")
         let path = dir.path + "/c.safetensors"
         try checkpoint.write(step, to: path)
         let (read, stateDict) = try TrainingCheckpoint.read(path: path)
         var expected = checkpoint
         expected.options.threads = 1
         #expect(read == expected)
-        let copy = TrainingStep(projector: Projector<Float>(config: config), centers: ClassCenters(classes: 3, width: 8), optimiser: AdamW(),
-                                schedule: step.schedule)
+        let copy = TrainingStep(
+            projector: Projector<Float>(config: config), centers: ClassCenters(classes: 3, width: 8),
+            optimiser: AdamW(),
+            schedule: step.schedule)
         try TrainingCheckpoint.restore(stateDict, into: copy)
         #expect(copy.projector.parameters.storage.values == projector.parameters.storage.values)
         #expect(copy.firstMoment.storage.values == step.firstMoment.storage.values)

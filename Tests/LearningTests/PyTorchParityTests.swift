@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Learning
 import Model
+import Testing
+
+@testable import Learning
 
 /// The forward pass and two full training steps (loss, gradients, AdamW, the schedule, the centers' EMA)
 /// against the authors' Classifier in PyTorch (tools/projector_reference.py), within 1e-5.
@@ -15,6 +16,13 @@ import Model
     func comparable(_ values: [Float], _ name: String, width: Int) -> [Float] {
         guard name.hasSuffix("in_proj_bias") else { return values }
         return Array(values[0..<width]) + Array(values[(2 * width)...])
+    }
+
+    /// The training step of the fixture script: AdamW, cosine from 0.01 to 1e-5 over 4 steps.
+    func fixtureStep(_ projector: Projector<Float>, _ centers: ClassCenters<Float>) -> TrainingStep<Float> {
+        TrainingStep(
+            projector: projector, centers: centers, optimiser: AdamW(),
+            schedule: CosineSchedule(baseLR: 0.01, minimumLR: 1e-5, totalSteps: 4))
     }
 
     func load() throws -> (ProjectorConfig, Projector<Float>, ClassCenters<Float>, StateDict) {
@@ -32,8 +40,11 @@ import Model
 
     @Test func inferredShape() throws {
         let (config, _, _, _) = try load()
-        #expect(config == ProjectorConfig(inputWidth: 16, width: 32, heads: 4, layers: 2, mlpWidth: 64, maxTokens: 7, patterns: 4,
-                                          classes: 5, dropout: 0))
+        #expect(
+            config
+                == ProjectorConfig(
+                    inputWidth: 16, width: 32, heads: 4, layers: 2, mlpWidth: 64, maxTokens: 7, patterns: 4,
+                    classes: 5, dropout: 0))
     }
 
     @Test func evalForward() throws {
@@ -46,29 +57,37 @@ import Model
 
     @Test func trainingSteps() throws {
         let (config, projector, centers, io) = try load()
-        let step = TrainingStep(projector: projector, centers: centers, optimiser: AdamW(),
-                                schedule: CosineSchedule(baseLR: 0.01, minimumLR: 1e-5, totalSteps: 4))
+        let step = fixtureStep(projector, centers)
         let batch = try Fixtures.batch(io, config: config)
         let losses = try Fixtures.floats(io, "loss")
         let outcome = step.run(batch, dropout: .init(seed: 1, step: 0))
         #expect(abs(Float(outcome.loss) - losses[0]) < tolerance * max(1, losses[0]))
         #expect(abs(Float(outcome.crossEntropy) - losses[1]) < tolerance * max(1, losses[1]))
         #expect(abs(Float(outcome.centerLoss) - losses[2]) < tolerance * max(1, losses[2]))
-        #expect(Fixtures.relativeError(step.pass.features.values, try Fixtures.floats(io, "train.features")) < tolerance)
+        #expect(
+            Fixtures.relativeError(step.pass.features.values, try Fixtures.floats(io, "train.features")) < tolerance)
         for e in projector.parameters.entries {
             if e.trainable {
-                #expect(Fixtures.relativeError(step.gradients.values(e.name), try Fixtures.floats(io, "grad." + e.name)) < tolerance,
-                        "gradient of \(e.name)")
-                #expect(Fixtures.relativeError(step.firstMoment.values(e.name), try Fixtures.floats(io, "exp_avg." + e.name)) < tolerance,
-                        "exp_avg of \(e.name)")
-                #expect(Fixtures.relativeError(step.secondMoment.values(e.name), try Fixtures.floats(io, "exp_avg_sq." + e.name)) < tolerance,
-                        "exp_avg_sq of \(e.name)")
+                #expect(
+                    Fixtures.relativeError(step.gradients.values(e.name), try Fixtures.floats(io, "grad." + e.name))
+                        < tolerance,
+                    "gradient of \(e.name)")
+                #expect(
+                    Fixtures.relativeError(
+                        step.firstMoment.values(e.name), try Fixtures.floats(io, "exp_avg." + e.name)) < tolerance,
+                    "exp_avg of \(e.name)")
+                #expect(
+                    Fixtures.relativeError(
+                        step.secondMoment.values(e.name), try Fixtures.floats(io, "exp_avg_sq." + e.name)) < tolerance,
+                    "exp_avg_sq of \(e.name)")
             } else {
                 #expect(io.tensors["grad." + e.name] == nil, "PyTorch gives \(e.name) no gradient")
             }
-            #expect(Fixtures.relativeError(comparable(projector.parameters.values(e.name), e.name, width: config.width),
-                                           comparable(try Fixtures.floats(io, "after." + e.name), e.name, width: config.width)) < tolerance,
-                    "\(e.name) after AdamW")
+            #expect(
+                Fixtures.relativeError(
+                    comparable(projector.parameters.values(e.name), e.name, width: config.width),
+                    comparable(try Fixtures.floats(io, "after." + e.name), e.name, width: config.width)) < tolerance,
+                "\(e.name) after AdamW")
         }
         // The EMA, with class 2 three times in the batch: the last occurrence wins.
         #expect(Fixtures.relativeError(centers.values.values, try Fixtures.floats(io, "after.centers")) < tolerance)
@@ -77,17 +96,18 @@ import Model
         let second = step.run(try Fixtures.batch(io, config: config, reversed: true), dropout: .init(seed: 1, step: 1))
         #expect(abs(Float(second.loss) - losses[3]) < tolerance * max(1, losses[3]))
         for e in projector.parameters.entries {
-            #expect(Fixtures.relativeError(comparable(projector.parameters.values(e.name), e.name, width: config.width),
-                                           comparable(try Fixtures.floats(io, "after2." + e.name), e.name, width: config.width)) < tolerance,
-                    "\(e.name) after the second step")
+            #expect(
+                Fixtures.relativeError(
+                    comparable(projector.parameters.values(e.name), e.name, width: config.width),
+                    comparable(try Fixtures.floats(io, "after2." + e.name), e.name, width: config.width)) < tolerance,
+                "\(e.name) after the second step")
         }
         #expect(Fixtures.relativeError(centers.values.values, try Fixtures.floats(io, "after2.centers")) < tolerance)
     }
 
     @Test func keyBiasGradientIsNoise() throws {
         let (config, projector, centers, io) = try load()
-        let step = TrainingStep(projector: projector, centers: centers, optimiser: AdamW(),
-                                schedule: CosineSchedule(baseLR: 0.01, minimumLR: 1e-5, totalSteps: 4))
+        let step = fixtureStep(projector, centers)
         _ = step.lossAndGradients(try Fixtures.batch(io, config: config), dropout: nil)
         for l in 0..<config.layers {
             let name = ProjectorConfig.blockPrefix(l) + "self_attention.in_proj_bias"
@@ -101,7 +121,8 @@ import Model
         struct Reference: Decodable { var base_lr: Double; var eta_min: Double; var t_max: Int; var lr: [String] }
         let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.folder + "/cosine-schedule.json"))
         let reference = try JSONDecoder().decode(Reference.self, from: data)
-        var schedule = CosineSchedule(baseLR: reference.base_lr, minimumLR: reference.eta_min, totalSteps: reference.t_max)
+        var schedule = CosineSchedule(
+            baseLR: reference.base_lr, minimumLR: reference.eta_min, totalSteps: reference.t_max)
         var got = [schedule.lr]
         for _ in 1..<reference.lr.count { schedule.step(); got.append(schedule.lr) }
         for (i, (a, b)) in zip(got, reference.lr.map { Double($0)! }).enumerated() {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Model
 
 @Suite struct ConfigTests {
@@ -12,7 +13,8 @@ import Testing
 
     @Test func ramSwinLargeJSONParses() throws {
         // RAM's config_swinL_384.json, verbatim.
-        let json = #"{"ckpt": "pretrain_model/swin_large_patch4_window12_384_22k.pth", "vision_width": 1536, "image_res": 384, "window_size": 12, "embed_dim": 192, "depths": [ 2, 2, 18, 2 ], "num_heads": [ 6, 12, 24, 48 ]}"#
+        let json =
+            #"{"ckpt": "pretrain_model/swin_large_patch4_window12_384_22k.pth", "vision_width": 1536, "image_res": 384, "window_size": 12, "embed_dim": 192, "depths": [ 2, 2, 18, 2 ], "num_heads": [ 6, 12, 24, 48 ]}"#
         var config = try RAMConfig.parse(json: Array(json.utf8), source: "config_swinL_384.json")
         config.name = "swin_l_384"
         #expect(config == RAMConfig.swinL384)
@@ -37,12 +39,18 @@ import Testing
 
     @Test func badConfigsAreClearErrors() {
         let cases: [(String, String)] = [
-            (#"{"image_res": 384, "window_size": 12, "embed_dim": 192, "depths": [2, 2], "num_heads": [6]}"#, "same length"),
-            (#"{"image_res": 384, "window_size": 12, "embed_dim": 192, "depths": [2], "num_heads": [6], "vision_width": 1000}"#, "vision_width"),
+            (
+                #"{"image_res": 384, "window_size": 12, "embed_dim": 192, "depths": [2, 2], "num_heads": [6]}"#,
+                "same length"
+            ),
+            (
+                #"{"image_res": 384, "window_size": 12, "embed_dim": 192, "depths": [2], "num_heads": [6], "vision_width": 1000}"#,
+                "vision_width"
+            ),
             (#"{"image_res": 100, "window_size": 7, "embed_dim": 96, "depths": [2], "num_heads": [3]}"#, "multiple"),
             (#"{"window_size": 7}"#, "missing key"),
             (#"{"image_res": "x"}"#, "integer"),
-            ("not json", "invalid JSON"),
+            ("not json", "invalid JSON")
         ]
         for (json, fragment) in cases {
             #expect {

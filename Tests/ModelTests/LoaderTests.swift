@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import TagoodSupport
-@testable import Model
 import Tensor
+import Testing
+
+@testable import Model
 
 @Suite struct LoaderTests {
     let config = RAMConfig.testTiny
@@ -23,9 +24,11 @@ import Tensor
 
     @Test func safetensorsHalfAndBFloat16() throws {
         let f32 = try reference()
-        let f16 = try RAMWeights(config: config, stateDict: StateDict.load(path: Fixtures.path("test_tiny-f16.safetensors")))
+        let f16 = try RAMWeights(
+            config: config, stateDict: StateDict.load(path: Fixtures.path("test_tiny-f16.safetensors")))
         expectEqual(f16, f32) { Float(Float16($0)) }
-        let bf = try RAMWeights(config: config, stateDict: StateDict.load(path: Fixtures.path("test_tiny-bf16.safetensors")))
+        let bf = try RAMWeights(
+            config: config, stateDict: StateDict.load(path: Fixtures.path("test_tiny-bf16.safetensors")))
         expectEqual(bf, f32, transform: LoaderTests.bf16)
     }
 
@@ -67,10 +70,13 @@ import Tensor
     }
 
     @Test func missingTensorNamesItAndItsShape() throws {
-        let error = try loadError { $0.removeAll { $0.name == "tagging_head.encoder.layer.1.crossattention.self.key.weight" } }
+        let error = try loadError {
+            $0.removeAll { $0.name == "tagging_head.encoder.layer.1.crossattention.self.key.weight" }
+        }
         #expect(error?.code == "model.missing-tensor")
         let text = "\(error!)"
-        #expect(text.contains("tagging_head.encoder.layer.1.crossattention.self.key.weight") && text.contains("[16, 12]"))
+        #expect(
+            text.contains("tagging_head.encoder.layer.1.crossattention.self.key.weight") && text.contains("[16, 12]"))
     }
 
     @Test func wrongShapeNamesExpectedAndFound() throws {
@@ -80,7 +86,9 @@ import Tensor
         }
         #expect(error?.code == "model.shape")
         let text = "\(error!)"
-        #expect(text.contains("visual_encoder.layers.1.blocks.0.mlp.fc1.weight") && text.contains("[64, 8]") && text.contains("[64, 16]"))
+        #expect(
+            text.contains("visual_encoder.layers.1.blocks.0.mlp.fc1.weight") && text.contains("[64, 8]")
+                && text.contains("[64, 16]"))
     }
 
     @Test func safetensorsWhoseHeaderLengthLooksLikeAPickleStillLoads() throws {
@@ -100,7 +108,9 @@ import Tensor
 
     @Test func biasTableForAnotherWindowIsAWindowError() throws {
         let error = try loadError { entries in
-            let i = entries.firstIndex { $0.name == "visual_encoder.layers.0.blocks.1.attn.relative_position_bias_table" }!
+            let i = entries.firstIndex {
+                $0.name == "visual_encoder.layers.0.blocks.1.attn.relative_position_bias_table"
+            }!
             entries[i].tensor = Tensor(shape: [169, 2]) // window 7
         }
         #expect(error?.code == "model.window", "\(String(describing: error))")
@@ -110,7 +120,9 @@ import Tensor
     @Test func integerTensorIsADTypeError() throws {
         // A safetensors file whose fc.bias is I64: hand-written header.
         let dir = try TemporaryDirectory()
-        var entries = try reference().tensors.filter { $0.key != "fc.bias" }.map { Safetensors.Entry(name: $0.key, tensor: $0.value) }
+        var entries = try reference().tensors.filter { $0.key != "fc.bias" }.map {
+            Safetensors.Entry(name: $0.key, tensor: $0.value)
+        }
         entries.sort { $0.name < $1.name }
         var bytes = Safetensors.encode(entries)
         let headerLength = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.1) << (8 * UInt64($1.0)) })
@@ -127,7 +139,8 @@ import Tensor
         #expect {
             try RAMModel.load(path: path, config: config)
         } throws: { error in
-            (error as? ModelError)?.code == "model.dtype" && "\(error)".contains("fc.bias") && "\(error)".contains("I64")
+            (error as? ModelError)?.code == "model.dtype" && "\(error)".contains("fc.bias")
+                && "\(error)".contains("I64")
         }
     }
 
@@ -140,7 +153,7 @@ import Tensor
             ("truncated.safetensors", Array(st.prefix(st.count - 100))),
             ("header.safetensors", [200, 0, 0, 0, 0, 0, 0, 0] + Array("{\"a\":".utf8)),
             ("empty.bin", []),
-            ("legacy.pt", [0x80, 0x02, 0x8A, 0x0A]),
+            ("legacy.pt", [0x80, 0x02, 0x8A, 0x0A])
         ]
         for (name, bytes) in cases {
             let path = dir.path + "/" + name

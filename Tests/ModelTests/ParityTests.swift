@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Model
 import Tensor
+import Testing
+
+@testable import Model
 
 /// The whole forward pass against tools/ram_reference.py (an independent float64 NumPy implementation).
 @Suite struct ParityTests {

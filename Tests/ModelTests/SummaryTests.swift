@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TagoodSupport
+import Testing
+
 @testable import Model
 
 @Suite struct SummaryTests {
@@ -9,7 +10,10 @@ import TagoodSupport
         #expect(s.format == .pytorch)
         #expect(s.config == .testTiny && s.configSource == "inferred")
         #expect(s.isComplete && s.missing.isEmpty)
-        #expect(Set(s.extra) == ["text_decoder.bert.embeddings.word_embeddings.weight", "tagging_head.embeddings.position_ids"])
+        #expect(
+            Set(s.extra) == [
+                "text_decoder.bert.embeddings.word_embeddings.weight", "tagging_head.embeddings.position_ids"
+            ])
         #expect(s.dtypes["F16"] == 100)
         #expect(s.fileHash.count == 16)
     }

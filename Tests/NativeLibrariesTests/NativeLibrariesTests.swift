@@ -1,9 +1,9 @@
-import Testing
-import CZeroMQ
-import COpenBLAS
 import CAffinity
 import CHDF5
 import CHDF5Shim
+import COpenBLAS
+import CZeroMQ
+import Testing
 
 /// Smoke tests that each native library links and answers: the first thing to fail on a machine whose
 /// `make deps` went wrong.

@@ -2,8 +2,8 @@ import Foundation
 import Job
 import Reduce
 import TagoodSupport
-import Testing
 import TagoodTestSupport
+import Testing
 
 /// A hand-made job whose centers and scores are known in closed form (d = 4, two classes).
 ///
@@ -15,24 +15,33 @@ import TagoodTestSupport
     static func makeJob() throws -> (AnyObject, String) {
         let e = { (i: Int) in JobBuilder.e(i) }
         let g = JobBuilder.e(3)
-        let (tmp, path) = try JobBuilder.job([
-            .init(name: "train", role: .idTrain, classes: ["a", "b"], records: [
-                JobBuilder.image("a/0.jpg", label: 0, tokens: [[2, 0, 0, 0]], global: g, tagProbs: [0.9]),
-                JobBuilder.image("a/1.jpg", label: 0, tokens: [[1, 0, 0, 0], [3, 0, 0, 0]], global: g, tagProbs: [0.9]),
-                JobBuilder.image("b/0.jpg", label: 1, tokens: [[0, 5, 0, 0]], global: g, tagProbs: [0.9]),
-                JobBuilder.image("b/1.jpg", label: 1, tokens: [[0, 0, 1, 0]], global: g, tagProbs: [0.9]),
-            ]),
-            .init(name: "val", role: .idVal, classes: ["a", "b"], records: [
-                JobBuilder.image("a/v0.jpg", label: 0, tokens: [[3, 0, 0, 0]], global: g, tagProbs: [0.9, 0.5]),
-                JobBuilder.image("b/v1.jpg", label: 1, tokens: [e(1).map { $0 * 2 }], global: g, tagProbs: [0.8]),
-                JobBuilder.failed("b/v2.jpg", label: 1),
-            ]),
-            .init(name: "ood", role: .ood, records: [
-                JobBuilder.image("o0.jpg", label: -1, tokens: [[0, 0, 0, 4]], global: g, tagProbs: [0.7]),
-                JobBuilder.image("o1.jpg", label: -1, tokens: [], global: [2, 0, 0, 0], tagProbs: []),
-                JobBuilder.failed("o2.jpg", label: -1),
-            ]),
-        ], imagesPerShard: 2, embedDim: 4)
+        let (tmp, path) = try JobBuilder.job(
+            [
+                .init(
+                    name: "train", role: .idTrain, classes: ["a", "b"],
+                    records: [
+                        JobBuilder.image("a/0.jpg", label: 0, tokens: [[2, 0, 0, 0]], global: g, tagProbs: [0.9]),
+                        JobBuilder.image(
+                            "a/1.jpg", label: 0, tokens: [[1, 0, 0, 0], [3, 0, 0, 0]], global: g, tagProbs: [0.9]),
+                        JobBuilder.image("b/0.jpg", label: 1, tokens: [[0, 5, 0, 0]], global: g, tagProbs: [0.9]),
+                        JobBuilder.image("b/1.jpg", label: 1, tokens: [[0, 0, 1, 0]], global: g, tagProbs: [0.9])
+                    ]),
+                .init(
+                    name: "val", role: .idVal, classes: ["a", "b"],
+                    records: [
+                        JobBuilder.image("a/v0.jpg", label: 0, tokens: [[3, 0, 0, 0]], global: g, tagProbs: [0.9, 0.5]),
+                        JobBuilder.image(
+                            "b/v1.jpg", label: 1, tokens: [e(1).map { $0 * 2 }], global: g, tagProbs: [0.8]),
+                        JobBuilder.failed("b/v2.jpg", label: 1)
+                    ]),
+                .init(
+                    name: "ood", role: .ood,
+                    records: [
+                        JobBuilder.image("o0.jpg", label: -1, tokens: [[0, 0, 0, 4]], global: g, tagProbs: [0.7]),
+                        JobBuilder.image("o1.jpg", label: -1, tokens: [], global: [2, 0, 0, 0], tagProbs: []),
+                        JobBuilder.failed("o2.jpg", label: -1)
+                    ])
+            ], imagesPerShard: 2, embedDim: 4)
         return (tmp, path)
     }
 
@@ -40,7 +49,7 @@ import TagoodTestSupport
         let (tmp, job) = try Self.makeJob()
         defer { _ = tmp }
         let outcome = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 1))
-        #expect(outcome.builtPartials == 6)  // 2 train + 2 val + 2 ood shards
+        #expect(outcome.builtPartials == 6) // 2 train + 2 val + 2 ood shards
         let model = try CenterModel.read(path: job + "/reduce/centers.bin")
         let r = Float(0.5).squareRoot()
         let expected: [Float] = [1, 0, 0, 0, 0, r, r, 0]
@@ -61,7 +70,7 @@ import TagoodTestSupport
         #expect(ood.paths == ["o0.jpg", "o1.jpg"])
         #expect(ood.hasTokens == [true, false])
         close(ood.column(.tagood), [0, 0])
-        close(ood.column(.tagoodSymmetric), [0, 0.68])  // no tags stored: cos(pooled e0, e0) × tag_threshold
+        close(ood.column(.tagoodSymmetric), [0, 0.68]) // no tags stored: cos(pooled e0, e0) × tag_threshold
         close(ood.column(.maxTagProb), [0.7, 0])
         close(ood.column(.cosine), [0, 1])
         close(ood.column(.knn), [-(2.0).squareRoot(), 0])
@@ -91,7 +100,9 @@ import TagoodTestSupport
         #expect(outcome.builtPartials == 0)
     }
 
-    func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation) {
+    func close(
+        _ a: [Double], _ b: [Double], _ tolerance: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(a.count == b.count, sourceLocation: sourceLocation)
         for (x, y) in zip(a, b) { #expect(abs(x - y) < tolerance, "\(a) vs \(b)", sourceLocation: sourceLocation) }
     }

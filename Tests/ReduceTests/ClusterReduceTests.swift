@@ -25,7 +25,8 @@ import Transport
             self.job = job
             pristine = tmp.path + "/pristine"
             try FileManager.default.copyItem(atPath: job, toPath: pristine)
-            try ClusterFiles.twoWorkers(cores: CoreSet.available()).write(toFile: cluster, atomically: true, encoding: .utf8)
+            try ClusterFiles.twoWorkers(cores: CoreSet.available()).write(
+                toFile: cluster, atomically: true, encoding: .utf8)
         }
 
         var arguments: [String] { ["reduce", job, "--cluster", cluster, "--knn-k", "5"] }
@@ -51,19 +52,26 @@ import Transport
         }
     }
 
-    static func expectSame(_ outputs: (cluster: [String: [UInt8]], local: [String: [UInt8]]),
-                           sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectSame(
+        _ outputs: (cluster: [String: [UInt8]], local: [String: [UInt8]]),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(Set(outputs.cluster.keys) == Set(outputs.local.keys), sourceLocation: sourceLocation)
-        #expect(outputs.local.keys.contains("report/report.json") && outputs.local.keys.contains("reduce/scores-ood-a.json"),
-                sourceLocation: sourceLocation)
+        #expect(
+            outputs.local.keys.contains("report/report.json")
+                && outputs.local.keys.contains("reduce/scores-ood-a.json"),
+            sourceLocation: sourceLocation)
         for (name, bytes) in outputs.local.sorted(by: { $0.key < $1.key }) {
             let other = outputs.cluster[name] ?? []
             let same = other == bytes
-            let at = zip(other, bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(other.count, bytes.count)
+            let at =
+                zip(other, bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? min(other.count, bytes.count)
             let theirs = String(decoding: other.dropFirst(max(0, at - 60)).prefix(120), as: UTF8.self)
             let ours = String(decoding: bytes.dropFirst(max(0, at - 60)).prefix(120), as: UTF8.self)
-            #expect(same, "\(name) differs between the cluster and the local reduce at byte \(at): \(theirs) vs \(ours)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                same, "\(name) differs between the cluster and the local reduce at byte \(at): \(theirs) vs \(ours)",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -74,11 +82,14 @@ import Transport
         #expect(result.stdout.contains("15 shards read"), "\(result.stdout)")
         let records = try f.records()
         #expect(records.filter { $0.event == .committed }.count == 15)
-        #expect(Set(records.filter { $0.event == .assigned }.compactMap(\.worker)).count == 2, "both workers took partials")
+        #expect(
+            Set(records.filter { $0.event == .assigned }.compactMap(\.worker)).count == 2, "both workers took partials")
         Self.expectSame(try f.outputs())
 
         // A second distributed run has nothing to build and starts no worker.
-        let again = try TagoodProcess.run(["reduce", f.tmp.path + "/distributed", "--cluster", f.cluster, "--knn-k", "5"])
+        let again = try TagoodProcess.run([
+            "reduce", f.tmp.path + "/distributed", "--cluster", f.cluster, "--knn-k", "5"
+        ])
         #expect(again.status == 0 && again.stdout.contains("0 shards read"), "\(again.stdout)\n\(again.stderr)")
     }
 
@@ -105,21 +116,24 @@ import Transport
         // A long heartbeat: the worker that holds the one place is heard from well within a lease however
         // slow the machine is, so the refusal cannot come from it being forgotten.
         try """
-            coordinator: {bind: 127.0.0.1, port: 0}
-            launcher: none
-            heartbeat_seconds: 2
-            liveness: 4
-            shutdown_grace_seconds: 1
-            max_workers: 1
-            workers:
-              - {cores: "\(core)", threads: 1}
-            """.write(toFile: f.cluster, atomically: true, encoding: .utf8)
+        coordinator: {bind: 127.0.0.1, port: 0}
+        launcher: none
+        heartbeat_seconds: 2
+        liveness: 4
+        shutdown_grace_seconds: 1
+        max_workers: 1
+        workers:
+          - {cores: "\(core)", threads: 1}
+        """.write(toFile: f.cluster, atomically: true, encoding: .utf8)
         let reduce = try BackgroundTagood(f.arguments, outputFile: f.tmp.path + "/reduce.log")
-        defer { if reduce.process.isRunning { kill(reduce.pid, SIGKILL) } }  // never left behind, even on a failure
+        defer { if reduce.process.isRunning { kill(reduce.pid, SIGKILL) } } // never left behind, even on a failure
         let endpoint = try #require(Self.waitForEndpoint(reduce), "\(reduce.outputSoFar)")
         func worker(_ environment: [String: String] = [:]) throws -> BackgroundTagood {
-            try BackgroundTagood(["worker", "--reduce", "--connect", endpoint, "--job", f.job, "--cores", "\(core)",
-                                  "--threads", "1"], environment: environment)
+            try BackgroundTagood(
+                [
+                    "worker", "--reduce", "--connect", endpoint, "--job", f.job, "--cores", "\(core)",
+                    "--threads", "1"
+                ], environment: environment)
         }
 
         // The first worker takes a task and holds it (its shard waits on a failpoint until it is killed).
@@ -132,14 +146,16 @@ import Transport
         let second = try worker()
         let deadline = Date().addingTimeInterval(120)
         while second.process.isRunning && Date() < deadline
-            && !((try? f.records()) ?? []).contains(where: { $0.event == .assigned && $0.worker != firstID }) {
+            && !((try? f.records()) ?? []).contains(where: { $0.event == .assigned && $0.worker != firstID })
+        {
             usleep(20_000)
         }
-        if second.process.isRunning { kill(second.pid, SIGKILL) }  // a worker blocks SIGTERM while it waits
+        if second.process.isRunning { kill(second.pid, SIGKILL) } // a worker blocks SIGTERM while it waits
         let refused = second.wait(seconds: 60)
         #expect(refused.status == 2, "\(refused.stdout)")
-        #expect(refused.stdout.contains("at most 1 workers at once") && refused.stdout.contains("max_workers"),
-                "\(refused.stdout)")
+        #expect(
+            refused.stdout.contains("at most 1 workers at once") && refused.stdout.contains("max_workers"),
+            "\(refused.stdout)")
         let records = try f.records()
         #expect(!records.contains { $0.worker?.hasSuffix(":\(second.pid)") == true }, "\(records)")
 

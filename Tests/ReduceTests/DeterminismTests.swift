@@ -3,8 +3,8 @@ import Job
 import Reduce
 import Shards
 import TagoodSupport
-import Testing
 import TagoodTestSupport
+import Testing
 
 /// Streaming, parallel and resumed reduces give byte-identical outputs.
 @Suite struct DeterminismTests {
@@ -27,10 +27,13 @@ import TagoodTestSupport
             #expect(many[name] == bytes, "\(name) differs between 1 and 4 threads")
         }
         // centers.bin names its job's partials: compare its arrays.
-        let a = try ArrayFile.decode(one["reduce/centers.bin"]!, path: "a"), b = try ArrayFile.decode(many["reduce/centers.bin"]!, path: "b")
+        let a = try ArrayFile.decode(one["reduce/centers.bin"]!, path: "a"),
+            b = try ArrayFile.decode(many["reduce/centers.bin"]!, path: "b")
         #expect(a.entries.map(\.name) == b.entries.map(\.name))
         for entry in a.entries {
-            #expect(a.floats(entry.name) == b.floats(entry.name) && a.doubles(entry.name)?.map(\.bitPattern) == b.doubles(entry.name)?.map(\.bitPattern)
+            #expect(
+                a.floats(entry.name) == b.floats(entry.name)
+                    && a.doubles(entry.name)?.map(\.bitPattern) == b.doubles(entry.name)?.map(\.bitPattern)
                     && a.int64s(entry.name) == b.int64s(entry.name), "centers.bin \(entry.name) differs")
         }
         // Outputs that name the job directory differ only by it.
@@ -82,14 +85,17 @@ import TagoodTestSupport
         try FileManager.default.removeItem(atPath: job + shard)
         try FileManager.default.copyItem(atPath: other + shard, toPath: job + shard)
         let checksum = try ShardFile.checksum(path: job + shard)
-        let record = "{\"checksum\":\"\(checksum)\",\"event\":\"committed\",\"shard\":{\"dataset\":\"ood-a\",\"index\":0},\"time\":1}\n"
+        let record =
+            "{\"checksum\":\"\(checksum)\",\"event\":\"committed\",\"shard\":{\"dataset\":\"ood-a\",\"index\":0},\"time\":1}\n"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: job + "/journal.jsonl"))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(record.utf8))
         try handle.close()
         let outcome = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 2, knnK: 5))
         #expect(outcome.builtPartials == 1)
-        let left = try FileManager.default.contentsOfDirectory(atPath: job + "/reduce/partials/ood-a").filter { $0.hasPrefix("shard-00000-") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: job + "/reduce/partials/ood-a").filter {
+            $0.hasPrefix("shard-00000-")
+        }
         #expect(left == ["shard-00000-\(checksum).bin"])
     }
 
@@ -100,14 +106,18 @@ import TagoodTestSupport
         // A second job with the same val and OOD sets but no training data, scored with the first one's centers.
         let (tmp2, copy) = try JobBuilder.randomJob(seed: 5)
         defer { _ = tmp2 }
-        _ = try Reducer.run(directory: JobDirectory(copy),
-                            options: ReduceOptions(threads: 2, knnK: 5, centersFrom: job))
+        _ = try Reducer.run(
+            directory: JobDirectory(copy),
+            options: ReduceOptions(threads: 2, knnK: 5, centersFrom: job))
         for dataset in ["val", "ood-a", "ood-b"] {
-            #expect(try JobBuilder.bytes("\(copy)/reduce/scores-\(dataset).json") == JobBuilder.bytes("\(job)/reduce/scores-\(dataset).json"))
+            #expect(
+                try JobBuilder.bytes("\(copy)/reduce/scores-\(dataset).json")
+                    == JobBuilder.bytes("\(job)/reduce/scores-\(dataset).json"))
         }
         let error = #expect(throws: ReduceError.self) {
-            try Reducer.run(directory: JobDirectory(copy),
-                            options: ReduceOptions(threads: 1, centersFrom: "/nonexistent"))
+            try Reducer.run(
+                directory: JobDirectory(copy),
+                options: ReduceOptions(threads: 1, centersFrom: "/nonexistent"))
         }
         #expect(error?.code == "reduce.no-centers")
     }

@@ -3,8 +3,8 @@ import Foundation
 import Job
 import Reduce
 import TagoodSupport
-import Testing
 import TagoodTestSupport
+import Testing
 
 /// The clear errors: a class without images, an OOD set without a readable image, no centers, an
 /// unfinished job.
@@ -12,18 +12,23 @@ import TagoodTestSupport
     static let g = JobBuilder.e(3)
 
     static func train(classes: [String] = ["a", "b"]) -> SyntheticJob.Dataset {
-        .init(name: "train", role: .idTrain, classes: classes, records: [
-            JobBuilder.image("a/0.jpg", label: 0, tokens: [[1, 0, 0, 0]], global: g, tagProbs: [0.9]),
-            JobBuilder.image("b/0.jpg", label: 1, tokens: [[0, 1, 0, 0]], global: g, tagProbs: [0.9]),
-        ])
+        .init(
+            name: "train", role: .idTrain, classes: classes,
+            records: [
+                JobBuilder.image("a/0.jpg", label: 0, tokens: [[1, 0, 0, 0]], global: g, tagProbs: [0.9]),
+                JobBuilder.image("b/0.jpg", label: 1, tokens: [[0, 1, 0, 0]], global: g, tagProbs: [0.9])
+            ])
     }
 
-    static let val = SyntheticJob.Dataset(name: "val", role: .idVal, classes: ["a", "b"], records: [
-        JobBuilder.image("a/v.jpg", label: 0, tokens: [[1, 1, 0, 0]], global: g, tagProbs: [0.9]),
-    ])
+    static let val = SyntheticJob.Dataset(
+        name: "val", role: .idVal, classes: ["a", "b"],
+        records: [
+            JobBuilder.image("a/v.jpg", label: 0, tokens: [[1, 1, 0, 0]], global: g, tagProbs: [0.9])
+        ])
 
     @Test func classWithoutImagesIsAClearError() throws {
-        let (tmp, job) = try JobBuilder.job([Self.train(classes: ["a", "b", "zebra"]), Self.val], imagesPerShard: 4, embedDim: 4)
+        let (tmp, job) = try JobBuilder.job(
+            [Self.train(classes: ["a", "b", "zebra"]), Self.val], imagesPerShard: 4, embedDim: 4)
         defer { _ = tmp }
         let error = #expect(throws: ReduceError.self) {
             try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1))
@@ -46,9 +51,11 @@ import TagoodTestSupport
     }
 
     @Test func oodDatasetWithoutReadableImagesIsAClearError() throws {
-        let ood = SyntheticJob.Dataset(name: "textures", role: .ood, records: [
-            JobBuilder.failed("x.jpg", label: -1), JobBuilder.failed("y.jpg", label: -1),
-        ])
+        let ood = SyntheticJob.Dataset(
+            name: "textures", role: .ood,
+            records: [
+                JobBuilder.failed("x.jpg", label: -1), JobBuilder.failed("y.jpg", label: -1)
+            ])
         let (tmp, job) = try JobBuilder.job([Self.train(), Self.val, ood], imagesPerShard: 4, embedDim: 4)
         defer { _ = tmp }
         let error = #expect(throws: ReduceError.self) {
@@ -76,7 +83,8 @@ import TagoodTestSupport
         let lines = try String(contentsOfFile: job + "/journal.jsonl", encoding: .utf8).split(separator: "\n")
         let kept = lines.filter { !($0.contains("\"committed\"") && $0.contains("\"dataset\":\"train\",\"index\":1")) }
         #expect(kept.count == lines.count - 1)
-        try (kept.joined(separator: "\n") + "\n").write(toFile: job + "/journal.jsonl", atomically: true, encoding: .utf8)
+        try (kept.joined(separator: "\n") + "\n").write(
+            toFile: job + "/journal.jsonl", atomically: true, encoding: .utf8)
         let error = #expect(throws: ReduceError.self) {
             try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1))
         }

@@ -1,9 +1,9 @@
 import Foundation
 import Reduce
-import Tensor
-import Testing
 import TagoodSupport
 import TagoodTestSupport
+import Tensor
+import Testing
 
 /// The blocked, streamed KNN against a brute-force double-precision reference.
 @Suite struct KNNTests {
@@ -22,7 +22,7 @@ import TagoodTestSupport
         // at once (and another test may have given it two).
         BLAS.setThreadCount(1)
         var rng = Generator(seed: UInt64(k))
-        let d = 24, n = 100, bankSize = 9000  // more than one bank tile and several query blocks
+        let d = 24, n = 100, bankSize = 9000 // more than one bank tile and several query blocks
         let queries = Self.unitRows(n, d, &rng), bank = Self.unitRows(bankSize, d, &rng)
         // Chunks of uneven sizes, as partial files would give.
         func chunks() -> () -> [Float]? {
@@ -55,7 +55,7 @@ import TagoodTestSupport
     @Test func distanceOfUnitVectors() {
         #expect(KNNScorer.distance(similarity: 1) == 0)
         #expect(abs(KNNScorer.distance(similarity: 0) - 2.0.squareRoot()) < 1e-12)
-        #expect(KNNScorer.distance(similarity: 1.0000001) == 0)  // rounding above 1 does not make NaN
+        #expect(KNNScorer.distance(similarity: 1.0000001) == 0) // rounding above 1 does not make NaN
     }
 }
 
@@ -76,10 +76,10 @@ import TagoodTestSupport
     }
 
     @Test func singularMatrixGetsARidge() throws {
-        let a: [Double] = [1, 1, 1, 1]  // rank 1
+        let a: [Double] = [1, 1, 1, 1] // rank 1
         let c = try #require(Cholesky(a, d: 2))
         #expect(c.ridge > 0 && c.ridge < 1e-3)
-        #expect(try #require(Cholesky([0, 0, 0, 0], d: 2)).ridge == 1e-8)  // every feature equal: a pure ridge
+        #expect(try #require(Cholesky([0, 0, 0, 0], d: 2)).ridge == 1e-8) // every feature equal: a pure ridge
         #expect(Cholesky([.nan, 0, 0, 1], d: 2) == nil)
     }
 }

@@ -1,6 +1,7 @@
-import Testing
-import TagoodTestSupport
 import Foundation
+import TagoodTestSupport
+import Testing
+
 @testable import Reduce
 
 /// Parity with scikit-learn on the cases of `tools/make_metric_fixtures.py`.
@@ -28,7 +29,8 @@ import Foundation
         #expect(abs(m.auprIn - c.aupr_in) < tolerance, "aupr_in \(m.auprIn) vs sklearn \(c.aupr_in)")
         #expect(abs(m.auprOut - c.aupr_out) < tolerance, "aupr_out \(m.auprOut) vs sklearn \(c.aupr_out)")
         #expect(abs(m.fpr95TagOOD - c.fpr95_tagood) < tolerance, "fpr95_tagood \(m.fpr95TagOOD) vs \(c.fpr95_tagood)")
-        #expect(abs(m.fpr95OpenOOD - c.fpr95_openood) < tolerance, "fpr95_openood \(m.fpr95OpenOOD) vs \(c.fpr95_openood)")
+        #expect(
+            abs(m.fpr95OpenOOD - c.fpr95_openood) < tolerance, "fpr95_openood \(m.fpr95OpenOOD) vs \(c.fpr95_openood)")
     }
 
     @Test func fixturesCoverTheRequiredCases() {

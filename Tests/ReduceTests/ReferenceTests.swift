@@ -3,8 +3,8 @@ import Job
 import Reduce
 import Shards
 import TagoodSupport
-import Testing
 import TagoodTestSupport
+import Testing
 
 /// Every score against numpy/scikit-learn (`tools/make_reduce_fixtures.py`): centers, TagOOD (both
 /// variants), cosine, KNN (brute force), Mahalanobis (OpenOOD's recipe with sklearn's EmpiricalCovariance).
@@ -33,15 +33,17 @@ import TagoodTestSupport
         let f = Self.fixture
         func records(_ name: String) -> [Shards.ShardRecord] {
             f.datasets[name]!.enumerated().map { i, r in
-                JobBuilder.image("\(name)/\(i).jpg", label: r.label, tokens: r.tokens, global: r.global, tagProbs: r.tag_probs)
+                JobBuilder.image(
+                    "\(name)/\(i).jpg", label: r.label, tokens: r.tokens, global: r.global, tagProbs: r.tag_probs)
             }
         }
         let classes = (0..<f.classes).map { "c\($0)" }
-        let (tmp, job) = try JobBuilder.job([
-            .init(name: "train", role: .idTrain, classes: classes, records: records("train")),
-            .init(name: "val", role: .idVal, classes: classes, records: records("val")),
-            .init(name: "ood", role: .ood, records: records("ood")),
-        ], imagesPerShard: 7, embedDim: f.embed_dim)
+        let (tmp, job) = try JobBuilder.job(
+            [
+                .init(name: "train", role: .idTrain, classes: classes, records: records("train")),
+                .init(name: "val", role: .idVal, classes: classes, records: records("val")),
+                .init(name: "ood", role: .ood, records: records("ood"))
+            ], imagesPerShard: 7, embedDim: f.embed_dim)
         defer { _ = tmp }
         let outcome = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 3, knnK: f.knn_k))
         #expect(outcome.summary.mahalanobisRidge == ["object": 0, "pooled": 0])

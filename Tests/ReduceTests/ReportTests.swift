@@ -1,8 +1,8 @@
 import Foundation
 import Job
 import Reduce
-import Testing
 import TagoodTestSupport
+import Testing
 
 /// `tagood report`'s files: report.json's structure, the markdown table and the self-contained HTML.
 @Suite struct ReportTests {
@@ -28,7 +28,9 @@ import TagoodTestSupport
         let tagood = report.ood.map { $0.metrics["tagood"]!.auroc }
         #expect(abs(report.average["tagood"]!.auroc - tagood.reduce(0, +) / 2) < 1e-15)
 
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json"))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json")))
+            as! [String: Any]
         let first = (json["ood"] as! [[String: Any]])[0]["metrics"] as! [String: [String: Double]]
         #expect(Set(first["tagood"]!.keys) == ["auroc", "aupr_in", "aupr_out", "fpr95_tagood", "fpr95_openood"])
 
@@ -36,7 +38,7 @@ import TagoodTestSupport
         #expect(md.contains("| OOD set | FPR95 ↓ | AUROC ↑"))
         #expect(md.contains("| **Average** |"))
         let html = try String(contentsOfFile: job + "/report/report.html", encoding: .utf8)
-        #expect(html.components(separatedBy: "<svg").count - 1 == 2 * 8)  // per OOD set: ROC + 7 histograms
+        #expect(html.components(separatedBy: "<svg").count - 1 == 2 * 8) // per OOD set: ROC + 7 histograms
         #expect(html.contains("<polyline"))
         // Self-contained: nothing fetched (the SVG namespace is an identifier, not a download).
         #expect(!html.replacingOccurrences(of: "xmlns='http://www.w3.org/2000/svg'", with: "").contains("http"))

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Shards
 import TagoodSupport
 import Testing
+
+@testable import Shards
 
 /// The optional `all_tag_probs` dataset: written only with `all_tags` in the metadata, read back, covered by
 /// the content checksum, refused when a record's vector has the wrong length, and read by the Python example.
@@ -33,7 +34,9 @@ import Testing
         try reader.forEach { images.append($0) }
         #expect(images.count == records.count)
         for (image, record) in zip(images, records) {
-            #expect(image.allTagProbs == (record.status.isOK ? record.allTagProbs : [Float](repeating: 0, count: Self.allTags)))
+            #expect(
+                image.allTagProbs
+                    == (record.status.isOK ? record.allTagProbs : [Float](repeating: 0, count: Self.allTags)))
         }
         // A shard without the option has neither the attribute nor the dataset.
         let plain = dir.path + "/plain.h5"
@@ -48,9 +51,13 @@ import Testing
         let writer = try ShardWriter(path: dir.path + "/shard.h5", metadata: Self.metadata())
         var short = Self.record(0)
         short.allTagProbs.removeLast()
-        #expect { try writer.append(short) } throws: { ($0 as? ShardError)?.detail.contains("expected all_tags 11") == true }
+        #expect { try writer.append(short) } throws: {
+            ($0 as? ShardError)?.detail.contains("expected all_tags 11") == true
+        }
         let plain = try ShardWriter(path: dir.path + "/plain.h5", metadata: ShardFixtures.metadata())
-        #expect { try plain.append(Self.record(0)) } throws: { ($0 as? ShardError)?.detail.contains("stores none") == true }
+        #expect { try plain.append(Self.record(0)) } throws: {
+            ($0 as? ShardError)?.detail.contains("stores none") == true
+        }
     }
 
     @Test(.enabled(if: ShardInteropTests.pythonWithH5py, "python3 with h5py is not importable here"))

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Shards
 import TagoodSupport
+import Testing
+
+@testable import Shards
 
 /// The reducer's column blocks give every image's values exactly as the per-image reader does: read in
 /// place from the checked file image, chunk by chunk (images straddling chunk boundaries included), and
@@ -9,7 +10,7 @@ import TagoodSupport
 @Suite struct ShardColumnBlockTests {
     static let configurations: [(TokenDType, ShardCompression, Int)] = [
         (.float16, .none, ShardReader.imageLimit), (.float32, .none, ShardReader.imageLimit),
-        (.float16, .gzip(level: 4), ShardReader.imageLimit), (.float16, .none, 0),
+        (.float16, .gzip(level: 4), ShardReader.imageLimit), (.float16, .none, 0)
     ]
 
     @Test(arguments: configurations)
@@ -18,7 +19,8 @@ import TagoodSupport
         let path = dir.path + "/shard-00007.h5"
         let records = (0..<300).map { ShardFixtures.record($0) }
         // 3-row chunks of `tokens` (8 values of 2 or 4 bytes, 48 or 96 bytes a chunk): most images cross one.
-        let options = ShardWriter.Options(tokenDType: dtype, compression: compression, bufferBytes: 4096, chunkBytes: 3 * 8 * dtype.byteSize)
+        let options = ShardWriter.Options(
+            tokenDType: dtype, compression: compression, bufferBytes: 4096, chunkBytes: 3 * 8 * dtype.byteSize)
         try ShardFixtures.write(records, to: path, options: options)
 
         let reader = try ShardReader(path: path, imageLimit: imageLimit)

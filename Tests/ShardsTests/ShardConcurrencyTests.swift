@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Shards
 import TagoodSupport
+import Testing
+
+@testable import Shards
 
 /// The module assumes the linked HDF5 is the thread-safe build (Debian's libhdf5-103 1.10.8 is).
 @Suite struct ShardConcurrencyTests {
@@ -15,8 +16,9 @@ import TagoodSupport
         DispatchQueue.concurrentPerform(iterations: 4) { n in
             do {
                 let path = dir.path + "/shard-\(n).h5"
-                let summary = try ShardFixtures.write((0..<(100 + n)).map { ShardFixtures.record($0) }, to: path,
-                                                      options: .init(bufferBytes: 2048))
+                let summary = try ShardFixtures.write(
+                    (0..<(100 + n)).map { ShardFixtures.record($0) }, to: path,
+                    options: .init(bufferBytes: 2048))
                 let verification = try ShardReader(path: path, expectedFileChecksum: summary.fileChecksum).verify()
                 results.add(verification.images)
             } catch {

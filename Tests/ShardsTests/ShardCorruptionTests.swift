@@ -1,12 +1,15 @@
 import Foundation
-import Testing
-@testable import Shards
 import TagoodSupport
+import Testing
+
+@testable import Shards
 
 @Suite struct ShardCorruptionTests {
     /// Expects `body` to throw a ShardError with `code` whose description mentions every `fragment`.
-    func expectShardError(_ code: String, mentioning fragments: [String], _ body: () throws -> Void,
-                          sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectShardError(
+        _ code: String, mentioning fragments: [String], _ body: () throws -> Void,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         do {
             try body()
             Issue.record("expected \(code), but nothing was thrown", sourceLocation: sourceLocation)
@@ -24,9 +27,10 @@ import TagoodSupport
     func writeMarkedShard(_ path: String) throws -> (summary: ShardWriteSummary, marker: [UInt8]) {
         let m = ShardFixtures.metadata()
         let tokens = (0..<(3 * m.embedDim)).map { Float(1000 + $0) + 0.125 }
-        let marked = ShardRecord(path: "marked.jpg", label: 0, tokens: tokens, tokenIndex: [0, 1, 2],
-                                 globalEmbed: [Float](repeating: 1, count: m.embedDim), tagIDs: [7], tagProbs: [0.9],
-                                 attention: [Float](repeating: 0.1, count: m.imageTokens))
+        let marked = ShardRecord(
+            path: "marked.jpg", label: 0, tokens: tokens, tokenIndex: [0, 1, 2],
+            globalEmbed: [Float](repeating: 1, count: m.embedDim), tagIDs: [7], tagProbs: [0.9],
+            attention: [Float](repeating: 0.1, count: m.imageTokens))
         let records = [marked] + (1..<20).map { ShardFixtures.record($0) }
         let summary = try ShardFixtures.write(records, to: path, options: .init(tokenDType: .float32))
         let marker = tokens.prefix(6).withUnsafeBytes { Array($0) }
@@ -111,13 +115,18 @@ import TagoodSupport
         let summary = try ShardFixtures.write((0..<30).map { ShardFixtures.record($0) }, to: path)
         let original = try ShardFixtures.bytes(path)
         let copy = dir.path + "/copy.h5"
-        let offsets = Array(stride(from: 0, to: original.count, by: max(1, original.count / 60))) + [5, 100, 511, 512, 513, original.count - 1]
+        let offsets =
+            Array(stride(from: 0, to: original.count, by: max(1, original.count / 60))) + [
+                5, 100, 511, 512, 513, original.count - 1
+            ]
         for offset in offsets {
             var bytes = original
             bytes[offset] ^= 0x01
             try ShardFixtures.writeBytes(bytes, copy)
             // The checksum covers the bytes after the seal; a changed seal block is refused by its parser.
-            if offset >= ShardSeal.size { #expect(try ShardFile.checksum(path: copy) != summary.fileChecksum, "offset \(offset)") }
+            if offset >= ShardSeal.size {
+                #expect(try ShardFile.checksum(path: copy) != summary.fileChecksum, "offset \(offset)")
+            }
             expectShardError("shard.seal", mentioning: [copy]) { _ = try ShardReader(path: copy) }
         }
     }
@@ -170,6 +179,8 @@ import TagoodSupport
         let path = dir.path + "/junk.h5"
         try ShardFixtures.writeBytes(Array("this is not HDF5".utf8), path)
         expectShardError("shard.open", mentioning: [path, "not a shard", "HDF5"]) { _ = try ShardReader(path: path) }
-        expectShardError("shard.open", mentioning: [path, "HDF5 cannot open it"]) { _ = try ShardReader(path: path, allowUnsealed: true) }
+        expectShardError("shard.open", mentioning: [path, "HDF5 cannot open it"]) {
+            _ = try ShardReader(path: path, allowUnsealed: true)
+        }
     }
 }

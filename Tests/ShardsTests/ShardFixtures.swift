@@ -1,16 +1,21 @@
 import Foundation
-@testable import Shards
 import TagoodSupport
+
+@testable import Shards
 
 /// Small deterministic shards for the tests.
 enum ShardFixtures {
     static let embedDim = 8
     static let imageTokens = 17
 
-    static func metadata(role: ShardRole = .idVal, embedDim: Int = embedDim, imageTokens: Int = imageTokens) -> ShardMetadata {
-        ShardMetadata(jobID: "job-test", datasetHash: "plan-0123456789abcdef", shardIndex: 42, dataset: "imagenet-val",
-                      role: role, modelName: "ram-test-tiny", modelHash: "model-fedcba", preprocessing: "resize392-crop384-imagenet-norm",
-                      tagThreshold: 0.68, attentionThreshold: 0.5, embedDim: embedDim, imageTokens: imageTokens)
+    static func metadata(
+        role: ShardRole = .idVal, embedDim: Int = embedDim, imageTokens: Int = imageTokens
+    ) -> ShardMetadata {
+        ShardMetadata(
+            jobID: "job-test", datasetHash: "plan-0123456789abcdef", shardIndex: 42, dataset: "imagenet-val",
+            role: role, modelName: "ram-test-tiny", modelHash: "model-fedcba",
+            preprocessing: "resize392-crop384-imagenet-norm",
+            tagThreshold: 0.68, attentionThreshold: 0.5, embedDim: embedDim, imageTokens: imageTokens)
     }
 
     /// A deterministic pseudo-random value in [-2, 2) for image `i`, slot `j`.
@@ -23,11 +28,14 @@ enum ShardFixtures {
     }
 
     /// Image `i`: `i % 5` tokens (so some have none), `i % 4` tags; every 7th image failed.
-    static func record(_ i: Int, embedDim: Int = embedDim, imageTokens: Int = imageTokens, label: Int32? = nil) -> ShardRecord {
+    static func record(
+        _ i: Int, embedDim: Int = embedDim, imageTokens: Int = imageTokens, label: Int32? = nil
+    ) -> ShardRecord {
         let path = "n0144\(i % 10)/ILSVRC2012_val_\(String(format: "%08d", i)).JPEG"
         let lab = label ?? Int32(i % 1000)
         if i % 7 == 3 {
-            return .failed(path: path, label: lab, status: .decodeFailed, error: "truncated JPEG (image #\(i)) — ünïcode")
+            return .failed(
+                path: path, label: lab, status: .decodeFailed, error: "truncated JPEG (image #\(i)) — ünïcode")
         }
         let tokens = i % 5
         return ShardRecord(
@@ -42,8 +50,10 @@ enum ShardFixtures {
 
     /// Writes `records` to `<dir>/<name>` and commits.
     @discardableResult
-    static func write(_ records: [ShardRecord], to path: String, metadata: ShardMetadata = metadata(),
-                      options: ShardWriter.Options = .init()) throws -> ShardWriteSummary {
+    static func write(
+        _ records: [ShardRecord], to path: String, metadata: ShardMetadata = metadata(),
+        options: ShardWriter.Options = .init()
+    ) throws -> ShardWriteSummary {
         let writer = try ShardWriter(path: path, metadata: metadata, options: options)
         for record in records { try writer.append(record) }
         return try writer.commit()

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Shards
 import TagoodSupport
+import Testing
+
+@testable import Shards
 
 /// The shard must open in the standard tools with nothing but the schema.
 @Suite struct ShardInteropTests {
@@ -10,8 +11,9 @@ import TagoodSupport
     @Test func h5dumpOpensAShard() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/shard.h5"
-        try ShardFixtures.write((0..<12).map { ShardFixtures.record($0) }, to: path,
-                                options: .init(compression: .gzip(level: 1)))
+        try ShardFixtures.write(
+            (0..<12).map { ShardFixtures.record($0) }, to: path,
+            options: .init(compression: .gzip(level: 1)))
         let header = try ShardFixtures.run(Self.h5dump, ["-H", path])
         #expect(header.status == 0, "\(header.output)")
         for name in ShardSchema.datasetNames {
@@ -49,11 +51,17 @@ import TagoodSupport
             let records = (0..<25).map { ShardFixtures.record($0) }
             let summary = try ShardFixtures.write(records, to: path, options: .init(tokenDType: dtype))
             let script = ShardFixtures.repositoryRoot + "/examples/read_shard.py"
-            let result = try ShardFixtures.run("/usr/bin/env", ["python3", script, path, "--images", "5",
-                                                                "--file-checksum", summary.fileChecksum])
+            let result = try ShardFixtures.run(
+                "/usr/bin/env",
+                [
+                    "python3", script, path, "--images", "5",
+                    "--file-checksum", summary.fileChecksum
+                ])
             #expect(result.status == 0, "\(result.output)")
-            #expect(result.output.contains("images=25 ok=\(summary.okImages) failed=\(summary.failedImages) tokens=\(summary.tokens)"),
-                    "\(result.output)")
+            #expect(
+                result.output.contains(
+                    "images=25 ok=\(summary.okImages) failed=\(summary.failedImages) tokens=\(summary.tokens)"),
+                "\(result.output)")
             #expect(result.output.contains("token_dtype=\(dtype.rawValue)"), "\(result.output)")
             #expect(result.output.contains("#3 n01443/ILSVRC2012_val_00000003.JPEG"), "\(result.output)")
             #expect(result.output.contains("FAILED status=2"), "\(result.output)")

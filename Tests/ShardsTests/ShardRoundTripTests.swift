@@ -1,11 +1,12 @@
 import Foundation
-import Testing
-@testable import Shards
 import TagoodSupport
+import Testing
+
+@testable import Shards
 
 @Suite struct ShardRoundTripTests {
     static let configurations: [(TokenDType, ShardCompression)] = [
-        (.float16, .none), (.float32, .none), (.float16, .gzip(level: 4)), (.float32, .gzip(level: 1)),
+        (.float16, .none), (.float32, .none), (.float16, .gzip(level: 4)), (.float32, .gzip(level: 1))
     ]
 
     @Test(arguments: configurations)
@@ -14,7 +15,8 @@ import TagoodSupport
         let path = dir.path + "/shard-00042.h5"
         let records = (0..<300).map { ShardFixtures.record($0) }
         // A tiny buffer and chunk size force many flushes and chunk boundaries.
-        let options = ShardWriter.Options(tokenDType: dtype, compression: compression, bufferBytes: 4096, chunkBytes: 1024)
+        let options = ShardWriter.Options(
+            tokenDType: dtype, compression: compression, bufferBytes: 4096, chunkBytes: 1024)
         let summary = try ShardFixtures.write(records, to: path, options: options)
 
         let failed = records.filter { !$0.status.isOK }.count
@@ -72,8 +74,9 @@ import TagoodSupport
         let dir = try TemporaryDirectory()
         let records = (0..<50).map { ShardFixtures.record($0) }
         let a = try ShardFixtures.write(records, to: dir.path + "/a.h5", options: .init(compression: .none))
-        let b = try ShardFixtures.write(records, to: dir.path + "/b.h5",
-                                        options: .init(compression: .gzip(level: 6), bufferBytes: 100, chunkBytes: 256))
+        let b = try ShardFixtures.write(
+            records, to: dir.path + "/b.h5",
+            options: .init(compression: .gzip(level: 6), bufferBytes: 100, chunkBytes: 256))
         #expect(a.contentChecksum == b.contentChecksum)
         #expect(a.fileChecksum != b.fileChecksum)
     }
@@ -96,9 +99,10 @@ import TagoodSupport
         let dir = try TemporaryDirectory()
         let path = dir.path + "/zero.h5"
         let m = ShardFixtures.metadata()
-        let record = ShardRecord(path: "a/none.jpg", label: 3, tokens: [], tokenIndex: [],
-                                 globalEmbed: [Float](repeating: 0.25, count: m.embedDim), tagIDs: [], tagProbs: [],
-                                 attention: [Float](repeating: 0.5, count: m.imageTokens))
+        let record = ShardRecord(
+            path: "a/none.jpg", label: 3, tokens: [], tokenIndex: [],
+            globalEmbed: [Float](repeating: 0.25, count: m.embedDim), tagIDs: [], tagProbs: [],
+            attention: [Float](repeating: 0.5, count: m.imageTokens))
         try ShardFixtures.write([record, ShardFixtures.record(1), record], to: path)
         let reader = try ShardReader(path: path)
         let verification = try reader.verify()
@@ -117,7 +121,7 @@ import TagoodSupport
             .failed(path: "a/missing.jpg", label: 1, status: .unreadable, error: "No such file or directory"),
             ShardFixtures.record(4),
             .failed(path: "b/bad.png", label: 2, status: .decodeFailed, error: "PNG: CRC error\u{0}after NUL"),
-            .failed(path: "c/odd.jpg", label: 3, status: ImageStatus(rawValue: 9), error: "future failure kind"),
+            .failed(path: "c/odd.jpg", label: 3, status: ImageStatus(rawValue: 9), error: "future failure kind")
         ]
         try ShardFixtures.write(records, to: path)
         let reader = try ShardReader(path: path)
@@ -147,7 +151,8 @@ import TagoodSupport
     @Test func pathsThatAreNotUTF8AreStoredAsTheirBytesOnDisk() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/latin1.h5"
-        let raw: [UInt8] = Array("caf".utf8) + [0xE9] + Array("/r\u{e9}sum\u{e9}.jpg".utf8) + [0xFF]  // mixed: Latin-1, UTF-8, junk
+        // Mixed: Latin-1, UTF-8, junk.
+        let raw: [UInt8] = Array("caf".utf8) + [0xE9] + Array("/r\u{e9}sum\u{e9}.jpg".utf8) + [0xFF]
         let name = FileName.decode(raw)
         var records = (0..<4).map { ShardFixtures.record($0) }
         records[1].path = name

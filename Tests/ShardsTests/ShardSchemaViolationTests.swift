@@ -1,9 +1,10 @@
 @preconcurrency import CHDF5
 import CHDF5Shim
 import Foundation
-import Testing
-@testable import Shards
 import TagoodSupport
+import Testing
+
+@testable import Shards
 
 /// Shards edited with raw HDF5 calls into each kind of schema or count violation, then sealed again:
 /// what a buggy writer would produce. The checks behind the seal must still catch each one.
@@ -27,7 +28,9 @@ import TagoodSupport
         _ = dir
     }
 
-    func expectCode(_ code: String, _ fragments: [String], _ path: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectCode(
+        _ code: String, _ fragments: [String], _ path: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(sourceLocation: sourceLocation) {
             _ = try ShardReader(path: path).verify()
         } throws: { error in
@@ -92,8 +95,9 @@ import TagoodSupport
             H5Ldelete(file, "status", tagood_H5P_DEFAULT())
             var dims: [hsize_t] = [20]
             let space = H5Screate_simple(1, &dims, nil)
-            let dataset = H5Dcreate2(file, "status", tagood_H5T_STD_I32LE(), space, tagood_H5P_DEFAULT(),
-                                     tagood_H5P_DEFAULT(), tagood_H5P_DEFAULT())
+            let dataset = H5Dcreate2(
+                file, "status", tagood_H5T_STD_I32LE(), space, tagood_H5P_DEFAULT(),
+                tagood_H5P_DEFAULT(), tagood_H5P_DEFAULT())
             H5Dclose(dataset); H5Sclose(space)
         }
         expectCode("shard.schema", ["dataset `status`", "int32", "expected uint8"], path)

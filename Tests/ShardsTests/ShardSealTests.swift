@@ -1,13 +1,15 @@
 import Foundation
-import Testing
-@testable import Shards
 import TagoodSupport
+import Testing
+
+@testable import Shards
 
 /// The seal in a shard's first 512 bytes (``ShardSeal``): what it holds, and how files without one
 /// (tagood 0.1.0's) are treated.
 @Suite struct ShardSealTests {
     /// A shard tagood 0.1.0 wrote (no seal), from the legacy job fixture, and the checksum its journal recorded.
-    static let legacyShard = ShardFixtures.repositoryRoot
+    static let legacyShard =
+        ShardFixtures.repositoryRoot
         + "/Tests/ClusterTests/Fixtures/legacy-job-0.1.0/out/job/shards/near/shard-00000.h5"
     static let legacyJournalChecksum = "787e85f104509ab9"
 
@@ -18,15 +20,22 @@ import TagoodSupport
         let bytes = try ShardFixtures.bytes(path)
         let body = Array(bytes[ShardSeal.size...])
         let text = String(decoding: bytes.prefix(ShardSeal.size).prefix { $0 != 0 }, as: UTF8.self)
-        #expect(text == "tagood shard seal 2\nbody_bytes \(body.count)\nbody_xxh3 \(ContentChecksum.hex(XXH3.hash(body)))\n")
+        #expect(
+            text == "tagood shard seal 2\nbody_bytes \(body.count)\nbody_xxh3 \(ContentChecksum.hex(XXH3.hash(body)))\n"
+        )
         #expect(bytes[text.utf8.count..<ShardSeal.size].allSatisfy { $0 == 0 }, "zero padding to 512 bytes")
         #expect(Array(body.prefix(8)) == ShardSeal.hdf5Signature, "HDF5's superblock follows the user block")
-        #expect(summary.fileChecksum == ContentChecksum.hex(XXH3.hash(body)), "the journal's checksum is the seal's body_xxh3")
+        #expect(
+            summary.fileChecksum == ContentChecksum.hex(XXH3.hash(body)),
+            "the journal's checksum is the seal's body_xxh3")
         #expect(try ShardFile.checksum(path: path) == summary.fileChecksum)
-        #expect(try ShardFile.checksum(path: Self.legacyShard) == Self.legacyJournalChecksum, "unsealed: the whole file")
+        #expect(
+            try ShardFile.checksum(path: Self.legacyShard) == Self.legacyJournalChecksum, "unsealed: the whole file")
 
         let reader = try ShardReader(path: path)
-        #expect(reader.integrity == ShardIntegrity(isSealed: true, fileChecksum: summary.fileChecksum, fileBytes: bytes.count))
+        #expect(
+            reader.integrity
+                == ShardIntegrity(isSealed: true, fileChecksum: summary.fileChecksum, fileBytes: bytes.count))
         let verification = try reader.verify()
         #expect(verification.isSealed && verification.fileChecksum == summary.fileChecksum && verification.images == 12)
     }
@@ -44,7 +53,9 @@ import TagoodSupport
         }
         let vouched = try ShardReader(path: path, expectedFileChecksum: Self.legacyJournalChecksum)
         let verification = try vouched.verify()
-        #expect(!verification.isSealed && verification.images == 2 && verification.fileChecksum == Self.legacyJournalChecksum)
+        #expect(
+            !verification.isSealed && verification.images == 2
+                && verification.fileChecksum == Self.legacyJournalChecksum)
         #expect(throws: ShardError.self) { _ = try ShardReader(path: path, expectedFileChecksum: "0123456789abcdef") }
         #expect(try ShardReader(path: path, allowUnsealed: true).verify().images == 2)
     }
@@ -76,7 +87,8 @@ import TagoodSupport
         var bytes = try ShardFixtures.bytes(path)
         let body = Array(bytes[ShardSeal.size...])
         let v1 = "tagood shard seal 1\nbody_bytes \(body.count)\nbody_xxh64 \(ContentChecksum.hex(XXH64.hash(body)))\n"
-        bytes.replaceSubrange(0..<ShardSeal.size, with: Array(v1.utf8) + [UInt8](repeating: 0, count: ShardSeal.size - v1.utf8.count))
+        bytes.replaceSubrange(
+            0..<ShardSeal.size, with: Array(v1.utf8) + [UInt8](repeating: 0, count: ShardSeal.size - v1.utf8.count))
         try ShardFixtures.writeBytes(bytes, path)
 
         let checksum = ContentChecksum.hex(XXH64.hash(body))
@@ -97,21 +109,25 @@ import TagoodSupport
         #expect(ShardSeal.parse(block)! == (.xxh3, 123_456, 0x0123_4567_89ab_cdef))
         let v1 = ShardSeal.block(.xxh64, bodyBytes: 123_456, bodyDigest: 0x0123_4567_89ab_cdef)
         #expect(ShardSeal.parse(v1)! == (.xxh64, 123_456, 0x0123_4567_89ab_cdef))
-        func edited(_ text: String) -> [UInt8] { Array(text.utf8) + [UInt8](repeating: 0, count: ShardSeal.size - text.utf8.count) }
+        func edited(_ text: String) -> [UInt8] {
+            Array(text.utf8) + [UInt8](repeating: 0, count: ShardSeal.size - text.utf8.count)
+        }
         let damaged: [[UInt8]] = [
-            edited("tagood shard seal 1\nbody_bytes 0123456\nbody_xxh64 0123456789abcdef\n"),    // not canonical
+            edited("tagood shard seal 1\nbody_bytes 0123456\nbody_xxh64 0123456789abcdef\n"), // not canonical
             edited("tagood shard seal 1\nbody_bytes -1\nbody_xxh64 0123456789abcdef\n"),
-            edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh64 0123456789ABCDEF\n"),    // upper case
-            edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh64 123456789abcdef\n"),     // 15 digits
+            edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh64 0123456789ABCDEF\n"), // upper case
+            edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh64 123456789abcdef\n"), // 15 digits
             edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh64 0123456789abcdef\nmore\n"),
             edited("tagood shard seal 1\nbody_bytes 99999999999999999999\nbody_xxh64 0123456789abcdef\n"),
-            edited("tagood shard seal 2\nbody_bytes 123456\nbody_xxh64 0123456789abcdef\n"),     // version 1's hash line
-            edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh3 0123456789abcdef\n"),      // version 2's hash line
-            edited("tagood shard seal 2\nbody_bytes 123456\nbody_xxh3 0123456789abcdef0\n"),     // 17 digits
-            edited("tagood shard seal 3\nbody_bytes 123456\nbody_xxh3 0123456789abcdef\n"),      // unknown version
+            edited("tagood shard seal 2\nbody_bytes 123456\nbody_xxh64 0123456789abcdef\n"), // version 1's hash line
+            edited("tagood shard seal 1\nbody_bytes 123456\nbody_xxh3 0123456789abcdef\n"), // version 2's hash line
+            edited("tagood shard seal 2\nbody_bytes 123456\nbody_xxh3 0123456789abcdef0\n"), // 17 digits
+            edited("tagood shard seal 3\nbody_bytes 123456\nbody_xxh3 0123456789abcdef\n"), // unknown version
             Array(block.prefix(511)),
-            block.enumerated().map { $0.offset == 300 ? 1 : $0.element },                        // padding not zero
+            block.enumerated().map { $0.offset == 300 ? 1 : $0.element } // padding not zero
         ]
-        for bytes in damaged { #expect(ShardSeal.parse(bytes) == nil, "\(String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self))") }
+        for bytes in damaged {
+            #expect(ShardSeal.parse(bytes) == nil, "\(String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self))")
+        }
     }
 }

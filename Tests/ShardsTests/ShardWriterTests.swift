@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Shards
 import TagoodSupport
+import Testing
+
+@testable import Shards
 
 @Suite struct ShardWriterTests {
     func leftovers(_ dir: TemporaryDirectory) throws -> [String] {
@@ -65,7 +66,8 @@ import TagoodSupport
         var globalWidth = ShardFixtures.record(1); globalWidth.globalEmbed.append(1)
         var tagMismatch = ShardFixtures.record(2); tagMismatch.tagProbs.removeLast()
         var badPosition = ShardFixtures.record(1); badPosition.tokenIndex = [Int16(m.imageTokens)]
-        var failedWithTokens = ShardFixtures.record(1); failedWithTokens.status = .decodeFailed; failedWithTokens.error = "x"
+        var failedWithTokens = ShardFixtures.record(1); failedWithTokens.status = .decodeFailed;
+        failedWithTokens.error = "x"
         let failedWithoutError = ShardRecord.failed(path: "a.jpg", label: 0, status: .decodeFailed, error: "")
         var okWithError = ShardFixtures.record(1); okWithError.error = "oops"
         var negativeLabel = ShardFixtures.record(1); negativeLabel.label = -1
@@ -75,14 +77,15 @@ import TagoodSupport
             (globalWidth, "global_embed has 9 values"), (tagMismatch, "tag probabilities"),
             (badPosition, "token_index[0] = 17"), (failedWithTokens, "must have no tokens"),
             (failedWithoutError, "error message is empty"), (okWithError, "error message is set"),
-            (negativeLabel, "class index"), (emptyPath, "path is empty"),
+            (negativeLabel, "class index"), (emptyPath, "path is empty")
         ]
         for (record, fragment) in cases {
             #expect {
                 try writer.append(record)
             } throws: { error in
                 let e = error as? ShardError
-                return e?.code == "shard.record" && e!.description.contains(fragment) && e!.description.contains("image #1")
+                return e?.code == "shard.record" && e!.description.contains(fragment)
+                    && e!.description.contains("image #1")
             }
         }
         #expect(writer.imageCount == 1)
@@ -100,22 +103,28 @@ import TagoodSupport
     }
 
     @Test func float16ConversionMatchesSwiftFloat16() {
-        var values: [Float] = [0, -0, 1, -1, 0.1, 65504, 65519.99, 65520, 1e6, -1e6, .infinity, -.infinity,
-                               6.1e-5, 6.0e-8, 5.96e-8, 2.98e-8, 2.99e-8, 1e-10, .leastNonzeroMagnitude, 3.14159]
+        var values: [Float] = [
+            0, -0, 1, -1, 0.1, 65504, 65519.99, 65520, 1e6, -1e6, .infinity, -.infinity,
+            6.1e-5, 6.0e-8, 5.96e-8, 2.98e-8, 2.99e-8, 1e-10, .leastNonzeroMagnitude, 3.14159
+        ]
         values += (0..<20000).map { ShardFixtures.value($0, 0) * Float(1 << ($0 % 24)) / 4096 }
-        values += (0..<5000).map { Float(bitPattern: UInt32(truncatingIfNeeded: $0 &* 858_993)) }  // tiny / subnormal
-        values += (0..<5000).map { Float(bitPattern: 0x3300_0000 &+ UInt32($0) &* 3323) }  // the subnormal half range
+        values += (0..<5000).map { Float(bitPattern: UInt32(truncatingIfNeeded: $0 &* 858_993)) } // tiny / subnormal
+        values += (0..<5000).map { Float(bitPattern: 0x3300_0000 &+ UInt32($0) &* 3323) } // the subnormal half range
         let expected = values.map { Float16($0).bitPattern }
         for portable in [false, true] {
             var bits = [UInt16](repeating: 0, count: values.count)
             values.withUnsafeBufferPointer { source in
-                bits.withUnsafeMutableBufferPointer { Float16Conversion.toHalf(source, $0.baseAddress!, portable: portable) }
+                bits.withUnsafeMutableBufferPointer {
+                    Float16Conversion.toHalf(source, $0.baseAddress!, portable: portable)
+                }
             }
             let mismatches = zip(values, zip(bits, expected)).filter { $1.0 != $1.1 }
             #expect(mismatches.isEmpty, "portable=\(portable): \(mismatches.prefix(5))")
             var back = [Float](repeating: 0, count: bits.count)
             bits.withUnsafeBufferPointer { source in
-                back.withUnsafeMutableBufferPointer { Float16Conversion.toFloat(source, $0.baseAddress!, portable: portable) }
+                back.withUnsafeMutableBufferPointer {
+                    Float16Conversion.toFloat(source, $0.baseAddress!, portable: portable)
+                }
             }
             let wrong = zip(back, expected).filter { $0.bitPattern != Float(Float16(bitPattern: $1)).bitPattern }
             #expect(wrong.isEmpty, "portable=\(portable): \(wrong.prefix(5))")

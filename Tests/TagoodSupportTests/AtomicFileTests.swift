@@ -1,5 +1,6 @@
-import Testing
 import Foundation
+import Testing
+
 @testable import TagoodSupport
 
 @Suite struct AtomicFileTests {
@@ -29,12 +30,16 @@ import Foundation
         let staging = AtomicFile.temporaryPath(for: "shards/val/shard-00001.h5", tag: "a2-node7:4711")
         #expect(staging == "shards/val/shard-00001.h5.tmp-a2-node7_4711", "characters outside [A-Za-z0-9_-] become _")
         #expect(AtomicFile.target(ofTemporary: staging) == "shards/val/shard-00001.h5")
-        #expect(AtomicFile.isTemporary("shard-00001.h5.tmp-a1-4821.tmp-4821-3"), "0.1.0's double names are still cleaned up")
+        #expect(
+            AtomicFile.isTemporary("shard-00001.h5.tmp-a1-4821.tmp-4821-3"), "0.1.0's double names are still cleaned up"
+        )
     }
 
     @Test func aNameThatMerelyContainsTheMarkerIsNotTemporary() {
-        for name in ["shard-00001.h5", "x.tmp-/y", "a.tmp-b.c", ".tmp-abc", "plan.json.tmp-", "../../victim.tmp-x/../plan.json",
-                     "journal.jsonl"] {
+        for name in [
+            "shard-00001.h5", "x.tmp-/y", "a.tmp-b.c", ".tmp-abc", "plan.json.tmp-", "../../victim.tmp-x/../plan.json",
+            "journal.jsonl"
+        ] {
             #expect(!AtomicFile.isTemporary(name), "\(name)")
         }
     }

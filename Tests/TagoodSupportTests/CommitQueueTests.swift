@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TagoodSupport
 
 /// ``CommitQueue``: files written on several threads are renamed into place whole by the queue, `then`

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TagoodSupport
 
 /// Names that are not UTF-8 survive as `String`s and come back as the same bytes.
@@ -13,7 +14,7 @@ import Testing
     }
 
     @Test func aLatin1NameIsEscapedAndRestored() {
-        let raw: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".jpg".utf8)  // café.jpg in Latin-1
+        let raw: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".jpg".utf8) // café.jpg in Latin-1
         let name = FileName.decode(raw)
         #expect(FileName.hasEscape(name))
         #expect(name.unicodeScalars.count == 8, "one escape for the one bad byte")
@@ -57,7 +58,9 @@ import Testing
             #expect(FileName.bytes(name) == raw, "\(raw)")
             #expect(FileName.decode(FileName.bytes(name)) == name)
             FileName.withCString(name) { pointer in
-                #expect(Array(UnsafeBufferPointer(start: pointer, count: raw.count + 1).map { UInt8(bitPattern: $0) }) == raw + [0])
+                #expect(
+                    Array(UnsafeBufferPointer(start: pointer, count: raw.count + 1).map { UInt8(bitPattern: $0) })
+                        == raw + [0])
             }
         }
     }

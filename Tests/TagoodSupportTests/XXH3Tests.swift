@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TagoodSupport
 
 /// ``XXH3`` gives libxxhash's `XXH3_64bits` at every instruction-set level the CPU has, whatever the

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TagoodSupport
 
 /// Reference digests from the Python `xxhash` package (xxhash.xxh64(data, seed).hexdigest()).
@@ -8,7 +9,7 @@ import Testing
         (Array("a".utf8), "d24ec4f1a98c6e5b"),
         (Array("abc".utf8), "44bc2cf5ad770999"),
         (Array(String(repeating: "0123456789", count: 10).utf8), "f80e7b96315afffa"),
-        ((0..<3).flatMap { _ in (0..<256).map { UInt8($0) } }, "8e03c838c596036f"),
+        ((0..<3).flatMap { _ in (0..<256).map { UInt8($0) } }, "8e03c838c596036f")
     ]
 
     @Test func matchesReferenceDigests() {

@@ -28,8 +28,10 @@ public enum ClusterFiles {
     }
 
     /// Waits until the journal at `path` has a record matching `predicate` (at most `seconds`).
-    public static func waitForRecord(in path: String, seconds: Double = 60,
-                                     _ predicate: (JournalRecord) -> Bool) -> JournalRecord? {
+    public static func waitForRecord(
+        in path: String, seconds: Double = 60,
+        _ predicate: (JournalRecord) -> Bool
+    ) -> JournalRecord? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let r = (try? Journal.read(path: path))?.first(where: predicate) { return r }

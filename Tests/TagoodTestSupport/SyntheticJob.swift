@@ -26,12 +26,15 @@ public enum SyntheticJob {
     /// Writes the job at `path` (created if needed) with `imagesPerShard` images per shard; returns the
     /// plan. Every shard is committed in the journal with its file checksum.
     @discardableResult
-    public static func write(at path: String, datasets: [Dataset], imagesPerShard: Int, embedDim: Int, imageTokens: Int = 145,
-                             tokenDType: TokenDType = .float16, tagThreshold: Double = 0.68) throws -> ShardPlan {
+    public static func write(
+        at path: String, datasets: [Dataset], imagesPerShard: Int, embedDim: Int, imageTokens: Int = 145,
+        tokenDType: TokenDType = .float16, tagThreshold: Double = 0.68
+    ) throws -> ShardPlan {
         var planned: [PlannedDataset] = []
         for d in datasets {
-            let spec = DatasetSpec(name: d.name, role: d.role, layout: d.role == .ood ? .nested : .imageFolder,
-                                   root: "/synthetic/\(d.name)")
+            let spec = DatasetSpec(
+                name: d.name, role: d.role, layout: d.role == .ood ? .nested : .imageFolder,
+                root: "/synthetic/\(d.name)")
             let images = ImageList(paths: d.records.map(\.path), labels: d.records.map(\.label), classes: d.classes)
             planned.append(try ShardPlan.plan(spec, images: images, imagesPerShard: imagesPerShard))
         }
@@ -49,13 +52,16 @@ public enum SyntheticJob {
                     role: dataset.spec.role, modelName: "synthetic", modelHash: "none",
                     preprocessing: "none", tagThreshold: tagThreshold, attentionThreshold: 0.5, embedDim: embedDim,
                     imageTokens: imageTokens)
-                let writer = try ShardWriter(path: directory.shardFile(id), metadata: metadata,
-                                             options: .init(tokenDType: tokenDType))
+                let writer = try ShardWriter(
+                    path: directory.shardFile(id), metadata: metadata,
+                    options: .init(tokenDType: tokenDType))
                 for record in source.records[range.images] { try writer.append(record) }
                 let summary = try writer.commit()
-                try journal.append(JournalRecord(.committed, time: 0, shard: id,
-                                                 attempt: 1, worker: "synthetic", checksum: summary.fileChecksum,
-                                                 images: summary.images, failedImages: summary.failedImages, tokens: summary.tokens))
+                try journal.append(
+                    JournalRecord(
+                        .committed, time: 0, shard: id,
+                        attempt: 1, worker: "synthetic", checksum: summary.fileChecksum,
+                        images: summary.images, failedImages: summary.failedImages, tokens: summary.tokens))
             }
         }
         try journal.append(JournalRecord(.finished, time: 0))

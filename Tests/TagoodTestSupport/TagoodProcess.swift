@@ -30,8 +30,10 @@ public struct TagoodProcess {
     }
 
     /// Runs any program to completion (ssh-keygen, sbatch …).
-    public static func runProgram(_ program: String, _ args: [String], cwd: String? = nil,
-                                  environment: [String: String] = [:]) throws -> Result {
+    public static func runProgram(
+        _ program: String, _ args: [String], cwd: String? = nil,
+        environment: [String: String] = [:]
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = args
@@ -48,9 +50,10 @@ public struct TagoodProcess {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
 
@@ -64,7 +67,9 @@ public final class BackgroundTagood {
     public let outputFile: String?
 
     /// Starts `tagood args…`; stdout and stderr are collected together (in `outputFile` when given).
-    public init(_ args: [String], cwd: String? = nil, environment: [String: String] = [:], outputFile: String? = nil) throws {
+    public init(
+        _ args: [String], cwd: String? = nil, environment: [String: String] = [:], outputFile: String? = nil
+    ) throws {
         self.outputFile = outputFile
         process.executableURL = URL(fileURLWithPath: TagoodProcess.executable)
         process.arguments = args
@@ -94,7 +99,9 @@ public final class BackgroundTagood {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate(); process.waitUntilExit() }
-        let text = outputFile != nil ? outputSoFar : String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text =
+            outputFile != nil
+            ? outputSoFar : String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return TagoodProcess.Result(status: process.terminationStatus, stdout: text, stderr: text)
     }
 }
@@ -103,15 +110,21 @@ extension BackgroundTagood {
     /// A reduce worker that waits `seconds` for a coordinator nobody runs (at an unreachable address),
     /// with a well-formed worker credential in `jobDirectory/keys`: a real tagood process that stays
     /// idle, for tests that look at the process itself (its name, its threads).
-    public static func idleReduceWorker(jobDirectory: String, seconds: Int = 3,
-                                        environment: [String: String] = [:]) throws -> BackgroundTagood {
+    public static func idleReduceWorker(
+        jobDirectory: String, seconds: Int = 3,
+        environment: [String: String] = [:]
+    ) throws -> BackgroundTagood {
         try FileManager.default.createDirectory(atPath: jobDirectory + "/keys", withIntermediateDirectories: true)
         let credential = jobDirectory + "/keys/worker.key"
-        try "coordinator_public \(String(repeating: "0", count: 40))\npublic \(String(repeating: "1", count: 40))\nsecret \(String(repeating: "2", count: 40))\n"
+        try
+            "coordinator_public \(String(repeating: "0", count: 40))\npublic \(String(repeating: "1", count: 40))\nsecret \(String(repeating: "2", count: 40))\n"
             .write(toFile: credential, atomically: true, encoding: .utf8)
         chmod(credential, 0o600)
-        return try BackgroundTagood(["worker", "--reduce", "--connect", "tcp://127.0.0.1:9", "--gpu", "0",
-                                     "--job", jobDirectory, "--coordinator-timeout", String(seconds)],
-                                    environment: environment)
+        return try BackgroundTagood(
+            [
+                "worker", "--reduce", "--connect", "tcp://127.0.0.1:9", "--gpu", "0",
+                "--job", jobDirectory, "--coordinator-timeout", String(seconds)
+            ],
+            environment: environment)
     }
 }

@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 import Testing
+
 @testable import Tensor
 
 /// The C kernels (GELU, bias + GELU, softmax) at every instruction-set level this CPU supports, against
@@ -21,7 +22,7 @@ import Testing
         var values: [Float] = []
         var x: Float = -9
         while x <= 9 { values.append(x); x += 0.0173 }
-        values += [0, -0, 1e-8, -1e-8, 50, -50, 87, -88]  // and a tail that is not a multiple of 16
+        values += [0, -0, 1e-8, -1e-8, 50, -50, 87, -88] // and a tail that is not a multiple of 16
         for level in levels {
             #expect(tg_force_kernel_level(level) == level)
             var y = values
@@ -42,12 +43,16 @@ import Testing
         for level in levels {
             _ = tg_force_kernel_level(level)
             var y = x
-            y.withUnsafeMutableBufferPointer { p in bias.withUnsafeBufferPointer { tg_add_bias_gelu(p.baseAddress!, 3, width, $0.baseAddress!) } }
+            y.withUnsafeMutableBufferPointer { p in
+                bias.withUnsafeBufferPointer { tg_add_bias_gelu(p.baseAddress!, 3, width, $0.baseAddress!) }
+            }
             for r in 0..<3 {
                 for j in 0..<width {
                     let v = Double(x[r * width + j]) + Double(bias[j])
                     let want = 0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))
-                    #expect(abs(Double(y[r * width + j]) - want) < 3e-6 * max(1, abs(want)), "level \(level), row \(r), column \(j)")
+                    #expect(
+                        abs(Double(y[r * width + j]) - want) < 3e-6 * max(1, abs(want)),
+                        "level \(level), row \(r), column \(j)")
                 }
             }
         }
@@ -60,7 +65,7 @@ import Testing
         var rng = TestRNG(UInt64(width) + 7)
         let rows = 4
         var x = rng.tensor([rows, width], scale: 8).scalars
-        x[0] = 1000  // overflows without subtracting the row's maximum
+        x[0] = 1000 // overflows without subtracting the row's maximum
         let bias = rng.tensor([rows, width]).scalars
         var mask = [Float](repeating: 0, count: rows * width)
         mask[width + width / 2] = -100
@@ -76,11 +81,16 @@ import Testing
                     }
                 }
                 for r in 0..<rows {
-                    let row = (0..<width).map { Double(x[r * width + $0]) + (useBias ? Double(bias[r * width + $0]) : 0) + Double(mask[r * width + $0]) }
+                    let row = (0..<width).map {
+                        Double(x[r * width + $0]) + (useBias ? Double(bias[r * width + $0]) : 0)
+                            + Double(mask[r * width + $0])
+                    }
                     let top = row.max()!
                     let sum = row.map { Foundation.exp($0 - top) }.reduce(0, +)
                     for j in 0..<width {
-                        #expect(abs(Double(y[r * width + j]) - Foundation.exp(row[j] - top) / sum) < 1e-6, "level \(level), row \(r), column \(j)")
+                        #expect(
+                            abs(Double(y[r * width + j]) - Foundation.exp(row[j] - top) / sum) < 1e-6,
+                            "level \(level), row \(r), column \(j)")
                     }
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tensor
 
 /// A small deterministic generator for test inputs.
@@ -56,7 +57,9 @@ func naiveMatmul(_ a: Tensor, _ b: Tensor, ta: Bool, tb: Bool) -> Tensor {
         let a = rng.tensor([3, 5, 6]), b = rng.tensor([3, 4, 6])
         let got = a.batchedMatmul(b, transposeOther: true)
         for i in 0..<3 {
-            let want = naiveMatmul(a.slice(outer: i..<(i + 1)).reshaped([5, 6]), b.slice(outer: i..<(i + 1)).reshaped([4, 6]), ta: false, tb: true)
+            let want = naiveMatmul(
+                a.slice(outer: i..<(i + 1)).reshaped([5, 6]), b.slice(outer: i..<(i + 1)).reshaped([4, 6]), ta: false,
+                tb: true)
             #expect(got.slice(outer: i..<(i + 1)).reshaped([5, 4]).maxAbsoluteDifference(want) < 1e-5)
         }
     }
@@ -69,8 +72,9 @@ func naiveMatmul(_ a: Tensor, _ b: Tensor, ta: Bool, tb: Bool) -> Tensor {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    BLAS.sgemm(m: 4, n: 2, k: 3, alpha: 2, a: pa.baseAddress! + 2, lda: 8, b: pb.baseAddress!, ldb: 2,
-                               beta: 1, c: pc.baseAddress!, ldc: 2)
+                    BLAS.sgemm(
+                        m: 4, n: 2, k: 3, alpha: 2, a: pa.baseAddress! + 2, lda: 8, b: pb.baseAddress!, ldb: 2,
+                        beta: 1, c: pc.baseAddress!, ldc: 2)
                 }
             }
         }
@@ -122,7 +126,8 @@ func naiveMatmul(_ a: Tensor, _ b: Tensor, ta: Bool, tb: Bool) -> Tensor {
 
     @Test func layerNormTinyEpsOnConstantRowIsFinite() {
         let x = Tensor(shape: [1, 4], repeating: 2)
-        let y = x.layerNorm(weight: Tensor(shape: [4], repeating: 1), bias: Tensor(shape: [4], repeating: 0.5), eps: 1e-12)
+        let y = x.layerNorm(
+            weight: Tensor(shape: [4], repeating: 1), bias: Tensor(shape: [4], repeating: 0.5), eps: 1e-12)
         #expect(y.scalars.allSatisfy { $0 == 0.5 })
     }
 

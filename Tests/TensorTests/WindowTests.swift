@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tensor
 
 @Suite struct WindowTests {
@@ -34,7 +35,9 @@ import Testing
             var got = Tensor(shape: want.shape)
             x.withUnsafeBufferPointer { src in
                 got.withUnsafeMutableBufferPointer { dst in
-                    map.withUnsafeBufferPointer { Kernels.gatherRows(src.baseAddress!, into: dst.baseAddress!, index: $0, width: 2) }
+                    map.withUnsafeBufferPointer {
+                        Kernels.gatherRows(src.baseAddress!, into: dst.baseAddress!, index: $0, width: 2)
+                    }
                 }
             }
             #expect(got == want, "shift \(shift)")
@@ -42,7 +45,9 @@ import Testing
             var back = Tensor(shape: x.shape)
             got.withUnsafeBufferPointer { src in
                 back.withUnsafeMutableBufferPointer { dst in
-                    map.withUnsafeBufferPointer { Kernels.scatterAddRows(src.baseAddress!, into: dst.baseAddress!, index: $0, width: 2) }
+                    map.withUnsafeBufferPointer {
+                        Kernels.scatterAddRows(src.baseAddress!, into: dst.baseAddress!, index: $0, width: 2)
+                    }
                 }
             }
             #expect(back == x)

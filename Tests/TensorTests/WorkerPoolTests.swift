@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Tensor
 import TagoodSupport
+import Testing
+
+@testable import Tensor
 
 @Suite struct WorkerPoolTests {
     final class Counts: @unchecked Sendable {

@@ -11,7 +11,6 @@ ONNX Runtime's outputs with PyTorch's on the same input (after an export in the 
 Usage: tools/bench/forward_onnx_reference.py --config swin_l_384 --batch 1 --iterations 2 [--threads N]
 Output: {"bench": "forward-swin_l_384", "impl": "onnxruntime", "unit": "images/s", "value": X, ...}
 """
-import argparse
 import json
 import os
 import sys
@@ -48,11 +47,7 @@ def export(torch, cfg, batch, path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", default="swin_l_384")
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--iterations", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=None)
+    ap = fr.argument_parser(__doc__)
     ap.add_argument("--check", action="store_true", help="compare with PyTorch's outputs (exports anew)")
     a = ap.parse_args()
     try:
@@ -63,7 +58,7 @@ def main():
         print(f"forward_onnx_reference: {e}; install onnxruntime and torch to measure ONNX Runtime", file=sys.stderr)
         sys.exit(2)
     cfg = ref.complete(ref.BUILTINS.get(a.config) or fixtures.CONFIGS[a.config])
-    threads = a.threads or int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
+    threads = fr.thread_count(a.threads)
     path = os.path.join(CACHE, "onnx", f"{a.config}-b{a.batch}", "model.onnx")
     exported = None
     if a.check and os.path.exists(path):

@@ -134,17 +134,28 @@ def torch_forward_fn(torch):
     return forward
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def argument_parser(description):
+    """The options every forward-pass reference takes (the same as `tagood-bench forward`'s)."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="swin_l_384")
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--iterations", type=int, default=2)
     ap.add_argument("--threads", type=int, default=None)
+    return ap
+
+
+def thread_count(requested):
+    """`--threads`, else what the BLAS environment asks for, else every core."""
+    return requested or int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
+
+
+def main():
+    ap = argument_parser(__doc__)
     ap.add_argument("--no-warmup", action="store_true")
     a = ap.parse_args()
     cfg = ref.load_config(a.config) if a.config.endswith(".json") else ref.complete(ref.BUILTINS.get(a.config) or fixtures.CONFIGS[a.config])
     name = os.path.basename(a.config)[:-5] if a.config.endswith(".json") else a.config
-    threads = a.threads or int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
+    threads = thread_count(a.threads)
     import numpy as np
     try:
         import torch

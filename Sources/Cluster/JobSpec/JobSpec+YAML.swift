@@ -7,7 +7,7 @@ extension JobSpec {
     /// read so that every process runs with exactly what was launched.
     public func yamlText() -> String {
         func q(_ s: String) -> String {
-            let data = try! JSONEncoder().encode(s)  // a JSON string is a valid YAML scalar
+            let data = try! JSONEncoder().encode(s) // a JSON string is a valid YAML scalar
             return String(decoding: data, as: UTF8.self)
         }
         func absolute(_ path: String) -> String {
@@ -18,7 +18,7 @@ extension JobSpec {
             "job: \(q(name))",
             "output: \(q(absolute(output)))",
             "model:",
-            "  config: \(q(model.config.hasSuffix(".json") ? absolute(model.config) : model.config))",
+            "  config: \(q(model.config.hasSuffix(".json") ? absolute(model.config) : model.config))"
         ]
         if !isDecodeOnly {
             lines += ["  weights: \(q(absolute(model.weights)))", "  tags: \(q(absolute(model.tags)))"]
@@ -26,7 +26,8 @@ extension JobSpec {
         if let classTags { lines.append("class_tags: \(q(absolute(classTags)))") }
         lines.append("datasets:")
         for d in datasets {
-            var entry = "  - {name: \(q(d.name)), role: \(d.role.rawValue), layout: \(d.layout.rawValue), root: \(q(absolute(d.root)))"
+            var entry =
+                "  - {name: \(q(d.name)), role: \(d.role.rawValue), layout: \(d.layout.rawValue), root: \(q(absolute(d.root)))"
             if let list = d.listFile { entry += ", list: \(q(absolute(list)))" }
             lines.append(entry + "}")
         }
@@ -41,7 +42,7 @@ extension JobSpec {
             "  batch_size: \(e.batchSize)",
             "  decode_threads: \(e.decodeThreads)",
             "  max_pixels: \(e.maxPixels)",
-            "  all_tag_probs: \(e.allTagProbs)",
+            "  all_tag_probs: \(e.allTagProbs)"
         ]
         return lines.joined(separator: "\n") + "\n"
     }

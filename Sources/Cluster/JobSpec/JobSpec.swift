@@ -2,6 +2,7 @@ import Datasets
 import Extract
 import Shards
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 import Launch
@@ -88,7 +89,9 @@ public struct JobSpec: Sendable, Equatable {
         let nameNode = try top.required("job")
         let name = try nameNode.string()
         guard ShardPlan.isValidFolderName(name) else {
-            throw nameNode.error("'\(name)' must be ASCII letters, digits, '-', '_' or '.', and not '.' or '..' (it names the job directory under output)")
+            throw nameNode.error(
+                "'\(name)' must be ASCII letters, digits, '-', '_' or '.', and not '.' or '..' (it names the job directory under output)"
+            )
         }
         var output = resolve("out")
         if let node = top.optional("output") { output = resolve(try node.string()) }
@@ -100,9 +103,10 @@ public struct JobSpec: Sendable, Equatable {
         if configName == ModelSpec.decodeOnly {
             model = ModelSpec(config: configName, weights: "", tags: "")
         } else {
-            model = ModelSpec(config: configName.hasSuffix(".json") ? resolve(configName) : configName,
-                              weights: resolve(try m.required("weights").string()),
-                              tags: resolve(try m.required("tags").string()))
+            model = ModelSpec(
+                config: configName.hasSuffix(".json") ? resolve(configName) : configName,
+                weights: resolve(try m.required("weights").string()),
+                tags: resolve(try m.required("tags").string()))
         }
         var classTags: String? = nil
         if let node = top.optional("class_tags") { classTags = resolve(try node.string()) }
@@ -117,7 +121,8 @@ public struct JobSpec: Sendable, Equatable {
             let layoutNode = try d.optional("layout")
             let layoutName = try layoutNode?.string() ?? (role == .ood ? "nested" : "imagefolder")
             guard let layout = DatasetLayout(rawValue: layoutName) else {
-                throw (layoutNode ?? node).error("layout must be one of \(DatasetLayout.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw (layoutNode ?? node).error(
+                    "layout must be one of \(DatasetLayout.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let rootNode = try d.required("root")
             let datasetRoot = resolve(try rootNode.string())
@@ -128,7 +133,9 @@ public struct JobSpec: Sendable, Equatable {
             var list: String? = nil
             if let listNode = d.optional("list") {
                 list = resolve(try listNode.string())
-                guard !checkPaths || access(list!, R_OK) == 0 else { throw listNode.error("list file \(list!) cannot be read") }
+                guard !checkPaths || access(list!, R_OK) == 0 else {
+                    throw listNode.error("list file \(list!) cannot be read")
+                }
             }
             if layout == .list && list == nil { throw node.error("layout 'list' needs a 'list' file") }
             if layout != .list && list != nil { throw node.error("'list' is only used with layout 'list'") }
@@ -139,18 +146,22 @@ public struct JobSpec: Sendable, Equatable {
             if datasets.contains(where: { $0.name == datasetName }) {
                 throw node.error("dataset name '\(datasetName)' is used twice")
             }
-            datasets.append(DatasetSpec(name: datasetName, role: role, layout: layout, root: datasetRoot, listFile: list))
+            datasets.append(
+                DatasetSpec(name: datasetName, role: role, layout: layout, root: datasetRoot, listFile: list))
         }
         guard !datasets.isEmpty else { throw root.error("'datasets' lists no dataset") }
         if configName != ModelSpec.decodeOnly && classTags == nil {
-            throw root.error("'class_tags' is required: TagOOD selects every image's tokens against the ID classes' tags")
+            throw root.error(
+                "'class_tags' is required: TagOOD selects every image's tokens against the ID classes' tags")
         }
 
         var settings = ExtractionSettings()
         if let extractNode = top.optional("extract") {
-            let e = try extractNode.mapping(allowed: ["images_per_shard", "token_dtype", "compression", "tag_threshold",
-                                                      "attention_threshold", "batch_size", "decode_threads", "max_pixels",
-                                                      "all_tag_probs"])
+            let e = try extractNode.mapping(allowed: [
+                "images_per_shard", "token_dtype", "compression", "tag_threshold",
+                "attention_threshold", "batch_size", "decode_threads", "max_pixels",
+                "all_tag_probs"
+            ])
             func positive(_ key: String, _ value: inout Int, atMost limit: Int, why: String) throws(ConfigError) {
                 guard let node = e.optional(key) else { return }
                 value = try node.int()
@@ -162,17 +173,24 @@ public struct JobSpec: Sendable, Equatable {
                 value = try node.double()
                 guard value >= 0 && value < 1 else { throw node.error("must be in [0, 1)") }
             }
-            try positive("images_per_shard", &settings.imagesPerShard, atMost: 1_000_000,
-                         why: "a shard is the unit of retry; a bigger one costs too much work when it fails")
-            try positive("batch_size", &settings.batchSize, atMost: 1024, why: "two batches of decoded images are held in memory")
-            try positive("decode_threads", &settings.decodeThreads, atMost: 256,
-                         why: "more decode threads than cores only adds contention")
-            try positive("max_pixels", &settings.maxPixels, atMost: 1 << 31, why: "larger images cannot be decoded in memory")
+            try positive(
+                "images_per_shard", &settings.imagesPerShard, atMost: 1_000_000,
+                why: "a shard is the unit of retry; a bigger one costs too much work when it fails")
+            try positive(
+                "batch_size", &settings.batchSize, atMost: 1024, why: "two batches of decoded images are held in memory"
+            )
+            try positive(
+                "decode_threads", &settings.decodeThreads, atMost: 256,
+                why: "more decode threads than cores only adds contention")
+            try positive(
+                "max_pixels", &settings.maxPixels, atMost: 1 << 31, why: "larger images cannot be decoded in memory")
             try fraction("tag_threshold", &settings.tagThreshold)
             try fraction("attention_threshold", &settings.attentionThreshold)
             if let node = e.optional("token_dtype") {
                 let name = try node.string()
-                guard ["f16", "f32"].contains(name), let dtype = TokenDType(name: name) else { throw node.error("must be f16 or f32") }
+                guard ["f16", "f32"].contains(name), let dtype = TokenDType(name: name) else {
+                    throw node.error("must be f16 or f32")
+                }
                 settings.tokenDType = dtype
             }
             if let node = e.optional("all_tag_probs") {
@@ -192,7 +210,8 @@ public struct JobSpec: Sendable, Equatable {
                 }
             }
         }
-        return JobSpec(name: name, output: output, model: model, classTags: classTags, datasets: datasets,
-                       extract: settings, file: file)
+        return JobSpec(
+            name: name, output: output, model: model, classTags: classTags, datasets: datasets,
+            extract: settings, file: file)
     }
 }

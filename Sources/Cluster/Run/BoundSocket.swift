@@ -35,12 +35,14 @@ public final class BoundSocket: @unchecked Sendable {
         let port = bound.split(separator: ":").last.map(String.init) ?? String(cluster.port)
         endpoint = "tcp://\(cluster.advertise):\(port)"
         if !cluster.bindsLoopbackOnly, let logger {
-            logger.notice("the coordinator listens on \(bound) (\(cluster.exposedInterfaces)): CURVE-authenticated; only holders of the job's keys/worker.key can connect")
+            logger.notice(
+                "the coordinator listens on \(bound) (\(cluster.exposedInterfaces)): CURVE-authenticated; only holders of the job's keys/worker.key can connect"
+            )
         }
     }
 
     deinit {
         socket.close()
-        authenticator.stop()  // before the context is terminated
+        authenticator.stop() // before the context is terminated
     }
 }

@@ -2,6 +2,7 @@ import Job
 import Logging
 import TagoodSupport
 import Transport
+
 #if canImport(Glibc)
 import Glibc
 import Coordination
@@ -21,8 +22,10 @@ public struct ClusterRun {
     public var environment: [String: String]
     public var logger: Logger
 
-    public init(cluster: ClusterSpec, directory: JobDirectory, executable: String, environment: [String: String] = [:],
-                logger: Logger) {
+    public init(
+        cluster: ClusterSpec, directory: JobDirectory, executable: String, environment: [String: String] = [:],
+        logger: Logger
+    ) {
         self.cluster = cluster
         self.directory = directory
         self.executable = executable
@@ -36,8 +39,10 @@ public struct ClusterRun {
         public var onEvent: (CoordinatorEvent) -> Void = { _ in }
         /// About four times a second: the state and the running attempts' progress.
         public var onTick: (JobState, [ShardID: Int]) -> Void = { _, _ in }
-        public init(onEvent: @escaping (CoordinatorEvent) -> Void = { _ in },
-                    onTick: @escaping (JobState, [ShardID: Int]) -> Void = { _, _ in }) {
+        public init(
+            onEvent: @escaping (CoordinatorEvent) -> Void = { _ in },
+            onTick: @escaping (JobState, [ShardID: Int]) -> Void = { _, _ in }
+        ) {
             self.onEvent = onEvent
             self.onTick = onTick
         }
@@ -45,18 +50,23 @@ public struct ClusterRun {
 
     /// Runs `coordinator`'s tasks on the cluster's workers (`tagood worker` with the task kind's
     /// arguments and `workerArguments`), writing `coordinatorFile` when given. Returns how the run ended.
-    public func run(_ coordinator: Coordinator, on bound: BoundSocket, workerArguments: [String] = [],
-                    coordinatorFile: String? = nil, observer: Observer = Observer()) throws -> Coordinator.Outcome {
+    public func run(
+        _ coordinator: Coordinator, on bound: BoundSocket, workerArguments: [String] = [],
+        coordinatorFile: String? = nil, observer: Observer = Observer()
+    ) throws -> Coordinator.Outcome {
         try FileSystem.makeDirectories(directory.logsFolder)
         if let coordinatorFile {
-            try CoordinatorInfo(endpoint: bound.endpoint, pid: getpid(), host: ProcessIdentity.hostname,
-                                started: SystemTime().wall()).write(to: coordinatorFile)
+            try CoordinatorInfo(
+                endpoint: bound.endpoint, pid: getpid(), host: ProcessIdentity.hostname,
+                started: SystemTime().wall()
+            ).write(to: coordinatorFile)
         }
         let launcher = cluster.makeLauncher(
-            WorkerLaunch(endpoint: bound.endpoint, directory: directory, executable: executable,
-                         extraArguments: ClusterTasks.workerArguments(for: coordinator.tasks.kind) + workerArguments,
-                         environment: environment,
-                         maxRestarts: cluster.maxAttempts * max(1, coordinator.tasks.order.count) + cluster.workers.count),
+            WorkerLaunch(
+                endpoint: bound.endpoint, directory: directory, executable: executable,
+                extraArguments: ClusterTasks.workerArguments(for: coordinator.tasks.kind) + workerArguments,
+                environment: environment,
+                maxRestarts: cluster.maxAttempts * max(1, coordinator.tasks.order.count) + cluster.workers.count),
             logger: logger)
         try launcher.startAll()
         logger.info("coordinator on \(bound.endpoint); \(launcher.summary) (logs in \(directory.logsFolder))")
@@ -65,7 +75,8 @@ public struct ClusterRun {
         let server = CoordinatorServer(coordinator: coordinator, socket: bound.socket)
         server.onTick = { state, running in
             // Never restart a worker while stopping: it exited because it was told to.
-            launcher.maintain(needWorkers: !coordinator.isStopping && (!state.pending.isEmpty || !state.running.isEmpty))
+            launcher.maintain(
+                needWorkers: !coordinator.isStopping && (!state.pending.isEmpty || !state.running.isEmpty))
             observer.onTick(state, running)
         }
         let outcome: Coordinator.Outcome
@@ -76,9 +87,10 @@ public struct ClusterRun {
             throw error
         }
         launcher.stopAll(graceSeconds: 5)
-        coordinator.tasks.removeLeftovers()  // our workers have exited: nothing can still be writing
+        coordinator.tasks.removeLeftovers() // our workers have exited: nothing can still be writing
         if bound.authenticator.refused > 0 {
-            logger.notice("refused \(bound.authenticator.refused) connection attempts by peers without the job's worker key")
+            logger.notice(
+                "refused \(bound.authenticator.refused) connection attempts by peers without the job's worker key")
         }
         return outcome
     }

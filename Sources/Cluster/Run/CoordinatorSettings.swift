@@ -6,11 +6,14 @@ extension Coordinator.Settings {
     /// `max_workers` (a security limit: how many credential holders may be connected at once) come from
     /// cluster.yaml, the rest from the run. The one place `launch`, `resume` (``JobRunner``) and
     /// `reduce --cluster` (``ClusterPartialsBuilder``) get their coordinator's settings from.
-    public init(cluster: ClusterSpec, jobID: String, expectedModelHash: String?, resume: Bool,
-                planHash: String? = nil) {
-        self.init(jobID: jobID, heartbeatSeconds: cluster.heartbeatSeconds, liveness: cluster.liveness,
-                  maxAttempts: cluster.maxAttempts, graceSeconds: cluster.shutdownGraceSeconds,
-                  expectedModelHash: expectedModelHash, resume: resume, planHash: planHash,
-                  maxWorkers: cluster.maxWorkers)
+    public init(
+        cluster: ClusterSpec, jobID: String, expectedModelHash: String?, resume: Bool,
+        planHash: String? = nil
+    ) {
+        self.init(
+            jobID: jobID, heartbeatSeconds: cluster.heartbeatSeconds, liveness: cluster.liveness,
+            maxAttempts: cluster.maxAttempts, graceSeconds: cluster.shutdownGraceSeconds,
+            expectedModelHash: expectedModelHash, resume: resume, planHash: planHash,
+            maxWorkers: cluster.maxWorkers)
     }
 }

@@ -72,7 +72,9 @@ public final class JobRunner {
         guard keysToSave, let keys else { return }
         try keys.save(to: directory)
         keysToSave = false
-        logger.info("made the job's CURVE keys in \(directory.keysFolder) (workers need keys/worker.key; delete keys/ and resume to rotate)")
+        logger.info(
+            "made the job's CURVE keys in \(directory.keysFolder) (workers need keys/worker.key; delete keys/ and resume to rotate)"
+        )
     }
 
     /// Takes the job directory's lock (creating the directory), so that no other coordinator runs this
@@ -92,8 +94,10 @@ public final class JobRunner {
         if directory.exists {
             let existing = try ShardPlan.load(path: directory.planFile)
             guard existing.hash == fresh.hash else {
-                throw JobError(.invalid, "job directory \(directory.path) holds another plan (hash \(existing.hash); this job's is \(fresh.hash)): the datasets or images_per_shard changed",
-                               subject: directory.planFile, remedy: "use another job name, or delete the directory to start over")
+                throw JobError(
+                    .invalid,
+                    "job directory \(directory.path) holds another plan (hash \(existing.hash); this job's is \(fresh.hash)): the datasets or images_per_shard changed",
+                    subject: directory.planFile, remedy: "use another job name, or delete the directory to start over")
             }
             return (existing, true)
         }
@@ -110,29 +114,38 @@ public final class JobRunner {
         try directory.create(for: plan)
         let journal = try Journal(path: directory.journalFile)
         let before = JobState(shards: plan.shardIDs, replaying: try Journal.read(path: directory.journalFile))
-        let expectedHash = job.isDecodeOnly ? DecodeOnlyProducer.modelHash : try ModelIdentity.hash(weightsFile: job.model.weights)
+        let expectedHash =
+            job.isDecodeOnly ? DecodeOnlyProducer.modelHash : try ModelIdentity.hash(weightsFile: job.model.weights)
         let identity = JobIdentity(jobID: job.name, modelHash: expectedHash)
-        let audit = try ShardAudit.run(directory: directory, plan: plan, journal: journal, state: before, identity: identity)
+        let audit = try ShardAudit.run(
+            directory: directory, plan: plan, journal: journal, state: before, identity: identity)
         for (shard, reason) in audit.invalid {
             var logger = logger
             logger[metadataKey: "shard"] = "\(shard)"
             logger.warning("shard \(shard) will be redone: \(reason)")
         }
-        for shard in audit.adopted { logger.info("shard \(shard) was in place but not journaled; verified and adopted") }
-        if audit.removedTemporary > 0 { logger.info("removed \(audit.removedTemporary) temporary files left by earlier writers") }
+        for shard in audit.adopted {
+            logger.info("shard \(shard) was in place but not journaled; verified and adopted")
+        }
+        if audit.removedTemporary > 0 {
+            logger.info("removed \(audit.removedTemporary) temporary files left by earlier writers")
+        }
 
         try bindCoordinator()
         defer { bound = nil }
         let coordinator = try Coordinator(
             tasks: ExtractionTasks(directory: directory, plan: plan, identity: identity), journal: journal,
-            settings: .init(cluster: cluster, jobID: job.name, expectedModelHash: expectedHash, resume: options.resume,
-                            planHash: plan.hash))
+            settings: .init(
+                cluster: cluster, jobID: job.name, expectedModelHash: expectedHash, resume: options.resume,
+                planHash: plan.hash))
         if coordinator.state.isComplete && audit.invalid.isEmpty {
             return Summary(outcome: .complete, state: coordinator.state, plan: plan, audit: audit, nothingToDo: true)
         }
-        let run = ClusterRun(cluster: cluster, directory: directory, executable: options.executable,
-                             environment: options.workerEnvironment, logger: logger)
-        let outcome = try run.run(coordinator, on: bound!, coordinatorFile: directory.coordinatorFile, observer: observer)
+        let run = ClusterRun(
+            cluster: cluster, directory: directory, executable: options.executable,
+            environment: options.workerEnvironment, logger: logger)
+        let outcome = try run.run(
+            coordinator, on: bound!, coordinatorFile: directory.coordinatorFile, observer: observer)
         return Summary(outcome: outcome, state: coordinator.state, plan: plan, audit: audit, nothingToDo: false)
     }
 }

@@ -3,6 +3,7 @@ import Job
 import Shards
 import TagoodSupport
 import Transport
+
 #if canImport(Glibc)
 import Glibc
 import Coordination
@@ -36,8 +37,10 @@ public final class ExtractionTasks: TaskSet {
     public func assignment(for id: ShardID) -> TaskAssignment? {
         guard let shard = shards[id], let dataset = plan.dataset(named: id.dataset) else { return nil }
         let images = shard.range.images
-        return .extract(ExtractTask(role: shard.role, datasetHash: shard.datasetHash, root: dataset.spec.root,
-                                    paths: Array(dataset.images.paths[images]), labels: Array(dataset.images.labels[images])))
+        return .extract(
+            ExtractTask(
+                role: shard.role, datasetHash: shard.datasetHash, root: dataset.spec.root,
+                paths: Array(dataset.images.paths[images]), labels: Array(dataset.images.labels[images])))
     }
 
     public func accept(_ done: ProtocolMessage.Done, attempt: Int, worker: String) throws -> String? {
@@ -47,7 +50,9 @@ public final class ExtractionTasks: TaskSet {
         let staging = directory.stagingFile(shard.id, attempt: attempt, worker: worker)
         do {
             // A credential holder is not trusted with the job's data: everything is checked here, as resume does.
-            _ = try ShardAudit.verify(path: staging, shard: shard, plan: plan, identity: identity, checksum: done.resultChecksum, content: true)
+            _ = try ShardAudit.verify(
+                path: staging, shard: shard, plan: plan, identity: identity, checksum: done.resultChecksum,
+                content: true)
             let final = directory.shardFile(shard.id)
             try AtomicFile.commit(temporary: staging, to: final, syncDirectory: false)
             return Path.directory(of: final)

@@ -26,7 +26,8 @@ public final class ReduceTasks: TaskSet {
 
     public func assignment(for id: ShardID) -> TaskAssignment? {
         guard let shard = shards[id] else { return nil }
-        return .reduce(ReduceTask(role: shard.role, datasetHash: shard.datasetHash, range: shard.range, checksum: shard.checksum))
+        return .reduce(
+            ReduceTask(role: shard.role, datasetHash: shard.datasetHash, range: shard.range, checksum: shard.checksum))
     }
 
     public func accept(_ done: ProtocolMessage.Done, attempt: Int, worker: String) throws -> String? {
@@ -34,12 +35,15 @@ public final class ReduceTasks: TaskSet {
             throw ReduceError(.cluster, "\(done.shard) is not a shard to reduce", subject: done.shard.description)
         }
         guard done.resultChecksum == shard.checksum else {
-            throw ReduceError(.shard, "the worker reduced \(done.shard) with checksum \(done.resultChecksum), the journal has \(shard.checksum)",
-                              subject: done.shard.description)
+            throw ReduceError(
+                .shard,
+                "the worker reduced \(done.shard) with checksum \(done.resultChecksum), the journal has \(shard.checksum)",
+                subject: done.shard.description)
         }
         guard store.has(shard) else {
-            throw ReduceError(.damaged, "the worker reported partial \(store.path(of: shard)), which does not exist",
-                              subject: store.path(of: shard), remedy: "do the workers see the job directory \(directory.path)?")
+            throw ReduceError(
+                .damaged, "the worker reported partial \(store.path(of: shard)), which does not exist",
+                subject: store.path(of: shard), remedy: "do the workers see the job directory \(directory.path)?")
         }
         _ = try store.load(shard)
         return Path.directory(of: store.path(of: shard))

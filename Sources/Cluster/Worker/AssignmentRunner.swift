@@ -15,7 +15,9 @@ public protocol AssignmentRunner: AnyObject, Sendable {
     var modelHash: String { get }
     /// Runs `assign` of job `jobID` as worker `worker`. Calls `control.checkCancelled()` often, which
     /// throws once the worker was told to stop (after which the runner abandons its files).
-    func run(_ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult
+    func run(
+        _ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl
+    ) throws -> AssignmentResult
 }
 
 /// What a finished assignment reports in its `done`.

@@ -23,17 +23,22 @@ public final class ExtractionRunner: AssignmentRunner {
     public var outputFolder: String { jobDirectory.shardsFolder }
     public var modelHash: String { producer.modelHash }
 
-    public func run(_ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult {
+    public func run(
+        _ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl
+    ) throws -> AssignmentResult {
         guard case .extract(let task) = assign.task else {
             throw ClusterError(.task, "assignment \(assign.shard) is a \(assign.task.kind.rawValue) task, not extract")
         }
         let staging = jobDirectory.stagingFile(assign.shard, attempt: assign.attempt, worker: worker)
-        let metadata = producer.metadata(jobID: jobID, datasetHash: task.datasetHash, shardIndex: assign.shard.index,
-                                         dataset: assign.shard.dataset, role: task.role, settings: settings)
-        let work = ShardWork(metadata: metadata, attempt: assign.attempt, root: task.root, paths: task.paths,
-                             labels: task.labels, output: .staging(staging))
+        let metadata = producer.metadata(
+            jobID: jobID, datasetHash: task.datasetHash, shardIndex: assign.shard.index,
+            dataset: assign.shard.dataset, role: task.role, settings: settings)
+        let work = ShardWork(
+            metadata: metadata, attempt: assign.attempt, root: task.root, paths: task.paths,
+            labels: task.labels, output: .staging(staging))
         let summary = try producer.produce(work, progress: control.progress)
-        return AssignmentResult(stagingFile: staging, resultChecksum: summary.fileChecksum, images: summary.images,
-                                failedImages: summary.failedImages, tokens: summary.tokens)
+        return AssignmentResult(
+            stagingFile: staging, resultChecksum: summary.fileChecksum, images: summary.images,
+            failedImages: summary.failedImages, tokens: summary.tokens)
     }
 }

@@ -20,8 +20,9 @@ public enum Pinning: Sendable, Equatable {
             let ids = cores.map(Int32.init)
             for task in FileSystem.list("/proc/self/task").compactMap(Int32.init) {
                 let rc = tagood_set_task_affinity(task, ids, Int32(ids.count))
-                if rc != 0 && rc != ESRCH {  // ESRCH: the thread ended meanwhile
-                    throw ClusterError(.pinning, "cannot pin to cores \(CoreSet.format(cores)): \(String(cString: strerror(rc)))")
+                if rc != 0 && rc != ESRCH { // ESRCH: the thread ended meanwhile
+                    throw ClusterError(
+                        .pinning, "cannot pin to cores \(CoreSet.format(cores)): \(String(cString: strerror(rc)))")
                 }
             }
         case .gpu(let index):

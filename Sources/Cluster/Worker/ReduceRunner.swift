@@ -3,6 +3,7 @@ import Job
 import Reduce
 import TagoodSupport
 import Transport
+
 #if canImport(Glibc)
 import Glibc
 import Launch
@@ -20,7 +21,7 @@ public final class ReduceRunner: AssignmentRunner {
     public init(jobDirectory: JobDirectory, verify: Bool) {
         self.jobDirectory = jobDirectory
         self.verify = verify
-        MemoryReuse.keepFreedBlocks()  // shard after shard, like the local reduce
+        MemoryReuse.keepFreedBlocks() // shard after shard, like the local reduce
     }
 
     public var kind: TaskKind { .reduce }
@@ -28,12 +29,15 @@ public final class ReduceRunner: AssignmentRunner {
     /// Partials do not depend on the model.
     public var modelHash: String { "reduce" }
 
-    public func run(_ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl) throws -> AssignmentResult {
+    public func run(
+        _ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl
+    ) throws -> AssignmentResult {
         guard case .reduce(let task) = assign.task else {
             throw ClusterError(.task, "assignment \(assign.shard) is a \(assign.task.kind.rawValue) task, not reduce")
         }
         let shard = jobDirectory.committed(
-            PlannedShard(id: assign.shard, role: task.role, datasetHash: task.datasetHash, range: task.range), checksum: task.checksum)
+            PlannedShard(id: assign.shard, role: task.role, datasetHash: task.datasetHash, range: task.range),
+            checksum: task.checksum)
         var waited = 0
         while waited < delayMilliseconds {
             try control.checkCancelled()
@@ -43,6 +47,7 @@ public final class ReduceRunner: AssignmentRunner {
         try control.checkCancelled()
         try PartialStore(directory: jobDirectory).ensure(shard, verify: verify)
         control.add(images: task.range.count)
-        return AssignmentResult(stagingFile: nil, resultChecksum: task.checksum, images: task.range.count, failedImages: 0, tokens: 0)
+        return AssignmentResult(
+            stagingFile: nil, resultChecksum: task.checksum, images: task.range.count, failedImages: 0, tokens: 0)
     }
 }

@@ -1,5 +1,6 @@
 import Shards
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif

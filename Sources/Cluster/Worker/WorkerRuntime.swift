@@ -30,8 +30,10 @@ public final class WorkerRuntime {
 
         /// What every worker needs, whatever its task kind (a kind's own settings go to its runner, such as
         /// ``ExtractionRunner``'s ``ExtractionSettings``).
-        public init(endpoint: String, workerID: String, host: String, pinning: Pinning, threads: Int,
-                    jobDirectory: JobDirectory, credential: WorkerCredential, coordinatorTimeout: Double = 30) {
+        public init(
+            endpoint: String, workerID: String, host: String, pinning: Pinning, threads: Int,
+            jobDirectory: JobDirectory, credential: WorkerCredential, coordinatorTimeout: Double = 30
+        ) {
             self.credential = credential
             self.endpoint = endpoint
             self.workerID = workerID
@@ -62,8 +64,10 @@ public final class WorkerRuntime {
     private var unacknowledgedStaging: String?
 
     /// An extraction worker: `producer` writes the assigned shards with the job's extraction `settings`.
-    public convenience init(options: Options, producer: ShardProducer, settings: ExtractionSettings,
-                            logger: Logger) throws {
+    public convenience init(
+        options: Options, producer: ShardProducer, settings: ExtractionSettings,
+        logger: Logger
+    ) throws {
         let runner = ExtractionRunner(producer: producer, jobDirectory: options.jobDirectory, settings: settings)
         try self.init(options: options, runner: runner, logger: logger)
     }
@@ -88,13 +92,16 @@ public final class WorkerRuntime {
         case .cores(let cores): pinned = cores
         case .gpu(let index): pinned = [index]
         }
-        let hello = ProtocolMessage.Hello(workerID: options.workerID, host: options.host, pid: getpid(), device: options.pinning.deviceName,
-                          pinned: pinned, threads: options.threads, modelHash: runner.modelHash,
-                          tagoodVersion: TagoodVersion.string)
+        let hello = ProtocolMessage.Hello(
+            workerID: options.workerID, host: options.host, pid: getpid(), device: options.pinning.deviceName,
+            pinned: pinned, threads: options.threads, modelHash: runner.modelHash,
+            tagoodVersion: TagoodVersion.string)
         do {
             try send(.hello(hello))
             guard let reply = try receive(within: options.coordinatorTimeout) else {
-                logger.info("no answer from the coordinator at \(options.endpoint) within \(Int(options.coordinatorTimeout)) s; is `tagood launch` running, and is this worker's credential the job's current keys/worker.key? (a coordinator answers nobody whose keys it does not know)")
+                logger.info(
+                    "no answer from the coordinator at \(options.endpoint) within \(Int(options.coordinatorTimeout)) s; is `tagood launch` running, and is this worker's credential the job's current keys/worker.key? (a coordinator answers nobody whose keys it does not know)"
+                )
                 return .coordinatorLost
             }
             switch reply {
@@ -102,7 +109,9 @@ public final class WorkerRuntime {
                 heartbeatSeconds = welcome.heartbeatSeconds
                 jobID = welcome.jobID
                 logger[metadataKey: "job"] = "\(welcome.jobID)"
-                logger.info("joined job \(welcome.jobID) at \(options.endpoint) as \(options.workerID) (\(options.pinning.deviceName) \(pinned), \(options.threads) threads)")
+                logger.info(
+                    "joined job \(welcome.jobID) at \(options.endpoint) as \(options.workerID) (\(options.pinning.deviceName) \(pinned), \(options.threads) threads)"
+                )
             case .refused(let refused):
                 logger.info("refused by the coordinator: \(refused.reason)")
                 return .refused
@@ -114,7 +123,7 @@ public final class WorkerRuntime {
                 try send(.ready)
                 guard let message = try receive(within: options.coordinatorTimeout) else {
                     logger.info("the coordinator at \(options.endpoint) stopped answering; exiting")
-                    if let staging = unacknowledgedStaging { unlink(staging) }  // nobody will commit it
+                    if let staging = unacknowledgedStaging { unlink(staging) } // nobody will commit it
                     return .coordinatorLost
                 }
                 unacknowledgedStaging = nil
@@ -128,7 +137,8 @@ public final class WorkerRuntime {
                     return .finished
                 case .refused(let refused) where refused.rejoin == true:
                     // Presumed dead (a partition outlasted the lease) or a new coordinator: join again.
-                    logger.info("the coordinator does not know this worker any more (\(refused.reason)); saying hello again")
+                    logger.info(
+                        "the coordinator does not know this worker any more (\(refused.reason)); saying hello again")
                     try send(.hello(hello))
                     guard case .welcome? = try receive(within: options.coordinatorTimeout) else {
                         logger.info("not welcomed back by the coordinator at \(options.endpoint); exiting")
@@ -157,14 +167,21 @@ public final class WorkerRuntime {
         logger[metadataKey: "shard"] = "\(assign.shard)"
         logger[metadataKey: "attempt"] = "\(assign.attempt)"
         guard assign.task.kind == runner.kind else {
-            try send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: assign.attempt, code: ClusterError(.task, "").code,
-                                    message: "worker \(options.workerID) runs \(runner.kind.rawValue) tasks, not \(assign.task.kind.rawValue): start it \(ClusterTasks.hint(for: assign.task.kind))")))
+            try send(
+                .failed(
+                    ProtocolMessage.Failed(
+                        shard: assign.shard, attempt: assign.attempt, code: ClusterError(.task, "").code,
+                        message:
+                            "worker \(options.workerID) runs \(runner.kind.rawValue) tasks, not \(assign.task.kind.rawValue): start it \(ClusterTasks.hint(for: assign.task.kind))"
+                    )))
             return nil
         }
         let progress = ProgressCounter()
         let box = Locked<Result<AssignmentResult, any Error>?>(nil)
         let thread = Thread { [runner, jobID, workerID = options.workerID] in
-            let result = Result { try runner.run(assign, jobID: jobID, worker: workerID, control: AssignmentControl(progress: progress)) }
+            let result = Result {
+                try runner.run(assign, jobID: jobID, worker: workerID, control: AssignmentControl(progress: progress))
+            }
             box.withLock { $0 = result }
         }
         thread.stackSize = 16 << 20
@@ -176,25 +193,40 @@ public final class WorkerRuntime {
                 switch result {
                 case .success(let summary):
                     unacknowledgedStaging = summary.stagingFile
-                    try send(.done(ProtocolMessage.Done(shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.resultChecksum, images: summary.images, failedImages: summary.failedImages,
-                                        tokens: summary.tokens, seconds: monotonicSeconds() - started)))
+                    try send(
+                        .done(
+                            ProtocolMessage.Done(
+                                shard: assign.shard, attempt: assign.attempt, resultChecksum: summary.resultChecksum,
+                                images: summary.images, failedImages: summary.failedImages,
+                                tokens: summary.tokens, seconds: monotonicSeconds() - started)))
                 case .failure(let error as ProducerCancelled):
                     _ = error
                     return .finished
                 case .failure(let error):
-                    logger.error("attempt failed: \(error)")  // the whole error, HDF5 stack and all, in the worker's log
+                    logger.error("attempt failed: \(error)") // the whole error, HDF5 stack and all, in the worker's log
                     if let full = StorageCheck.diskFull(after: error, folder: runner.outputFolder) {
-                        try send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: assign.attempt, code: JournalRecord.diskFullCode, message: full)))
+                        try send(
+                            .failed(
+                                ProtocolMessage.Failed(
+                                    shard: assign.shard, attempt: assign.attempt, code: JournalRecord.diskFullCode,
+                                    message: full)))
                     } else {
                         let code = (error as? TagoodError)?.code ?? "worker.error"
-                        try send(.failed(ProtocolMessage.Failed(shard: assign.shard, attempt: assign.attempt, code: code, message: Self.oneLine(error))))
+                        try send(
+                            .failed(
+                                ProtocolMessage.Failed(
+                                    shard: assign.shard, attempt: assign.attempt, code: code,
+                                    message: Self.oneLine(error))))
                     }
                 }
                 return nil
             }
             let now = monotonicSeconds()
             if now >= nextBeat {
-                try send(.heartbeat(ProtocolMessage.Heartbeat(shard: assign.shard, attempt: assign.attempt, imagesDone: progress.current)))
+                try send(
+                    .heartbeat(
+                        ProtocolMessage.Heartbeat(
+                            shard: assign.shard, attempt: assign.attempt, imagesDone: progress.current)))
                 nextBeat = now + heartbeatSeconds
             }
             // Listen while working: the coordinator may tell us to stop.
@@ -215,7 +247,8 @@ public final class WorkerRuntime {
         let until = monotonicSeconds() + seconds
         while monotonicSeconds() < until {
             if let frames = try socket.receive(timeoutMilliseconds: 50), let frame = frames.last,
-               case .shutdown(let shutdown) = try ProtocolMessage(decoding: frame) {
+                case .shutdown(let shutdown) = try ProtocolMessage(decoding: frame)
+            {
                 logger.info("shutdown: \(shutdown.reason)")
                 return .finished
             }
@@ -228,14 +261,17 @@ public final class WorkerRuntime {
     }
 
     private func receive(within seconds: Double) throws -> ProtocolMessage? {
-        guard let frames = try socket.receive(timeoutMilliseconds: Int(seconds * 1000)), let frame = frames.last else { return nil }
+        guard let frames = try socket.receive(timeoutMilliseconds: Int(seconds * 1000)), let frame = frames.last else {
+            return nil
+        }
         return try ProtocolMessage(decoding: frame)
     }
 
     /// An error as one readable line for the journal and the coordinator (at most 400 characters; the
     /// worker's log has the whole text).
     static func oneLine(_ error: any Error) -> String {
-        let first = "\(error)".split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
+        let first =
+            "\(error)".split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
         return first.count > 400 ? String(first.prefix(399)) + "…" : first
     }
 }

@@ -34,11 +34,14 @@ public final class DecodeOnlyProducer: ShardProducer {
             do {
                 let decoded = try decoder.decode(file: work.root + "/" + path)
                 transform.apply(decoded.image, into: &tensor)
-                try writer.append(ShardRecord(path: path, label: label, tokens: [], tokenIndex: [],
-                                              globalEmbed: [Float](repeating: 0, count: embedDim), tagIDs: [], tagProbs: [],
-                                              attention: [Float](repeating: 0, count: imageTokens)))
+                try writer.append(
+                    ShardRecord(
+                        path: path, label: label, tokens: [], tokenIndex: [],
+                        globalEmbed: [Float](repeating: 0, count: embedDim), tagIDs: [], tagProbs: [],
+                        attention: [Float](repeating: 0, count: imageTokens)))
             } catch let error as ImageError {
-                try writer.append(.failed(path: path, label: label, status: error.imageStatus, error: error.description))
+                try writer.append(
+                    .failed(path: path, label: label, status: error.imageStatus, error: error.description))
             }
             progress.add(1)
         }

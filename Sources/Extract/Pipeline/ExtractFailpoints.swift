@@ -1,8 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-import TagoodSupport
 
 /// The extraction's failpoints (``Failpoints``, `TAGOOD_FAILPOINTS`): `crash-on-image=<text>` aborts at
 /// an image whose path contains `<text>`, `delay-per-image-ms=<n>` sleeps `n` ms per image.

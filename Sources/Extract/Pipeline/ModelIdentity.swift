@@ -1,4 +1,5 @@
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif

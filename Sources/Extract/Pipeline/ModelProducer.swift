@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Imaging
 import Model
 import Shards
 import TagoodSupport
 import Tensor
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The real producer: decode → batch → RAM → TagOOD selection → shard writer.
 ///
@@ -33,9 +34,14 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     ///   - idTags: the in-distribution tag ids (from the class → tag map).
     ///   - modelHash: the identity the coordinator checks (``ModelIdentity/hash(weightsFile:)``).
     public init(model: RAMModel, modelHash: String, idTags: [Int], settings: ExtractionSettings) throws(ExtractError) {
-        guard !idTags.isEmpty else { throw ExtractError(.badInput, "the ID tag set is empty: give the class → tag map of the ID classes") }
+        guard !idTags.isEmpty else {
+            throw ExtractError(.badInput, "the ID tag set is empty: give the class → tag map of the ID classes")
+        }
         if let bad = idTags.first(where: { $0 >= model.config.head.numTags }) {
-            throw ExtractError(.badInput, "ID tag \(bad) is outside the model's \(model.config.head.numTags) tags: the class → tag map and the tag list do not belong together")
+            throw ExtractError(
+                .badInput,
+                "ID tag \(bad) is outside the model's \(model.config.head.numTags) tags: the class → tag map and the tag list do not belong together"
+            )
         }
         self.model = model
         self.modelName = model.config.name
@@ -51,14 +57,17 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     }
 
     /// Loads everything a job's model section names: config, weights, tag list and class → tag map.
-    public static func load(config: String, weights: String, tags: String, classTags: String,
-                            settings: ExtractionSettings) throws -> ModelProducer {
+    public static func load(
+        config: String, weights: String, tags: String, classTags: String,
+        settings: ExtractionSettings
+    ) throws -> ModelProducer {
         let vocabulary = try TagVocabulary.load(path: tags)
         let map = try ClassTagMap.load(path: classTags, vocabulary: vocabulary)
         let ramConfig = try RAMConfig.resolve(config, numTags: vocabulary.count)
         let model = try RAMModel.load(path: weights, config: ramConfig)
-        return try ModelProducer(model: model, modelHash: try ModelIdentity.hash(weightsFile: weights),
-                                 idTags: map.idTags, settings: settings)
+        return try ModelProducer(
+            model: model, modelHash: try ModelIdentity.hash(weightsFile: weights),
+            idTags: map.idTags, settings: settings)
     }
 
     deinit { decodePool.stop() }
@@ -71,9 +80,10 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
 
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
         let writer = try work.makeWriter(options: settings.writerOptions(images: work.paths.count))
-        let selector = TokenSelector(idTags: idTags, inDistribution: work.metadata.role != .ood,
-                                     tagThreshold: Float(settings.tagThreshold),
-                                     attentionThreshold: Float(settings.attentionThreshold))
+        let selector = TokenSelector(
+            idTags: idTags, inDistribution: work.metadata.role != .ood,
+            tagThreshold: Float(settings.tagThreshold),
+            attentionThreshold: Float(settings.attentionThreshold))
         let batch = max(1, settings.batchSize)
         var start = 0
         var pending = decode(work, range: 0..<min(batch, work.paths.count))
@@ -88,8 +98,9 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
                 writer.abandon()
                 throw ProducerCancelled()
             }
-            try run(slots, paths: Array(work.paths[start..<end]), labels: Array(work.labels[start..<end]),
-                    selector: selector, writer: writer)
+            try run(
+                slots, paths: Array(work.paths[start..<end]), labels: Array(work.labels[start..<end]),
+                selector: selector, writer: writer)
             progress.add(end - start)
             start = end
         }
@@ -104,7 +115,8 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
         let (pool, transform) = (decodePool, self.transform)
         let thread = Thread {
             pool.parallelFor(range.count) { i, _ in
-                let slot = Self.decodeOne(root: work.root, path: work.paths[range.lowerBound + i], decoder: decoder, transform: transform)
+                let slot = Self.decodeOne(
+                    root: work.root, path: work.paths[range.lowerBound + i], decoder: decoder, transform: transform)
                 pending.slots.withLock { $0[i] = slot }
             }
             pending.done.signal()
@@ -114,7 +126,8 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
         return pending
     }
 
-    private static func decodeOne(root: String, path: String, decoder: ImageDecoder, transform: TagOODTransform) -> Slot {
+    private static func decodeOne(root: String, path: String, decoder: ImageDecoder, transform: TagOODTransform) -> Slot
+    {
         ExtractFailpoints.willProcess(imagePath: path)
         do throws(ImageError) {
             let decoded = try decoder.decode(file: root + "/" + path)
@@ -125,7 +138,9 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     }
 
     /// Runs the model on the decoded images of one batch and appends every row in order.
-    private func run(_ slots: [Slot], paths: [String], labels: [Int32], selector: TokenSelector, writer: ShardWriter) throws {
+    private func run(
+        _ slots: [Slot], paths: [String], labels: [Int32], selector: TokenSelector, writer: ShardWriter
+    ) throws {
         var ready: [Int] = []
         for (i, slot) in slots.enumerated() { if case .ready = slot { ready.append(i) } }
         var embedsTensor: Tensor?, idProbsTensor: Tensor?, allProbsTensor: Tensor?
@@ -144,7 +159,8 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
             let embeds = try model.encodeImages(images)
             embedsTensor = embeds
             if settings.allTagProbs {
-                allProbsTensor = try model.tagProbabilities(imageEmbeds: embeds)  // every tag: the selection reads it too
+                // Every tag: the selection reads them too.
+                allProbsTensor = try model.tagProbabilities(imageEmbeds: embeds)
             } else {
                 idProbsTensor = try model.tagProbabilities(imageEmbeds: embeds, tags: selector.idTags)
             }
@@ -164,24 +180,32 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
                 var allProbs: [Float] = []
                 if let allProbsTensor {
                     allProbs = Array(allProbsTensor.scalars[(image * tagCount)..<((image + 1) * tagCount)])
-                    choice = try allProbs.withUnsafeBufferPointer { p throws(ExtractError) in try selector.chooseTags(probs: p) }
+                    choice = try allProbs.withUnsafeBufferPointer { p throws(ExtractError) in
+                        try selector.chooseTags(probs: p)
+                    }
                 } else {
                     choice = try idProbsTensor!.scalars.withUnsafeBufferPointer { p in
-                        try selector.chooseTags(idProbs: UnsafeBufferPointer(rebasing: p[(image * k)..<((image + 1) * k)])) {
-                            try model.anyTagFires(imageEmbeds: embedsBatch, image: image, tags: otherTags, threshold: selector.tagThreshold)
+                        try selector.chooseTags(
+                            idProbs: UnsafeBufferPointer(rebasing: p[(image * k)..<((image + 1) * k)])
+                        ) {
+                            try model.anyTagFires(
+                                imageEmbeds: embedsBatch, image: image, tags: otherTags,
+                                threshold: selector.tagThreshold)
                         }
                     }
                 }
                 let attention = try model.layer0Attention(imageEmbeds: embedsBatch, image: row, tags: choice.tags)
-                let tokens = try selector.selectTokens(attention: attention.scalars, heads: heads, tags: choice.tags.count, tokens: l1)
+                let tokens = try selector.selectTokens(
+                    attention: attention.scalars, heads: heads, tags: choice.tags.count, tokens: l1)
                 let base = row * l1 * e
                 var selected: [Float] = []
                 selected.reserveCapacity(tokens.tokens.count * e)
                 for t in tokens.tokens { selected.append(contentsOf: embeds[(base + t * e)..<(base + (t + 1) * e)]) }
-                try writer.append(ShardRecord(
-                    path: paths[i], label: labels[i], tokens: selected, tokenIndex: tokens.tokens.map { Int16($0) },
-                    globalEmbed: Array(embeds[base..<(base + e)]), tagIDs: choice.tags.map { Int32($0) },
-                    tagProbs: choice.probs, attention: tokens.attention, allTagProbs: allProbs))
+                try writer.append(
+                    ShardRecord(
+                        path: paths[i], label: labels[i], tokens: selected, tokenIndex: tokens.tokens.map { Int16($0) },
+                        globalEmbed: Array(embeds[base..<(base + e)]), tagIDs: choice.tags.map { Int32($0) },
+                        tagProbs: choice.probs, attention: tokens.attention, allTagProbs: allProbs))
                 row += 1
             }
         }

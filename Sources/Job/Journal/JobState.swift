@@ -59,7 +59,7 @@ public struct JobState: Sendable, Equatable {
             finished = false
             for id in order {
                 guard var s = shards[id] else { continue }
-                if case .running = s.status { s.status = .pending }  // leases of a dead coordinator are void
+                if case .running = s.status { s.status = .pending } // leases of a dead coordinator are void
                 if r.resume == true {
                     // `resume` gives every unfinished shard a fresh budget: the failed ones, and pending
                     // ones whose last attempt was used up before a `gave-up` record could be written.
@@ -89,7 +89,9 @@ public struct JobState: Sendable, Equatable {
             s.committedAt = r.time
         case .failed, .expired, .abandoned, .invalid:
             // A shutdown or a full disk is not the shard's fault: the attempt is not charged.
-            if r.event == .abandoned || r.code == JournalRecord.diskFullCode { s.attemptsUsed = max(0, s.attemptsUsed - 1) }
+            if r.event == .abandoned || r.code == JournalRecord.diskFullCode {
+                s.attemptsUsed = max(0, s.attemptsUsed - 1)
+            }
             if r.event == .invalid { s.attemptsUsed = 0 }
             s.status = .pending
             if let code = r.code { s.lastError = (code, r.message ?? "") }

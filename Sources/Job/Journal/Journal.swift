@@ -31,7 +31,9 @@ public final class Journal {
     /// any of them (group commit).
     public func append(_ record: JournalRecord, sync: Bool = true) throws(FileError) {
         var line: [UInt8]
-        do { line = Array(try encoder.encode(record)) } catch { preconditionFailure("journal records always encode: \(error)") }
+        do { line = Array(try encoder.encode(record)) } catch {
+            preconditionFailure("journal records always encode: \(error)")
+        }
         line.append(UInt8(ascii: "\n"))
         let start = lseek(fd, 0, SEEK_END)
         var done = 0
@@ -73,11 +75,14 @@ public final class Journal {
             do {
                 records.append(try decoder.decode(JournalRecord.self, from: Data(line)))
             } catch {
-                throw JobError(.journalDamaged, "\(path) line \(lineNumber) is not a journal record (\(error))", subject: path,
-                               remedy: "the journal is damaged: move it aside and run `tagood resume`, which re-verifies every shard file")
+                throw JobError(
+                    .journalDamaged, "\(path) line \(lineNumber) is not a journal record (\(error))", subject: path,
+                    remedy:
+                        "the journal is damaged: move it aside and run `tagood resume`, which re-verifies every shard file"
+                )
             }
         }
-        return records  // bytes after the last newline: a write cut short by a crash, never acted on
+        return records // bytes after the last newline: a write cut short by a crash, never acted on
     }
 
     private func cutPartialTail() throws(FileError) {

@@ -45,10 +45,12 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     public var code: String?
     public var message: String?
 
-    public init(_ event: Event, time: Double, shard: ShardID? = nil, attempt: Int? = nil, worker: String? = nil,
-                planHash: String? = nil, resume: Bool? = nil, checksum: String? = nil, images: Int? = nil,
-                failedImages: Int? = nil, tokens: Int? = nil, seconds: Double? = nil, code: String? = nil,
-                message: String? = nil) {
+    public init(
+        _ event: Event, time: Double, shard: ShardID? = nil, attempt: Int? = nil, worker: String? = nil,
+        planHash: String? = nil, resume: Bool? = nil, checksum: String? = nil, images: Int? = nil,
+        failedImages: Int? = nil, tokens: Int? = nil, seconds: Double? = nil, code: String? = nil,
+        message: String? = nil
+    ) {
         self.event = event
         self.time = time
         self.shard = shard

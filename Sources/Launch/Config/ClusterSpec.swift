@@ -1,8 +1,9 @@
 import CAffinity
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// A cluster file (`cluster.yaml`): where the work runs.
 ///
@@ -118,7 +119,10 @@ public struct ClusterSpec: Sendable, Equatable {
             while let entry = cursor?.pointee {
                 if let address = entry.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
                     var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-                    if getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 {
+                    if getnameinfo(
+                        address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0,
+                        NI_NUMERICHOST) == 0
+                    {
                         found.append("\(String(cString: entry.ifa_name)) \(String(cString: host))")
                     }
                 }
@@ -146,8 +150,10 @@ public struct ClusterSpec: Sendable, Equatable {
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ClusterSpec {
         let root = try ConfigNode.parse(text, file: file)
-        let top = try root.mapping(allowed: ["coordinator", "launcher", "heartbeat_seconds", "liveness", "max_attempts",
-                                             "shutdown_grace_seconds", "max_workers", "worker_credential", "ssh", "slurm", "workers"])
+        let top = try root.mapping(allowed: [
+            "coordinator", "launcher", "heartbeat_seconds", "liveness", "max_attempts",
+            "shutdown_grace_seconds", "max_workers", "worker_credential", "ssh", "slurm", "workers"
+        ])
         var bind = "127.0.0.1", advertise: String? = nil, port = 5555
         if let node = top.optional("coordinator") {
             let c = try node.mapping(allowed: ["bind", "advertise", "port"])
@@ -155,7 +161,9 @@ public struct ClusterSpec: Sendable, Equatable {
             if let a = c.optional("advertise") { advertise = try a.string() }
             if let p = c.optional("port") {
                 port = try p.int()
-                guard (0...65535).contains(port) else { throw p.error("must be a TCP port (0 … 65535; 0 picks a free one)") }
+                guard (0...65535).contains(port) else {
+                    throw p.error("must be a TCP port (0 … 65535; 0 picks a free one)")
+                }
             }
         }
         var launcher = Launcher.local
@@ -165,7 +173,9 @@ public struct ClusterSpec: Sendable, Equatable {
             }
             launcher = value
         }
-        func number(_ key: String, _ fallback: Double, in range: ClosedRange<Double>, why: String) throws(ConfigError) -> Double {
+        func number(
+            _ key: String, _ fallback: Double, in range: ClosedRange<Double>, why: String
+        ) throws(ConfigError) -> Double {
             guard let node = top.optional(key) else { return fallback }
             let value = try node.double()
             guard value >= range.lowerBound else { throw node.error("must be at least \(range.lowerBound)") }
@@ -179,15 +189,21 @@ public struct ClusterSpec: Sendable, Equatable {
             guard value <= limit else { throw node.error("must be at most \(limit): \(why)") }
             return value
         }
-        let heartbeat = try number("heartbeat_seconds", 1.0, in: 0.05...300,
-                                   why: "a dead worker's shard waits liveness × heartbeat_seconds before it is re-queued")
-        let grace = try number("shutdown_grace_seconds", 30, in: 0...86_400, why: "a stop should not wait longer than a day")
-        let liveness = try count("liveness", 3, atMost: 100,
-                                 why: "a dead worker's shard waits liveness × heartbeat_seconds before it is re-queued")
-        let maxAttempts = try count("max_attempts", 3, atMost: 100, why: "a shard that fails 100 times will not succeed the 101st")
+        let heartbeat = try number(
+            "heartbeat_seconds", 1.0, in: 0.05...300,
+            why: "a dead worker's shard waits liveness × heartbeat_seconds before it is re-queued")
+        let grace = try number(
+            "shutdown_grace_seconds", 30, in: 0...86_400, why: "a stop should not wait longer than a day")
+        let liveness = try count(
+            "liveness", 3, atMost: 100,
+            why: "a dead worker's shard waits liveness × heartbeat_seconds before it is re-queued")
+        let maxAttempts = try count(
+            "max_attempts", 3, atMost: 100, why: "a shard that fails 100 times will not succeed the 101st")
 
         var workers: [Worker] = []
-        for node in try (launcher == .slurm ? top.optional("workers")?.sequence() ?? [] : top.required("workers").sequence()) {
+        for node in try
+            (launcher == .slurm ? top.optional("workers")?.sequence() ?? [] : top.required("workers").sequence())
+        {
             let w = try node.mapping(allowed: ["host", "cores", "gpu", "threads"])
             let host = try w.optional("host")?.string() ?? "localhost"
             let device: Worker.Device
@@ -195,12 +211,15 @@ public struct ClusterSpec: Sendable, Equatable {
             case (let cores?, nil):
                 let text = try cores.node.map { $0.string ?? "" } ?? ""
                 guard let list = CoreSet.parse(text) else {
-                    throw cores.error("'\(text)' is not a core list such as \"0-3\" or \"0,2,4-7\" (cores 0 to \(CoreSet.limit - 1), each once)")
+                    throw cores.error(
+                        "'\(text)' is not a core list such as \"0-3\" or \"0,2,4-7\" (cores 0 to \(CoreSet.limit - 1), each once)"
+                    )
                 }
                 if ClusterSpec.isLocal(host) {
                     let available = CoreSet.available()
                     if let missing = list.first(where: { !available.contains($0) }) {
-                        throw cores.error("core \(missing) is not available on \(host) (available: \(CoreSet.format(available)))")
+                        throw cores.error(
+                            "core \(missing) is not available on \(host) (available: \(CoreSet.format(available)))")
                     }
                 }
                 device = .cores(list)
@@ -218,9 +237,13 @@ public struct ClusterSpec: Sendable, Equatable {
                 threads = try t.int()
                 guard threads >= 1 else { throw t.error("must be at least 1") }
                 if case .cores(let list) = device, threads > 4 * list.count {
-                    throw t.error("\(threads) threads on \(list.count) pinned core(s) oversubscribe them (OpenBLAS and the decode threads fight for the cores and run slower); use at most \(4 * list.count), usually \(list.count)")
+                    throw t.error(
+                        "\(threads) threads on \(list.count) pinned core(s) oversubscribe them (OpenBLAS and the decode threads fight for the cores and run slower); use at most \(4 * list.count), usually \(list.count)"
+                    )
                 }
-                guard threads <= 1024 else { throw t.error("must be at most 1024: one worker does not use more threads than a machine has cores") }
+                guard threads <= 1024 else {
+                    throw t.error("must be at most 1024: one worker does not use more threads than a machine has cores")
+                }
             } else if case .cores(let list) = device {
                 threads = list.count
             } else {
@@ -232,7 +255,9 @@ public struct ClusterSpec: Sendable, Equatable {
         if let node = top.optional("ssh") {
             let c = try node.mapping(allowed: ["command", "options", "tagood"])
             if let v = c.optional("command") { sshSettings.command = try v.string() }
-            if let v = c.optional("options") { sshSettings.options = try v.sequence().map { (n) throws(ConfigError) in try n.string() } }
+            if let v = c.optional("options") {
+                sshSettings.options = try v.sequence().map { (n) throws(ConfigError) in try n.string() }
+            }
             if let v = c.optional("tagood") { sshSettings.tagood = try v.string() }
         }
         var slurm: Slurm?
@@ -257,16 +282,21 @@ public struct ClusterSpec: Sendable, Equatable {
             switch (c.optional("file"), c.optional("env")) {
             case (let file?, nil): credential = .file(try file.string())
             case (nil, let env?): credential = .environment(try env.string())
-            default: throw node.error("give either 'file' (a path on the worker nodes) or 'env' (an environment variable's name)")
+            default:
+                throw node.error(
+                    "give either 'file' (a path on the worker nodes) or 'env' (an environment variable's name)")
             }
         }
         if launcher == .local, let remote = workers.first(where: { !isLocal($0.host) }) {
-            throw root.error("launcher 'local' can only start workers on this machine, but a worker's host is '\(remote.host)'; use launcher ssh or slurm")
+            throw root.error(
+                "launcher 'local' can only start workers on this machine, but a worker's host is '\(remote.host)'; use launcher ssh or slurm"
+            )
         }
-        return ClusterSpec(bind: bind, advertise: advertise ?? (bind == "0.0.0.0" ? "127.0.0.1" : bind), port: port,
-                           launcher: launcher, heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
-                           shutdownGraceSeconds: grace, workers: workers, maxWorkers: maxWorkers, workerCredential: credential,
-                           ssh: sshSettings, slurm: slurm, file: file)
+        return ClusterSpec(
+            bind: bind, advertise: advertise ?? (bind == "0.0.0.0" ? "127.0.0.1" : bind), port: port,
+            launcher: launcher, heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
+            shutdownGraceSeconds: grace, workers: workers, maxWorkers: maxWorkers, workerCredential: credential,
+            ssh: sshSettings, slurm: slurm, file: file)
     }
 
     /// `slurm:` of a cluster file with `launcher: slurm`.
@@ -274,8 +304,10 @@ public struct ClusterSpec: Sendable, Equatable {
         var slurm = Slurm(tasks: max(workers, 1), cpusPerTask: 1, gpusPerTask: 0, maxReplacements: max(workers, 1))
         var tasksGiven = workers > 0
         if let node {
-            let c = try node.mapping(allowed: ["tasks", "partition", "account", "time", "cpus_per_task", "gpus_per_task",
-                                               "extra", "tagood", "max_replacements"])
+            let c = try node.mapping(allowed: [
+                "tasks", "partition", "account", "time", "cpus_per_task", "gpus_per_task",
+                "extra", "tagood", "max_replacements"
+            ])
             func count(_ key: String, min: Int, max: Int) throws(ConfigError) -> Int? {
                 guard let v = c.optional(key) else { return nil }
                 let n = try v.int()
@@ -300,7 +332,9 @@ public struct ClusterSpec: Sendable, Equatable {
             if let v = c.optional("extra") {
                 slurm.extra = try v.sequence().map { (n) throws(ConfigError) in
                     let line = try n.string()
-                    guard line.hasPrefix("-"), !line.contains("\n") else { throw n.error("must be one sbatch option such as --mem=32G") }
+                    guard line.hasPrefix("-"), !line.contains("\n") else {
+                        throw n.error("must be one sbatch option such as --mem=32G")
+                    }
                     return line
                 }
             }

@@ -38,7 +38,9 @@ public struct ConfigNode {
 
     /// The node as a mapping whose keys must all be in `allowed`.
     public func mapping(allowed: [String]) throws(ConfigError) -> Mapping {
-        guard case .mapping(let mapping)? = node else { throw error("expected a mapping of keys (\(allowed.joined(separator: ", ")))") }
+        guard case .mapping(let mapping)? = node else {
+            throw error("expected a mapping of keys (\(allowed.joined(separator: ", ")))")
+        }
         var values: [String: Node] = [:]
         var keys: [String: Node] = [:]
         for (key, value) in mapping {
@@ -64,7 +66,9 @@ public struct ConfigNode {
     }
 
     public func string() throws(ConfigError) -> String {
-        guard case .scalar(let scalar)? = node, !scalar.string.isEmpty else { throw error("expected a non-empty string") }
+        guard case .scalar(let scalar)? = node, !scalar.string.isEmpty else {
+            throw error("expected a non-empty string")
+        }
         return scalar.string
     }
 

@@ -1,7 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// A child process started with `posix_spawn` in a process group of its own (so a Ctrl-C at the
 /// terminal reaches the coordinator, which then shuts workers down in order), with its output appended
@@ -13,7 +14,9 @@ public final class ChildProcess: @unchecked Sendable {
     public private(set) var terminatingSignal: Int32?
 
     /// Starts `executable` (a path, or a name looked up on `PATH`) with `arguments`; `environment` entries are added to this process's.
-    public init(executable: String, arguments: [String], environment: [String: String] = [:], logFile: String?) throws(ClusterError) {
+    public init(
+        executable: String, arguments: [String], environment: [String: String] = [:], logFile: String?
+    ) throws(ClusterError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -25,7 +28,8 @@ public final class ChildProcess: @unchecked Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         posix_spawnattr_setpgroup(&attributes, 0)
         var empty = sigset_t()
         sigemptyset(&empty)
@@ -54,7 +58,8 @@ public final class ChildProcess: @unchecked Sendable {
         var pid: pid_t = 0
         let rc = posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else {
-            throw ClusterError(.launch, "cannot start \(executable): \(String(cString: strerror(rc)))", subject: executable)
+            throw ClusterError(
+                .launch, "cannot start \(executable): \(String(cString: strerror(rc)))", subject: executable)
         }
         self.pid = pid
     }

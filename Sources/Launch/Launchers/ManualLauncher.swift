@@ -16,13 +16,16 @@ public final class ManualLauncher: WorkerLauncher {
 
     /// The command line of each `workers` entry, shell-quoted.
     public var commandLines: [String] {
-        cluster.workers.map { launch.shellCommand(tagood: launch.executable, worker: $0, cluster: cluster, exec: false) }
+        cluster.workers.map {
+            launch.shellCommand(tagood: launch.executable, worker: $0, cluster: cluster, exec: false)
+        }
     }
 
     public var summary: String { "started no workers (launcher: none); waiting for workers started by hand" }
 
     public func startAll() {
-        var text = "launcher: none. Start the workers yourself, on machines that see \(launch.directory.path) "
+        var text =
+            "launcher: none. Start the workers yourself, on machines that see \(launch.directory.path) "
             + "(or with the credential in keys/worker.key), one per line:\n"
         for (i, line) in commandLines.enumerated() {
             text += "  [\(cluster.workers[i].host)] \(line)\n"

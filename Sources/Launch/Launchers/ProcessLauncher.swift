@@ -1,6 +1,7 @@
 import Job
 import Logging
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,7 +37,8 @@ public final class ProcessLauncher: WorkerLauncher {
 
     public var summary: String {
         let hosts = Set(slots.map(\.worker.host)).sorted().joined(separator: ", ")
-        return remote == nil ? "started \(slots.count) local workers" : "started \(slots.count) workers over ssh on \(hosts)"
+        return remote == nil
+            ? "started \(slots.count) local workers" : "started \(slots.count) workers over ssh on \(hosts)"
     }
 
     public func startAll() throws {
@@ -47,9 +49,13 @@ public final class ProcessLauncher: WorkerLauncher {
     func command(for i: Int) -> (executable: String, arguments: [String], environment: [String: String]) {
         let worker = slots[i].worker
         guard let remote else {
-            return (launch.executable, launch.workerArguments(for: worker, cluster: cluster, parent: getpid()), launch.environment)
+            return (
+                launch.executable, launch.workerArguments(for: worker, cluster: cluster, parent: getpid()),
+                launch.environment
+            )
         }
-        let line = launch.shellCommand(tagood: remote.tagood ?? launch.executable, worker: worker, cluster: cluster, exec: true)
+        let line = launch.shellCommand(
+            tagood: remote.tagood ?? launch.executable, worker: worker, cluster: cluster, exec: true)
         return (remote.command, remote.options + ["-tt", "-o", "BatchMode=yes", worker.host, line], [:])
     }
 
@@ -57,17 +63,22 @@ public final class ProcessLauncher: WorkerLauncher {
         let (executable, arguments, environment) = command(for: i)
         slots[i].starts += 1
         let logFile = launch.directory.workerLogFile(i)
-        slots[i].process = try ChildProcess(executable: executable, arguments: arguments, environment: environment, logFile: logFile)
+        slots[i].process = try ChildProcess(
+            executable: executable, arguments: arguments, environment: environment, logFile: logFile)
         lastStart = monotonicSeconds()
     }
 
     public func maintain(needWorkers: Bool) {
         for i in slots.indices {
             guard let process = slots[i].process, !process.isRunning else { continue }
-            let how = process.terminatingSignal.map { "killed by signal \($0)" } ?? "exited with status \(process.exitStatus ?? -1)"
+            let how =
+                process.terminatingSignal.map { "killed by signal \($0)" }
+                ?? "exited with status \(process.exitStatus ?? -1)"
             slots[i].process = nil
             guard needWorkers else { continue }
-            let what = remote == nil ? "worker \(i) (pid \(process.pid))" : "worker \(i) on \(slots[i].worker.host) (ssh pid \(process.pid))"
+            let what =
+                remote == nil
+                ? "worker \(i) (pid \(process.pid))" : "worker \(i) on \(slots[i].worker.host) (ssh pid \(process.pid))"
             logger.warning("\(what) \(how); see \(launch.directory.workerLogFile(i))")
             guard restarts < launch.maxRestarts else {
                 logger.warning("not restarting worker \(i): \(launch.maxRestarts) restarts used")
@@ -102,7 +113,8 @@ enum Shell {
     /// `word` as one shell word: unchanged when it is made of safe characters, else in single quotes.
     static func quote(_ word: String) -> String {
         let safe = word.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || "-_./:=,@%+".utf8.contains(b)
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || "-_./:=,@%+".utf8.contains(b)
         }
         if safe && !word.isEmpty { return word }
         return "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: #"'\''"#) + "'"

@@ -61,15 +61,19 @@ public final class SlurmLauncher: WorkerLauncher {
 
     /// The batch script of an array of `tasks` worker tasks.
     func script(tasks: Int) -> String {
-        var lines = ["#!/bin/sh", "#SBATCH --job-name=tagood-\(Path.basename(of: launch.directory.path))",
-                     "#SBATCH --array=0-\(tasks - 1)", "#SBATCH --ntasks=1", "#SBATCH --cpus-per-task=\(settings.cpusPerTask)",
-                     "#SBATCH --output=\(launch.directory.logsFolder)/slurm-%A_%a.log"]
+        var lines = [
+            "#!/bin/sh", "#SBATCH --job-name=tagood-\(Path.basename(of: launch.directory.path))",
+            "#SBATCH --array=0-\(tasks - 1)", "#SBATCH --ntasks=1", "#SBATCH --cpus-per-task=\(settings.cpusPerTask)",
+            "#SBATCH --output=\(launch.directory.logsFolder)/slurm-%A_%a.log"
+        ]
         if settings.gpusPerTask > 0 { lines.append("#SBATCH --gres=gpu:\(settings.gpusPerTask)") }
         if let partition = settings.partition { lines.append("#SBATCH --partition=\(partition)") }
         if let account = settings.account { lines.append("#SBATCH --account=\(account)") }
         if let time = settings.time { lines.append("#SBATCH --time=\(time)") }
         lines += settings.extra.map { "#SBATCH \($0)" }
-        lines.append(launch.shellCommand(tagood: settings.tagood ?? launch.executable, worker: nil, cluster: cluster, exec: true))
+        lines.append(
+            launch.shellCommand(tagood: settings.tagood ?? launch.executable, worker: nil, cluster: cluster, exec: true)
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -77,20 +81,29 @@ public final class SlurmLauncher: WorkerLauncher {
         let path = launch.directory.slurmBatchFile(jobs.count + 1)
         try AtomicFile.write(script(tasks: tasks), to: path, mode: 0o700)
         let result = try Self.run("sbatch", ["--parsable", path])
-        guard result.status == 0, let id = result.output.split(whereSeparator: { $0 == ";" || $0 == "\n" }).first.map(String.init),
-              !id.isEmpty, id.allSatisfy(\.isNumber) else {
-            throw ClusterError(.launch, "sbatch \(path) failed (exit \(result.status)): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))"
-                + "; check slurm: in \(cluster.file) (partition, account, time) and that `sbatch` works on this host")
+        guard result.status == 0,
+            let id = result.output.split(whereSeparator: { $0 == ";" || $0 == "\n" }).first.map(String.init),
+            !id.isEmpty, id.allSatisfy(\.isNumber)
+        else {
+            throw ClusterError(
+                .launch,
+                "sbatch \(path) failed (exit \(result.status)): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))"
+                    + "; check slurm: in \(cluster.file) (partition, account, time) and that `sbatch` works on this host"
+            )
         }
-        let all = submitted.withLock { list -> [String] in list.append(id); return list }
+        let all = submitted.withLock { list -> [String] in
+            list.append(id); return list
+        }
         try AtomicFile.write(all.joined(separator: "\n") + "\n", to: launch.directory.slurmJobsFile)
         logger.info("submitted Slurm job \(id): \(tasks) worker task\(tasks == 1 ? "" : "s") (script \(path))")
     }
 
     /// The array tasks of `jobs` that Slurm still has (pending or running), or nil when `squeue` does not answer.
     static func activeTasks(of jobs: [String]) -> Int? {
-        guard !jobs.isEmpty, let result = try? run("squeue", ["-h", "-r", "-o", "%i %T", "-j", jobs.joined(separator: ",")]),
-              result.status == 0 else { return nil }
+        guard !jobs.isEmpty,
+            let result = try? run("squeue", ["-h", "-r", "-o", "%i %T", "-j", jobs.joined(separator: ",")]),
+            result.status == 0
+        else { return nil }
         let live: Set<String> = ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"]
         return result.output.split(separator: "\n").filter { line in
             line.split(separator: " ").last.map { live.contains(String($0)) } ?? false
@@ -106,12 +119,16 @@ public final class SlurmLauncher: WorkerLauncher {
         let missing = min(settings.tasks - active, settings.maxReplacements - replacements)
         guard missing > 0 else {
             if replacements >= settings.maxReplacements && active == 0 {
-                logger.warning("every Slurm worker task has ended and the \(settings.maxReplacements) replacements are used; the job waits for workers")
+                logger.warning(
+                    "every Slurm worker task has ended and the \(settings.maxReplacements) replacements are used; the job waits for workers"
+                )
             }
             return
         }
         replacements += missing
-        logger.warning("Slurm ended \(settings.tasks - active) worker task(s) (preempted, out of time, node failure or scancel); submitting \(missing) replacement(s)")
+        logger.warning(
+            "Slurm ended \(settings.tasks - active) worker task(s) (preempted, out of time, node failure or scancel); submitting \(missing) replacement(s)"
+        )
         do { try submit(tasks: missing) } catch { logger.warning("cannot submit replacements: \(error)") }
     }
 
@@ -132,14 +149,17 @@ public final class SlurmLauncher: WorkerLauncher {
         let jobs = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
         guard !jobs.isEmpty else { return nil }
         let label = "slurm: job\(jobs.count == 1 ? "" : "s") \(jobs.joined(separator: ", "))"
-        guard let result = try? run("squeue", ["-h", "-r", "-o", "%T", "-j", jobs.joined(separator: ",")]), result.status == 0 else {
+        guard let result = try? run("squeue", ["-h", "-r", "-o", "%T", "-j", jobs.joined(separator: ",")]),
+            result.status == 0
+        else {
             return label + " (squeue does not answer here)"
         }
         var counts: [String: Int] = [:]
         for state in result.output.split(separator: "\n") { counts[String(state), default: 0] += 1 }
         guard !counts.isEmpty else { return label + " (no task left in the queue)" }
         let total = counts.values.reduce(0, +)
-        return label + " (\(total) task\(total == 1 ? "" : "s"): " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
+        return label + " (\(total) task\(total == 1 ? "" : "s"): "
+            + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
     }
 
     /// Runs a Slurm command (found on PATH) to completion; its exit status and stdout + stderr.

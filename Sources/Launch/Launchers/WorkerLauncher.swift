@@ -38,8 +38,10 @@ public struct WorkerLaunch: Sendable {
     /// How many dead workers may be replaced in total during the run.
     public var maxRestarts: Int
 
-    public init(endpoint: String, directory: JobDirectory, executable: String, extraArguments: [String],
-                environment: [String: String], maxRestarts: Int) {
+    public init(
+        endpoint: String, directory: JobDirectory, executable: String, extraArguments: [String],
+        environment: [String: String], maxRestarts: Int
+    ) {
         self.endpoint = endpoint
         self.directory = directory
         self.executable = executable
@@ -70,7 +72,8 @@ public struct WorkerLaunch: Sendable {
     /// `launcher: none` prints for people to paste).
     func shellCommand(tagood: String, worker: ClusterSpec.Worker?, cluster: ClusterSpec, exec: Bool) -> String {
         let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let words = (exec ? ["exec", "env"] : []) + env + [tagood] + workerArguments(for: worker, cluster: cluster, parent: nil)
+        let words =
+            (exec ? ["exec", "env"] : []) + env + [tagood] + workerArguments(for: worker, cluster: cluster, parent: nil)
         return words.map(Shell.quote).joined(separator: " ")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Model
-import Tensor
 import TagoodSupport
+import Tensor
 
 /// A training checkpoint: one safetensors file, written atomically at the end of every epoch.
 ///
@@ -27,8 +27,11 @@ public struct TrainingCheckpoint: Sendable, Equatable {
     public var rngState: UInt64
     public var dataIdentity: String
 
-    public init(config: ProjectorConfig, options: TrainingOptions, epochsDone: Int, steps: Int, schedulePosition: Int, lr: Double,
-                rngState: UInt64, dataIdentity: String) {
+    public init(
+        config: ProjectorConfig, options: TrainingOptions, epochsDone: Int, steps: Int, schedulePosition: Int,
+        lr: Double,
+        rngState: UInt64, dataIdentity: String
+    ) {
         self.config = config
         self.options = options
         self.epochsDone = epochsDone
@@ -43,8 +46,12 @@ public struct TrainingCheckpoint: Sendable, Equatable {
     public func write(_ step: TrainingStep<Float>, to path: String) throws(LearningError) {
         var entries = step.projector.parameters.safetensorsEntries()
         let c = config
-        entries.append(Safetensors.Entry(name: "centers", tensor: Tensor(shape: [c.classes, c.patterns, c.width / c.patterns],
-                                                                           scalars: step.centers.values.values)))
+        entries.append(
+            Safetensors.Entry(
+                name: "centers",
+                tensor: Tensor(
+                    shape: [c.classes, c.patterns, c.width / c.patterns],
+                    scalars: step.centers.values.values)))
         entries += step.firstMoment.safetensorsEntries(prefix: Self.firstMoment, trainableOnly: true)
         entries += step.secondMoment.safetensorsEntries(prefix: Self.secondMoment, trainableOnly: true)
         let encoder = JSONEncoder()
@@ -54,7 +61,7 @@ public struct TrainingCheckpoint: Sendable, Equatable {
             "projector": String(decoding: try! encoder.encode(config), as: UTF8.self),
             "training": String(decoding: try! encoder.encode(options), as: UTF8.self),
             "epochs_done": String(epochsDone), "steps": String(steps), "schedule_position": String(schedulePosition),
-            "lr": String(lr), "rng_state": String(rngState), "data": dataIdentity,
+            "lr": String(lr), "rng_state": String(rngState), "data": dataIdentity
         ]
         do { try Safetensors.write(entries, metadata: metadata, to: path) } catch {
             throw LearningError(.write, "cannot write the checkpoint \(path): \(error)", subject: path)
@@ -65,26 +72,37 @@ public struct TrainingCheckpoint: Sendable, Equatable {
     public static func read(path: String) throws(LearningError) -> (TrainingCheckpoint, StateDict) {
         let stateDict: StateDict
         do { stateDict = try StateDict.load(path: path) } catch {
-            throw LearningError(.checkpoint, "cannot read the checkpoint \(path): \(error)", subject: path,
-                                remedy: "a killed run leaves the previous checkpoint intact; delete a damaged one and train again")
+            throw LearningError(
+                .checkpoint, "cannot read the checkpoint \(path): \(error)", subject: path,
+                remedy: "a killed run leaves the previous checkpoint intact; delete a damaged one and train again")
         }
         let m = stateDict.metadata
         guard m["format"] == format else {
-            throw LearningError(.checkpoint, "\(path) is not a tagood training checkpoint (format \(m["format"] ?? "none"), expected \(format))",
-                                subject: path, remedy: "start from a PyTorch state dict with `tagood train --init \(path)` instead of --resume")
+            throw LearningError(
+                .checkpoint,
+                "\(path) is not a tagood training checkpoint (format \(m["format"] ?? "none"), expected \(format))",
+                subject: path,
+                remedy: "start from a PyTorch state dict with `tagood train --init \(path)` instead of --resume")
         }
         func field<V>(_ key: String, _ parse: (String) -> V?) throws(LearningError) -> V {
             guard let text = m[key], let value = parse(text) else {
-                throw LearningError(.checkpoint, "\(path): metadata key \(key) is missing or invalid (\(m[key] ?? "absent"))", subject: path)
+                throw LearningError(
+                    .checkpoint, "\(path): metadata key \(key) is missing or invalid (\(m[key] ?? "absent"))",
+                    subject: path)
             }
             return value
         }
         let decoder = JSONDecoder()
-        let config: ProjectorConfig = try field("projector") { try? decoder.decode(ProjectorConfig.self, from: Data($0.utf8)) }
-        var options: TrainingOptions = try field("training") { try? decoder.decode(TrainingOptions.self, from: Data($0.utf8)) }
+        let config: ProjectorConfig = try field("projector") {
+            try? decoder.decode(ProjectorConfig.self, from: Data($0.utf8))
+        }
+        var options: TrainingOptions = try field("training") {
+            try? decoder.decode(TrainingOptions.self, from: Data($0.utf8))
+        }
         options.threads = 1
         let checkpoint = TrainingCheckpoint(
-            config: config, options: options, epochsDone: try field("epochs_done") { Int($0) }, steps: try field("steps") { Int($0) },
+            config: config, options: options, epochsDone: try field("epochs_done") { Int($0) },
+            steps: try field("steps") { Int($0) },
             schedulePosition: try field("schedule_position") { Int($0) }, lr: try field("lr") { Double($0) },
             rngState: try field("rng_state") { UInt64($0) }, dataIdentity: try field("data") { $0 })
         return (checkpoint, stateDict)
@@ -97,10 +115,15 @@ public struct TrainingCheckpoint: Sendable, Equatable {
         for (prefix, set) in [(firstMoment, step.firstMoment), (secondMoment, step.secondMoment)] {
             for e in set.entries where e.trainable {
                 guard let stored = stateDict.tensors[prefix + e.name], stored.shape == e.shape,
-                      let values = try? stored.floats(name: prefix + e.name) else {
-                    throw LearningError(.checkpoint, "\(stateDict.path) lacks \(prefix + e.name) (shape \(e.shape))", subject: stateDict.path)
+                    let values = try? stored.floats(name: prefix + e.name)
+                else {
+                    throw LearningError(
+                        .checkpoint, "\(stateDict.path) lacks \(prefix + e.name) (shape \(e.shape))",
+                        subject: stateDict.path)
                 }
-                values.withUnsafeBufferPointer { set.storage.pointer.advanced(by: e.offset).update(from: $0.baseAddress!, count: e.count) }
+                values.withUnsafeBufferPointer {
+                    set.storage.pointer.advanced(by: e.offset).update(from: $0.baseAddress!, count: e.count)
+                }
             }
         }
     }
@@ -108,9 +131,12 @@ public struct TrainingCheckpoint: Sendable, Equatable {
     /// Copies the `centers` tensor of `stateDict` into `centers`.
     public static func loadCenters(_ stateDict: StateDict, into centers: ClassCenters<Float>) throws(LearningError) {
         guard let stored = stateDict.tensors["centers"], stored.elementCount == centers.values.count,
-              let values = try? stored.floats(name: "centers") else {
-            throw LearningError(.checkpoint, "\(stateDict.path) has no centers tensor of \(centers.classes) × \(centers.width) values",
-                                subject: stateDict.path, remedy: "the file must come from `tagood train` or the authors' Classifier with its centers buffer")
+            let values = try? stored.floats(name: "centers")
+        else {
+            throw LearningError(
+                .checkpoint, "\(stateDict.path) has no centers tensor of \(centers.classes) × \(centers.width) values",
+                subject: stateDict.path,
+                remedy: "the file must come from `tagood train` or the authors' Classifier with its centers buffer")
         }
         values.withUnsafeBufferPointer { centers.values.pointer.update(from: $0.baseAddress!, count: values.count) }
     }

@@ -43,11 +43,13 @@ public struct ShuffledStream {
                 nextShard += 1
                 var samples: [TrainingSample] = []
                 samples.reserveCapacity(shard.usable)
-                try TrainingShards.read(shard.path, checksum: shard.checksum) { (image: ShardImage) throws(LearningError) in
+                try TrainingShards.read(shard.path, checksum: shard.checksum) {
+                    (image: ShardImage) throws(LearningError) in
                     guard image.status.isOK, image.tokenCount > 0, image.label >= 0 else { return }
-                    samples.append(TrainingSample(tokens: image.tokens, tokenCount: image.tokenCount, label: Int(image.label)))
+                    samples.append(
+                        TrainingSample(tokens: image.tokens, tokenCount: image.tokenCount, label: Int(image.label)))
                 }
-                incoming = samples.reversed()  // popLast() then yields shard order
+                incoming = samples.reversed() // popLast() then yields shard order
                 continue
             }
             let sample = incoming.removeLast()

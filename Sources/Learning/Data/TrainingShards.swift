@@ -37,22 +37,30 @@ public struct TrainingShards: Sendable, Codable, Equatable {
 
     /// The `id-train` shards of `snapshot`, counted (or read from `indexPath` when it matches). `progress`
     /// is called after each shard counted.
-    public static func open(_ snapshot: JobSnapshot, indexPath: String, progress: (Int, Int) -> Void = { _, _ in }) throws(LearningError) -> TrainingShards {
+    public static func open(
+        _ snapshot: JobSnapshot, indexPath: String, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(LearningError) -> TrainingShards {
         let committed: [CommittedShard]
         do { committed = try snapshot.committedShards() } catch {
-            throw LearningError(.job, error.message, subject: error.subject, remedy: error.remedy.map { $0 + ", then train" })
+            throw LearningError(
+                .job, error.message, subject: error.subject, remedy: error.remedy.map { $0 + ", then train" })
         }
         let train = committed.filter { $0.role == .idTrain }
         let datasets = snapshot.plan.datasets.filter { $0.spec.role == .idTrain }
         guard !train.isEmpty else {
-            throw LearningError(.data, "job \(snapshot.directory.path) has no id-train dataset: the projector trains on the id-train shards",
-                                subject: snapshot.directory.path, remedy: "add the ImageNet training set (role id-train) to the job")
+            throw LearningError(
+                .data,
+                "job \(snapshot.directory.path) has no id-train dataset: the projector trains on the id-train shards",
+                subject: snapshot.directory.path, remedy: "add the ImageNet training set (role id-train) to the job")
         }
         var classes = datasets.map(\.images.classes.count).max() ?? 0
         if classes == 0 { classes = Int(datasets.flatMap(\.images.labels).max() ?? -1) + 1 }
 
-        if let data = try? FileBytes.read(indexPath), let cached = try? JSONDecoder().decode(TrainingShards.self, from: Data(data) as Data),
-           cached.shards.map(\.path) == train.map(\.path), cached.shards.map(\.checksum) == train.map(\.checksum), cached.classes == classes {
+        if let data = try? FileBytes.read(indexPath),
+            let cached = try? JSONDecoder().decode(TrainingShards.self, from: Data(data) as Data),
+            cached.shards.map(\.path) == train.map(\.path), cached.shards.map(\.checksum) == train.map(\.checksum),
+            cached.classes == classes
+        {
             return cached
         }
         var shards: [Shard] = []
@@ -64,8 +72,11 @@ public struct TrainingShards: Sendable, Codable, Equatable {
                 guard image.status.isOK else { entry.failed += 1; return }
                 guard image.tokenCount > 0 else { entry.noTokens += 1; return }
                 guard image.label >= 0, Int(image.label) < classes else {
-                    throw LearningError(.shard, "shard \(task.path): image #\(image.index) (\(image.path)) has label \(image.label), "
-                        + "outside the job's \(classes) classes", subject: task.path, remedy: "check the id-train dataset's layout")
+                    throw LearningError(
+                        .shard,
+                        "shard \(task.path): image #\(image.index) (\(image.path)) has label \(image.label), "
+                            + "outside the job's \(classes) classes", subject: task.path,
+                        remedy: "check the id-train dataset's layout")
                 }
                 entry.usable += 1
                 longest = max(longest, image.tokenCount)
@@ -75,8 +86,10 @@ public struct TrainingShards: Sendable, Codable, Equatable {
         }
         let result = TrainingShards(shards: shards, classes: classes, embedDim: embedDim, longest: longest)
         guard result.usable > 0 else {
-            throw LearningError(.data, "the id-train shards of \(snapshot.directory.path) have no image with tokens "
-                + "(\(result.failed) failed, \(result.noTokens) without tokens)", subject: snapshot.directory.path)
+            throw LearningError(
+                .data,
+                "the id-train shards of \(snapshot.directory.path) have no image with tokens "
+                    + "(\(result.failed) failed, \(result.noTokens) without tokens)", subject: snapshot.directory.path)
         }
         do {
             let encoder = JSONEncoder()
@@ -89,7 +102,9 @@ public struct TrainingShards: Sendable, Codable, Equatable {
     }
 
     /// Calls `body` with every image of the shard at `path`, after checking its bytes against `checksum`.
-    static func read(_ path: String, checksum: String, _ body: (ShardImage) throws(LearningError) -> Void) throws(LearningError) {
+    static func read(
+        _ path: String, checksum: String, _ body: (ShardImage) throws(LearningError) -> Void
+    ) throws(LearningError) {
         do {
             let reader = try ShardReader(path: path, expectedFileChecksum: checksum)
             defer { reader.close() }
@@ -98,8 +113,9 @@ public struct TrainingShards: Sendable, Codable, Equatable {
         } catch let error as LearningError {
             throw error
         } catch {
-            throw LearningError(.shard, "cannot read shard \(path): \(error)", subject: path,
-                                remedy: "run `tagood resume` on the job to re-verify and re-extract damaged shards")
+            throw LearningError(
+                .shard, "cannot read shard \(path): \(error)", subject: path,
+                remedy: "run `tagood resume` on the job to re-verify and re-extract damaged shards")
         }
     }
 }

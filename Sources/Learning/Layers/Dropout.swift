@@ -17,7 +17,7 @@ struct Dropout: Sendable {
 
     /// Writes `count` scales: 0 for a dropped element, 1/(1 − p) for a kept one. Forward: x ⊙ scales;
     /// backward: dy ⊙ scales.
-    @_specialize(exported: true, where T == Float)
+    @_specialize(exported:true,where T == Float)
     func fillScales<T: LearningScalar>(_ scales: UnsafeMutablePointer<T>, count: Int, step: UInt64, site: UInt64) {
         let keep = T(1 / (1 - p)), threshold = self.threshold
         let base = seed ^ (step &* 0x9E37_79B9_7F4A_7C15) ^ (site &* 0xC2B2_AE3D_27D4_EB4F)

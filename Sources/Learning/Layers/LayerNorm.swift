@@ -5,9 +5,11 @@ import Tensor
 /// backward pass. The forward pass keeps each row's 1/√(σ² + ε) for the backward one.
 enum LayerNorm {
     /// y = LN(x) row by row; `inverseStd[rows]` receives each row's 1/√(σ² + ε).
-    @_specialize(exported: true, where T == Float)
-    static func forward<T: LearningScalar>(_ x: UnsafePointer<T>, rows: Int, width: Int, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
-                                           eps: T, into y: UnsafeMutablePointer<T>, inverseStd: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    static func forward<T: LearningScalar>(
+        _ x: UnsafePointer<T>, rows: Int, width: Int, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
+        eps: T, into y: UnsafeMutablePointer<T>, inverseStd: UnsafeMutablePointer<T>
+    ) {
         WorkerPool.shared.parallelRanges(rows, minimumChunk: 64) { range in
             for r in range {
                 let xr = x + r * width, yr = y + r * width
@@ -26,11 +28,13 @@ enum LayerNorm {
 
     /// From dy: dx (overwritten, or added to with `accumulate`), dγ and dβ (overwritten). `x` is the
     /// forward input and `inverseStd` what the forward pass kept. `scratch` holds `rows × width`.
-    @_specialize(exported: true, where T == Float)
-    static func backward<T: LearningScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, rows: Int, width: Int, gamma: UnsafePointer<T>,
-                                            inverseStd: UnsafePointer<T>, inputGradient dx: UnsafeMutablePointer<T>, accumulate: Bool,
-                                            gammaGradient: UnsafeMutablePointer<T>, betaGradient: UnsafeMutablePointer<T>,
-                                            scratch xhat: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    static func backward<T: LearningScalar>(
+        _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, rows: Int, width: Int, gamma: UnsafePointer<T>,
+        inverseStd: UnsafePointer<T>, inputGradient dx: UnsafeMutablePointer<T>, accumulate: Bool,
+        gammaGradient: UnsafeMutablePointer<T>, betaGradient: UnsafeMutablePointer<T>,
+        scratch xhat: UnsafeMutablePointer<T>
+    ) {
         WorkerPool.shared.parallelRanges(rows, minimumChunk: 64) { range in
             for r in range {
                 let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width, hr = xhat + r * width

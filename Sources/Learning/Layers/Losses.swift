@@ -1,10 +1,14 @@
+import Foundation
+
 /// The training objective: `clamp(0.1 · L_center + CE(logits, y), 1e-5, 1e3)`.
 enum SoftmaxCrossEntropy {
     /// The mean over the batch of −log softmax(logits)[y], and its gradient with respect to the logits
     /// (`(softmax − onehot) / B`, written to `gradient`). Also returns how many rows' argmax is the label.
-    @_specialize(exported: true, where T == Float)
-    static func loss<T: LearningScalar>(_ logits: UnsafePointer<T>, labels: [Int], classes: Int,
-                                        gradient: UnsafeMutablePointer<T>) -> (loss: T, correct: Int) {
+    @_specialize(exported:true,where T == Float)
+    static func loss<T: LearningScalar>(
+        _ logits: UnsafePointer<T>, labels: [Int], classes: Int,
+        gradient: UnsafeMutablePointer<T>
+    ) -> (loss: T, correct: Int) {
         let batch = labels.count
         var total: T = 0, correct = 0
         for i in 0..<batch {
@@ -28,9 +32,11 @@ enum SoftmaxCrossEntropy {
 enum CenterLoss {
     /// The loss of `features [B × patterns·dim]` against `centers [C × patterns·dim]`, and its gradient
     /// with respect to the features (written to `gradient`). The centers get no gradient.
-    @_specialize(exported: true, where T == Float)
-    static func loss<T: LearningScalar>(_ features: UnsafePointer<T>, labels: [Int], centers: UnsafePointer<T>, patterns: Int,
-                                        width: Int, gradient: UnsafeMutablePointer<T>) -> T {
+    @_specialize(exported:true,where T == Float)
+    static func loss<T: LearningScalar>(
+        _ features: UnsafePointer<T>, labels: [Int], centers: UnsafePointer<T>, patterns: Int,
+        width: Int, gradient: UnsafeMutablePointer<T>
+    ) -> T {
         let batch = labels.count, dim = width / patterns
         var total: T = 0
         let scale = 2 / (T(dim) * T(batch))
@@ -53,11 +59,9 @@ enum CenterLoss {
 struct LossClamp: Sendable {
     var lower = 1e-5, upper = 1e3
 
-    @_specialize(exported: true, where T == Float)
+    @_specialize(exported:true,where T == Float)
 
     func value<T: LearningScalar>(_ x: T) -> T { min(max(x, T(lower)), T(upper)) }
-    @_specialize(exported: true, where T == Float)
+    @_specialize(exported:true,where T == Float)
     func gradient<T: LearningScalar>(_ x: T) -> T { x >= T(lower) && x <= T(upper) ? 1 : 0 }
 }
-
-import Foundation

@@ -9,7 +9,8 @@ import Tensor
 /// the shared worker pool; each sample's arithmetic is the same whichever thread runs it.
 enum MultiHeadAttention {
     /// Where sample i's probabilities start in the probability buffer, and the buffer's size.
-    static func probabilityOffsets(_ batch: RaggedBatch, queries: QueryRows, heads: Int) -> (offsets: [Int], total: Int) {
+    static func probabilityOffsets(_ batch: RaggedBatch, queries: QueryRows, heads: Int) -> (offsets: [Int], total: Int)
+    {
         var offsets: [Int] = [], total = 0
         offsets.reserveCapacity(batch.count)
         for i in 0..<batch.count {
@@ -21,9 +22,11 @@ enum MultiHeadAttention {
 
     /// Computes the attention output `[queryRows × W]`, keeping the probabilities in `probabilities`
     /// (laid out by ``probabilityOffsets(_:queries:heads:)``).
-    @_specialize(exported: true, where T == Float)
-    static func forward<T: LearningScalar>(qkv: UnsafePointer<T>, batch: RaggedBatch, queries: QueryRows, width: Int, heads: Int,
-                                           probabilities: UnsafeMutablePointer<T>, offsets: [Int], into output: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    static func forward<T: LearningScalar>(
+        qkv: UnsafePointer<T>, batch: RaggedBatch, queries: QueryRows, width: Int, heads: Int,
+        probabilities: UnsafeMutablePointer<T>, offsets: [Int], into output: UnsafeMutablePointer<T>
+    ) {
         let dh = width / heads, ld = 3 * width
         let scale = 1 / T.sqrt(T(dh))
         WorkerPool.shared.parallelFor(batch.count) { i, _ in
@@ -47,10 +50,12 @@ enum MultiHeadAttention {
     /// From the output gradient `[queryRows × W]`, the gradient of `qkv` (`[rows × 3W]`, overwritten; the
     /// query columns of rows that are not query rows are zero). `scratch` holds `longest²` elements per
     /// pool thread.
-    @_specialize(exported: true, where T == Float)
-    static func backward<T: LearningScalar>(qkv: UnsafePointer<T>, outputGradient dOut: UnsafePointer<T>, batch: RaggedBatch,
-                                            queries: QueryRows, width: Int, heads: Int, probabilities: UnsafePointer<T>, offsets: [Int],
-                                            qkvGradient dqkv: UnsafeMutablePointer<T>, scratch: Matrix<T>) {
+    @_specialize(exported:true,where T == Float)
+    static func backward<T: LearningScalar>(
+        qkv: UnsafePointer<T>, outputGradient dOut: UnsafePointer<T>, batch: RaggedBatch,
+        queries: QueryRows, width: Int, heads: Int, probabilities: UnsafePointer<T>, offsets: [Int],
+        qkvGradient dqkv: UnsafeMutablePointer<T>, scratch: Matrix<T>
+    ) {
         let dh = width / heads, ld = 3 * width
         let scale = 1 / T.sqrt(T(dh))
         let longest = batch.longest
@@ -67,7 +72,9 @@ enum MultiHeadAttention {
                 let p = probabilities + offsets[i] + h * qn * length
                 let dO = dOut + out * width + h * dh
                 // dV = Pᵀ dO;  dP = dO Vᵀ
-                T.gemm(true, false, m: length, n: dh, k: qn, p, length, dO, width, dqkv + start * ld + 2 * width + h * dh, ld)
+                T.gemm(
+                    true, false, m: length, n: dh, k: qn, p, length, dO, width, dqkv + start * ld + 2 * width + h * dh,
+                    ld)
                 T.gemm(false, true, m: qn, n: length, k: dh, dO, width, v, ld, ds, length)
                 // dS = P ⊙ (dP − Σ_j dP ⊙ P), row by row
                 for r in 0..<qn {
@@ -77,8 +84,12 @@ enum MultiHeadAttention {
                     for j in 0..<length { dr[j] = pr[j] * (dr[j] - dot) }
                 }
                 // dQ = scale · dS K;  dK = scale · dSᵀ Q
-                T.gemm(false, false, m: qn, n: dh, k: length, alpha: scale, ds, length, k, ld, dqkv + source * ld + h * dh, ld)
-                T.gemm(true, false, m: length, n: dh, k: qn, alpha: scale, ds, length, q, ld, dqkv + start * ld + width + h * dh, ld)
+                T.gemm(
+                    false, false, m: qn, n: dh, k: length, alpha: scale, ds, length, k, ld, dqkv + source * ld + h * dh,
+                    ld)
+                T.gemm(
+                    true, false, m: length, n: dh, k: qn, alpha: scale, ds, length, q, ld,
+                    dqkv + start * ld + width + h * dh, ld)
             }
         }
     }

@@ -7,9 +7,10 @@ import Tensor
 /// depends on the type; every layer is written once, generically, on top of these.
 public protocol LearningScalar: BinaryFloatingPoint, Sendable {
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major with leading dimensions (as ``BLAS/sgemm``).
-    static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
-                     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
-                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// e^x.
     static func exp(_ x: Self) -> Self
     /// The square root.
@@ -17,7 +18,8 @@ public protocol LearningScalar: BinaryFloatingPoint, Sendable {
     /// y = GELU(x) = x · Φ(x) (erf form) over `n` elements; `x` and `y` may be the same buffer.
     static func gelu(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
     /// dx = dy · GELU′(x) = dy · (Φ(x) + x · φ(x)) over `n` elements; `dy` and `dx` may be the same buffer.
-    static func geluBackward(_ x: UnsafePointer<Self>, _ dy: UnsafePointer<Self>, _ dx: UnsafeMutablePointer<Self>, _ n: Int)
+    static func geluBackward(
+        _ x: UnsafePointer<Self>, _ dy: UnsafePointer<Self>, _ dx: UnsafeMutablePointer<Self>, _ n: Int)
     /// Each row of `rows × width` becomes its softmax, in place.
     static func softmaxRows(_ x: UnsafeMutablePointer<Self>, rows: Int, width: Int)
 }
@@ -25,21 +27,28 @@ public protocol LearningScalar: BinaryFloatingPoint, Sendable {
 extension LearningScalar {
     /// C = op(A) · op(B) (+ C when `accumulate`).
     @inline(__always)
-    static func gemm(_ transposeA: Bool, _ transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self = 1,
-                     _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
-                     _ c: UnsafeMutablePointer<Self>, _ ldc: Int, accumulate: Bool = false) {
-        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-             beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+    static func gemm(
+        _ transposeA: Bool, _ transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self = 1,
+        _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
+        _ c: UnsafeMutablePointer<Self>, _ ldc: Int, accumulate: Bool = false
+    ) {
+        gemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+            ldb: ldb,
+            beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
 }
 
 extension Float: LearningScalar {
     @inline(__always)
-    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        BLAS.sgemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
@@ -50,7 +59,9 @@ extension Float: LearningScalar {
         Kernels.gelu(y, n)
     }
 
-    public static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
+    public static func geluBackward(
+        _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int
+    ) {
         typealias V = SIMD8<Float>
         @inline(__always) func derivative(_ v: V) -> V {
             // Φ(x) + x · φ(x), φ(x) = e^(−x²/2) / √(2π)
@@ -79,12 +90,15 @@ extension Float: LearningScalar {
 }
 
 extension Double: LearningScalar {
-    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
-                            a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
-                            beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
         if m == 0 || n == 0 { return }
-        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_dgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
@@ -94,7 +108,9 @@ extension Double: LearningScalar {
         for i in 0..<n { let v = x[i]; y[i] = v * 0.5 * (1 + Foundation.erf(v * 0.707_106_781_186_547_5)) }
     }
 
-    public static func geluBackward(_ x: UnsafePointer<Double>, _ dy: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, _ n: Int) {
+    public static func geluBackward(
+        _ x: UnsafePointer<Double>, _ dy: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, _ n: Int
+    ) {
         for i in 0..<n {
             let v = x[i]
             let cdf = 0.5 * (1 + Foundation.erf(v * 0.707_106_781_186_547_5))

@@ -1,3 +1,4 @@
+import Foundation
 import TagoodSupport
 
 /// Every parameter of the projector in one flat buffer, in the authors' state-dict order and under their
@@ -43,7 +44,8 @@ public final class ParameterSet<T: LearningScalar>: @unchecked Sendable {
         }
         add("layers.ln.weight", [w]); add("layers.ln.bias", [w])
         add("classifier.weight", [config.classes, w]); add("classifier.bias", [config.classes])
-        add("w_layer.weight", [config.patterns, w], trainable: false); add("w_layer.bias", [config.patterns], trainable: false)
+        add("w_layer.weight", [config.patterns, w], trainable: false);
+        add("w_layer.bias", [config.patterns], trainable: false)
         entries = list
         storage = Matrix(rows: 1, columns: offset)
         index = Dictionary(uniqueKeysWithValues: list.enumerated().map { ($1.name, $0) })
@@ -139,5 +141,3 @@ public struct GaussianRandom: Sendable {
         return r * Foundation.cos(theta)
     }
 }
-
-import Foundation

@@ -22,7 +22,8 @@ public final class ProjectorBatch<T: LearningScalar>: @unchecked Sendable {
 
     /// Appends an image: `tokenCount` rows of `inputWidth` values from `values`.
     public func append<S: BinaryFloatingPoint>(tokens values: UnsafeBufferPointer<S>, tokenCount: Int, label: Int) {
-        precondition(values.count == tokenCount * inputWidth, "ProjectorBatch: \(values.count) values for \(tokenCount) tokens")
+        precondition(
+            values.count == tokenCount * inputWidth, "ProjectorBatch: \(values.count) values for \(tokenCount) tokens")
         let start = tokens.rows
         tokens.resize(rows: start + tokenCount, columns: inputWidth, keepingContents: true)
         let p = tokens.row(start)

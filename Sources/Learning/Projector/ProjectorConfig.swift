@@ -19,8 +19,10 @@ public struct ProjectorConfig: Sendable, Equatable, Codable {
     /// The dropout probability while training.
     public var dropout: Double
 
-    public init(inputWidth: Int = 512, width: Int = 512, heads: Int = 8, layers: Int = 2, mlpWidth: Int = 2048,
-                maxTokens: Int = 145, patterns: Int = 4, classes: Int, eps: Double = 1e-6, dropout: Double = 0.1) {
+    public init(
+        inputWidth: Int = 512, width: Int = 512, heads: Int = 8, layers: Int = 2, mlpWidth: Int = 2048,
+        maxTokens: Int = 145, patterns: Int = 4, classes: Int, eps: Double = 1e-6, dropout: Double = 0.1
+    ) {
         self.inputWidth = inputWidth
         self.width = width
         self.heads = heads

@@ -33,10 +33,14 @@ public final class LearnedScorer: @unchecked Sendable {
 
     /// Scores with a projector and centers already in memory (`path` names them in errors). The
     /// projector runs in eval mode whatever its config's dropout.
-    public init(projector: Projector<Float>, centers: ClassCenters<Float>, checkpoint: TrainingCheckpoint? = nil, path: String) {
+    public init(
+        projector: Projector<Float>, centers: ClassCenters<Float>, checkpoint: TrainingCheckpoint? = nil, path: String
+    ) {
         let config = projector.config
-        precondition(centers.classes == config.classes && centers.width == config.width,
-                     "LearnedScorer: \(centers.classes)×\(centers.width) centers for a \(config.classes)-class, \(config.width)-wide projector")
+        precondition(
+            centers.classes == config.classes && centers.width == config.width,
+            "LearnedScorer: \(centers.classes)×\(centers.width) centers for a \(config.classes)-class, \(config.width)-wide projector"
+        )
         self.projector = projector
         normalisedCenters = Matrix(rows: config.classes, columns: config.width)
         normalisedCenters.pointer.update(from: centers.values.pointer, count: centers.values.count)
@@ -72,8 +76,9 @@ public final class LearnedScorer: @unchecked Sendable {
             projector.forward(batch, into: pass)
             Self.normalisePatterns(pass.features, patterns: config.patterns)
             similarities.resize(rows: batch.count, columns: config.classes)
-            Float.gemm(false, true, m: batch.count, n: config.classes, k: config.width, pass.features.pointer, config.width,
-                       normalisedCenters.pointer, config.width, similarities.pointer, config.classes)
+            Float.gemm(
+                false, true, m: batch.count, n: config.classes, k: config.width, pass.features.pointer, config.width,
+                normalisedCenters.pointer, config.width, similarities.pointer, config.classes)
             for (row, i) in members.enumerated() {
                 let s = similarities.row(row)
                 var best = -Float.infinity
@@ -99,8 +104,10 @@ public final class LearnedScorer: @unchecked Sendable {
         try TrainingShards.read(path, checksum: checksum) { (image: ShardImage) throws(LearningError) in
             guard image.status.isOK else { return }
             guard image.tokenCount == 0 || (image.embedDim == width && image.tokenCount <= maxTokens) else {
-                throw LearningError(.shard, "shard \(path): image #\(image.index) has \(image.tokenCount) tokens of width \(image.embedDim); "
-                    + "the projector (\(self.path)) takes at most \(maxTokens) of width \(width)", subject: path,
+                throw LearningError(
+                    .shard,
+                    "shard \(path): image #\(image.index) has \(image.tokenCount) tokens of width \(image.embedDim); "
+                        + "the projector (\(self.path)) takes at most \(maxTokens) of width \(width)", subject: path,
                     remedy: "score with a projector trained on this model's shards")
             }
             images.append((image.tokens, image.tokenCount, image.tagProbs.max() ?? 0))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// AdamW as `torch.optim.AdamW` computes it (decoupled weight decay, bias-corrected moments), over the
 /// flat parameter buffer; entries that are not trainable (no gradient in PyTorch) are left alone.
 public struct AdamW: Sendable, Equatable, Codable {
@@ -13,9 +15,11 @@ public struct AdamW: Sendable, Equatable, Codable {
     /// One update at learning rate `lr`, the `step`-th (from 1):
     /// p ← p·(1 − lr·λ); m ← m + (1 − β₁)(g − m); v ← β₂v + (1 − β₂)g²;
     /// p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε).
-    @_specialize(exported: true, where T == Float)
-    public func update<T: LearningScalar>(_ parameters: ParameterSet<T>, gradients: ParameterSet<T>, firstMoment: ParameterSet<T>,
-                                          secondMoment: ParameterSet<T>, lr: Double, step: Int) {
+    @_specialize(exported:true,where T == Float)
+    public func update<T: LearningScalar>(
+        _ parameters: ParameterSet<T>, gradients: ParameterSet<T>, firstMoment: ParameterSet<T>,
+        secondMoment: ParameterSet<T>, lr: Double, step: Int
+    ) {
         let decay = T(1 - lr * weightDecay)
         let oneMinusB1 = T(1 - beta1), b2 = T(beta2), oneMinusB2 = T(1 - beta2)
         let stepSize = T(lr / (1 - Foundation.pow(beta1, Double(step))))
@@ -34,5 +38,3 @@ public struct AdamW: Sendable, Equatable, Codable {
         }
     }
 }
-
-import Foundation

@@ -23,7 +23,7 @@ public final class ClassCenters<T: LearningScalar>: @unchecked Sendable {
     }
 
     /// The EMA update from `features [B × W]` with `labels`.
-    @_specialize(exported: true, where T == Float)
+    @_specialize(exported:true,where T == Float)
     public func update(features: Matrix<T>, labels: [Int]) {
         let keep = T(momentum), add = T(1 - momentum)
         var updated: [Int: [T]] = [:]
@@ -31,6 +31,8 @@ public final class ClassCenters<T: LearningScalar>: @unchecked Sendable {
             let c = values.row(y), f = features.row(i)
             updated[y] = (0..<width).map { keep * c[$0] + add * f[$0] }
         }
-        for (y, row) in updated { row.withUnsafeBufferPointer { values.row(y).update(from: $0.baseAddress!, count: width) } }
+        for (y, row) in updated {
+            row.withUnsafeBufferPointer { values.row(y).update(from: $0.baseAddress!, count: width) }
+        }
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Job
 import Model
-import Tensor
 import TagoodSupport
+import Tensor
 
 /// `tagood train`: class-center learning on a finished job's `id-train` shards, one checkpoint an epoch.
 ///
@@ -47,7 +47,8 @@ public enum Trainer {
         public var samplesPerSecond: Double
 
         enum CodingKeys: String, CodingKey {
-            case epoch, steps, samples, loss, crossEntropy = "cross_entropy", centerLoss = "center_loss", accuracy, lr, seconds
+            case epoch, steps, samples, loss, crossEntropy = "cross_entropy", centerLoss = "center_loss", accuracy, lr,
+                seconds
             case samplesPerSecond = "samples_per_s"
         }
     }
@@ -78,7 +79,8 @@ public enum Trainer {
         }
         let directory = snapshot.directory
         do { try FileSystem.makeDirectories(directory.trainFolder) } catch {
-            throw LearningError(.write, "cannot create \(directory.trainFolder): \(error)", subject: directory.trainFolder)
+            throw LearningError(
+                .write, "cannot create \(directory.trainFolder): \(error)", subject: directory.trainFolder)
         }
         let checkpointPath = directory.trainCheckpointFile
         let data = try TrainingShards.open(snapshot, indexPath: directory.trainDataIndexFile) { done, total in
@@ -87,15 +89,17 @@ public enum Trainer {
 
         // The run's options, shape and state: new, from a PyTorch file, or from the checkpoint.
         var options = requested
-        var config = ProjectorConfig(inputWidth: data.embedDim, heads: options.heads, maxTokens: max(145, data.longest),
-                                     classes: data.classes, dropout: options.dropout)
+        var config = ProjectorConfig(
+            inputWidth: data.embedDim, heads: options.heads, maxTokens: max(145, data.longest),
+            classes: data.classes, dropout: options.dropout)
         var restored: (TrainingCheckpoint, StateDict)?
         var initial: StateDict?
         switch start {
         case .fresh:
             guard !FileSystem.exists(checkpointPath) else {
-                throw LearningError(.checkpoint, "\(checkpointPath) exists: this job has been trained before", subject: checkpointPath,
-                                    remedy: "pass --resume to continue it, or --restart to train again from scratch")
+                throw LearningError(
+                    .checkpoint, "\(checkpointPath) exists: this job has been trained before", subject: checkpointPath,
+                    remedy: "pass --resume to continue it, or --restart to train again from scratch")
             }
         case .initialise(let path):
             let stateDict: StateDict
@@ -107,17 +111,24 @@ public enum Trainer {
             initial = stateDict
         case .resume:
             guard FileSystem.exists(checkpointPath) else {
-                throw LearningError(.checkpoint, "\(checkpointPath) does not exist: there is nothing to resume", subject: checkpointPath,
-                                    remedy: "run `tagood train \(jobDirectory.path)` without --resume")
+                throw LearningError(
+                    .checkpoint, "\(checkpointPath) does not exist: there is nothing to resume",
+                    subject: checkpointPath,
+                    remedy: "run `tagood train \(jobDirectory.path)` without --resume")
             }
             let (checkpoint, stateDict) = try TrainingCheckpoint.read(path: checkpointPath)
             guard checkpoint.dataIdentity == data.identity else {
-                throw LearningError(.checkpoint, "\(checkpointPath) was trained on other id-train shards than the job has now", subject: checkpointPath,
-                                    remedy: "pass --restart to train again on the current shards")
+                throw LearningError(
+                    .checkpoint, "\(checkpointPath) was trained on other id-train shards than the job has now",
+                    subject: checkpointPath,
+                    remedy: "pass --restart to train again on the current shards")
             }
             if requested.epochs != checkpoint.options.epochs && requested.epochs != TrainingOptions().epochs {
-                throw LearningError(.option, "--epochs \(requested.epochs) differs from the checkpoint's \(checkpoint.options.epochs): "
-                    + "the cosine schedule spans the run's epochs, so a resumed run keeps them", subject: checkpointPath,
+                throw LearningError(
+                    .option,
+                    "--epochs \(requested.epochs) differs from the checkpoint's \(checkpoint.options.epochs): "
+                        + "the cosine schedule spans the run's epochs, so a resumed run keeps them",
+                    subject: checkpointPath,
                     remedy: "resume without --epochs, or --restart with the new count")
             }
             options = checkpoint.options
@@ -126,29 +137,38 @@ public enum Trainer {
             restored = (checkpoint, stateDict)
         }
         if let problem = config.problem { throw LearningError(.option, "the projector cannot be built: \(problem)") }
-        guard config.classes == data.classes, config.inputWidth == data.embedDim, config.maxTokens >= data.longest else {
-            throw LearningError(.checkpoint, "the projector (\(config.classes) classes, tokens \(config.inputWidth) wide, at most \(config.maxTokens)) "
-                + "does not fit the job's data (\(data.classes) classes, embed_dim \(data.embedDim), up to \(data.longest) tokens)")
+        guard config.classes == data.classes, config.inputWidth == data.embedDim, config.maxTokens >= data.longest
+        else {
+            throw LearningError(
+                .checkpoint,
+                "the projector (\(config.classes) classes, tokens \(config.inputWidth) wide, at most \(config.maxTokens)) "
+                    + "does not fit the job's data (\(data.classes) classes, embed_dim \(data.embedDim), up to \(data.longest) tokens)"
+            )
         }
 
         let stepsPerEpoch = (data.usable + options.batch - 1) / options.batch
         let projector = Projector<Float>(config: config)
         let centers = ClassCenters<Float>(classes: config.classes, width: config.width)
         centers.momentum = options.centerMomentum
-        let step = TrainingStep(projector: projector, centers: centers,
-                                optimiser: AdamW(weightDecay: options.weightDecay),
-                                schedule: CosineSchedule(baseLR: options.lr, minimumLR: options.minimumLR, totalSteps: options.epochs * stepsPerEpoch))
+        let step = TrainingStep(
+            projector: projector, centers: centers,
+            optimiser: AdamW(weightDecay: options.weightDecay),
+            schedule: CosineSchedule(
+                baseLR: options.lr, minimumLR: options.minimumLR, totalSteps: options.epochs * stepsPerEpoch))
         step.centerWeight = options.centerWeight
         var firstEpoch = 0
         var history = readHistory(directory.trainHistoryFile)
         if let (checkpoint, stateDict) = restored {
             try TrainingCheckpoint.restore(stateDict, into: step)
             step.steps = checkpoint.steps
-            step.schedule = CosineSchedule(baseLR: options.lr, minimumLR: options.minimumLR, totalSteps: options.epochs * stepsPerEpoch,
-                                           position: checkpoint.schedulePosition, lr: checkpoint.lr)
+            step.schedule = CosineSchedule(
+                baseLR: options.lr, minimumLR: options.minimumLR, totalSteps: options.epochs * stepsPerEpoch,
+                position: checkpoint.schedulePosition, lr: checkpoint.lr)
             firstEpoch = checkpoint.epochsDone
             guard checkpoint.rngState == ShuffledStream.epochSeed(seed: options.seed, epoch: firstEpoch) else {
-                throw LearningError(.checkpoint, "\(checkpointPath): its RNG state does not follow from its seed and epoch", subject: checkpointPath)
+                throw LearningError(
+                    .checkpoint, "\(checkpointPath): its RNG state does not follow from its seed and epoch",
+                    subject: checkpointPath)
             }
             history = Array(history.prefix(firstEpoch))
             log("resuming after epoch \(firstEpoch) of \(options.epochs) (step \(checkpoint.steps))")
@@ -162,8 +182,9 @@ public enum Trainer {
             }
             history = []
         }
-        log("training on \(data.usable) images of \(data.shards.count) shards (\(data.noTokens) without tokens and \(data.failed) failed skipped), "
-            + "\(data.classes) classes; \(stepsPerEpoch) steps of \(options.batch) per epoch")
+        log(
+            "training on \(data.usable) images of \(data.shards.count) shards (\(data.noTokens) without tokens and \(data.failed) failed skipped), "
+                + "\(data.classes) classes; \(stepsPerEpoch) steps of \(options.batch) per epoch")
 
         var trained: [EpochRecord] = []
         let batch = ProjectorBatch<Float>(inputWidth: config.inputWidth)
@@ -171,8 +192,9 @@ public enum Trainer {
         let clock = ContinuousClock()
         for epoch in firstEpoch..<options.epochs {
             var stream = ShuffledStream(data: data, seed: options.seed, epoch: epoch, bufferSize: options.shuffleBuffer)
-            var record = EpochRecord(epoch: epoch + 1, steps: 0, samples: 0, loss: 0, crossEntropy: 0, centerLoss: 0, accuracy: 0,
-                                     lr: step.schedule.lr, seconds: 0, samplesPerSecond: 0)
+            var record = EpochRecord(
+                epoch: epoch + 1, steps: 0, samples: 0, loss: 0, crossEntropy: 0, centerLoss: 0, accuracy: 0,
+                lr: step.schedule.lr, seconds: 0, samplesPerSecond: 0)
             var correct = 0
             let started = clock.now
             func take() {
@@ -187,13 +209,17 @@ public enum Trainer {
                 batch.removeAll()
                 let seconds = seconds(clock.now - started)
                 let samples = Double(record.samples)
-                progress(Progress(epoch: epoch + 1, epochs: options.epochs, step: record.steps, stepsPerEpoch: stepsPerEpoch,
-                                  loss: record.loss / samples, accuracy: Double(correct) / samples, lr: step.schedule.lr,
-                                  samplesPerSecond: samples / max(seconds, 1e-9)))
+                progress(
+                    Progress(
+                        epoch: epoch + 1, epochs: options.epochs, step: record.steps, stepsPerEpoch: stepsPerEpoch,
+                        loss: record.loss / samples, accuracy: Double(correct) / samples, lr: step.schedule.lr,
+                        samplesPerSecond: samples / max(seconds, 1e-9)))
                 if delay > 0 { usleep(useconds_t(delay * 1000)) }
             }
             while let sample = try stream.next() {
-                sample.tokens.withUnsafeBufferPointer { batch.append(tokens: $0, tokenCount: sample.tokenCount, label: sample.label) }
+                sample.tokens.withUnsafeBufferPointer {
+                    batch.append(tokens: $0, tokenCount: sample.tokenCount, label: sample.label)
+                }
                 if batch.count == options.batch { take() }
             }
             if batch.count > 0 { take() }
@@ -204,17 +230,19 @@ public enum Trainer {
             record.accuracy = Double(correct) / samples
             record.seconds = seconds(clock.now - started)
             record.samplesPerSecond = Double(record.samples) / max(record.seconds, 1e-9)
-            let checkpoint = TrainingCheckpoint(config: config, options: options, epochsDone: epoch + 1, steps: step.steps,
-                                                schedulePosition: step.schedule.position, lr: step.schedule.lr,
-                                                rngState: ShuffledStream.epochSeed(seed: options.seed, epoch: epoch + 1),
-                                                dataIdentity: data.identity)
+            let checkpoint = TrainingCheckpoint(
+                config: config, options: options, epochsDone: epoch + 1, steps: step.steps,
+                schedulePosition: step.schedule.position, lr: step.schedule.lr,
+                rngState: ShuffledStream.epochSeed(seed: options.seed, epoch: epoch + 1),
+                dataIdentity: data.identity)
             try checkpoint.write(step, to: checkpointPath)
             history.append(record)
             try writeHistory(history, to: directory.trainHistoryFile)
             trained.append(record)
         }
-        return Outcome(checkpoint: checkpointPath, data: data, config: config, options: options, epochs: trained,
-                       epochsDone: options.epochs, resumedFrom: restored.map { $0.0.epochsDone })
+        return Outcome(
+            checkpoint: checkpointPath, data: data, config: config, options: options, epochs: trained,
+            epochsDone: options.epochs, resumedFrom: restored.map { $0.0.epochsDone })
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -22,7 +22,8 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case epochs, batch, lr, minimumLR = "minimum_lr", weightDecay = "weight_decay", seed, shuffleBuffer = "shuffle_buffer", heads
+        case epochs, batch, lr, minimumLR = "minimum_lr", weightDecay = "weight_decay", seed, shuffleBuffer =
+            "shuffle_buffer", heads
         case dropout, centerWeight = "center_weight", centerMomentum = "center_momentum"
     }
 

@@ -43,34 +43,40 @@ public final class TrainingStep<T: LearningScalar>: @unchecked Sendable {
     }
 
     /// The loss and the gradients of `batch` (into ``gradients``) without changing anything.
-    @_specialize(exported: true, where T == Float)
+    @_specialize(exported:true,where T == Float)
     public func lossAndGradients(_ batch: ProjectorBatch<T>, dropout: Projector<T>.DropoutDraw?) -> Outcome {
         let config = projector.config
         let b = batch.count, w = config.width
         projector.forward(batch, into: pass, dropout: dropout)
         featureGradient.resize(rows: b, columns: w)
         logitGradient.resize(rows: b, columns: config.classes)
-        let (ce, correct) = SoftmaxCrossEntropy.loss(pass.logits.pointer, labels: batch.labels, classes: config.classes,
-                                                     gradient: logitGradient.pointer)
-        let lc = CenterLoss.loss(pass.features.pointer, labels: batch.labels, centers: centers.values.pointer, patterns: config.patterns,
-                                 width: w, gradient: featureGradient.pointer)
+        let (ce, correct) = SoftmaxCrossEntropy.loss(
+            pass.logits.pointer, labels: batch.labels, classes: config.classes,
+            gradient: logitGradient.pointer)
+        let lc = CenterLoss.loss(
+            pass.features.pointer, labels: batch.labels, centers: centers.values.pointer, patterns: config.patterns,
+            width: w, gradient: featureGradient.pointer)
         let raw = T(centerWeight) * lc + ce
         let pass = clamp.gradient(raw)
         for e in 0..<(b * w) { featureGradient.pointer[e] *= pass * T(centerWeight) }
         for e in 0..<(b * config.classes) { logitGradient.pointer[e] *= pass }
-        projector.backward(batch, pass: self.pass, featureGradient: featureGradient.pointer, logitGradient: logitGradient.pointer,
-                           into: gradients, scratch: scratch)
-        return Outcome(loss: Double(clamp.value(raw)), crossEntropy: Double(ce), centerLoss: Double(lc), correct: correct, lr: schedule.lr)
+        projector.backward(
+            batch, pass: self.pass, featureGradient: featureGradient.pointer, logitGradient: logitGradient.pointer,
+            into: gradients, scratch: scratch)
+        return Outcome(
+            loss: Double(clamp.value(raw)), crossEntropy: Double(ce), centerLoss: Double(lc), correct: correct,
+            lr: schedule.lr)
     }
 
     /// A full step on `batch`: loss and gradients, AdamW, the schedule, the EMA of the centers.
     @discardableResult
-    @_specialize(exported: true, where T == Float)
+    @_specialize(exported:true,where T == Float)
     public func run(_ batch: ProjectorBatch<T>, dropout: Projector<T>.DropoutDraw?) -> Outcome {
         let outcome = lossAndGradients(batch, dropout: dropout)
         steps += 1
-        optimiser.update(projector.parameters, gradients: gradients, firstMoment: firstMoment, secondMoment: secondMoment,
-                         lr: schedule.lr, step: steps)
+        optimiser.update(
+            projector.parameters, gradients: gradients, firstMoment: firstMoment, secondMoment: secondMoment,
+            lr: schedule.lr, step: steps)
         schedule.step()
         centers.update(features: pass.features, labels: batch.labels)
         return outcome

@@ -1,7 +1,8 @@
+import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TagoodSupport
 
 /// A read-only memory map of a whole file (checkpoints can be several GB; nothing is copied until a
 /// tensor is converted). The bytes live as long as this object.

@@ -84,7 +84,9 @@ struct PickleReader {
         /// A little-endian length of `k` bytes that must fit the rest of the data (never traps on a huge one).
         func size(_ k: Int) throws(Failure) -> Int {
             let v = try le(k)
-            guard v <= UInt64(n - i) else { throw Failure(reason: "a length of \(v) bytes runs past the end of the pickle") }
+            guard v <= UInt64(n - i) else {
+                throw Failure(reason: "a length of \(v) bytes runs past the end of the pickle")
+            }
             return Int(v)
         }
         func raw(_ k: Int) throws(Failure) -> [UInt8] {
@@ -155,7 +157,9 @@ struct PickleReader {
                 guard a.count >= 4, case .storage(let s) = a[0], let offset = a[1].intValue else {
                     throw Failure(reason: "\(name) with unexpected arguments")
                 }
-                return .tensor(PickleTensor(storage: s, offset: offset, shape: try ints(a[2], "size"), strides: try ints(a[3], "stride")))
+                return .tensor(
+                    PickleTensor(
+                        storage: s, offset: offset, shape: try ints(a[2], "size"), strides: try ints(a[3], "stride")))
             case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
                 guard let data = a.first else { throw Failure(reason: "\(name) without data") }
                 return data
@@ -193,7 +197,13 @@ struct PickleReader {
                 stack.append(.int(Int(truncatingIfNeeded: v)))
             case 0x49: // INT (text)
                 let s = try line()
-                if s == "01" { stack.append(.bool(true)) } else if s == "00" { stack.append(.bool(false)) } else { stack.append(.int(Int(s) ?? 0)) }
+                if s == "01" {
+                    stack.append(.bool(true))
+                } else if s == "00" {
+                    stack.append(.bool(false))
+                } else {
+                    stack.append(.int(Int(s) ?? 0))
+                }
             case 0x4C: // LONG (text)
                 var s = try line()
                 if s.hasSuffix("L") { s.removeLast() }
@@ -249,12 +259,18 @@ struct PickleReader {
             case 0x92: // NEWOBJ_EX
                 _ = try pop(); _ = try pop()
                 let cls = try pop()
-                if case let .global(m, nm) = cls { stack.append(.object(module: m, name: nm)) } else { stack.append(.object(module: "?", name: "?")) }
+                if case let .global(m, nm) = cls {
+                    stack.append(.object(module: m, name: nm))
+                } else {
+                    stack.append(.object(module: "?", name: "?"))
+                }
             case 0x62: _ = try pop() // BUILD: the state is dropped; dicts and tensors need none
             case 0x51: // BINPERSID
                 let pid = try pop()
-                guard let t = pid.sequence, t.count >= 3, t[0].stringValue == "storage", case let .global(_, typeName) = t[1],
-                      let key = t[2].stringValue else {
+                guard let t = pid.sequence, t.count >= 3, t[0].stringValue == "storage",
+                    case let .global(_, typeName) = t[1],
+                    let key = t[2].stringValue
+                else {
                     throw Failure(reason: "unsupported persistent id")
                 }
                 stack.append(.storage(PickleStorage(dtype: storageDType(typeName), typeName: typeName, key: key)))

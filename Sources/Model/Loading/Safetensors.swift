@@ -9,10 +9,13 @@ public enum Safetensors {
     static func read(_ file: MappedFile) throws(ModelError) -> StateDict {
         let path = file.path
         let all = file.all
-        guard file.count >= 8 else { throw .malformed(file: path, reason: "\(file.count) bytes is too short for a safetensors file") }
+        guard file.count >= 8 else {
+            throw .malformed(file: path, reason: "\(file.count) bytes is too short for a safetensors file")
+        }
         let declared = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         guard declared > 1, declared <= UInt64(file.count - 8), declared < 1 << 30 else {
-            throw .malformed(file: path, reason: "safetensors header length \(declared) does not fit the file (\(file.count) bytes)")
+            throw .malformed(
+                file: path, reason: "safetensors header length \(declared) does not fit the file (\(file.count) bytes)")
         }
         let headerLength = Int(declared)
         let headerBytes = Data(UnsafeRawBufferPointer(rebasing: all[8..<(8 + headerLength)]))
@@ -22,7 +25,8 @@ public enum Safetensors {
             members = try JSONDecoder().decode([String: HeaderEntry].self, from: headerBytes)
             metadata = try JSONDecoder().decode(HeaderMetadata.self, from: headerBytes).metadata ?? [:]
         } catch {
-            throw .malformed(file: path, reason: "safetensors header is not a JSON object of tensors: \(Self.describe(error))")
+            throw .malformed(
+                file: path, reason: "safetensors header is not a JSON object of tensors: \(Self.describe(error))")
         }
         let dataStart = 8 + headerLength
         let dataBytes = file.count - dataStart
@@ -34,18 +38,26 @@ public enum Safetensors {
             guard let shape = entry.shape, let offsets = entry.data_offsets, offsets.count == 2 else {
                 throw .malformed(file: path, reason: "tensor \(name): missing shape or data_offsets")
             }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw .malformed(file: path, reason: "tensor \(name): invalid shape \(shape)") }
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw .malformed(file: path, reason: "tensor \(name): invalid shape \(shape)")
+            }
             let (begin, end) = (offsets[0], offsets[1])
             let n = shape.reduce(1, *)
             guard begin >= 0, end >= begin, end <= dataBytes, end - begin == n * dtype.byteCount else {
-                throw .malformed(file: path, reason: "tensor \(name): data_offsets [\(begin), \(end)] do not fit shape \(shape) of \(dtypeName) in \(dataBytes) data bytes")
+                throw .malformed(
+                    file: path,
+                    reason:
+                        "tensor \(name): data_offsets [\(begin), \(end)] do not fit shape \(shape) of \(dtypeName) in \(dataBytes) data bytes"
+                )
             }
-            tensors[name] = StoredTensor(dtype: dtype, shape: shape, strides: StoredTensor.contiguousStrides(shape),
-                                         storageOffset: dataStart + begin, storageBytes: end - begin, file: file)
+            tensors[name] = StoredTensor(
+                dtype: dtype, shape: shape, strides: StoredTensor.contiguousStrides(shape),
+                storageOffset: dataStart + begin, storageBytes: end - begin, file: file)
         }
         // The order of the data in the file (JSON objects have none of their own).
         let names = tensors.keys.sorted { (tensors[$0]!.storageOffset, $0) < (tensors[$1]!.storageOffset, $1) }
-        return StateDict(path: path, format: .safetensors, tensors: tensors, names: names, metadata: metadata, file: file)
+        return StateDict(
+            path: path, format: .safetensors, tensors: tensors, names: names, metadata: metadata, file: file)
     }
 
     /// One tensor's entry in the JSON header (every field optional, so a bad entry gets its own error).
@@ -92,7 +104,8 @@ public enum Safetensors {
         for e in entries {
             precondition(e.dtype.isWeightType, "safetensors writer: \(e.dtype) not supported")
             let size = e.tensor.count * e.dtype.byteCount
-            members[e.name] = HeaderEntry(dtype: e.dtype.rawValue, shape: e.tensor.shape, data_offsets: [offset, offset + size])
+            members[e.name] = HeaderEntry(
+                dtype: e.dtype.rawValue, shape: e.tensor.shape, data_offsets: [offset, offset + size])
             offset += size
         }
         let encoder = JSONEncoder()
@@ -116,7 +129,9 @@ public enum Safetensors {
                 case .f32:
                     out.append(contentsOf: UnsafeRawBufferPointer(p))
                 case .f16:
-                    for v in p { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+                    for v in p {
+                        withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { out.append(contentsOf: $0) }
+                    }
                 case .bf16:
                     for v in p { withUnsafeBytes(of: bfloat16Bits(v).littleEndian) { out.append(contentsOf: $0) } }
                 default: break

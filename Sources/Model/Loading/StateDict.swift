@@ -44,13 +44,16 @@ public struct StoredTensor: Sendable {
     public func floats(name: String, expectedShape: [Int]? = nil) throws(ModelError) -> [Float] {
         let n = elementCount
         guard dtype.isWeightType || dtype == .f64 else {
-            throw .unsupportedDType(name: name, dtype: dtype.rawValue, expectedShape: expectedShape ?? shape, foundShape: shape, file: file.path)
+            throw .unsupportedDType(
+                name: name, dtype: dtype.rawValue, expectedShape: expectedShape ?? shape, foundShape: shape,
+                file: file.path)
         }
         // The furthest element must lie inside the storage.
         var maxIndex = 0
         for (e, s) in zip(shape, strides) where e > 0 { maxIndex += (e - 1) * s }
         guard n == 0 || (maxIndex + 1) * dtype.byteCount <= storageBytes, strides.allSatisfy({ $0 >= 0 }),
-              let raw = file.bytes(at: storageOffset, count: storageBytes) else {
+            let raw = file.bytes(at: storageOffset, count: storageBytes)
+        else {
             throw .malformed(file: file.path, reason: "tensor \(name) (shape \(shape)) lies outside its storage")
         }
         if n == 0 { return [] }
@@ -58,10 +61,20 @@ public struct StoredTensor: Sendable {
         let dtype = self.dtype
         @inline(__always) func element(_ i: Int) -> Float {
             switch dtype {
-            case .f32: return Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-            case .f16: return Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
-            case .bf16: return Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16)
-            case .f64: return Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+            case .f32:
+                return Float(
+                    bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+            case .f16:
+                return Float(
+                    Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+                )
+            case .bf16:
+                return Float(
+                    bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+                        << 16)
+            case .f64:
+                return Float(
+                    Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
             default: return 0
             }
         }
@@ -94,12 +107,15 @@ public struct StoredTensor: Sendable {
 
     /// The elements as Int64 (for derivable integer buffers like `relative_position_index`).
     public func integers() -> [Int64]? {
-        guard strides == StoredTensor.contiguousStrides(shape), let raw = file.bytes(at: storageOffset, count: storageBytes),
-              elementCount * dtype.byteCount <= raw.count else { return nil }
+        guard strides == StoredTensor.contiguousStrides(shape),
+            let raw = file.bytes(at: storageOffset, count: storageBytes),
+            elementCount * dtype.byteCount <= raw.count
+        else { return nil }
         let n = elementCount
         switch dtype {
         case .i64: return (0..<n).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
-        case .i32: return (0..<n).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
+        case .i32:
+            return (0..<n).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
         default: return nil
         }
     }
@@ -133,7 +149,11 @@ public struct StateDict: Sendable {
             if length <= UInt64(file.count - 8), prefix[8] == UInt8(ascii: "{") { return try Safetensors.read(file) }
         }
         if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
-            throw .malformed(file: path, reason: "legacy (pre-1.6, non-zip) PyTorch format; re-save it with torch.save in a current PyTorch, or convert to safetensors")
+            throw .malformed(
+                file: path,
+                reason:
+                    "legacy (pre-1.6, non-zip) PyTorch format; re-save it with torch.save in a current PyTorch, or convert to safetensors"
+            )
         }
         if file.count >= 8 { return try Safetensors.read(file) }
         throw .unknownFormat(file: path)
@@ -146,7 +166,8 @@ public struct StateDict: Sendable {
             throw .shapeMismatch(name: name, expectedShape: expected, foundShape: stored.shape, file: path)
         }
         guard stored.dtype.isWeightType else {
-            throw .unsupportedDType(name: name, dtype: stored.dtype.rawValue, expectedShape: expected, foundShape: stored.shape, file: path)
+            throw .unsupportedDType(
+                name: name, dtype: stored.dtype.rawValue, expectedShape: expected, foundShape: stored.shape, file: path)
         }
         return Tensor(shape: expected, scalars: try stored.floats(name: name, expectedShape: expected))
     }

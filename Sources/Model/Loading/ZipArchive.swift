@@ -16,7 +16,9 @@ struct ZipArchive {
         let all = file.all
         func u16(_ o: Int) -> Int { Int(UInt16(littleEndian: all.loadUnaligned(fromByteOffset: o, as: UInt16.self))) }
         func u32(_ o: Int) -> Int { Int(UInt32(littleEndian: all.loadUnaligned(fromByteOffset: o, as: UInt32.self))) }
-        func u64(_ o: Int) -> Int { Int(truncatingIfNeeded: UInt64(littleEndian: all.loadUnaligned(fromByteOffset: o, as: UInt64.self))) }
+        func u64(_ o: Int) -> Int {
+            Int(truncatingIfNeeded: UInt64(littleEndian: all.loadUnaligned(fromByteOffset: o, as: UInt64.self)))
+        }
         func bad(_ reason: String) -> ModelError { .malformed(file: path, reason: "zip: " + reason) }
 
         // End of central directory: the last 0x06054b50 within the final 64 KiB + 22 bytes.
@@ -35,7 +37,9 @@ struct ZipArchive {
             let locator = eocd - 20
             guard locator >= 0, u32(locator) == 0x0706_4B50 else { throw bad("zip64 locator missing") }
             let record = u64(locator + 8)
-            guard record >= 0, record + 56 <= all.count, u32(record) == 0x0606_4B50 else { throw bad("zip64 end record missing") }
+            guard record >= 0, record + 56 <= all.count, u32(record) == 0x0606_4B50 else {
+                throw bad("zip64 end record missing")
+            }
             entries = u64(record + 32)
             cdOffset = u64(record + 48)
         }
@@ -49,7 +53,8 @@ struct ZipArchive {
             let nameLength = u16(p + 28), extraLength = u16(p + 30), commentLength = u16(p + 32)
             var localOffset = u32(p + 42)
             guard p + 46 + nameLength + extraLength <= all.count else { throw bad("corrupt central directory entry") }
-            let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[(p + 46)..<(p + 46 + nameLength)]), as: UTF8.self)
+            let name = String(
+                decoding: UnsafeRawBufferPointer(rebasing: all[(p + 46)..<(p + 46 + nameLength)]), as: UTF8.self)
             // Zip64 extended information: the 64-bit values of the fields that are 0xFFFFFFFF, in order.
             var e = p + 46 + nameLength
             let extraEnd = e + extraLength
@@ -67,7 +72,9 @@ struct ZipArchive {
                 throw bad("member \(name): bad local header")
             }
             let dataOffset = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
-            guard dataOffset + size <= all.count, size >= 0 else { throw bad("member \(name) runs past the end of the file") }
+            guard dataOffset + size <= all.count, size >= 0 else {
+                throw bad("member \(name) runs past the end of the file")
+            }
             members.append(Member(name: name, method: method, size: size, dataOffset: dataOffset))
             p += 46 + nameLength + extraLength + commentLength
         }

@@ -52,7 +52,9 @@ struct Linear: Sendable {
     }
 
     /// y[rows, out] = x[rows, in] · Wᵀ + b; with `accumulate`, y += x · Wᵀ + b.
-    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+    func callAsFunction(
+        _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false
+    ) {
         product(x, rows: rows, into: y, accumulate: accumulate)
         if let bias { parallelAddBias(y, rows: rows, width: outFeatures, bias: bias.p) }
     }
@@ -60,8 +62,9 @@ struct Linear: Sendable {
     /// y[rows, out] = x · Wᵀ (or y += x · Wᵀ), without the bias: for callers that fuse the bias into
     /// their next pass over y.
     func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-        BLAS.parallelSgemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
-                           b: weight.p, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)
+        BLAS.parallelSgemm(
+            transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
+            b: weight.p, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)
     }
 }
 
@@ -82,8 +85,9 @@ struct LayerNorm: Sendable {
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let width = self.width, gamma = weight.p, beta = bias.p, eps = self.eps
         WorkerPool.shared.parallelRanges(rows, minimumChunk: rowsPerTask(width)) { r in
-            Kernels.layerNorm(x + r.lowerBound * width, y + r.lowerBound * width, rows: r.count, width: width,
-                              gamma: gamma, beta: beta, eps: eps)
+            Kernels.layerNorm(
+                x + r.lowerBound * width, y + r.lowerBound * width, rows: r.count, width: width,
+                gamma: gamma, beta: beta, eps: eps)
         }
     }
 
@@ -93,24 +97,32 @@ struct LayerNorm: Sendable {
 
     /// Normalises rows gathered through a map: for each of `images` grids of `map.count` rows,
     /// y[r] = LN(x[map[r]]) (a Swin block's LayerNorm and its window partition in one pass).
-    func callAsFunction(_ x: UnsafePointer<Float>, images: Int, gathering map: UnsafeBufferPointer<Int32>, into y: UnsafeMutablePointer<Float>) {
+    func callAsFunction(
+        _ x: UnsafePointer<Float>, images: Int, gathering map: UnsafeBufferPointer<Int32>,
+        into y: UnsafeMutablePointer<Float>
+    ) {
         let width = self.width, gamma = weight.p, beta = bias.p, eps = self.eps, l = map.count
         WorkerPool.shared.parallelRanges(images * l, minimumChunk: rowsPerTask(width)) { range in
             for row in range {
                 let image = row / l
-                Kernels.layerNorm(x + (image * l + Int(map[row - image * l])) * width, y + row * width, rows: 1, width: width,
-                                  gamma: gamma, beta: beta, eps: eps)
+                Kernels.layerNorm(
+                    x + (image * l + Int(map[row - image * l])) * width, y + row * width, rows: 1, width: width,
+                    gamma: gamma, beta: beta, eps: eps)
             }
         }
     }
 
     /// y = LN(x), then x += `bias` on every row, in the same pass over x (a Swin block's second
     /// LayerNorm, which also adds the MLP's output bias to the residual that the MLP accumulates into).
-    func callAsFunction(_ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, thenAdding addend: UnsafePointer<Float>) {
+    func callAsFunction(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+        thenAdding addend: UnsafePointer<Float>
+    ) {
         let width = self.width, gamma = weight.p, beta = bias.p, eps = self.eps
         WorkerPool.shared.parallelRanges(rows, minimumChunk: rowsPerTask(width)) { r in
             for row in r {
-                Kernels.layerNorm(x + row * width, y + row * width, rows: 1, width: width, gamma: gamma, beta: beta, eps: eps)
+                Kernels.layerNorm(
+                    x + row * width, y + row * width, rows: 1, width: width, gamma: gamma, beta: beta, eps: eps)
                 Kernels.add(addend, into: x + row * width, width)
             }
         }
@@ -136,8 +148,10 @@ func parallelAddBiasGELU(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int
 
 /// For each of `images` grids of `map.count` rows: dst[map[r]] += src[r] + bias (a Swin block's window
 /// reverse, un-shift, projection bias and residual in one pass), on the worker pool.
-func parallelScatterAdd(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, images: Int,
-                        map: UnsafeBufferPointer<Int32>, width: Int, bias: UnsafePointer<Float>) {
+func parallelScatterAdd(
+    _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, images: Int,
+    map: UnsafeBufferPointer<Int32>, width: Int, bias: UnsafePointer<Float>
+) {
     let l = map.count
     WorkerPool.shared.parallelRanges(images * l, minimumChunk: rowsPerTask(width)) { range in
         for row in range {

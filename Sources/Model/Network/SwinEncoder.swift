@@ -38,8 +38,13 @@ struct SwinBlock: Sendable {
         let tableName = prefix + ".attn.relative_position_bias_table"
         let table = source.tensors.removeValue(forKey: tableName)!
         bias = ParameterBuffer(Windows.relativePositionBias(table: table, windowSize: window))
-        mask = shift > 0 ? ParameterBuffer(Windows.shiftedWindowMask(height: resolution, width: resolution, windowSize: window, shift: shift)) : nil
-        windowMap = Windows.windowIndexMap(batch: 1, height: resolution, width: resolution, windowSize: window, shift: shift)
+        mask =
+            shift > 0
+            ? ParameterBuffer(
+                Windows.shiftedWindowMask(height: resolution, width: resolution, windowSize: window, shift: shift))
+            : nil
+        windowMap = Windows.windowIndexMap(
+            batch: 1, height: resolution, width: resolution, windowSize: window, shift: shift)
     }
 
     /// Runs the block in place on `x` `[images · L, C]` using the workspace buffers.
@@ -70,7 +75,10 @@ struct SwinBlock: Sendable {
     /// (window, head) on the worker pool, each with its own `N×N` score block. The products are small
     /// (N = 144, head width 32 for Swin-L/384), so each runs on one OpenBLAS thread, and the pool's threads
     /// are the parallelism.
-    func attention(_ qkv: UnsafePointer<Float>, images: Int, into out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>) {
+    func attention(
+        _ qkv: UnsafePointer<Float>, images: Int, into out: UnsafeMutablePointer<Float>,
+        scores: UnsafeMutablePointer<Float>
+    ) {
         let n = window * window, c = dim, hd = dim / heads, heads = self.heads
         let windowsPerImage = (resolution / window) * (resolution / window)
         let scale = 1 / Float(hd).squareRoot()
@@ -81,12 +89,15 @@ struct SwinBlock: Sendable {
                 let g = task / heads, h = task % heads
                 let base = qkv + g * n * 3 * c
                 let s = scores + worker * n * n
-                BLAS.sgemm(transposeB: true, m: n, n: n, k: hd, alpha: scale,
-                           a: base + h * hd, lda: 3 * c, b: base + c + h * hd, ldb: 3 * c, c: s, ldc: n)
-                Kernels.softmaxRows(s, rows: n, width: n, bias: bias.p + h * n * n,
-                                    mask: mask.map { $0.p + (g % windowsPerImage) * n * n })
-                BLAS.sgemm(m: n, n: hd, k: n, a: s, lda: n, b: base + 2 * c + h * hd, ldb: 3 * c,
-                           c: out + g * n * c + h * hd, ldc: c)
+                BLAS.sgemm(
+                    transposeB: true, m: n, n: n, k: hd, alpha: scale,
+                    a: base + h * hd, lda: 3 * c, b: base + c + h * hd, ldb: 3 * c, c: s, ldc: n)
+                Kernels.softmaxRows(
+                    s, rows: n, width: n, bias: bias.p + h * n * n,
+                    mask: mask.map { $0.p + (g % windowsPerImage) * n * n })
+                BLAS.sgemm(
+                    m: n, n: hd, k: n, a: s, lda: n, b: base + 2 * c + h * hd, ldb: 3 * c,
+                    c: out + g * n * c + h * hd, ldc: c)
             }
         }
     }
@@ -107,7 +118,10 @@ struct PatchMerging: Sendable {
     }
 
     /// `x` `[images, R, R, C]` → `out` `[images, R/2, R/2, 2C]`, using `merged` (`images·R²·C` floats).
-    func forward(_ x: UnsafePointer<Float>, images: Int, merged: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+    func forward(
+        _ x: UnsafePointer<Float>, images: Int, merged: UnsafeMutablePointer<Float>,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         let r = resolution, c = dim, half = r / 2
         var row = 0
         for n in 0..<images {
@@ -157,11 +171,14 @@ struct SwinEncoder: Sendable {
         var stages: [[SwinBlock]] = []
         var merges: [PatchMerging] = []
         for i in 0..<config.depths.count {
-            stages.append((0..<config.depths[i]).map { j in
-                SwinBlock(&source, prefix: "visual_encoder.layers.\(i).blocks.\(j)", config: config, stage: i, block: j)
-            })
+            stages.append(
+                (0..<config.depths[i]).map { j in
+                    SwinBlock(
+                        &source, prefix: "visual_encoder.layers.\(i).blocks.\(j)", config: config, stage: i, block: j)
+                })
             if i < config.depths.count - 1 {
-                merges.append(PatchMerging(&source, prefix: "visual_encoder.layers.\(i).downsample", config: config, stage: i))
+                merges.append(
+                    PatchMerging(&source, prefix: "visual_encoder.layers.\(i).downsample", config: config, stage: i))
             }
         }
         self.stages = stages
@@ -175,8 +192,9 @@ struct SwinEncoder: Sendable {
         let p = config.patchSize, ch = config.inputChannels, res = config.imageResolution
         let r0 = config.resolution(stage: 0), e = config.embedDim
         let rows0 = count * r0 * r0
-        let work = SwinWorkspace(scratch: scratch, rows: rows0, width: e, mlpRatio: config.mlpRatio,
-                                 maxWindowTokens: config.windowSize * config.windowSize)
+        let work = SwinWorkspace(
+            scratch: scratch, rows: rows0, width: e, mlpRatio: config.mlpRatio,
+            maxWindowTokens: config.windowSize * config.windowSize)
         var x = scratch.allocate(rows0 * e)
         var next = scratch.allocate(rows0 * e / 2 + 1)
 
@@ -199,7 +217,8 @@ struct SwinEncoder: Sendable {
                 }
             }
         }
-        BLAS.parallelSgemm(transposeB: true, m: rows0, n: e, k: k, a: patchBuffer, lda: k, b: patchWeight.p, ldb: k, c: x, ldc: e)
+        BLAS.parallelSgemm(
+            transposeB: true, m: rows0, n: e, k: k, a: patchBuffer, lda: k, b: patchWeight.p, ldb: k, c: x, ldc: e)
         Kernels.addBias(x, rows: rows0, width: e, bias: patchBias.p)
         patchNorm.inPlace(x, rows: rows0)
 

@@ -39,7 +39,9 @@ struct TaggingHead: Sendable {
         self.config = config
         let labelEmbed = source.take("label_embed")
         let wordvec = Linear(&source, "wordvec_proj")
-        layers = (0..<config.numLayers).map { CrossAttentionLayer(&source, prefix: "tagging_head.encoder.layer.\($0)", eps: config.layerNormEps) }
+        layers = (0..<config.numLayers).map {
+            CrossAttentionLayer(&source, prefix: "tagging_head.encoder.layer.\($0)", eps: config.layerNormEps)
+        }
         fc = Linear(&source, "fc")
         let t = config.numTags, d = config.hiddenSize
         queries = ParameterBuffer(shape: [t, d]) { q in
@@ -60,8 +62,10 @@ struct TaggingHead: Sendable {
     /// RAM deleted the head's self-attention, so every tag query goes through the layers on its own (each
     /// operation is per row: linear maps, cross-attention to the image, LayerNorm, GELU, `fc`): computing a
     /// subset gives those tags' probabilities without the others' cost.
-    func probabilities(_ image: UnsafePointer<Float>, tokens l1: Int, tags: [Int]? = nil, into probs: UnsafeMutablePointer<Float>,
-                       work: HeadWorkspace) {
+    func probabilities(
+        _ image: UnsafePointer<Float>, tokens l1: Int, tags: [Int]? = nil, into probs: UnsafeMutablePointer<Float>,
+        work: HeadWorkspace
+    ) {
         let t = tags?.count ?? config.numTags, d = config.hiddenSize, hd = headDim
         guard t > 0 else { return }
         let x = work.x, a = work.a, q = work.q, ctx = work.ctx
@@ -77,12 +81,18 @@ struct TaggingHead: Sendable {
             layer.key(image, rows: l1, into: work.k)
             layer.value(image, rows: l1, into: work.v)
             let qp: UnsafePointer<Float>
-            if i == 0 { qp = tags == nil ? layer0Queries.p : UnsafePointer(q) } else { layer.query(x, rows: t, into: q); qp = UnsafePointer(q) }
+            if i == 0 {
+                qp = tags == nil ? layer0Queries.p : UnsafePointer(q)
+            } else {
+                layer.query(x, rows: t, into: q); qp = UnsafePointer(q)
+            }
             for h in 0..<config.numHeads {
-                BLAS.parallelSgemm(transposeB: true, m: t, n: l1, k: hd, alpha: scale, a: qp + h * hd, lda: d,
-                                   b: work.k + h * hd, ldb: d, c: work.scores, ldc: l1)
+                BLAS.parallelSgemm(
+                    transposeB: true, m: t, n: l1, k: hd, alpha: scale, a: qp + h * hd, lda: d,
+                    b: work.k + h * hd, ldb: d, c: work.scores, ldc: l1)
                 parallelSoftmax(work.scores, rows: t, width: l1)
-                BLAS.parallelSgemm(m: t, n: hd, k: l1, a: work.scores, lda: l1, b: work.v + h * hd, ldb: d, c: ctx + h * hd, ldc: d)
+                BLAS.parallelSgemm(
+                    m: t, n: hd, k: l1, a: work.scores, lda: l1, b: work.v + h * hd, ldb: d, c: ctx + h * hd, ldc: d)
             }
             a.update(from: x, count: t * d)
             layer.attentionOutput(ctx, rows: t, into: a, accumulate: true)
@@ -98,7 +108,9 @@ struct TaggingHead: Sendable {
     }
 
     /// Layer 0's cross-attention probabilities `[heads, tags.count, L1]` for some tags of one image.
-    func layer0Attention(_ image: UnsafePointer<Float>, tokens l1: Int, tags: [Int], into out: UnsafeMutablePointer<Float>) {
+    func layer0Attention(
+        _ image: UnsafePointer<Float>, tokens l1: Int, tags: [Int], into out: UnsafeMutablePointer<Float>
+    ) {
         let d = config.hiddenSize, hd = headDim, k = tags.count
         guard k > 0 else { return }
         let scratch = Scratch()
@@ -108,7 +120,9 @@ struct TaggingHead: Sendable {
         for (r, tag) in tags.enumerated() { (q + r * d).update(from: layer0Queries.p + tag * d, count: d) }
         for h in 0..<config.numHeads {
             let block = out + h * k * l1
-            BLAS.sgemm(transposeB: true, m: k, n: l1, k: hd, alpha: scale, a: q + h * hd, lda: d, b: keys + h * hd, ldb: d, c: block, ldc: l1)
+            BLAS.sgemm(
+                transposeB: true, m: k, n: l1, k: hd, alpha: scale, a: q + h * hd, lda: d, b: keys + h * hd, ldb: d,
+                c: block, ldc: l1)
             Kernels.softmaxRows(block, rows: k, width: l1)
         }
     }

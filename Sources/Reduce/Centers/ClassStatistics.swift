@@ -28,8 +28,10 @@ public struct ClassStatistics: Sendable {
         for (slot, label) in s.classes.enumerated() {
             let c = Int(label)
             guard c >= 0, c < classCount else {
-                throw ReduceError(.shard, "\(source) has images of class \(label), but the center source has \(classCount) classes; "
-                    + "check the datasets' class folders")
+                throw ReduceError(
+                    .shard,
+                    "\(source) has images of class \(label), but the center source has \(classCount) classes; "
+                        + "check the datasets' class folders")
             }
             objectCounts[c] += s.objectCounts[slot]
             pooledCounts[c] += s.pooledCounts[slot]

@@ -72,15 +72,25 @@ public struct ArrayFile: Sendable {
     }
 
     /// Adds a float32 array (kept as it is, not copied: arrays are copy-on-write).
-    public mutating func add(_ name: String, shape: [Int], floats: [Float]) { add(name, dtype: "<f4", shape: shape, count: floats.count, .floats(floats)) }
+    public mutating func add(_ name: String, shape: [Int], floats: [Float]) {
+        add(name, dtype: "<f4", shape: shape, count: floats.count, .floats(floats))
+    }
     /// Adds a float64 array.
-    public mutating func add(_ name: String, shape: [Int], doubles: [Double]) { add(name, dtype: "<f8", shape: shape, count: doubles.count, .doubles(doubles)) }
+    public mutating func add(_ name: String, shape: [Int], doubles: [Double]) {
+        add(name, dtype: "<f8", shape: shape, count: doubles.count, .doubles(doubles))
+    }
     /// Adds an int32 array.
-    public mutating func add(_ name: String, shape: [Int], int32s: [Int32]) { add(name, dtype: "<i4", shape: shape, count: int32s.count, .int32s(int32s)) }
+    public mutating func add(_ name: String, shape: [Int], int32s: [Int32]) {
+        add(name, dtype: "<i4", shape: shape, count: int32s.count, .int32s(int32s))
+    }
     /// Adds an int64 array.
-    public mutating func add(_ name: String, shape: [Int], int64s: [Int64]) { add(name, dtype: "<i8", shape: shape, count: int64s.count, .int64s(int64s)) }
+    public mutating func add(_ name: String, shape: [Int], int64s: [Int64]) {
+        add(name, dtype: "<i8", shape: shape, count: int64s.count, .int64s(int64s))
+    }
     /// Adds a uint8 array.
-    public mutating func add(_ name: String, shape: [Int], bytes: [UInt8]) { add(name, dtype: "|u1", shape: shape, count: bytes.count, .bytes(bytes)) }
+    public mutating func add(_ name: String, shape: [Int], bytes: [UInt8]) {
+        add(name, dtype: "|u1", shape: shape, count: bytes.count, .bytes(bytes))
+    }
 
     /// The file's bytes. Equal content gives equal bytes (sorted JSON keys).
     public func encoded() -> [UInt8] {
@@ -125,7 +135,8 @@ public struct ArrayFile: Sendable {
     /// returns its path. For ``write(to:)`` and for a ``CommitQueue``, which syncs and renames it.
     public func writeTemporary(for path: String) throws(ReduceError) -> String {
         do {
-            return try AtomicFile.writeTemporary(for: path) { (write: (UnsafeRawBufferPointer) throws(FileError) -> Void) throws(FileError) in
+            return try AtomicFile.writeTemporary(for: path) {
+                (write: (UnsafeRawBufferPointer) throws(FileError) -> Void) throws(FileError) in
                 var failure: FileError?
                 forEachPiece { piece in
                     guard failure == nil else { return }
@@ -181,7 +192,9 @@ public struct ArrayFile: Sendable {
         do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + length)])) } catch {
             throw damaged("bad header: \(error)")
         }
-        guard header.format == "tagood-arrays", header.version == 1 else { throw damaged("format \(header.format) v\(header.version)") }
+        guard header.format == "tagood-arrays", header.version == 1 else {
+            throw damaged("format \(header.format) v\(header.version)")
+        }
         var file = ArrayFile(meta: header.meta)
         for entry in header.arrays {
             guard let size = elementSize(entry.dtype), entry.shape.allSatisfy({ $0 >= 0 }) else {
@@ -210,7 +223,9 @@ public struct ArrayFile: Sendable {
     public func shape(_ name: String) -> [Int]? { entries.first { $0.name == name }?.shape }
 
     private func values<T>(_ name: String, dtype: String, as _: T.Type) -> [T]? {
-        guard let entry = entries.first(where: { $0.name == name }), entry.dtype == dtype, let raw = data[name] else { return nil }
+        guard let entry = entries.first(where: { $0.name == name }), entry.dtype == dtype, let raw = data[name] else {
+            return nil
+        }
         let count = raw.byteCount / MemoryLayout<T>.size
         return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }

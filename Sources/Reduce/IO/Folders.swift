@@ -7,8 +7,9 @@ enum Folders {
         do {
             try FileSystem.makeDirectories(path)
         } catch {
-            throw ReduceError(.write, "cannot create the folder \(error.path): \(error)", subject: error.path,
-                              remedy: "check free space and permissions")
+            throw ReduceError(
+                .write, "cannot create the folder \(error.path): \(error)", subject: error.path,
+                remedy: "check free space and permissions")
         }
     }
 }

@@ -20,8 +20,9 @@ public struct ReduceJob: Sendable {
             plan = snapshot.plan
             shards = try snapshot.committedShards()
         } catch {
-            throw ReduceError(error.kind == .incomplete ? .incomplete : .job, error.message, subject: error.subject,
-                              remedy: error.kind == .incomplete ? (error.remedy.map { $0 + ", then reduce" }) : error.remedy)
+            throw ReduceError(
+                error.kind == .incomplete ? .incomplete : .job, error.message, subject: error.subject,
+                remedy: error.kind == .incomplete ? (error.remedy.map { $0 + ", then reduce" }) : error.remedy)
         }
     }
 

@@ -66,7 +66,8 @@ public struct ROCCurve: Sendable, Equatable {
     public var area: Double {
         var sum = 0.0
         for i in 1..<falsePositiveRate.count {
-            sum += (falsePositiveRate[i] - falsePositiveRate[i - 1]) * (truePositiveRate[i] + truePositiveRate[i - 1]) / 2
+            sum +=
+                (falsePositiveRate[i] - falsePositiveRate[i - 1]) * (truePositiveRate[i] + truePositiveRate[i - 1]) / 2
         }
         return sum
     }

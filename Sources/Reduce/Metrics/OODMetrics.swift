@@ -25,8 +25,12 @@ public struct OODMetrics: Sendable, Equatable, Codable {
     public init(id: [Double], ood: [Double]) throws(MetricsError) {
         guard !id.isEmpty else { throw MetricsError(.input, "there are no ID scores: the ID set is empty") }
         guard !ood.isEmpty else { throw MetricsError(.input, "there are no OOD scores: the OOD set is empty") }
-        if let bad = id.firstIndex(where: { !$0.isFinite }) { throw MetricsError(.input, "ID score \(bad + 1) is \(id[bad]); scores must be finite") }
-        if let bad = ood.firstIndex(where: { !$0.isFinite }) { throw MetricsError(.input, "OOD score \(bad + 1) is \(ood[bad]); scores must be finite") }
+        if let bad = id.firstIndex(where: { !$0.isFinite }) {
+            throw MetricsError(.input, "ID score \(bad + 1) is \(id[bad]); scores must be finite")
+        }
+        if let bad = ood.firstIndex(where: { !$0.isFinite }) {
+            throw MetricsError(.input, "OOD score \(bad + 1) is \(ood[bad]); scores must be finite")
+        }
 
         let roc = ROCCurve(positives: id, negatives: ood)
         auroc = roc.area
@@ -36,7 +40,7 @@ public struct OODMetrics: Sendable, Equatable, Codable {
 
         // TagOOD/MOS: interpolate at TPR 0.95 on the ID-positive ROC.
         let tpr = roc.truePositiveRate, fpr = roc.falsePositiveRate
-        let i = tpr.firstIndex { $0 >= 0.95 }!  // the last vertex has TPR 1
+        let i = tpr.firstIndex { $0 >= 0.95 }! // the last vertex has TPR 1
         if i == 0 {
             fpr95TagOOD = fpr[0]
         } else {

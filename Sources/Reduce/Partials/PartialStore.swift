@@ -1,6 +1,7 @@
-import Job
 import Datasets
+import Job
 import TagoodSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,8 +59,12 @@ public struct PartialStore: Sendable {
     public func load(_ task: CommittedShard) throws(ReduceError) -> ShardPartial {
         let p = path(of: task)
         let partial = try ShardPartial(file: try ArrayFile.read(path: p), path: p)
-        guard partial.dataset == task.dataset, partial.shardIndex == task.range.index, partial.checksum == task.checksum else {
-            throw ReduceError(.damaged, "partial \(p) is for \(partial.dataset)/\(partial.shardIndex) (\(partial.checksum)); delete it and re-run `tagood reduce`")
+        guard partial.dataset == task.dataset, partial.shardIndex == task.range.index, partial.checksum == task.checksum
+        else {
+            throw ReduceError(
+                .damaged,
+                "partial \(p) is for \(partial.dataset)/\(partial.shardIndex) (\(partial.checksum)); delete it and re-run `tagood reduce`"
+            )
         }
         return partial
     }

@@ -1,6 +1,6 @@
 import Job
-import TagoodSupport
 import Logging
+import TagoodSupport
 
 /// Who builds the partials a reduce is missing: local threads (``LocalPartialsBuilder``, the default) or
 /// a cluster's workers (`ClusterPartialsBuilder` in the Cluster module, `tagood reduce --cluster`). The
@@ -23,7 +23,9 @@ public struct LocalPartialsBuilder: PartialsBuilder {
 
     /// Each thread reads a shard and writes its partial; a ``CommitQueue`` syncs and renames the partials
     /// meanwhile, so that no thread waits for the disk.
-    public func build(_ todo: [CommittedShard], directory: JobDirectory, verify: Bool, logger: Logger) throws(ReduceError) {
+    public func build(
+        _ todo: [CommittedShard], directory: JobDirectory, verify: Bool, logger: Logger
+    ) throws(ReduceError) {
         let store = PartialStore(directory: directory)
         let counter = ProgressCounter()
         let commits = CommitQueue()

@@ -1,7 +1,7 @@
-import Job
-import Tensor
 import Datasets
+import Job
 import Shards
+import Tensor
 
 /// Making one shard's partial: read the shard, streaming, and sum its features.
 extension ShardPartial {
@@ -29,14 +29,19 @@ extension ShardPartial {
         let header = try reader.header()
         let meta = header.metadata
         guard header.isComplete, meta.dataset == task.dataset, meta.shardIndex == task.range.index,
-              meta.datasetHash == task.datasetHash, meta.role.rawValue == task.role.rawValue else {
-            throw ReduceError(.shard, "shard \(task.path) holds \(meta.dataset)/\(meta.shardIndex) (role \(meta.role.rawValue), "
-                + "plan \(meta.datasetHash), complete \(header.isComplete)); the plan expects \(task.dataset)/\(task.range.index) "
-                + "(role \(task.role.rawValue), plan \(task.datasetHash)): run `tagood resume` to re-verify the job")
+            meta.datasetHash == task.datasetHash, meta.role.rawValue == task.role.rawValue
+        else {
+            throw ReduceError(
+                .shard,
+                "shard \(task.path) holds \(meta.dataset)/\(meta.shardIndex) (role \(meta.role.rawValue), "
+                    + "plan \(meta.datasetHash), complete \(header.isComplete)); the plan expects \(task.dataset)/\(task.range.index) "
+                    + "(role \(task.role.rawValue), plan \(task.datasetHash)): run `tagood resume` to re-verify the job"
+            )
         }
         let d = meta.embedDim
-        var partial = ShardPartial(dataset: task.dataset, role: task.role, shardIndex: task.range.index, checksum: task.checksum,
-                                   embedDim: d, tagThreshold: meta.tagThreshold, images: 0, failed: 0, noTokens: 0)
+        var partial = ShardPartial(
+            dataset: task.dataset, role: task.role, shardIndex: task.range.index, checksum: task.checksum,
+            embedDim: d, tagThreshold: meta.tagThreshold, images: 0, failed: 0, noTokens: 0)
         let inDistribution = task.role != .ood
         // Every buffer at its final size up front: growing them image by image would copy them again and
         // fault in new pages each time.
@@ -62,8 +67,11 @@ extension ShardPartial {
                 if inDistribution {
                     guard label >= 0 else {
                         let path = (try? reader.pathsAndLabels().paths[index]) ?? "?"
-                        throw ReduceError(.shard, "shard \(task.path): image #\(index) (\(path)) of in-distribution dataset "
-                            + "\(task.dataset) has label \(label); every ID image needs its class index (check the dataset layout)")
+                        throw ReduceError(
+                            .shard,
+                            "shard \(task.path): image #\(index) (\(path)) of in-distribution dataset "
+                                + "\(task.dataset) has label \(label); every ID image needs its class index (check the dataset layout)"
+                        )
                     }
                     sums.add(label: label, f)
                 }
@@ -80,7 +88,10 @@ extension ShardPartial {
             }
         }
         guard partial.images == task.range.count else {
-            throw ReduceError(.shard, "shard \(task.path) has \(partial.images) images; the plan says \(task.range.count): run `tagood resume`")
+            throw ReduceError(
+                .shard,
+                "shard \(task.path) has \(partial.images) images; the plan says \(task.range.count): run `tagood resume`"
+            )
         }
         if inDistribution { partial.sums = sums.finish() }
         if task.role == .idTrain { partial.bank = bank } else { partial.rows = rows }
@@ -108,7 +119,9 @@ struct SumsBuilder {
 
     mutating func add(label: Int32, _ f: ImageFeatures) {
         let s: Int
-        if let existing = slot[label] { s = existing } else {
+        if let existing = slot[label] {
+            s = existing
+        } else {
             s = objectCounts.count
             slot[label] = s
             objectCounts.append(0); pooledCounts.append(0)
@@ -150,7 +163,9 @@ struct SumsBuilder {
     private static func fold(_ block: inout [Double], into gram: inout [Double], d: Int) {
         let m = block.count / d
         block.withUnsafeBufferPointer { x in
-            gram.withUnsafeMutableBufferPointer { g in BLAS.dsyrkUpperAtA(d: d, m: m, x: x.baseAddress!, c: g.baseAddress!) }
+            gram.withUnsafeMutableBufferPointer { g in
+                BLAS.dsyrkUpperAtA(d: d, m: m, x: x.baseAddress!, c: g.baseAddress!)
+            }
         }
         block.removeAll(keepingCapacity: true)
     }

@@ -28,7 +28,8 @@ public struct Report: Codable, Sendable, Equatable {
         public var classes: Int, knnBank: Int, knnK: Int
         public var mahalanobisRidge: [String: Double]
         enum CodingKeys: String, CodingKey {
-            case sourceJob = "source_job", sourceDatasets = "source_datasets", classes, knnBank = "knn_bank", knnK = "knn_k"
+            case sourceJob = "source_job", sourceDatasets = "source_datasets", classes, knnBank = "knn_bank", knnK =
+                "knn_k"
             case mahalanobisRidge = "mahalanobis_ridge"
         }
     }
@@ -51,14 +52,17 @@ public struct Report: Codable, Sendable, Equatable {
     public var centers: Centers
     public var columns: [ReduceSummary.Column]
     /// The score columns the reduce computed, in report order (`tagood-learned` only after `tagood train`).
-    public var scoreColumns: [ScoreColumn] { ScoreColumn.allCases.filter { c in columns.contains { $0.name == c.rawValue } } }
+    public var scoreColumns: [ScoreColumn] {
+        ScoreColumn.allCases.filter { c in columns.contains { $0.name == c.rawValue } }
+    }
     public var ood: [OODSet]
     /// Column name → the mean of each metric over the OOD sets.
     public var average: [String: OODMetrics]
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", createdBy = "created_by", job, planHash = "plan_hash", id, centers, columns, ood
+        case schemaVersion = "schema_version", createdBy = "created_by", job, planHash = "plan_hash", id, centers,
+            columns, ood
         case average, notes
     }
 }

@@ -13,13 +13,16 @@ public struct ReportBuilder: Sendable {
     /// Reads the reduce outputs of the job in `directory` and computes every metric.
     public init(directory: JobDirectory) throws(ReduceError) {
         let jobPath = directory.path
-        let notReduced = ReduceError(.notReduced, "\(jobPath) has no reduce outputs (reduce/summary.json); "
-            + "run `tagood reduce \(jobPath)` first")
+        let notReduced = ReduceError(
+            .notReduced,
+            "\(jobPath) has no reduce outputs (reduce/summary.json); "
+                + "run `tagood reduce \(jobPath)` first")
         let summary = try JSONFiles.read(ReduceSummary.self, from: directory.summaryFile, missing: notReduced)
         let available = ScoreColumn.allCases.filter { c in summary.columns.contains { $0.name == c.rawValue } }
         var id: [ScoreColumn: [Double]] = [:]
-        var idSummary = Report.IDSummary(datasets: [], images: 0, scored: 0, failed: 0, noTokens: 0,
-                                         top1Accuracy: summary.top1Accuracy)
+        var idSummary = Report.IDSummary(
+            datasets: [], images: 0, scored: 0, failed: 0, noTokens: 0,
+            top1Accuracy: summary.top1Accuracy)
         var oods: [(String, [ScoreColumn: [Double]])] = []
         var oodSets: [Report.OODSet] = []
         for dataset in summary.datasets {
@@ -30,7 +33,10 @@ public struct ReportBuilder: Sendable {
             for column in available {
                 let values = file.column(column)
                 guard values.count == file.paths.count else {
-                    throw ReduceError(.damaged, "\(path) has \(values.count) \(column.rawValue) scores for \(file.paths.count) images; re-run `tagood reduce`")
+                    throw ReduceError(
+                        .damaged,
+                        "\(path) has \(values.count) \(column.rawValue) scores for \(file.paths.count) images; re-run `tagood reduce`"
+                    )
                 }
                 columns[column] = values
             }
@@ -44,16 +50,21 @@ public struct ReportBuilder: Sendable {
                 for (c, v) in columns { id[c, default: []] += v }
             } else if role == .ood {
                 oods.append((dataset.name, columns))
-                oodSets.append(Report.OODSet(dataset: dataset.name, images: dataset.images, scored: dataset.scored ?? 0,
-                                             failed: dataset.failed, noTokens: dataset.noTokens, metrics: [:]))
+                oodSets.append(
+                    Report.OODSet(
+                        dataset: dataset.name, images: dataset.images, scored: dataset.scored ?? 0,
+                        failed: dataset.failed, noTokens: dataset.noTokens, metrics: [:]))
             }
         }
         guard !idSummary.datasets.isEmpty else {
-            throw ReduceError(.noIDVal, "\(jobPath) has no scored id-val dataset: the metrics need in-distribution validation images "
-                + "as positives; add one to the job (role id-val) and reduce again")
+            throw ReduceError(
+                .noIDVal,
+                "\(jobPath) has no scored id-val dataset: the metrics need in-distribution validation images "
+                    + "as positives; add one to the job (role id-val) and reduce again")
         }
         guard !oodSets.isEmpty else {
-            throw ReduceError(.emptyDataset, "\(jobPath) has no scored OOD dataset; add one (role ood) and reduce again")
+            throw ReduceError(
+                .emptyDataset, "\(jobPath) has no scored OOD dataset; add one (role ood) and reduce again")
         }
         var average: [String: OODMetrics] = [:]
         for column in available {
@@ -68,11 +79,13 @@ public struct ReportBuilder: Sendable {
             }
             average[column.rawValue] = OODMetrics.mean(all)
         }
-        report = Report(job: jobPath, planHash: summary.planHash, id: idSummary,
-                        centers: .init(sourceJob: summary.centersSourceJob, sourceDatasets: summary.centersSourceDatasets,
-                                       classes: summary.classes, knnBank: summary.knnBank, knnK: summary.knnK,
-                                       mahalanobisRidge: summary.mahalanobisRidge),
-                        columns: summary.columns, ood: oodSets, average: average, notes: summary.notes)
+        report = Report(
+            job: jobPath, planHash: summary.planHash, id: idSummary,
+            centers: .init(
+                sourceJob: summary.centersSourceJob, sourceDatasets: summary.centersSourceDatasets,
+                classes: summary.classes, knnBank: summary.knnBank, knnK: summary.knnK,
+                mahalanobisRidge: summary.mahalanobisRidge),
+            columns: summary.columns, ood: oodSets, average: average, notes: summary.notes)
         idScores = id
         oodScores = oods.map { (dataset: $0.0, scores: $0.1) }
     }

@@ -3,8 +3,10 @@ import Foundation
 /// `report/report.md`: the paper-style tables.
 public enum ReportMarkdown {
     public static func render(_ report: Report) -> String {
-        var out = "# TagOOD report\n\nJob `\(report.job)` (plan \(report.planHash)).\n\n\(ReportTables.idLine(report))\n\n"
-        out += "All metrics in percent. FPR95 is the TagOOD/MOS convention (ID positive, interpolated); "
+        var out =
+            "# TagOOD report\n\nJob `\(report.job)` (plan \(report.planHash)).\n\n\(ReportTables.idLine(report))\n\n"
+        out +=
+            "All metrics in percent. FPR95 is the TagOOD/MOS convention (ID positive, interpolated); "
             + "FPR95 OpenOOD is OpenOOD v1.5's (OOD positive, no interpolation).\n\n"
         out += "## TagOOD\n\n" + table(ReportTables.detail(report, column: .tagood)) + "\n"
         out += "## All scores: FPR95 ↓ / AUROC ↑\n\n" + table(ReportTables.comparison(report)) + "\n"
@@ -26,7 +28,10 @@ public enum ReportMarkdown {
         out += "|" + t.header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
         for (i, row) in t.rows.enumerated() {
             let isAverage = i == t.rows.count - 1 && row.first == "Average"
-            out += "| " + row.map { cell in isAverage && !cell.isEmpty ? "**\(escape(cell))**" : escape(cell) }.joined(separator: " | ") + " |\n"
+            out +=
+                "| "
+                + row.map { cell in isAverage && !cell.isEmpty ? "**\(escape(cell))**" : escape(cell) }.joined(
+                    separator: " | ") + " |\n"
         }
         return out
     }

@@ -17,7 +17,10 @@ public enum ReportTables {
         var rows: [[String]] = []
         for set in report.ood {
             guard let m = set.metrics[column.rawValue] else { continue }
-            rows.append([set.dataset] + cells(m) + [String(format: "%.1f%%", Double(set.noTokens) / Double(max(set.scored, 1)) * 100)])
+            rows.append(
+                [set.dataset] + cells(m) + [
+                    String(format: "%.1f%%", Double(set.noTokens) / Double(max(set.scored, 1)) * 100)
+                ])
         }
         if let m = report.average[column.rawValue] { rows.append(["Average"] + cells(m) + [""]) }
         return Table(header: header, rows: rows)
@@ -46,7 +49,8 @@ public enum ReportTables {
         if report.id.failed > 0 { s += ", \(report.id.failed) unreadable" }
         s += ")"
         if let a = report.id.top1Accuracy { s += ", top-1 accuracy from the nearest center \(percent(a))%" }
-        s += ". Centers: \(report.centers.classes) classes from \(report.centers.sourceDatasets.joined(separator: ", "))"
+        s +=
+            ". Centers: \(report.centers.classes) classes from \(report.centers.sourceDatasets.joined(separator: ", "))"
         s += "; KNN k = \(report.centers.knnK) over \(report.centers.knnBank) images."
         return s
     }

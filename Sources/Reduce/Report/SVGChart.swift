@@ -13,13 +13,17 @@ enum SVGChart {
     static func roc(_ curves: [(label: String, fpr: [Double], tpr: [Double])]) -> String {
         let pw = width - left - right, ph = height - top - bottom
         var s = open(width: width, height: height + Double(curves.count) * 16 + 6)
-        s += axes(xLabel: "false positive rate (OOD accepted)", yLabel: "true positive rate (ID)", x0: 0, x1: 1, y0: 0, y1: 1)
-        s += "<line x1='\(f(left))' y1='\(f(top + ph))' x2='\(f(left + pw))' y2='\(f(top))' stroke='#bbb' stroke-dasharray='4 3'/>"
+        s += axes(
+            xLabel: "false positive rate (OOD accepted)", yLabel: "true positive rate (ID)", x0: 0, x1: 1, y0: 0, y1: 1)
+        s +=
+            "<line x1='\(f(left))' y1='\(f(top + ph))' x2='\(f(left + pw))' y2='\(f(top))' stroke='#bbb' stroke-dasharray='4 3'/>"
         for (i, c) in curves.enumerated() {
-            let points = zip(c.fpr, c.tpr).map { "\(f(left + $0 * pw)),\(f(top + (1 - $1) * ph))" }.joined(separator: " ")
+            let points = zip(c.fpr, c.tpr).map { "\(f(left + $0 * pw)),\(f(top + (1 - $1) * ph))" }.joined(
+                separator: " ")
             s += "<polyline fill='none' stroke='\(palette[i % palette.count])' stroke-width='1.6' points='\(points)'/>"
             let y = height + Double(i) * 16 + 4
-            s += "<line x1='\(f(left))' y1='\(f(y))' x2='\(f(left + 22))' y2='\(f(y))' stroke='\(palette[i % palette.count])' stroke-width='3'/>"
+            s +=
+                "<line x1='\(f(left))' y1='\(f(y))' x2='\(f(left + 22))' y2='\(f(y))' stroke='\(palette[i % palette.count])' stroke-width='3'/>"
             s += "<text x='\(f(left + 28))' y='\(f(y + 4))' font-size='11'>\(escape(c.label))</text>"
         }
         return s + "</svg>"
@@ -39,12 +43,15 @@ enum SVGChart {
         let peak = max(ci.max() ?? 0, co.max() ?? 0, 1e-9)
         let pw = width - left - right, ph = height - top - bottom
         var s = open(width: width, height: height + 22)
-        s += axes(xLabel: "score (higher = more in-distribution)", yLabel: "fraction of images", x0: lo, x1: hi, y0: 0, y1: peak)
+        s += axes(
+            xLabel: "score (higher = more in-distribution)", yLabel: "fraction of images", x0: lo, x1: hi, y0: 0,
+            y1: peak)
         let bw = pw / Double(bins)
         for (values, colour) in [(ci, "#0072B2"), (co, "#D55E00")] {
             for (b, v) in values.enumerated() where v > 0 {
                 let h = v / peak * ph
-                s += "<rect x='\(f(left + Double(b) * bw))' y='\(f(top + ph - h))' width='\(f(bw))' height='\(f(h))' "
+                s +=
+                    "<rect x='\(f(left + Double(b) * bw))' y='\(f(top + ph - h))' width='\(f(bw))' height='\(f(h))' "
                     + "fill='\(colour)' fill-opacity='0.45'/>"
             }
         }
@@ -83,12 +90,16 @@ enum SVGChart {
             let u = Double(t) / 4
             let x = left + u * pw, y = top + (1 - u) * ph
             s += "<line x1='\(f(x))' y1='\(f(top + ph))' x2='\(f(x))' y2='\(f(top + ph + 4))' stroke='#444'/>"
-            s += "<text x='\(f(x))' y='\(f(top + ph + 15))' font-size='10' text-anchor='middle'>\(tick(x0 + u * (x1 - x0)))</text>"
+            s +=
+                "<text x='\(f(x))' y='\(f(top + ph + 15))' font-size='10' text-anchor='middle'>\(tick(x0 + u * (x1 - x0)))</text>"
             s += "<line x1='\(f(left - 4))' y1='\(f(y))' x2='\(f(left))' y2='\(f(y))' stroke='#444'/>"
-            s += "<text x='\(f(left - 6))' y='\(f(y + 3))' font-size='10' text-anchor='end'>\(tick(y0 + u * (y1 - y0)))</text>"
+            s +=
+                "<text x='\(f(left - 6))' y='\(f(y + 3))' font-size='10' text-anchor='end'>\(tick(y0 + u * (y1 - y0)))</text>"
         }
-        s += "<text x='\(f(left + pw / 2))' y='\(f(top + ph + 30))' font-size='11' text-anchor='middle'>\(escape(xLabel))</text>"
-        s += "<text x='12' y='\(f(top + ph / 2))' font-size='11' text-anchor='middle' transform='rotate(-90 12 \(f(top + ph / 2)))'>"
+        s +=
+            "<text x='\(f(left + pw / 2))' y='\(f(top + ph + 30))' font-size='11' text-anchor='middle'>\(escape(xLabel))</text>"
+        s +=
+            "<text x='12' y='\(f(top + ph / 2))' font-size='11' text-anchor='middle' transform='rotate(-90 12 \(f(top + ph / 2)))'>"
             + "\(escape(yLabel))</text>"
         return s
     }

@@ -1,5 +1,6 @@
-import Tensor
 import TagoodSupport
+import Tensor
+
 /// Exact k-nearest-neighbour search of unit vectors by inner product, streamed over the bank: the bank
 /// arrives in chunks, each chunk is multiplied against blocks of queries with `cblas_sgemm` (a
 /// `queryBlock × bankBlock` tile at a time, never a queries × bank matrix), and every query keeps a
@@ -18,8 +19,10 @@ public enum KNNScorer {
 
     /// The k-th largest inner product of each query `[n × d]` with the bank. `nextChunk` returns the bank
     /// rows chunk by chunk (row-major, `d` wide) and nil at the end. `k` must be at most the bank size.
-    public static func kthSimilarity(queries: [Float], n: Int, d: Int, k: Int, threads: Int,
-                                     nextChunk: () throws -> [Float]?) throws -> [Float] {
+    public static func kthSimilarity(
+        queries: [Float], n: Int, d: Int, k: Int, threads: Int,
+        nextChunk: () throws -> [Float]?
+    ) throws -> [Float] {
         precondition(k >= 1)
         var heaps = [Float](repeating: -.infinity, count: n * k)
         let queryBlocks = (n + queryBlock - 1) / queryBlock
@@ -29,8 +32,9 @@ public enum KNNScorer {
                 let rows = chunk.count / d
                 if rows == 0 { continue }
                 try ParallelFor.run(count: queryBlocks, threads: threads) { b in
-                    searchTile(queries: queries, q0: b * queryBlock, qn: min(queryBlock, n - b * queryBlock), d: d, k: k,
-                               bank: chunk, bankRows: rows, heaps: shared.pointer)
+                    searchTile(
+                        queries: queries, q0: b * queryBlock, qn: min(queryBlock, n - b * queryBlock), d: d, k: k,
+                        bank: chunk, bankRows: rows, heaps: shared.pointer)
                 }
             }
         }
@@ -38,8 +42,10 @@ public enum KNNScorer {
     }
 
     /// One query block against a whole chunk, `bankBlock` rows at a time.
-    static func searchTile(queries: [Float], q0: Int, qn: Int, d: Int, k: Int, bank: [Float], bankRows: Int,
-                           heaps: UnsafeMutablePointer<Float>) {
+    static func searchTile(
+        queries: [Float], q0: Int, qn: Int, d: Int, k: Int, bank: [Float], bankRows: Int,
+        heaps: UnsafeMutablePointer<Float>
+    ) {
         let sims = UnsafeMutablePointer<Float>.allocate(capacity: qn * bankBlock)
         defer { sims.deallocate() }
         queries.withUnsafeBufferPointer { q in
@@ -47,8 +53,10 @@ public enum KNNScorer {
                 var b0 = 0
                 while b0 < bankRows {
                     let bn = min(bankBlock, bankRows - b0)
-                    BLAS.sgemm(transposeB: true, m: qn, n: bn, k: d, a: q.baseAddress! + q0 * d, lda: d, b: bk.baseAddress! + b0 * d, ldb: d,
-                                  c: sims, ldc: bn)
+                    BLAS.sgemm(
+                        transposeB: true, m: qn, n: bn, k: d, a: q.baseAddress! + q0 * d, lda: d,
+                        b: bk.baseAddress! + b0 * d, ldb: d,
+                        c: sims, ldc: bn)
                     for i in 0..<qn {
                         push(row: sims + i * bn, count: bn, heap: heaps + (q0 + i) * k, k: k)
                     }

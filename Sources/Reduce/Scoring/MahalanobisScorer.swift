@@ -1,5 +1,6 @@
-import Tensor
 import TagoodSupport
+import Tensor
+
 /// Mahalanobis distance to the nearest class mean under a shared covariance (Lee et al. 2018):
 /// score = −min_c (x − μ_c)ᵀ Σ⁻¹ (x − μ_c).
 ///
@@ -17,8 +18,10 @@ public struct MahalanobisScorer: Sendable {
     /// Factors the covariance. Throws when it cannot be factored even with a ridge.
     public init(means: [Double], covariance: [Double], classes: Int, d: Int, name: String) throws(ReduceError) {
         guard let factor = Cholesky(covariance, d: d) else {
-            throw ReduceError(.damaged, "the \(name) covariance has non-finite values; "
-                + "the features are damaged: re-run `tagood resume` to re-verify the shards")
+            throw ReduceError(
+                .damaged,
+                "the \(name) covariance has non-finite values; "
+                    + "the features are damaged: re-run `tagood resume` to re-verify the shards")
         }
         self.factor = factor
         self.classes = classes
@@ -54,7 +57,8 @@ public struct MahalanobisScorer: Sendable {
                     }
                     whitenedMeans.withUnsafeBufferPointer { mp in
                         dots.withUnsafeMutableBufferPointer { dp in
-                            BLAS.dgemmABt(m: rows, n: classes, k: d, a: zp.baseAddress!, b: mp.baseAddress!, c: dp.baseAddress!)
+                            BLAS.dgemmABt(
+                                m: rows, n: classes, k: d, a: zp.baseAddress!, b: mp.baseAddress!, c: dp.baseAddress!)
                         }
                     }
                 }

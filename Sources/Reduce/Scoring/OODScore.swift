@@ -10,22 +10,8 @@ import Logging
 protocol OODScore {
     /// The columns it fills, each with one value per query row.
     var columns: [ScoreColumn] { get }
-    /// What it reads besides the query rows.
-    var inputs: Set<ScoreInput> { get }
     /// Fills `output.columns` for each of ``columns``; may add notes and the summary's figures.
     func score(_ context: ScoringContext, into output: inout ScoringOutput) throws
-}
-
-/// What a score reads besides the query rows of the partials.
-enum ScoreInput: Sendable, Hashable {
-    /// The unit-norm class centers (`reduce/centers.bin`), through ``ScoringContext/centerCosine()``.
-    case centers
-    /// The class means and shared covariances of `reduce/centers.bin`.
-    case classStatistics
-    /// The KNN bank: the object features in the center source's partials.
-    case knnBank
-    /// The scored shards themselves (their tokens), read again after the partials.
-    case scoredShards
 }
 
 /// What every score reads: the query rows, the center model, the scored shards and the options. Scores
@@ -39,8 +25,10 @@ final class ScoringContext {
     let logger: Logger
     private var cosine: (cosine: [Float], best: [Int32])?
 
-    init(queries: QuerySet, model: CenterModel, scoredShards: [CommittedShard], options: ReduceOptions,
-         logger: Logger) {
+    init(
+        queries: QuerySet, model: CenterModel, scoredShards: [CommittedShard], options: ReduceOptions,
+        logger: Logger
+    ) {
         self.queries = queries
         self.model = model
         self.scoredShards = scoredShards
@@ -58,8 +46,9 @@ final class ScoringContext {
     func centerCosine() throws -> (cosine: [Float], best: [Int32]) {
         if let cosine { return cosine }
         logger.info("scoring \(n) images: cosine to \(model.classCount) centers")
-        let computed = try CenterScorer.maxCosine(features: queries.feature, n: n, centers: model.centers,
-                                                  classes: model.classCount, d: model.d, threads: threads)
+        let computed = try CenterScorer.maxCosine(
+            features: queries.feature, n: n, centers: model.centers,
+            classes: model.classCount, d: model.d, threads: threads)
         cosine = computed
         return computed
     }

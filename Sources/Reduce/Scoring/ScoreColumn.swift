@@ -44,9 +44,14 @@ public enum ScoreColumn: String, CaseIterable, Sendable, Codable {
     /// an image without tokens.
     public var definition: String {
         switch self {
-        case .tagood: return "max_c cos(object, center_c) × max selected-tag prob; 0 for an image without tokens (authors' rule)"
-        case .tagoodSymmetric: return "as TagOOD, but an image without tokens gets cos(pooled, centers) × its best stored tag prob, or tag_threshold (an upper bound) when none is stored"
-        case .tagoodLearned: return "max_c mean_p cos(f_p, center_c,p) × max selected-tag prob, f the trained projector's feature (tagood train), 4 patterns; 0 without tokens"
+        case .tagood:
+            return "max_c cos(object, center_c) × max selected-tag prob; 0 for an image without tokens (authors' rule)"
+        case .tagoodSymmetric:
+            return
+                "as TagOOD, but an image without tokens gets cos(pooled, centers) × its best stored tag prob, or tag_threshold (an upper bound) when none is stored"
+        case .tagoodLearned:
+            return
+                "max_c mean_p cos(f_p, center_c,p) × max selected-tag prob, f the trained projector's feature (tagood train), 4 patterns; 0 without tokens"
         case .maxTagProb: return "max probability among the stored (ID) tags; 0 without tags"
         case .cosine: return "max_c cos(feature, center_c); feature = object, or pooled without tokens"
         case .knn: return "−‖feature − b_k‖, b_k the k-th nearest normalised id-train object feature (exact)"

@@ -12,7 +12,7 @@ enum ScoreRegistry {
             TagOODSymmetricScore(),
             MahalanobisScore(feature: .object),
             MahalanobisScore(feature: .pooled),
-            KNNScore(k: options.knnK),
+            KNNScore(k: options.knnK)
         ]
         if let learned { scores.append(LearnedScore(scorer: learned)) }
         return scores

@@ -2,4 +2,3 @@
 struct UnsafeShared<T>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<T>
 }
-

@@ -24,7 +24,9 @@ final class ByteBuffer {
         if count + byteCount > capacity {
             var newCapacity = capacity * 2
             while newCapacity < count + byteCount { newCapacity *= 2 }
-            guard let grown = realloc(base, newCapacity) else { fatalError("out of memory staging \(newCapacity) bytes") }
+            guard let grown = realloc(base, newCapacity) else {
+                fatalError("out of memory staging \(newCapacity) bytes")
+            }
             base = grown
             capacity = newCapacity
         }

@@ -4,8 +4,10 @@ import CHDF5Shim
 /// Scalar root attributes: vlen UTF-8 strings (h5py reads `str`), int64 and float64.
 extension HDF5 {
     /// Writes a scalar attribute; returns false on failure (the error stack says why).
-    private static func writeScalar(on object: hid_t, _ name: String, type: hid_t,
-                                    _ value: UnsafeRawPointer) -> Bool {
+    private static func writeScalar(
+        on object: hid_t, _ name: String, type: hid_t,
+        _ value: UnsafeRawPointer
+    ) -> Bool {
         let space = H5Screate(H5S_SCALAR)
         guard space >= 0 else { return false }
         defer { H5Sclose(space) }
@@ -44,8 +46,10 @@ extension HDF5 {
     }
 
     /// Opens attribute `name` and checks it is scalar (or a 1-element array) of class `expected`.
-    private static func openScalar<V>(_ object: hid_t, _ name: String, _ expected: H5T_class_t,
-                                      _ body: (hid_t, hid_t) -> AttributeRead<V>) -> AttributeRead<V> {
+    private static func openScalar<V>(
+        _ object: hid_t, _ name: String, _ expected: H5T_class_t,
+        _ body: (hid_t, hid_t) -> AttributeRead<V>
+    ) -> AttributeRead<V> {
         let exists = H5Aexists(object, name)
         if exists < 0 { return .failed }
         if exists == 0 { return .missing }

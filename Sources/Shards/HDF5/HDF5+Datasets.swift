@@ -11,13 +11,17 @@ extension HDF5 {
         let list = H5Pcreate(tagood_H5P_DATASET_ACCESS())
         guard list >= 0 else { return nil }
         let handle = HDF5Handle(list, .propertyList)
-        guard H5Pset_chunk_cache(list, 521, cacheBytes == 0 ? 0 : max(cacheBytes, 1 << 20), 1.0) >= 0 else { return nil }
+        guard H5Pset_chunk_cache(list, 521, cacheBytes == 0 ? 0 : max(cacheBytes, 1 << 20), 1.0) >= 0 else {
+            return nil
+        }
         return handle
     }
 
     /// Creates an empty extendible dataset.
-    static func createExtendible(file: hid_t, name: String, type: hid_t, rank: Int, width: Int, chunkRows: Int,
-                                 compression: ShardCompression, cacheBytes: Int) -> HDF5Handle? {
+    static func createExtendible(
+        file: hid_t, name: String, type: hid_t, rank: Int, width: Int, chunkRows: Int,
+        compression: ShardCompression, cacheBytes: Int
+    ) -> HDF5Handle? {
         var current: [hsize_t] = rank == 1 ? [0] : [0, hsize_t(width)]
         var maximum: [hsize_t] = rank == 1 ? [tagood_H5S_UNLIMITED()] : [tagood_H5S_UNLIMITED(), hsize_t(width)]
         var chunk: [hsize_t] = rank == 1 ? [hsize_t(chunkRows)] : [hsize_t(chunkRows), hsize_t(width)]
@@ -44,9 +48,12 @@ extension HDF5 {
     }
 
     /// Grows `dataset` from `existingRows` to `existingRows + rows` and writes `rows` rows from `buffer`.
-    static func appendRows(dataset: hid_t, type: hid_t, rank: Int, width: Int, existingRows: Int, rows: Int,
-                           buffer: UnsafeRawPointer) -> Bool {
-        var newSize: [hsize_t] = rank == 1 ? [hsize_t(existingRows + rows)] : [hsize_t(existingRows + rows), hsize_t(width)]
+    static func appendRows(
+        dataset: hid_t, type: hid_t, rank: Int, width: Int, existingRows: Int, rows: Int,
+        buffer: UnsafeRawPointer
+    ) -> Bool {
+        var newSize: [hsize_t] =
+            rank == 1 ? [hsize_t(existingRows + rows)] : [hsize_t(existingRows + rows), hsize_t(width)]
         guard H5Dset_extent(dataset, &newSize) >= 0 else { return false }
         return transferRows(dataset: dataset, type: type, rank: rank, width: width, start: existingRows, rows: rows) {
             memory, file in H5Dwrite(dataset, type, memory, file, defaultList, buffer)
@@ -54,15 +61,19 @@ extension HDF5 {
     }
 
     /// Reads rows `start ..< start + rows` of `dataset` into `buffer`, converting to `type`.
-    static func readRows(dataset: hid_t, type: hid_t, rank: Int, width: Int, start: Int, rows: Int,
-                         into buffer: UnsafeMutableRawPointer) -> Bool {
+    static func readRows(
+        dataset: hid_t, type: hid_t, rank: Int, width: Int, start: Int, rows: Int,
+        into buffer: UnsafeMutableRawPointer
+    ) -> Bool {
         transferRows(dataset: dataset, type: type, rank: rank, width: width, start: start, rows: rows) {
             memory, file in H5Dread(dataset, type, memory, file, defaultList, buffer)
         }
     }
 
-    private static func transferRows(dataset: hid_t, type: hid_t, rank: Int, width: Int, start: Int, rows: Int,
-                                     _ transfer: (hid_t, hid_t) -> herr_t) -> Bool {
+    private static func transferRows(
+        dataset: hid_t, type: hid_t, rank: Int, width: Int, start: Int, rows: Int,
+        _ transfer: (hid_t, hid_t) -> herr_t
+    ) -> Bool {
         if rows == 0 { return true }
         let file = H5Dget_space(dataset)
         guard file >= 0 else { return false }
@@ -88,7 +99,8 @@ extension HDF5 {
         defer { H5Pclose(create) }
         var chunk = [hsize_t](repeating: 0, count: 2)
         guard H5Pget_layout(create) == H5D_CHUNKED, H5Pget_nfilters(create) == 0,
-              H5Pget_chunk(create, 2, &chunk) >= 1, chunk[0] > 0 else { return nil }
+            H5Pget_chunk(create, 2, &chunk) >= 1, chunk[0] > 0
+        else { return nil }
         let chunkRows = Int(chunk[0])
         var offsets: [Int] = []
         offsets.reserveCapacity((rows + chunkRows - 1) / chunkRows)
@@ -98,7 +110,8 @@ extension HDF5 {
             var address: haddr_t = 0
             var size: hsize_t = 0
             guard H5Dget_chunk_info_by_coord(dataset, &coordinate, &mask, &address, &size) >= 0,
-                  mask == 0, address != haddr_t.max, Int(size) == chunkRows * rowBytes else { return nil }
+                mask == 0, address != haddr_t.max, Int(size) == chunkRows * rowBytes
+            else { return nil }
             offsets.append(Int(address))
         }
         return (chunkRows, offsets)
@@ -128,8 +141,10 @@ extension HDF5 {
 
     /// Reads `rows` vlen strings starting at `start` and hands their C pointers (nil for never-written
     /// entries) to `body`, then frees them. Returns false when the read failed.
-    static func withStrings(dataset: hid_t, start: Int, rows: Int,
-                            _ body: (UnsafeBufferPointer<UnsafeMutablePointer<CChar>?>) -> Void) -> Bool {
+    static func withStrings(
+        dataset: hid_t, start: Int, rows: Int,
+        _ body: (UnsafeBufferPointer<UnsafeMutablePointer<CChar>?>) -> Void
+    ) -> Bool {
         if rows == 0 {
             body(UnsafeBufferPointer(start: nil, count: 0))
             return true
@@ -137,7 +152,8 @@ extension HDF5 {
         guard let type = makeType(.utf8String) else { return false }
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: rows)
         let ok = pointers.withUnsafeMutableBytes { raw in
-            readRows(dataset: dataset, type: type.id, rank: 1, width: 1, start: start, rows: rows, into: raw.baseAddress!)
+            readRows(
+                dataset: dataset, type: type.id, rank: 1, width: 1, start: start, rows: rows, into: raw.baseAddress!)
         }
         guard ok else { return false }
         pointers.withUnsafeBufferPointer { body($0) }

@@ -22,7 +22,7 @@ final class HDF5Handle {
     func close() -> Bool {
         guard isOpen else { return true }
         isOpen = false
-        HDF5.prepareThread()  // handles may be released on any thread: keep HDF5 quiet there too
+        HDF5.prepareThread() // handles may be released on any thread: keep HDF5 quiet there too
         let status: herr_t
         switch kind {
         case .file: status = H5Fclose(id)

@@ -12,7 +12,8 @@ public struct CurveKeyPair: Sendable, Equatable {
     public static func generate() throws(TransportError) -> CurveKeyPair {
         var pub = [CChar](repeating: 0, count: 41), sec = [CChar](repeating: 0, count: 41)
         guard zmq_curve_keypair(&pub, &sec) == 0 else {
-            throw TransportError(.socket, "cannot make a CURVE key pair: \(ZMQSocket.lastError()) (is libzmq built with CURVE?)")
+            throw TransportError(
+                .socket, "cannot make a CURVE key pair: \(ZMQSocket.lastError()) (is libzmq built with CURVE?)")
         }
         return CurveKeyPair(checked: String(cString: pub), String(cString: sec))
     }
@@ -40,7 +41,8 @@ public struct CurveKeyPair: Sendable, Equatable {
     /// Whether `b` is in the Z85 alphabet (ZeroMQ RFC 32).
     private static func isZ85(_ b: UInt8) -> Bool {
         switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "A")...UInt8(ascii: "Z"):
             return true
         default:
             return Array(".-:+=^!/*?&<>()[]{}@%$#".utf8).contains(b)

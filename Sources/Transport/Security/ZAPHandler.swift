@@ -51,12 +51,15 @@ public final class ZAPHandler: @unchecked Sendable {
         while !stopping.load(ordering: .relaxed) {
             guard let request = try? socket.receive(timeoutMilliseconds: 100) else { continue }
             // version, request id, domain, address, routing id, mechanism, credentials...
-            let ok = request.count >= 7 && request[0] == Array("1.0".utf8) && request[5] == Array("CURVE".utf8)
+            let ok =
+                request.count >= 7 && request[0] == Array("1.0".utf8) && request[5] == Array("CURVE".utf8)
                 && allowed.contains(request[6])
             if !ok { refusedCount.add(1, ordering: .relaxed) }
             let requestID = request.count > 1 ? request[1] : []
-            let reply: [[UInt8]] = [Array("1.0".utf8), requestID, Array((ok ? "200" : "400").utf8),
-                                    Array((ok ? "OK" : "unknown key").utf8), Array((ok ? "worker" : "").utf8), []]
+            let reply: [[UInt8]] = [
+                Array("1.0".utf8), requestID, Array((ok ? "200" : "400").utf8),
+                Array((ok ? "OK" : "unknown key").utf8), Array((ok ? "worker" : "").utf8), []
+            ]
             try? socket.send(reply)
         }
     }

@@ -13,11 +13,11 @@ struct Status: ParsableCommand {
         commandName: "status",
         abstract: "Show a job's shards (done, running, pending, failed), its rate, ETA and last errors.",
         discussion: """
-        Reads plan.json and journal.jsonl only, so it is safe while the job runs and useful after it died.
+            Reads plan.json and journal.jsonl only, so it is safe while the job runs and useful after it died.
 
-        Example:
-          tagood status out/demo
-        """
+            Example:
+              tagood status out/demo
+            """
     )
 
     @Argument(help: "The job directory.") var jobDirectory: String
@@ -28,16 +28,20 @@ struct Status: ParsableCommand {
         let snapshot = try JobSnapshot(path: jobDirectory)
         let (directory, plan, records, state) = (snapshot.directory, snapshot.plan, snapshot.records, snapshot.state)
 
-        print("job \(directory.path) — plan \(plan.hash), \(Format.count(plan.imageCount)) images in \(plan.shardCount) shards")
+        print(
+            "job \(directory.path) — plan \(plan.hash), \(Format.count(plan.imageCount)) images in \(plan.shardCount) shards"
+        )
         print(coordinatorLine(directory, records: records))
         for line in ClusterSpec.Launcher.statusLines(of: directory) { print(line) }
-        var table = TextTable("dataset", "role", "shards", "done", "running", "pending", "failed", "images done", "unreadable",
-                              rightAligned: [2, 3, 4, 5, 6, 7, 8])
+        var table = TextTable(
+            "dataset", "role", "shards", "done", "running", "pending", "failed", "images done", "unreadable",
+            rightAligned: [2, 3, 4, 5, 6, 7, 8])
         let progress = snapshot.progress
         for d in progress.datasets {
-            table.add(d.name, d.role.rawValue, Format.count(d.shards), Format.count(d.done), Format.count(d.running),
-                      Format.count(d.pending), Format.count(d.failed),
-                      "\(Format.count(d.doneImages))/\(Format.count(d.images))", Format.count(d.unreadable))
+            table.add(
+                d.name, d.role.rawValue, Format.count(d.shards), Format.count(d.done), Format.count(d.running),
+                Format.count(d.pending), Format.count(d.failed),
+                "\(Format.count(d.doneImages))/\(Format.count(d.images))", Format.count(d.unreadable))
         }
         print("")
         print(table.render())
@@ -47,13 +51,17 @@ struct Status: ParsableCommand {
             print("rate: \(Format.fixed(rate, 1)) images/s in the latest session\(eta)")
         }
         if state.isComplete { print("complete: every shard is committed") }
-        let problems = records.filter { [.failed, .expired, .gaveUp, .invalid, .abandoned].contains($0.event) }.suffix(errors)
+        let problems = records.filter { [.failed, .expired, .gaveUp, .invalid, .abandoned].contains($0.event) }.suffix(
+            errors)
         if !problems.isEmpty {
             print("last errors:")
             for r in problems {
-                let time = Date(timeIntervalSince1970: r.time).formatted(.iso8601.time(includingFractionalSeconds: false))
+                let time = Date(timeIntervalSince1970: r.time).formatted(
+                    .iso8601.time(includingFractionalSeconds: false))
                 let attempt = r.attempt.map { " attempt \($0)" } ?? ""
-                print("  \(time) \(r.event.rawValue) \(r.shard?.description ?? "-")\(attempt) [\(r.code ?? "-")] \(r.message ?? "")")
+                print(
+                    "  \(time) \(r.event.rawValue) \(r.shard?.description ?? "-")\(attempt) [\(r.code ?? "-")] \(r.message ?? "")"
+                )
             }
         }
         let failed = state.failed
@@ -67,6 +75,7 @@ struct Status: ParsableCommand {
         }
         let holder = JobLock.holder(of: directory)
         let pid = holder?.pid ?? info?.pid ?? 0
-        return "coordinator: running (pid \(pid) on \(holder?.host ?? "?"), \(info?.endpoint ?? "endpoint not yet known"))"
+        return
+            "coordinator: running (pid \(pid) on \(holder?.host ?? "?"), \(info?.endpoint ?? "endpoint not yet known"))"
     }
 }

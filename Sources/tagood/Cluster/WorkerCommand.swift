@@ -15,18 +15,18 @@ struct WorkerCommand: ParsableCommand {
         commandName: "worker",
         abstract: "Run one worker: connect to a coordinator and extract the shards it assigns.",
         discussion: """
-        A CPU worker pins the whole process (every thread, OpenBLAS's included) to its core set and sizes \
-        its threads to it; a GPU worker exports CUDA_VISIBLE_DEVICES. `tagood launch` starts workers itself; \
-        run this by hand (or from ssh/Slurm) to add workers on other machines that see the job directory.
+            A CPU worker pins the whole process (every thread, OpenBLAS's included) to its core set and sizes \
+            its threads to it; a GPU worker exports CUDA_VISIBLE_DEVICES. `tagood launch` starts workers itself; \
+            run this by hand (or from ssh/Slurm) to add workers on other machines that see the job directory.
 
-        The coordinator answers only workers that hold the job's credential (CURVE keys): by default \
-        <job>/keys/worker.key, which `launch` makes. On a node that does not see the job directory, copy \
-        that file there (mode 0600) and give --credential FILE, or put its text in an environment variable \
-        and give --credential-env NAME (or set TAGOOD_WORKER_CREDENTIAL).
+            The coordinator answers only workers that hold the job's credential (CURVE keys): by default \
+            <job>/keys/worker.key, which `launch` makes. On a node that does not see the job directory, copy \
+            that file there (mode 0600) and give --credential FILE, or put its text in an environment variable \
+            and give --credential-env NAME (or set TAGOOD_WORKER_CREDENTIAL).
 
-        Example:
-          tagood worker --connect tcp://10.0.0.1:5555 --cores 0-3 --job /shared/out/imagenet-val
-        """
+            Example:
+              tagood worker --connect tcp://10.0.0.1:5555 --cores 0-3 --job /shared/out/imagenet-val
+            """
     )
 
     @Option(help: "The coordinator's endpoint, tcp://HOST:PORT.") var connect: String
@@ -40,12 +40,16 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(help: "The job directory (its job.yaml says which model and settings to use).") var job: String
 
-    @Option(help: ArgumentHelp("The worker credential file (0600), for nodes that do not see the job directory's keys/worker.key.",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The worker credential file (0600), for nodes that do not see the job directory's keys/worker.key.",
+            valueName: "file"))
     var credential: String?
 
-    @Option(help: ArgumentHelp("An environment variable that holds the worker credential's text (instead of a file).",
-                               valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "An environment variable that holds the worker credential's text (instead of a file).",
+            valueName: "name"))
     var credentialEnv: String?
 
     @Option(help: "Seconds without a word from the coordinator before giving up.") var coordinatorTimeout: Double = 30
@@ -70,7 +74,9 @@ struct WorkerCommand: ParsableCommand {
         if let parent, tagood_exit_with_parent(parent) == 0 {
             throw ValidationError("the coordinator (pid \(parent)) is gone")
         }
-        let pinning: Pinning = cores == "inherit" ? .cores(CoreSet.available())
+        let pinning: Pinning =
+            cores == "inherit"
+            ? .cores(CoreSet.available())
             : cores.flatMap(CoreSet.parse).map(Pinning.cores) ?? .gpu(gpu ?? 0)
         let threadCount: Int
         switch pinning {
@@ -82,11 +88,13 @@ struct WorkerCommand: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         if let credentialEnv {
             guard let text = environment[credentialEnv] else {
-                throw ValidationError("--credential-env \(credentialEnv): the environment has no variable \(credentialEnv)")
+                throw ValidationError(
+                    "--credential-env \(credentialEnv): the environment has no variable \(credentialEnv)")
             }
             environment = [WorkerCredential.environmentVariable: text]
         }
-        let credential = try WorkerCredential.resolve(file: self.credential, environment: environment, directory: directory)
+        let credential = try WorkerCredential.resolve(
+            file: self.credential, environment: environment, directory: directory)
         let hostname = ProcessIdentity.hostname
         let logger = Console.logger("tagood.worker", stream: .stderr, prefix: "[worker \(getpid())]")
         let options = WorkerRuntime.Options(
@@ -95,12 +103,14 @@ struct WorkerCommand: ParsableCommand {
             coordinatorTimeout: coordinatorTimeout)
         let runtime: WorkerRuntime
         if reduce {
-            runtime = try WorkerRuntime(options: options, runner: ReduceRunner(jobDirectory: directory, verify: verify),
-                                        logger: logger)
+            runtime = try WorkerRuntime(
+                options: options, runner: ReduceRunner(jobDirectory: directory, verify: verify),
+                logger: logger)
         } else {
             let spec = try JobSpec.load(path: directory.jobFile)
-            runtime = try WorkerRuntime(options: options, producer: try Self.producer(spec, directory: directory),
-                                        settings: spec.extract, logger: logger)
+            runtime = try WorkerRuntime(
+                options: options, producer: try Self.producer(spec, directory: directory),
+                settings: spec.extract, logger: logger)
         }
         let exit = runtime.run()
         if exit != .finished { throw ExitCode(exit.rawValue) }
@@ -112,7 +122,8 @@ struct WorkerCommand: ParsableCommand {
         guard let classTags = spec.classTags else {
             throw ValidationError("\(directory.jobFile) has no class_tags: the model needs the ID tag set")
         }
-        return try ModelProducer.load(config: spec.model.config, weights: spec.model.weights, tags: spec.model.tags,
-                                      classTags: classTags, settings: spec.extract)
+        return try ModelProducer.load(
+            config: spec.model.config, weights: spec.model.weights, tags: spec.model.tags,
+            classTags: classTags, settings: spec.extract)
     }
 }

@@ -27,10 +27,14 @@ struct ConsoleLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
         let all = metadata.merging(extra ?? [:]) { $1 }
-        let tags = all.isEmpty ? "" : "  {" + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "}"
+        let tags =
+            all.isEmpty
+            ? "" : "  {" + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "}"
         let severity = level >= .warning ? "\(level): " : ""
         Console.write("\(prefix ?? "[\(Console.clock())]") \(severity)\(message)\(tags)", to: stream)
     }

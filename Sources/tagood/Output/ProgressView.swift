@@ -39,25 +39,41 @@ final class ProgressView {
     func handle(_ event: CoordinatorEvent) {
         switch event {
         case .workerJoined(let hello):
-            log("worker \(hello.workerID) joined (\(hello.device) \(hello.pinned.map(String.init).joined(separator: ",")), \(hello.threads) threads)")
+            log(
+                "worker \(hello.workerID) joined (\(hello.device) \(hello.pinned.map(String.init).joined(separator: ",")), \(hello.threads) threads)"
+            )
         case .workerRefused(let worker, let reason):
             log("refused worker \(worker): \(reason)")
         case .assigned:
             break
         case .committed(let shard, let attempt, let images, let failed, _):
-            if failed > 0 { log("shard \(shard) committed (attempt \(attempt)) with \(failed) of \(images) images unreadable", ["shard": "\(shard)", "attempt": "\(attempt)"]) }
+            if failed > 0 {
+                log(
+                    "shard \(shard) committed (attempt \(attempt)) with \(failed) of \(images) images unreadable",
+                    ["shard": "\(shard)", "attempt": "\(attempt)"])
+            }
         case .attemptFailed(let shard, let attempt, let code, let message):
-            log("shard \(shard) attempt \(attempt) failed [\(code)]: \(message)", ["shard": "\(shard)", "attempt": "\(attempt)"])
+            log(
+                "shard \(shard) attempt \(attempt) failed [\(code)]: \(message)",
+                ["shard": "\(shard)", "attempt": "\(attempt)"])
         case .leaseExpired(let shard, let attempt, let worker):
-            log("shard \(shard) attempt \(attempt): worker \(worker) stopped heartbeating; re-queued", ["shard": "\(shard)", "attempt": "\(attempt)", "worker": "\(worker)"])
+            log(
+                "shard \(shard) attempt \(attempt): worker \(worker) stopped heartbeating; re-queued",
+                ["shard": "\(shard)", "attempt": "\(attempt)", "worker": "\(worker)"])
         case .staleResultDiscarded(let shard, let attempt, let worker):
-            log("discarded a late result for shard \(shard) attempt \(attempt) from \(worker)", ["shard": "\(shard)", "attempt": "\(attempt)", "worker": "\(worker)"])
+            log(
+                "discarded a late result for shard \(shard) attempt \(attempt) from \(worker)",
+                ["shard": "\(shard)", "attempt": "\(attempt)", "worker": "\(worker)"])
         case .gaveUp(let shard, let code, let message):
             log("shard \(shard) FAILED for good [\(code)]: \(message)")
         case .stopping(let grace):
-            log("stopping: no new shards; running shards may finish within \(Int(grace)) s (press Ctrl-C again to stop now)")
+            log(
+                "stopping: no new shards; running shards may finish within \(Int(grace)) s (press Ctrl-C again to stop now)"
+            )
         case .diskFull(let message, let retry):
-            logger.warning("\(message): no new shards for \(Format.fixed(retry, 0)) s, then retrying with a growing back-off; the attempts are not charged. Free some space and the job carries on.")
+            logger.warning(
+                "\(message): no new shards for \(Format.fixed(retry, 0)) s, then retrying with a growing back-off; the attempts are not charged. Free some space and the job carries on."
+            )
         case .abandoned(let shard, let attempt):
             log("abandoned shard \(shard) attempt \(attempt)")
         }
@@ -100,7 +116,9 @@ final class ProgressView {
                 let rate = Double(t.done) / elapsed
                 let eta = rate > 0 && t.done < t.images ? " ETA \(Self.duration(Double(t.images - t.done) / rate))" : ""
                 let failed = t.failed > 0 ? " \(t.failed) FAILED" : ""
-                print("\(name.padding(toLength: width, withPad: " ", startingAt: 0)) \(bar) \(Format.count(t.done))/\(Format.count(t.images)) images  \(t.committed)/\(t.shards) shards  \(Format.fixed(rate, 1)) img/s\(eta)\(failed)")
+                print(
+                    "\(name.padding(toLength: width, withPad: " ", startingAt: 0)) \(bar) \(Format.count(t.done))/\(Format.count(t.images)) images  \(t.committed)/\(t.shards) shards  \(Format.fixed(rate, 1)) img/s\(eta)\(failed)"
+                )
             }
             drawnLines = rows.count
             fflush(nil)
@@ -110,7 +128,9 @@ final class ProgressView {
             let committed = rows.reduce(0) { $0 + $1.1.committed }, shards = rows.reduce(0) { $0 + $1.1.shards }
             let rate = Double(done) / elapsed
             let eta = rate > 0 && done < images ? ", ETA \(Self.duration(Double(images - done) / rate))" : ""
-            log("progress: \(committed)/\(shards) shards, \(Format.count(done))/\(Format.count(images)) images, \(Format.fixed(rate, 1)) images/s\(eta)")
+            log(
+                "progress: \(committed)/\(shards) shards, \(Format.count(done))/\(Format.count(images)) images, \(Format.fixed(rate, 1)) images/s\(eta)"
+            )
         }
     }
 

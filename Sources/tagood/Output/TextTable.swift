@@ -15,7 +15,9 @@ struct TextTable {
 
     func render() -> String {
         let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
+        let widths = header.indices.map { column in
+            all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0
+        }
         func line(_ cells: [String]) -> String {
             header.indices.map { column in
                 let cell = cells.indices.contains(column) ? cells[column] : ""

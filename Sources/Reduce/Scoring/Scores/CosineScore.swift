@@ -1,7 +1,6 @@
 /// ``ScoreColumn/cosine``: the largest cosine to a class center of each row's feature.
 struct CosineScore: OODScore {
     var columns: [ScoreColumn] { [.cosine] }
-    var inputs: Set<ScoreInput> { [.centers] }
 
     func score(_ context: ScoringContext, into output: inout ScoringOutput) throws {
         output.columns[.cosine] = try context.centerCosine().cosine.map(Double.init)

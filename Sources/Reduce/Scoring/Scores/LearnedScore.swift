@@ -12,7 +12,6 @@ struct LearnedScore: OODScore {
     let scorer: LearnedScorer
 
     var columns: [ScoreColumn] { [.tagoodLearned] }
-    var inputs: Set<ScoreInput> { [.scoredShards] }
 
     func score(_ context: ScoringContext, into output: inout ScoringOutput) throws {
         let shards = context.scoredShards
@@ -24,9 +23,11 @@ struct LearnedScore: OODScore {
         }
         let all = perShard.value.flatMap { $0 }
         guard all.count == context.n else {
-            throw ReduceError(.damaged, "the learned scorer read \(all.count) readable images but the partials hold "
-                + "\(context.n); delete \(shards.first.map { $0.path } ?? "the partials") 's partials under "
-                + "reduce/partials and reduce again")
+            throw ReduceError(
+                .damaged,
+                "the learned scorer read \(all.count) readable images but the partials hold "
+                    + "\(context.n); delete \(shards.first.map { $0.path } ?? "the partials") 's partials under "
+                    + "reduce/partials and reduce again")
         }
         output.columns[.tagoodLearned] = all
         let epochs = scorer.checkpoint.map { "\($0.epochsDone) of \($0.options.epochs) epochs" } ?? "?"

@@ -12,7 +12,6 @@ struct MahalanobisScore: OODScore {
     let feature: Feature
 
     var columns: [ScoreColumn] { [feature == .object ? .mahalanobisObject : .mahalanobisPooled] }
-    var inputs: Set<ScoreInput> { [.classStatistics] }
 
     func score(_ context: ScoringContext, into output: inout ScoringOutput) throws {
         let model = context.model
@@ -24,8 +23,9 @@ struct MahalanobisScore: OODScore {
             classes: model.classCount, d: model.d, name: "\(name)-feature")
         output.mahalanobisRidge[name] = scorer.factor.ridge
         if scorer.factor.ridge > 0 {
-            output.notes.append("Mahalanobis (\(name)): the shared covariance is singular or nearly so; a ridge of "
-                + "\(scorer.factor.ridge) was added to its diagonal")
+            output.notes.append(
+                "Mahalanobis (\(name)): the shared covariance is singular or nearly so; a ridge of "
+                    + "\(scorer.factor.ridge) was added to its diagonal")
         }
         let x = feature == .object ? context.queries.feature : context.queries.pooled
         output.columns[columns[0]] = try scorer.scores(x, n: context.n, threads: context.threads)

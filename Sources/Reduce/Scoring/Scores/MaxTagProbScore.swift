@@ -1,7 +1,6 @@
 /// ``ScoreColumn/maxTagProb``: each row's best stored tag probability, 0 without tags.
 struct MaxTagProbScore: OODScore {
     var columns: [ScoreColumn] { [.maxTagProb] }
-    var inputs: Set<ScoreInput> { [] }
 
     func score(_ context: ScoringContext, into output: inout ScoringOutput) throws {
         output.columns[.maxTagProb] = context.queries.tagMax.map { Double($0 ?? 0) }

@@ -2,7 +2,6 @@
 /// without tokens (the authors' rule).
 struct TagOODScore: OODScore {
     var columns: [ScoreColumn] { [.tagood] }
-    var inputs: Set<ScoreInput> { [.centers] }
 
     func score(_ context: ScoringContext, into output: inout ScoringOutput) throws {
         let cosine = try context.centerCosine().cosine

@@ -2,7 +2,6 @@
 /// best stored tag probability, or its shard's `tag_threshold` when it has none.
 struct TagOODSymmetricScore: OODScore {
     var columns: [ScoreColumn] { [.tagoodSymmetric] }
-    var inputs: Set<ScoreInput> { [.centers] }
 
     func score(_ context: ScoringContext, into output: inout ScoringOutput) throws {
         let cosine = try context.centerCosine().cosine
