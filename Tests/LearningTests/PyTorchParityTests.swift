@@ -25,6 +25,23 @@ import Testing
             schedule: CosineSchedule(baseLR: 0.01, minimumLR: 1e-5, totalSteps: 4))
     }
 
+    /// Every parameter and the centers equal the fixture's `<state>.<name>` and `<state>.centers` tensors.
+    func expectState(
+        _ projector: Projector<Float>, _ centers: ClassCenters<Float>, equalTo state: String, in io: StateDict,
+        config: ProjectorConfig, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        for e in projector.parameters.entries {
+            #expect(
+                Fixtures.relativeError(
+                    comparable(projector.parameters.values(e.name), e.name, width: config.width),
+                    comparable(try Fixtures.floats(io, state + "." + e.name), e.name, width: config.width)) < tolerance,
+                "\(e.name): \(state)", sourceLocation: sourceLocation)
+        }
+        #expect(
+            Fixtures.relativeError(centers.values.values, try Fixtures.floats(io, state + ".centers")) < tolerance,
+            "centers: \(state)", sourceLocation: sourceLocation)
+    }
+
     func load() throws -> (ProjectorConfig, Projector<Float>, ClassCenters<Float>, StateDict) {
         let initial = try Fixtures.stateDict("projector-initial.safetensors")
         let io = try Fixtures.stateDict("projector-step.safetensors")
@@ -83,26 +100,14 @@ import Testing
             } else {
                 #expect(io.tensors["grad." + e.name] == nil, "PyTorch gives \(e.name) no gradient")
             }
-            #expect(
-                Fixtures.relativeError(
-                    comparable(projector.parameters.values(e.name), e.name, width: config.width),
-                    comparable(try Fixtures.floats(io, "after." + e.name), e.name, width: config.width)) < tolerance,
-                "\(e.name) after AdamW")
         }
-        // The EMA, with class 2 three times in the batch: the last occurrence wins.
-        #expect(Fixtures.relativeError(centers.values.values, try Fixtures.floats(io, "after.centers")) < tolerance)
+        // After AdamW; the EMA, with class 2 three times in the batch: the last occurrence wins.
+        try expectState(projector, centers, equalTo: "after", in: io, config: config)
 
         // A second step, the batch reversed: the bias corrections and the scheduled learning rate.
         let second = step.run(try Fixtures.batch(io, config: config, reversed: true), dropout: .init(seed: 1, step: 1))
         #expect(abs(Float(second.loss) - losses[3]) < tolerance * max(1, losses[3]))
-        for e in projector.parameters.entries {
-            #expect(
-                Fixtures.relativeError(
-                    comparable(projector.parameters.values(e.name), e.name, width: config.width),
-                    comparable(try Fixtures.floats(io, "after2." + e.name), e.name, width: config.width)) < tolerance,
-                "\(e.name) after the second step")
-        }
-        #expect(Fixtures.relativeError(centers.values.values, try Fixtures.floats(io, "after2.centers")) < tolerance)
+        try expectState(projector, centers, equalTo: "after2", in: io, config: config)
     }
 
     @Test func keyBiasGradientIsNoise() throws {
