@@ -9,6 +9,8 @@ import Glibc
 ///   `<text>`, as a decoder crash would.
 /// - `delay-per-image-ms=<n>`: extraction sleeps `n` ms per image, so a test can act mid-shard.
 /// - `delay-per-shard-ms=<n>`: a reduce worker sleeps `n` ms (cancellably) before each shard.
+/// - `worker-exit-once=<path>`: `tagood worker` exits with status 3 at once if it can create `<path>`
+///   (so only the first worker started does), as a worker that cannot start would.
 /// - `delay-per-train-step-ms=<n>`: `tagood train` sleeps `n` ms after each step, so a test can kill it mid-epoch.
 public enum Failpoints {
     /// The parsed items of `TAGOOD_FAILPOINTS` (empty when unset).

@@ -73,10 +73,20 @@ public struct ClusterRun {
 
         coordinator.onEvent = observer.onEvent
         let server = CoordinatorServer(coordinator: coordinator, socket: bound.socket)
+        // The launcher's error (no worker can be kept running) ends the run at once, as a second Ctrl-C
+        // would (the journal stays consistent, so a resume continues), and is then thrown.
+        var launchFailure: (any Error)?
         server.onTick = { state, running in
             // Never restart a worker while stopping: it exited because it was told to.
-            launcher.maintain(
-                needWorkers: !coordinator.isStopping && (!state.pending.isEmpty || !state.running.isEmpty))
+            do {
+                try launcher.maintain(
+                    needWorkers: !coordinator.isStopping && (!state.pending.isEmpty || !state.running.isEmpty))
+            } catch {
+                if launchFailure == nil {
+                    launchFailure = error
+                    coordinator.requestStop(immediately: true)
+                }
+            }
             observer.onTick(state, running)
         }
         let outcome: Coordinator.Outcome
@@ -86,8 +96,9 @@ public struct ClusterRun {
             launcher.stopAll(graceSeconds: 2)
             throw error
         }
-        launcher.stopAll(graceSeconds: 5)
+        launcher.stopAll(graceSeconds: launchFailure == nil ? 5 : 2)
         coordinator.tasks.removeLeftovers() // our workers have exited: nothing can still be writing
+        if let launchFailure { throw launchFailure }
         if bound.authenticator.refused > 0 {
             logger.notice(
                 "refused \(bound.authenticator.refused) connection attempts by peers without the job's worker key")

@@ -157,8 +157,8 @@ public struct ClusterSpec: Sendable, Equatable {
         var bind = "127.0.0.1", advertise: String? = nil, port = 5555
         if let node = top.optional("coordinator") {
             let c = try node.mapping(allowed: ["bind", "advertise", "port"])
-            if let b = c.optional("bind") { bind = try b.string() }
-            if let a = c.optional("advertise") { advertise = try a.string() }
+            if let b = c.optional("bind") { bind = try b.safeString(.word) }
+            if let a = c.optional("advertise") { advertise = try a.safeString(.word) }
             if let p = c.optional("port") {
                 port = try p.int()
                 guard (0...65535).contains(port) else {
@@ -205,7 +205,7 @@ public struct ClusterSpec: Sendable, Equatable {
             (launcher == .slurm ? top.optional("workers")?.sequence() ?? [] : top.required("workers").sequence())
         {
             let w = try node.mapping(allowed: ["host", "cores", "gpu", "threads"])
-            let host = try w.optional("host")?.string() ?? "localhost"
+            let host = try w.optional("host")?.safeString(.host) ?? "localhost"
             let device: Worker.Device
             switch (w.optional("cores"), w.optional("gpu")) {
             case (let cores?, nil):
@@ -254,11 +254,11 @@ public struct ClusterSpec: Sendable, Equatable {
         var sshSettings = SSH()
         if let node = top.optional("ssh") {
             let c = try node.mapping(allowed: ["command", "options", "tagood"])
-            if let v = c.optional("command") { sshSettings.command = try v.string() }
+            if let v = c.optional("command") { sshSettings.command = try v.safeString(.path) }
             if let v = c.optional("options") {
-                sshSettings.options = try v.sequence().map { (n) throws(ConfigError) in try n.string() }
+                sshSettings.options = try v.sequence().map { (n) throws(ConfigError) in try n.safeString(.line) }
             }
-            if let v = c.optional("tagood") { sshSettings.tagood = try v.string() }
+            if let v = c.optional("tagood") { sshSettings.tagood = try v.safeString(.path) }
         }
         var slurm: Slurm?
         if launcher == .slurm {
@@ -280,8 +280,8 @@ public struct ClusterSpec: Sendable, Equatable {
         if let node = top.optional("worker_credential") {
             let c = try node.mapping(allowed: ["file", "env"])
             switch (c.optional("file"), c.optional("env")) {
-            case (let file?, nil): credential = .file(try file.string())
-            case (nil, let env?): credential = .environment(try env.string())
+            case (let file?, nil): credential = .file(try file.safeString(.path))
+            case (nil, let env?): credential = .environment(try env.safeString(.environmentName))
             default:
                 throw node.error(
                     "give either 'file' (a path on the worker nodes) or 'env' (an environment variable's name)")
@@ -318,23 +318,14 @@ public struct ClusterSpec: Sendable, Equatable {
             slurm.cpusPerTask = try count("cpus_per_task", min: 1, max: 4096) ?? 1
             slurm.gpusPerTask = try count("gpus_per_task", min: 0, max: 64) ?? 0
             slurm.maxReplacements = try count("max_replacements", min: 0, max: 100_000) ?? slurm.tasks
-            for key in ["partition", "account", "time", "tagood"] {
-                guard let v = c.optional(key) else { continue }
-                let text = try v.string()
-                guard !text.contains("\n") else { throw v.error("must be one line") }
-                switch key {
-                case "partition": slurm.partition = text
-                case "account": slurm.account = text
-                case "time": slurm.time = text
-                default: slurm.tagood = text
-                }
-            }
+            slurm.partition = try c.optional("partition")?.safeString(.slurmNames)
+            slurm.account = try c.optional("account")?.safeString(.slurmName)
+            slurm.time = try c.optional("time")?.safeString(.slurmTime)
+            slurm.tagood = try c.optional("tagood")?.safeString(.path)
             if let v = c.optional("extra") {
                 slurm.extra = try v.sequence().map { (n) throws(ConfigError) in
-                    let line = try n.string()
-                    guard line.hasPrefix("-"), !line.contains("\n") else {
-                        throw n.error("must be one sbatch option such as --mem=32G")
-                    }
+                    let line = try n.safeString(.line)
+                    guard line.hasPrefix("-") else { throw n.error("must be one sbatch option such as --mem=32G") }
                     return line
                 }
             }
@@ -345,6 +336,90 @@ public struct ClusterSpec: Sendable, Equatable {
 
     static func isLocal(_ host: String) -> Bool {
         host == "localhost" || host == "127.0.0.1" || host == "::1"
+    }
+}
+
+/// What a value that goes into a generated script or command line may hold (``ConfigNode/safeString(_:)``).
+enum SafeText {
+    /// One line: no control character (a newline would start a line of its own in a generated script).
+    case line
+    /// One line that is not read as an option (no leading `-`): an executable or a file.
+    case path
+    /// One word that is not read as an option: no whitespace, control character or leading `-`.
+    case word
+    /// A host name for ssh: a ``word``.
+    case host
+    /// A Slurm partition or account name: letters, digits, `_`, `.`, `+`, `-`, not first.
+    case slurmName
+    /// ``slurmName``s separated by commas (Slurm's list of partitions).
+    case slurmNames
+    /// A Slurm time limit: digits separated by `:` or `-` (`4:00:00`, `1-12`), or `UNLIMITED`.
+    case slurmTime
+    /// An environment variable's name: a letter or `_`, then letters, digits and `_`.
+    case environmentName
+
+    /// Why `text` cannot be used, or nil when it can.
+    func problem(_ text: String) -> String? {
+        let scalars = text.unicodeScalars
+        if scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) {
+            return "must be one line without control characters (it goes into a generated script or command line)"
+        }
+        func only(_ allowed: (Unicode.Scalar) -> Bool) -> Bool { scalars.allSatisfy(allowed) }
+        func isAlphanumeric(_ c: Unicode.Scalar) -> Bool {
+            ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+        }
+        let leadingDash = "must not start with '-': it would be read as a command-line option"
+        switch self {
+        case .line:
+            return nil
+        case .path:
+            return text.hasPrefix("-") ? leadingDash : nil
+        case .word, .host:
+            if scalars.contains(where: { $0.properties.isWhitespace }) {
+                return "must be one word without spaces (it goes into a command line)"
+            }
+            if text.hasPrefix("-") {
+                return self == .host
+                    ? "must not start with '-': ssh would read the host as an option" : leadingDash
+            }
+            return nil
+        case .slurmName, .slurmNames:
+            let separator: Unicode.Scalar? = self == .slurmNames ? "," : nil
+            let names = text.split(separator: ",", omittingEmptySubsequences: false)
+            guard only({ isAlphanumeric($0) || "_.+-".unicodeScalars.contains($0) || $0 == separator }),
+                names.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") })
+            else {
+                return "'\(text)' is not a Slurm name: use letters, digits, '_', '.', '+' and '-' (not first)"
+                    + (self == .slurmNames ? ", several separated by commas" : "")
+                    + "; nothing else can go into an #SBATCH line safely"
+            }
+            return nil
+        case .slurmTime:
+            if ["unlimited", "infinite"].contains(text.lowercased()) { return nil }
+            let parts = text.split(omittingEmptySubsequences: false) { $0 == ":" || $0 == "-" }
+            guard only({ ("0"..."9").contains($0) || $0 == ":" || $0 == "-" }), parts.allSatisfy({ !$0.isEmpty })
+            else {
+                return "'\(text)' is not a Slurm time limit such as 30, 4:00:00 or 1-12:00:00 (or UNLIMITED)"
+            }
+            return nil
+        case .environmentName:
+            guard let first = scalars.first, first == "_" || ("a"..."z").contains(first) || ("A"..."Z").contains(first),
+                only({ isAlphanumeric($0) || $0 == "_" })
+            else {
+                return "'\(text)' is not an environment variable's name (a letter or '_', then letters, digits and '_')"
+            }
+            return nil
+        }
+    }
+}
+
+extension ConfigNode {
+    /// A non-empty string that may go into a generated script or command line as `kind` says; else an
+    /// error naming the key and the reason.
+    func safeString(_ kind: SafeText) throws(ConfigError) -> String {
+        let text = try string()
+        if let problem = kind.problem(text) { throw error(problem) }
+        return text
     }
 }
 

@@ -28,7 +28,10 @@ public final class SlurmLauncher: WorkerLauncher {
     private let polling = Locked<Bool>(true)
     private var poller: Thread?
 
-    public init(cluster: ClusterSpec, launch: WorkerLaunch, logger: Logger) {
+    public init(
+        cluster: ClusterSpec, launch: WorkerLaunch,
+        logger: Logger = Logger(label: "tagood.launch", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.cluster = cluster
         self.settings = cluster.slurm!
         self.launch = launch
@@ -59,17 +62,29 @@ public final class SlurmLauncher: WorkerLauncher {
 
     deinit { polling.withLock { $0 = false } }
 
-    /// The batch script of an array of `tasks` worker tasks.
-    func script(tasks: Int) -> String {
+    /// The batch script of an array of `tasks` worker tasks. Values in `#SBATCH` lines are quoted for
+    /// sbatch (``sbatchWord(_:)``; cluster.yaml's names were checked when it was read), the command line
+    /// for the shell; a job directory whose path has a control character (a newline would be a line of
+    /// its own in the script) is refused.
+    func script(tasks: Int) throws(ClusterError) -> String {
+        let path = launch.directory.path
+        guard !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw ClusterError(
+                .launch,
+                "the job directory's path has a control character (such as a newline), which a Slurm batch script cannot hold",
+                subject: path, remedy: "give the job an output folder whose path is one line")
+        }
+        // `%` is a pattern character in sbatch's --output: `%%` is a literal one.
+        let output = launch.directory.logsFolder.replacingOccurrences(of: "%", with: "%%") + "/slurm-%A_%a.log"
         var lines = [
-            "#!/bin/sh", "#SBATCH --job-name=tagood-\(Path.basename(of: launch.directory.path))",
+            "#!/bin/sh", "#SBATCH --job-name=\(Self.sbatchWord("tagood-" + Path.basename(of: path)))",
             "#SBATCH --array=0-\(tasks - 1)", "#SBATCH --ntasks=1", "#SBATCH --cpus-per-task=\(settings.cpusPerTask)",
-            "#SBATCH --output=\(launch.directory.logsFolder)/slurm-%A_%a.log"
+            "#SBATCH --output=\(Self.sbatchWord(output))"
         ]
         if settings.gpusPerTask > 0 { lines.append("#SBATCH --gres=gpu:\(settings.gpusPerTask)") }
-        if let partition = settings.partition { lines.append("#SBATCH --partition=\(partition)") }
-        if let account = settings.account { lines.append("#SBATCH --account=\(account)") }
-        if let time = settings.time { lines.append("#SBATCH --time=\(time)") }
+        if let partition = settings.partition { lines.append("#SBATCH --partition=\(Self.sbatchWord(partition))") }
+        if let account = settings.account { lines.append("#SBATCH --account=\(Self.sbatchWord(account))") }
+        if let time = settings.time { lines.append("#SBATCH --time=\(Self.sbatchWord(time))") }
         lines += settings.extra.map { "#SBATCH \($0)" }
         lines.append(
             launch.shellCommand(tagood: settings.tagood ?? launch.executable, worker: nil, cluster: cluster, exec: true)
@@ -79,7 +94,7 @@ public final class SlurmLauncher: WorkerLauncher {
 
     private func submit(tasks: Int) throws {
         let path = launch.directory.slurmBatchFile(jobs.count + 1)
-        try AtomicFile.write(script(tasks: tasks), to: path, mode: 0o700)
+        try AtomicFile.write(try script(tasks: tasks), to: path, mode: 0o700)
         let result = try Self.run("sbatch", ["--parsable", path])
         guard result.status == 0,
             let id = result.output.split(whereSeparator: { $0 == ";" || $0 == "\n" }).first.map(String.init),
@@ -160,6 +175,19 @@ public final class SlurmLauncher: WorkerLauncher {
         let total = counts.values.reduce(0, +)
         return label + " (\(total) task\(total == 1 ? "" : "s"): "
             + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
+    }
+
+    /// `word` as one argument of an `#SBATCH` line: unchanged when made of safe characters, else in double
+    /// quotes with `\\` before `"` and `\\` (sbatch splits those lines at spaces, reads quotes and
+    /// backslashes, and ends them at an unquoted `#`). `word` must be one line.
+    static func sbatchWord(_ word: String) -> String {
+        let safe = word.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || "-_./:=,@%+".utf8.contains(b)
+        }
+        if safe && !word.isEmpty { return word }
+        return "\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            + "\""
     }
 
     /// Runs a Slurm command (found on PATH) to completion; its exit status and stdout + stderr.

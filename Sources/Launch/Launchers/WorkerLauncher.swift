@@ -9,7 +9,9 @@ public protocol WorkerLauncher: AnyObject {
     /// Starts the workers (or says how to).
     func startAll() throws
     /// Called about four times a second: notices workers that ended and replaces them while `needWorkers`.
-    func maintain(needWorkers: Bool)
+    /// Throws when the run cannot get workers any more (they all keep dying at start); ``ClusterRun``
+    /// then stops the run and reports the error.
+    func maintain(needWorkers: Bool) throws
     /// After the coordinator told every worker to shut down: waits up to `graceSeconds`, then stops the rest.
     func stopAll(graceSeconds: Double)
     /// One line for the log: what was started, where.

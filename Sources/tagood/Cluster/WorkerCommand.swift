@@ -71,6 +71,10 @@ struct WorkerCommand: ParsableCommand {
     }
 
     mutating func run() throws {
+        if let marker = Failpoints.text("worker-exit-once"), open(marker, O_WRONLY | O_CREAT | O_EXCL, 0o644) >= 0 {
+            FileHandle.standardError.write(Data("failpoint worker-exit-once: exiting at start\n".utf8))
+            throw ExitCode(3)
+        }
         if let parent, tagood_exit_with_parent(parent) == 0 {
             throw ValidationError("the coordinator (pid \(parent)) is gone")
         }
