@@ -49,6 +49,42 @@ import Testing
         try job.expectExactlyOnce()
     }
 
+    @Test func anSSHSessionThatFailsAtOnceOnlyOnceIsRestartedAndTheJobCompletes() throws {
+        // An ssh client that cannot connect the first time (it exits 255 within milliseconds, as ssh does
+        // on a refused connection) and later runs the session's command line here: before the fix, a
+        // worker that died within 0.2 s of its start was never restarted and the launch waited forever.
+        let job = try ClusterFixture(images: 4)
+        let marker = job.root + "/ssh-failed"
+        let ssh = job.root + "/fake-ssh"
+        try """
+        #!/bin/sh
+        if [ ! -e '\(marker)' ]; then
+            : > '\(marker)'
+            echo "ssh: connect to host node-1 port 22: Connection refused" >&2
+            exit 255
+        fi
+        for last; do :; done
+        exec /bin/sh -c "$last"
+        """.write(toFile: ssh, atomically: true, encoding: .utf8)
+        chmod(ssh, 0o755)
+        try """
+        coordinator: {bind: 127.0.0.1, port: 0}
+        launcher: ssh
+        ssh: {command: "\(ssh)"}
+        heartbeat_seconds: 0.25
+        liveness: 4
+        shutdown_grace_seconds: 5
+        workers:
+          - {host: node-1, cores: "\(CoreSet.available()[0])", threads: 1}
+        """.write(toFile: job.root + "/cluster.yaml", atomically: true, encoding: .utf8)
+        // The deadline is only a safety net: before the fix, this launch waited forever.
+        let result = try job.launchInBackground().wait(seconds: 300)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: marker), "the first session failed")
+        #expect(result.stdout.contains("restarted worker 0"), "\(result.stdout)")
+        try job.expectExactlyOnce()
+    }
+
     @Test func sshGetsTheHostAfterDoubleDash() throws {
         let spec = try ClusterSpec.parse(
             "launcher: ssh\nworkers:\n  - {host: node-1, cores: \"0\"}\n", file: "cluster.yaml")
@@ -86,7 +122,7 @@ import Testing
     @Test func aJobDirectoryWithANewlineIsNoSlurmScript() throws {
         let launcher = try Self.slurmLauncher(directory: "/data/x\nsrun rm -rf ~/job")
         #expect(throws: ClusterError.self) { _ = try launcher.script(tasks: 1) }
-        do { _ = try launcher.script(tasks: 1) } catch { #expect(error.description.contains("control character")) }
+        do { _ = try launcher.script(tasks: 1) } catch { #expect("\(error)".contains("control character")) }
     }
 
     @Test func valuesThatWouldReachAScriptOrCommandLineUnsafelyAreRefused() {
