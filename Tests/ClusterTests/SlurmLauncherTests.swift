@@ -54,6 +54,25 @@ import Testing
             "each task logs to logs/slurm-*.log")
     }
 
+    /// Issue 25, item 9: the job directory's path is quoted in the `#SBATCH` lines (HostileLaunchTests
+    /// checks the script's text; this is sbatch reading it).
+    @Test func aJobWhoseDirectoryHasSpacesQuotesAndPercentsRunsThroughARealSlurm() throws {
+        let slurm = try LocalSlurm()
+        let job = try ClusterFixture(images: 4)
+        let jobYAML = job.root + "/job.yaml"
+        try String(contentsOfFile: jobYAML, encoding: .utf8)
+            .replacingOccurrences(of: "output: out", with: #"output: 'out dir #1 "q" 50%'"#)
+            .write(toFile: jobYAML, atomically: true, encoding: .utf8)
+        let directory = JobDirectory(job.root + #"/out dir #1 "q" 50%/job"#)
+        try Self.writeCluster(job, tasks: 1)
+        let result = try Self.launch(job, slurm: slurm, failpoints: "").wait(seconds: 300)
+        #expect(result.status == 0, "\(result.stdout)\n\(slurm.log())")
+        try ClusterFixture.expectExactlyOnce(directory)
+        #expect(
+            FileSystem.list(directory.logsFolder).contains { $0.hasPrefix("slurm-") },
+            "sbatch read the quoted --output: the task logged to logs/slurm-*.log of the job directory")
+    }
+
     @Test func ctrlCCancelsTheSlurmJob() throws {
         let slurm = try LocalSlurm()
         let job = try ClusterFixture(images: 24)
