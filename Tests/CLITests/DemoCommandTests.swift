@@ -87,6 +87,24 @@ import Testing
         #expect(Self.lines(job + "/train/history.jsonl").count == 3)
     }
 
+    /// A job directory moved elsewhere: its checkpoint still resumes, and its reduce gives the same scores.
+    @Test func aMovedJobTrainsOnAndReducesTheSame() throws {
+        let dir = try TemporaryDirectory(prefix: "tagood-moved")
+        let demo = try TagoodProcess.run(["demo", "--out", dir.path])
+        #expect(demo.status == 0, "\(demo.stdout)\n\(demo.stderr)")
+        let scores = "/reduce/scores-val.json"
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/demo" + scores))
+        try FileManager.default.moveItem(atPath: dir.path + "/demo", toPath: dir.path + "/moved")
+        let job = dir.path + "/moved"
+
+        let resumed = try TagoodProcess.run(["train", job, "--resume", "--threads", "2", "--quiet"])
+        #expect(resumed.status == 0, "the checkpoint is the moved job's: \(resumed.stdout)\n\(resumed.stderr)")
+        unlink(job + scores)
+        let reduced = try TagoodProcess.run(["reduce", job, "--threads", "2"])
+        #expect(reduced.status == 0, "\(reduced.stdout)\n\(reduced.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: job + scores)) == before)
+    }
+
     static func lines(_ path: String) -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap {

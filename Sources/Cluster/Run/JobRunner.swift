@@ -41,10 +41,13 @@ public final class JobRunner {
     private var keys: JobKeys?
     private var keysToSave = false
 
-    public init(job: JobSpec, cluster: ClusterSpec, options: Options, logger: Logger) {
+    /// A runner of `job` in `directory`: for `launch`, nil, the job file's `<output>/<job>`; for `resume`,
+    /// the directory the user named, wherever it was moved or copied to since (its `job.yaml` still names
+    /// the place it was launched in, which is not looked at).
+    public init(job: JobSpec, cluster: ClusterSpec, directory: JobDirectory? = nil, options: Options, logger: Logger) {
         self.job = job
         self.cluster = cluster
-        self.directory = JobDirectory(job.directory)
+        self.directory = directory ?? JobDirectory(job.directory)
         self.options = options
         var logger = logger
         logger[metadataKey: "job"] = "\(job.name)"

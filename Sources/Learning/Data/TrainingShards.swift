@@ -28,11 +28,26 @@ public struct TrainingShards: Sendable, Codable, Equatable {
     public var failed: Int { shards.reduce(0) { $0 + $1.failed } }
     public var noTokens: Int { shards.reduce(0) { $0 + $1.noTokens } }
 
-    /// A fingerprint of the training data: the shards' checksums in plan order.
+    /// A fingerprint of the training data: each shard's place in the job directory
+    /// (`shards/<dataset>/shard-NNNNN.h5`) and its checksum, in plan order. Not the job directory's own
+    /// path, so a job directory that was moved or copied, or named another way (`runs/job`, `./runs/job/`),
+    /// keeps its checkpoint.
     public var identity: String {
         var hash = XXH64()
-        for s in shards { hash.update(s.path + ":" + s.checksum + "\n") }
+        for s in shards {
+            hash.update(s.path.split(separator: "/").suffix(3).joined(separator: "/") + ":" + s.checksum + "\n")
+        }
         return hash.hexDigest()
+    }
+
+    /// Whether a checkpoint's data fingerprint is this data's: ``identity``, or the fingerprint tagood 0.3
+    /// wrote over the shards' full paths as the job directory was named then (such a checkpoint resumes in
+    /// place, named the same way).
+    public func isIdentity(_ fingerprint: String) -> Bool {
+        if fingerprint == identity { return true }
+        var legacy = XXH64()
+        for s in shards { legacy.update(s.path + ":" + s.checksum + "\n") }
+        return fingerprint == legacy.hexDigest()
     }
 
     /// The `id-train` shards of `snapshot`, counted (or read from `indexPath` when it matches). `progress`

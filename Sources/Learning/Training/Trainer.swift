@@ -117,7 +117,7 @@ public enum Trainer {
                     remedy: "run `tagood train \(jobDirectory.path)` without --resume")
             }
             let (checkpoint, stateDict) = try TrainingCheckpoint.read(path: checkpointPath)
-            guard checkpoint.dataIdentity == data.identity else {
+            guard data.isIdentity(checkpoint.dataIdentity) else {
                 throw LearningError(
                     .checkpoint, "\(checkpointPath) was trained on other id-train shards than the job has now",
                     subject: checkpointPath,

@@ -66,17 +66,18 @@ struct Resume: ParsableCommand {
         }
         let spec = try JobSpec.load(path: directory.jobFile)
         let clusterSpec = try ClusterSpec.load(path: cluster)
-        try JobExecution.execute(job: spec, cluster: clusterSpec, resume: true)
+        try JobExecution.execute(job: spec, cluster: clusterSpec, resume: true, directory: directory)
     }
 }
 
 /// The shared body of launch and resume.
 enum JobExecution {
-    static func execute(job: JobSpec, cluster: ClusterSpec, resume: Bool) throws {
+    /// Launches `job`, or resumes it in `directory` (the one the user named).
+    static func execute(job: JobSpec, cluster: ClusterSpec, resume: Bool, directory: JobDirectory? = nil) throws {
         var options = JobRunner.Options(executable: currentExecutable())
         options.resume = resume
         let logger = Console.logger("tagood.launch")
-        let runner = JobRunner(job: job, cluster: cluster, options: options, logger: logger)
+        let runner = JobRunner(job: job, cluster: cluster, directory: directory, options: options, logger: logger)
         try runner.bindCoordinator() // a busy port fails before anything is written
         let (plan, reused) = try runner.preparePlan()
         print(
