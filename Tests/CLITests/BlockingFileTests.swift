@@ -7,7 +7,8 @@ import Testing
 
 /// Files that block a reader (issue 25, item 6): a FIFO and a symbolic link to `/dev/zero`, named like
 /// images. Each command runs in a real child process with a generous safety deadline, so a regression
-/// fails the test (the process is stopped at the deadline) instead of hanging the suite.
+/// fails the test (the process is killed at the deadline: a `preprocess` blocked in `open(2)` on the FIFO
+/// ignored SIGTERM) instead of hanging the suite.
 @Suite struct BlockingFileTests {
     /// A folder `ood/x` with one real image file, a FIFO `pipe.jpg` and a link `zero.jpg` to /dev/zero.
     private static func hostileFolder() throws -> TemporaryDirectory {
@@ -24,7 +25,7 @@ import Testing
         let plan = try BackgroundTagood([
             "plan", "--dataset", "far:ood:nested:\(dir.path)/ood", "--images-per-shard", "2", "-o",
             dir.path + "/plan.json"
-        ]).wait(seconds: 120)
+        ]).waitOrKill(safetyDeadline: 120)
         #expect(plan.status == 0, "\(plan.stdout)")
         #expect(plan.stdout.contains("2 files without"), "the FIFO and the device are skipped and counted")
         let loaded = try ShardPlan.load(path: dir.path + "/plan.json")
@@ -37,7 +38,7 @@ import Testing
             try "x/a.jpg\nx/\(name)\n".write(toFile: dir.path + "/list.txt", atomically: true, encoding: .utf8)
             let plan = try BackgroundTagood([
                 "plan", "--dataset", "far:ood:list:\(dir.path)/ood:\(dir.path)/list.txt", "-o", dir.path + "/plan.json"
-            ]).wait(seconds: 120)
+            ]).waitOrKill(safetyDeadline: 120)
             #expect(plan.status != 0)
             #expect(plan.stdout.contains("list.txt line 2"), "\(plan.stdout)")
             #expect(plan.stdout.contains("not a regular file"), "\(plan.stdout)")
@@ -49,7 +50,7 @@ import Testing
         let dir = try Self.hostileFolder()
         let result = try BackgroundTagood([
             "preprocess", dir.path + "/ood/x/" + name, "-o", dir.path + "/out.npy"
-        ]).wait(seconds: 120)
+        ]).waitOrKill(safetyDeadline: 120)
         #expect(result.status == 1, "\(result.stdout)")
         #expect(result.stdout.contains("it is \(kind), not a regular file"), "\(result.stdout)")
         #expect(result.stdout.contains("[image.unreadable]"), "\(result.stdout)")
