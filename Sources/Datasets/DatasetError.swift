@@ -9,8 +9,10 @@ public enum DatasetErrorKind: String, ErrorKind {
     public static let domain = "dataset"
     /// The root is missing, not a folder or unreadable, or holds no images.
     case missingRoot = "missing-root", notADirectory = "not-a-directory", unreadable, empty
-    /// A list file's line is malformed, or names an image that is missing or listed twice.
+    /// A list file's line is malformed, or names an image that is missing, listed twice, or not a regular
+    /// file (a FIFO or a device, which would block a reader).
     case badListLine = "bad-list-line", missingListedImage = "missing-listed-image", duplicateImage = "duplicate-image"
+    case notARegularFile = "not-a-regular-file"
     /// `images_per_shard` is below 1, or `plan.json` does not match its own content.
     case badShardSize = "bad-shard-size", badPlan = "bad-plan"
 }

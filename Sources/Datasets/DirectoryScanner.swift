@@ -10,7 +10,10 @@ import TagoodSupport
 /// of their path and files sorted by name within each folder — the order of Python's
 /// `sorted(os.walk(root))` that torchvision's `ImageFolder` uses. Names compare as UTF-8 bytes
 /// (= Python's code point order); names that are not UTF-8 are kept losslessly (``FileName``). Hidden entries (starting with `.`) are skipped and counted; symbolic links are
-/// followed, as `os.walk(followlinks=True)` does.
+/// followed, as `os.walk(followlinks=True)` does. Only regular files are planned: an entry named like
+/// an image that is a FIFO, a device (a link to `/dev/zero`), a socket or a dangling link is skipped
+/// and counted like any other file that is not an image (``ImageList/skippedFiles``), since reading
+/// it would block or never end.
 public enum DirectoryScanner {
     /// Scans `root` with the given layout (`.imageFolder` or `.nested`).
     public static func scan(root: String, layout: DatasetLayout) throws(DatasetError) -> ImageList {
@@ -75,11 +78,12 @@ public enum DirectoryScanner {
     }
 
     /// One directory entry: its name (``FileName``-escaped), its bytes on disk, and whether it is a
-    /// directory (after following links).
+    /// directory or a regular file (after following links).
     struct Entry {
         var name: String
         var bytes: [UInt8]
         var isDirectory: Bool
+        var isRegularFile: Bool
     }
 
     /// The non-hidden entries of `path`, sorted by name bytes, and how many hidden ones were skipped.
@@ -93,16 +97,20 @@ public enum DirectoryScanner {
         let hidden = listed.count(where: { $0.name.utf8.first == UInt8(ascii: ".") })
         for entry in listed where entry.name.utf8.first != UInt8(ascii: ".") {
             let isDirectory: Bool
+            let isRegularFile: Bool
             switch entry.kind {
-            case .folder: isDirectory = true
-            case .file: isDirectory = false
-            case .other, .unknown: // a link, or a file system that does not report types
+            case .folder: (isDirectory, isRegularFile) = (true, false)
+            case .file: (isDirectory, isRegularFile) = (false, true)
+            case .other, .unknown: // a link, a FIFO, a device, or a file system that does not report types
                 var st = stat()
-                isDirectory =
-                    FileName.withCString(path + "/" + entry.name, { stat($0, &st) }) == 0
-                    && (st.st_mode & S_IFMT) == S_IFDIR
+                let found = FileName.withCString(path + "/" + entry.name, { stat($0, &st) }) == 0
+                isDirectory = found && (st.st_mode & S_IFMT) == S_IFDIR
+                isRegularFile = found && (st.st_mode & S_IFMT) == S_IFREG
             }
-            entries.append(Entry(name: entry.name, bytes: FileName.bytes(entry.name), isDirectory: isDirectory))
+            entries.append(
+                Entry(
+                    name: entry.name, bytes: FileName.bytes(entry.name), isDirectory: isDirectory,
+                    isRegularFile: isRegularFile))
         }
         entries.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         return (entries, hidden)
@@ -140,7 +148,7 @@ public enum DirectoryScanner {
             let prefix = relative.isEmpty ? "" : relative + "/"
             var files: [String] = []
             for entry in entries where !entry.isDirectory {
-                if ImageList.hasImageExtension(entry.name) {
+                if entry.isRegularFile && ImageList.hasImageExtension(entry.name) {
                     files.append(prefix + entry.name)
                 } else {
                     skipped += 1

@@ -12,8 +12,8 @@ import Glibc
 public enum ListFileReader {
     /// Reads `file`, resolving paths against `root`.
     ///
-    /// - Parameter checkFilesExist: stat every listed image, so a typo fails the plan instead of
-    ///   becoming a per-image error hours later.
+    /// - Parameter checkFilesExist: stat every listed image, so a typo (or a listed FIFO or device, which
+    ///   is not a regular file) fails the plan instead of becoming a per-image error hours later.
     public static func read(file: String, root: String, checkFilesExist: Bool = true) throws(DatasetError) -> ImageList
     {
         let text = try readWholeFile(file)
@@ -81,6 +81,12 @@ public enum ListFileReader {
                             throw DatasetError(
                                 .missingListedImage,
                                 "list file \(file) line \(lineNumber): \(root)/\(FileName.display(path)) does not exist; fix the list or the dataset root"
+                            )
+                        }
+                        guard (st.st_mode & S_IFMT) == S_IFREG else {
+                            throw DatasetError(
+                                .notARegularFile,
+                                "list file \(file) line \(lineNumber): \(root)/\(FileName.display(path)) is \(FileBytes.kind(of: st.st_mode)), not a regular file, and reading it could block; list only image files"
                             )
                         }
                     }

@@ -15,18 +15,39 @@ public struct ImageDecoder: Sendable {
     /// Images with more pixels than this (width × height) are refused with `image.too-large`.
     public var maxPixels: Int
 
-    /// Makes a decoder with a pixel limit.
-    public init(maxPixels: Int = ImageDecoder.defaultMaxPixels) {
+    /// The most bytes read from one image file: 1 GiB, above any JPEG or PNG of ``defaultMaxPixels``
+    /// that a camera or an encoder writes (an uncompressed 16-bit RGBA PNG of that size is 716 MB).
+    public static let defaultMaxFileBytes = 1 << 30
+
+    /// Image files larger than this (or that grow past it while read) are refused with `image.too-large`.
+    public var maxFileBytes: Int
+
+    /// Makes a decoder with a pixel limit and a file-size limit.
+    public init(maxPixels: Int = ImageDecoder.defaultMaxPixels, maxFileBytes: Int = ImageDecoder.defaultMaxFileBytes) {
         self.maxPixels = maxPixels
+        self.maxFileBytes = maxFileBytes
     }
 
-    /// Reads and decodes the file at `path`.
+    /// Reads and decodes the file at `path`, which must be a regular file.
+    ///
+    /// A FIFO, a device (a link to `/dev/zero`), a socket or a folder is refused with `image.unreadable`
+    /// without blocking (``FileBytes/readRegular(_:limit:)``), and at most ``maxFileBytes`` are read.
     public func decode(file path: String) throws(ImageError) -> DecodedImage {
         let bytes: [UInt8]
         do {
-            bytes = try FileBytes.read(path)
+            bytes = try FileBytes.readRegular(path, limit: maxFileBytes)
         } catch {
-            throw ImageError(.unreadable, path: path, detail: String(cString: strerror(error.errno)))
+            switch error.operation {
+            case .notRegular:
+                throw ImageError(
+                    .unreadable, path: path,
+                    detail: "it is \(error.detail ?? "not a regular file"), not a regular file; "
+                        + "images are read from regular files only")
+            case .tooLarge:
+                throw ImageError(.tooLarge, path: path, detail: "\(error.detail ?? "") (the image file-size limit)")
+            default:
+                throw ImageError(.unreadable, path: path, detail: String(cString: strerror(error.errno)))
+            }
         }
         return try decode(bytes, path: path)
     }

@@ -14,7 +14,8 @@ public struct ImageError: TagoodError, Equatable {
         case unsupportedFormat = "unsupported-format"
         /// The header claims more pixels than the configured limit.
         case tooLarge = "too-large"
-        /// The file cannot be opened or read (missing, a directory, no permission).
+        /// The file cannot be opened or read (missing, no permission), or is not a regular file (a FIFO, a
+        /// device, a folder), which is refused rather than read.
         case unreadable
         /// Memory for the pixels could not be allocated.
         case outOfMemory = "out-of-memory"

@@ -105,6 +105,21 @@ import Glibc
         try job.expectExactlyOnce()
     }
 
+    @Test func aFIFOAndALinkToDevZeroNamedLikeImagesDoNotBlockTheJob() throws {
+        // Issue 25, item 6: both were planned, then blocked a worker forever. Only regular files are
+        // planned now (and read: ImageDecoder refuses anything else without blocking). The launch runs
+        // in the background with a generous safety deadline, so a regression fails instead of hanging (at
+        // the deadline SIGTERM stops the launch, which stops its workers: exit 130, checked without the fix).
+        let job = try ClusterFixture()
+        #expect(mkfifo(job.root + "/data/far/pipe.jpg", 0o644) == 0)
+        #expect(symlink("/dev/zero", job.root + "/data/far/deep/zero.png") == 0)
+        let result = try job.launchInBackground().wait(seconds: 600)
+        #expect(result.status == 0, "\(result.stdout)")
+        let commits = try job.journal().filter { $0.event == .committed }
+        #expect(commits.count == 6 && commits.map(\.images).reduce(0) { $0 + ($1 ?? 0) } == 24)
+        try job.expectExactlyOnce()
+    }
+
     @Test func aShardThatCrashesItsWorkerFailsAfterMaxAttempts() throws {
         let job = try ClusterFixture(maxAttempts: 2)
         let result = try job.launch(failpoints: "crash-on-image=f005")

@@ -234,4 +234,72 @@ import Testing
             #expect(error.description.contains("is not available on localhost"), "\(error)")
         }
     }
+
+    // Issue 25, item 8: 5,000 levels of nesting overflowed Yams' recursive composer (SIGSEGV in
+    // Parser.loadMapping/loadSequence). The nesting is bounded before Yams runs, so these parse in-process.
+
+    /// `levels` of `[`, of `{k: `, or of indented block mappings, as the value of `key`.
+    static func nested(_ form: String, levels: Int, under key: String) -> String {
+        switch form {
+        case "flow-sequence":
+            return "\(key): " + String(repeating: "[", count: levels) + String(repeating: "]", count: levels)
+        case "flow-mapping":
+            return "\(key): " + String(repeating: "{k: ", count: levels) + "v" + String(repeating: "}", count: levels)
+        default:
+            var text = "\(key):\n"
+            text.reserveCapacity(levels * levels / 2 + levels * 4)
+            for depth in 1...levels { text += String(repeating: " ", count: depth) + "k:\n" }
+            return text + String(repeating: " ", count: levels + 1) + "v"
+        }
+    }
+
+    @Test(arguments: ["flow-sequence", "flow-mapping", "block-mapping"])
+    func fiveThousandLevelsOfNestingAreAnErrorNotACrash(form: String) {
+        let job = "job: j\n" + Self.nested(form, levels: 5_000, under: "model") + "\n"
+        let cluster = "heartbeat_seconds: 0.5\n" + Self.nested(form, levels: 5_000, under: "workers") + "\n"
+        for (text, file) in [(job, "/jobs/deep.yaml"), (cluster, "/deep/cluster.yaml")] {
+            let message: String
+            do {
+                if file.hasSuffix("cluster.yaml") {
+                    _ = try ClusterSpec.parse(text, file: file)
+                } else {
+                    _ = try JobSpec.parse(text, file: file, checkPaths: false)
+                }
+                message = "no error"
+            } catch { message = error.description }
+            // Flow nesting passes the limit on line 2; block nesting 64 lines further down.
+            let line = form == "block-mapping" ? 2 + ConfigNesting.limit / 2 : 2
+            #expect(message.hasPrefix("\(file):\(line): the YAML nests more than 128 levels deep"), "\(message)")
+        }
+    }
+
+    @Test func ordinaryNestingAndBracketsInsideScalarsAreNotCounted() throws {
+        // 20 real levels pass the bound (the error is then about the keys, from Yams' nodes).
+        for form in ["flow-sequence", "flow-mapping", "block-mapping"] {
+            let text = "job: j\n" + Self.nested(form, levels: 20, under: "model") + "\n"
+            do {
+                _ = try JobSpec.parse(text, file: "/j.yaml", checkPaths: false)
+                Issue.record("\(form): parsed")
+            } catch { #expect(!error.description.contains("nests more than"), "\(form): \(error)") }
+        }
+        // Brackets in quoted, plain and block scalars and in comments open nothing.
+        let brackets = String(repeating: "[{", count: 200)
+        let text = """
+            coordinator: {bind: 127.0.0.1, port: 0}  # \(brackets)
+            heartbeat_seconds: 0.5
+            slurm_extra: "\(brackets)"
+            note: '\(brackets)'
+            plain: a\(brackets)
+            script: |
+              \(brackets)
+              "unclosed
+            workers:
+              - {host: "h\(brackets)", cores: "0", threads: 1}
+            """
+        do { _ = try ClusterSpec.parse(text, file: "c.yaml") } catch {
+            #expect(!error.description.contains("nests more than"), "\(error)")
+        }
+        #expect(throws: Never.self) { try ConfigNesting.check(text, file: "c.yaml") }
+        #expect(throws: Never.self) { try ConfigNesting.check(ConfigTests.cluster, file: "c.yaml") }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import TagoodSupport
 import Testing
 
 @Suite struct BadInputTests {
@@ -37,6 +38,20 @@ import Testing
             Issue.record("the limit was not applied")
         } catch {
             #expect(error.code == "image.too-large" && error.description.contains("257x193"))
+        }
+    }
+
+    @Test func fileSizeLimitIsConfigurableAndBoundsTheRead() throws {
+        // Issue 25, item 6: the bytes read per image are bounded (a regular file here; FIFOs and devices
+        // are refused before any read, tested in child processes by CLITests' BlockingFileTests).
+        let path = Fixtures.path("images/jpeg_baseline_640x427.jpg")
+        let size = try #require(FileSystem.size(path))
+        _ = try ImageDecoder(maxFileBytes: size).decode(file: path)
+        do {
+            _ = try ImageDecoder(maxFileBytes: size - 1).decode(file: path)
+            Issue.record("the file-size limit was not applied")
+        } catch {
+            #expect(error.code == "image.too-large" && error.description.contains("\(size) bytes"), "\(error)")
         }
     }
 

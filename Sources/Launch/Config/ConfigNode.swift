@@ -10,8 +10,10 @@ public struct ConfigNode {
     public let path: String
     let node: Node?
 
-    /// Parses a YAML document.
+    /// Parses a YAML document. Its nesting is bounded first (``ConfigNesting``, a non-recursive scan),
+    /// since Yams composes nodes recursively and thousands of levels overflow the stack.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
+        try ConfigNesting.check(text, file: file)
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ConfigError(file: file, line: nil, key: "", problem: "the file is empty")
