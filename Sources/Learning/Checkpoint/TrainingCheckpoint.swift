@@ -63,7 +63,17 @@ public struct TrainingCheckpoint: Sendable, Equatable {
             "epochs_done": String(epochsDone), "steps": String(steps), "schedule_position": String(schedulePosition),
             "lr": String(lr), "rng_state": String(rngState), "data": dataIdentity
         ]
-        do { try Safetensors.write(entries, metadata: metadata, to: path) } catch {
+        do throws(FileError) {
+            let temporary = try AtomicFile.writeTemporary(Safetensors.encode(entries, metadata: metadata), for: path)
+            do throws(FileError) { try AtomicFile.sync(path: temporary) } catch {
+                unlink(temporary)
+                throw error
+            }
+            // Failpoint for the leftover tests (they kill the run here): epoch N's temporary is written,
+            // not yet renamed.
+            if epochsDone == Failpoints.integer("stall-before-checkpoint-rename-epoch") { sleep(600) }
+            try AtomicFile.commit(temporary: temporary, to: path)
+        } catch {
             throw LearningError(.write, "cannot write the checkpoint \(path): \(error)", subject: path)
         }
     }
