@@ -42,7 +42,7 @@ public enum Reducer {
         BLAS.setThreadCount(1)
         MemoryReuse.keepFreedBlocks()
         let job = try ReduceJob(directory: directory)
-        let store = PartialStore(directory: job.directory)
+        let store = PartialStore(directory: job.directory, logger: logger)
         try Folders.make(job.directory.partialsFolder)
         store.removeTemporaryFiles()
 
@@ -108,7 +108,8 @@ public enum Reducer {
         do { return try LearnedScorer(checkpointPath: path) } catch {
             throw ReduceError(
                 .damaged, error.message, subject: path,
-                remedy: "re-run `tagood train --resume`, or delete it to reduce without the learned score")
+                remedy: error.remedy.map { "\($0); or delete it to reduce without the learned score" }
+                    ?? "re-run `tagood train --resume`, or delete it to reduce without the learned score")
         }
     }
 

@@ -171,3 +171,50 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: tmp.path + "/out/photos.h5"))
     }
 }
+
+/// `train/checkpoint.safetensors` carries a checksum (issue 25, item 2): a flipped byte is refused by
+/// `train --resume` and by `reduce`, naming the file; a checkpoint of the format before it still reads.
+@Suite struct CheckpointChecksumTests {
+    @Test func aDamagedCheckpointIsRefusedAndAnOldOneStillReads() throws {
+        let (tmp, job) = try LeftoverTests.job()
+        defer { _ = tmp }
+        let trained = try TagoodProcess.run([
+            "train", job, "--epochs", "2", "--batch", "16", "--threads", "1", "--quiet"
+        ])
+        #expect(trained.status == 0, "\(trained.stdout)\n\(trained.stderr)")
+        let checkpoint = job + "/train/checkpoint.safetensors"
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: checkpoint)))
+
+        // One bit of a tensor, far past the header.
+        var damaged = original
+        damaged[original.count - 1000] ^= 0x01
+        try Data(damaged).write(to: URL(fileURLWithPath: checkpoint))
+        let resumed = try TagoodProcess.run(["train", job, "--resume", "--threads", "1", "--quiet"])
+        #expect(resumed.status != 0)
+        #expect(resumed.stderr.contains("\(checkpoint) is damaged"), "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("--restart"), "\(resumed.stderr)")
+        let reduce = try TagoodProcess.run(["reduce", job, "--threads", "1", "--knn-k", "3", "--quiet"])
+        #expect(reduce.status != 0)
+        #expect(reduce.stderr.contains("\(checkpoint) is damaged"), "\(reduce.stderr)")
+
+        // The same checkpoint as tagood 0.3 wrote it (format 1, no checksum) reads.
+        let headerLength = original[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        var header =
+            try JSONSerialization.jsonObject(with: Data(original[8..<(8 + headerLength)])) as! [String: Any]
+        var metadata = header["__metadata__"] as! [String: String]
+        #expect(metadata["format"] == "tagood-projector/2")
+        metadata["checksum_xxh3"] = nil
+        metadata["format"] = "tagood-projector/1"
+        header["__metadata__"] = metadata
+        var newHeader = [UInt8](try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
+        while newHeader.count % 8 != 0 { newHeader.append(0x20) }
+        var old: [UInt8] = []
+        withUnsafeBytes(of: UInt64(newHeader.count).littleEndian) { old += $0 }
+        old += newHeader + original[(8 + headerLength)...]
+        try Data(old).write(to: URL(fileURLWithPath: checkpoint))
+        let oldReduce = try TagoodProcess.run(["reduce", job, "--threads", "1", "--knn-k", "3", "--quiet"])
+        #expect(oldReduce.status == 0, "\(oldReduce.stdout)\n\(oldReduce.stderr)")
+        let oldResume = try TagoodProcess.run(["train", job, "--resume", "--threads", "1", "--quiet"])
+        #expect(oldResume.status == 0, "\(oldResume.stdout)\n\(oldResume.stderr)")
+    }
+}

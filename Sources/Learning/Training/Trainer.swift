@@ -109,6 +109,9 @@ public enum Trainer {
             do { stateDict = try StateDict.load(path: path) } catch {
                 throw LearningError(.checkpoint, "cannot read \(path): \(error)", subject: path)
             }
+            if stateDict.metadata["format"] == TrainingCheckpoint.format {
+                try TrainingCheckpoint.verifyChecksum(path: path)
+            }
             config = try ProjectorConfig.inferred(from: stateDict, heads: options.heads)
             config.dropout = options.dropout
             initial = stateDict
