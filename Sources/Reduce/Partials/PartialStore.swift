@@ -67,11 +67,12 @@ public struct PartialStore: Sendable {
 
     /// Reads the partial of `task` and checks its checksum and that it belongs to that shard. A damaged
     /// partial (its checksum, format or shard do not match) is deleted and rebuilt from the shard, which
-    /// is checked against its seal and the journal as it is read; a log line says so.
-    public func load(_ task: CommittedShard) throws(ReduceError) -> ShardPartial {
+    /// is checked against its seal and the journal as it is read; a log line says so. Without
+    /// `rebuildingDamaged` (the coordinator accepting a worker's partial), a damaged partial is an error.
+    public func load(_ task: CommittedShard, rebuildingDamaged: Bool = true) throws(ReduceError) -> ShardPartial {
         do {
             return try loadChecked(task)
-        } catch  where error.kind == .damaged {
+        } catch  where rebuildingDamaged && error.kind == .damaged {
             let p = path(of: task)
             logger.warning("partial \(p) is damaged (\(error.message)); rebuilding it from \(task.path)")
             unlink(p)
