@@ -10,8 +10,9 @@ public struct ReduceOptions: Sendable {
     /// `reduce/centers.bin`), or from a named in-distribution dataset of this job; nil: this job's
     /// `id-train` datasets.
     public var centersFrom: String?
-    /// Also recompute each shard's content checksums before reading it. Its bytes are always checked
-    /// against its seal and the journal's file checksum when it opens.
+    /// Verify every shard the reduce uses in full (its seal and the journal's file checksum, then its
+    /// structure and content checksums), even one whose partial is cached. Without it, a shard is checked
+    /// against its seal and the journal's file checksum only when it is read (its partial is missing).
     public var verify: Bool
 
     public init(

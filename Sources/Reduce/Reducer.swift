@@ -42,7 +42,7 @@ public enum Reducer {
         BLAS.setThreadCount(1)
         MemoryReuse.keepFreedBlocks()
         let job = try ReduceJob(directory: directory)
-        let store = PartialStore(directory: job.directory)
+        let store = PartialStore(directory: job.directory, logger: logger)
         try Folders.make(job.directory.partialsFolder)
         store.removeTemporaryFiles()
 
@@ -108,7 +108,8 @@ public enum Reducer {
         do { return try LearnedScorer(checkpointPath: path) } catch {
             throw ReduceError(
                 .damaged, error.message, subject: path,
-                remedy: "re-run `tagood train --resume`, or delete it to reduce without the learned score")
+                remedy: error.remedy.map { "\($0); or delete it to reduce without the learned score" }
+                    ?? "re-run `tagood train --resume`, or delete it to reduce without the learned score")
         }
     }
 
@@ -121,8 +122,29 @@ public enum Reducer {
         logger.info(
             "partials: \(shards.count - todo.count) of \(shards.count) shards already reduced, \(todo.count) to read on \(builder.description)"
         )
+        if options.verify {
+            // --verify verifies every shard the reduce uses, the cached ones too (the builder verifies the rest).
+            let cached = shards.filter { store.has($0) }
+            if !cached.isEmpty {
+                logger.info("verify: \(cached.count) shards whose partials are cached")
+                try verifyShards(cached, threads: options.threads)
+            }
+        }
         try builder.build(todo, directory: job.directory, verify: options.verify, logger: logger)
         return (todo.count, todo.reduce(0) { $0 + (FileSystem.size($1.path) ?? 0) })
+    }
+
+    /// Verifies `shards` in full on `threads` threads; the first failure is thrown.
+    static func verifyShards(_ shards: [CommittedShard], threads: Int) throws(ReduceError) {
+        do {
+            try ParallelFor.run(count: shards.count, threads: threads) { i in
+                try ShardPartial.verifyShard(shards[i])
+            }
+        } catch let error as ReduceError {
+            throw error
+        } catch {
+            throw ReduceError(.shard, "\(error)")
+        }
     }
 
     /// Merges the class sums of `datasets` in plan order.

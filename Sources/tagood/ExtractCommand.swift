@@ -58,6 +58,9 @@ struct ExtractCommand: ParsableCommand {
         settings.allTagProbs = allTagProbs
         BLAS.setThreadCount(threads ?? ProcessInfo.processInfo.activeProcessorCount)
 
+        // A run killed outright left its temporary shard; a signal now removes this run's on the way out.
+        for path in OutputTemporaries.removeLeftovers(of: out) { print("removed \(path), left by a killed run") }
+        OutputTemporaries.removeOnSignal(of: out)
         let started = Date()
         let producer = try ModelProducer.load(
             config: config, weights: weights, tags: self.tags, classTags: classTags, settings: settings)

@@ -46,7 +46,7 @@ struct ReduceCommand: ParsableCommand {
 
     @Flag(
         help:
-            "Also recompute each shard's content checksums before reading it (every shard's bytes are always checked against its seal and the journal)."
+            "Verify every shard the reduce uses in full (seal, journal checksum, structure and content checksums), even one whose partial is cached; without it, only the shards read are checked against their seal and the journal."
     )
     var verify = false
 

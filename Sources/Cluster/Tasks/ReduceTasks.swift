@@ -45,7 +45,7 @@ public final class ReduceTasks: TaskSet {
                 .damaged, "the worker reported partial \(store.path(of: shard)), which does not exist",
                 subject: store.path(of: shard), remedy: "do the workers see the job directory \(directory.path)?")
         }
-        _ = try store.load(shard)
+        _ = try store.load(shard, rebuildingDamaged: false)
         return Path.directory(of: store.path(of: shard))
     }
 

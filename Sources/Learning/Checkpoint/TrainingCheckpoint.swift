@@ -12,10 +12,18 @@ import Tensor
 /// run's position: `epochs_done`, `steps`, `schedule_position`, `lr` (exact decimal), `rng_state` (the
 /// generator state the next epoch starts from) and `data` (the training shards' fingerprint).
 ///
+/// Format `tagood-projector/2` adds `checksum_xxh3`: the XXH3-64 (16 hex digits) of the whole file as
+/// written with those 16 digits all `0`, so it covers every byte but itself; it is checked on every read
+/// and a damaged checkpoint is refused. A `tagood-projector/1` file (no checksum) still reads.
+///
 /// Without the `optimizer.*` tensors, the file is `Classifier.state_dict()`: PyTorch loads it with
 /// `load_state_dict(strict=True)`, and `tagood train --init` starts from such a file.
 public struct TrainingCheckpoint: Sendable, Equatable {
-    public static let format = "tagood-projector/1"
+    public static let format = "tagood-projector/2"
+    /// The format of tagood 0.3 and before: no checksum.
+    public static let formatWithoutChecksum = "tagood-projector/1"
+    /// The metadata key of the checksum, and its value while the file is hashed.
+    static let checksumKey = "checksum_xxh3", checksumPlaceholder = String(repeating: "0", count: 16)
     static let firstMoment = "optimizer.exp_avg.", secondMoment = "optimizer.exp_avg_sq."
 
     public var config: ProjectorConfig
@@ -61,15 +69,82 @@ public struct TrainingCheckpoint: Sendable, Equatable {
             "projector": String(decoding: try! encoder.encode(config), as: UTF8.self),
             "training": String(decoding: try! encoder.encode(options), as: UTF8.self),
             "epochs_done": String(epochsDone), "steps": String(steps), "schedule_position": String(schedulePosition),
-            "lr": String(lr), "rng_state": String(rngState), "data": dataIdentity
+            "lr": String(lr), "rng_state": String(rngState), "data": dataIdentity,
+            Self.checksumKey: Self.checksumPlaceholder
         ]
-        do { try Safetensors.write(entries, metadata: metadata, to: path) } catch {
+        var bytes = Safetensors.encode(entries, metadata: metadata)
+        let range = Self.checksumRange(in: bytes)!
+        let digest = Array(Self.hex(XXH3.hash(bytes)).utf8)
+        bytes.replaceSubrange(range, with: digest)
+        do throws(FileError) {
+            let temporary = try AtomicFile.writeTemporary(bytes, for: path)
+            do throws(FileError) { try AtomicFile.sync(path: temporary) } catch {
+                unlink(temporary)
+                throw error
+            }
+            // Failpoint for the leftover tests (they kill the run here): epoch N's temporary is written,
+            // not yet renamed.
+            if epochsDone == Failpoints.integer("stall-before-checkpoint-rename-epoch") { sleep(600) }
+            try AtomicFile.commit(temporary: temporary, to: path)
+        } catch {
             throw LearningError(.write, "cannot write the checkpoint \(path): \(error)", subject: path)
         }
     }
 
-    /// Reads the run state of the checkpoint at `path` (its tensors stay in `stateDict`).
+    /// Where the 16 hex digits of `checksum_xxh3` lie in the safetensors header of `bytes`, or nil.
+    static func checksumRange(in bytes: [UInt8]) -> Range<Int>? {
+        guard bytes.count >= 8 else { return nil }
+        var length = 0
+        for i in (0..<8).reversed() { length = length << 8 | Int(bytes[i]) }
+        guard length >= 0, length <= bytes.count - 8 else { return nil }
+        let needle = Array("\"\(checksumKey)\":\"".utf8), header = bytes[8..<(8 + length)]
+        guard let start = header.indices.first(where: { header[$0...].starts(with: needle) }) else { return nil }
+        let digits = start + needle.count
+        guard digits + 17 <= 8 + length, bytes[digits + 16] == UInt8(ascii: "\"") else { return nil }
+        return digits..<(digits + 16)
+    }
+
+    /// 16 lowercase hex digits.
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// Checks the checksum of the checkpoint file at `path` (format 2); throws `learning.checkpoint`
+    /// naming the file when its bytes changed after they were written.
+    public static func verifyChecksum(path: String) throws(LearningError) {
+        let bytes: [UInt8]
+        do { bytes = try FileBytes.read(path) } catch {
+            throw LearningError(.checkpoint, "cannot read the checkpoint \(path): \(error)", subject: path)
+        }
+        try verifyChecksum(bytes, path: path)
+    }
+
+    /// Checks the checksum of a checkpoint's bytes; `path` is for messages.
+    static func verifyChecksum(_ file: [UInt8], path: String) throws(LearningError) {
+        let damaged = { (why: String) in
+            LearningError(
+                .checkpoint, "the checkpoint \(path) is damaged: \(why)", subject: path,
+                remedy:
+                    "do not use it: restore a copy, or delete it and train again (`tagood train <job> --restart`)")
+        }
+        var bytes = file
+        guard let range = checksumRange(in: bytes) else { throw damaged("its \(checksumKey) is missing") }
+        let stored = String(decoding: bytes[range], as: UTF8.self)
+        bytes.replaceSubrange(range, with: Array(checksumPlaceholder.utf8))
+        let computed = hex(XXH3.hash(bytes))
+        guard stored == computed else {
+            throw damaged("its checksum does not match its bytes (XXH3 \(computed), written \(stored))")
+        }
+    }
+
+    /// Reads the run state of the checkpoint at `path` (its tensors stay in `stateDict`), after checking
+    /// its checksum (format 2).
     public static func read(path: String) throws(LearningError) -> (TrainingCheckpoint, StateDict) {
+        // A file with a checksum is checked before a byte of it is parsed.
+        let bytes = try? FileBytes.read(path)
+        let checked = bytes.flatMap { checksumRange(in: $0) } != nil
+        if checked, let bytes { try verifyChecksum(bytes, path: path) }
         let stateDict: StateDict
         do { stateDict = try StateDict.load(path: path) } catch {
             throw LearningError(
@@ -77,7 +152,8 @@ public struct TrainingCheckpoint: Sendable, Equatable {
                 remedy: "a killed run leaves the previous checkpoint intact; delete a damaged one and train again")
         }
         let m = stateDict.metadata
-        guard m["format"] == format else {
+        if m["format"] == format && !checked { try verifyChecksum(path: path) }
+        guard m["format"] == format || m["format"] == formatWithoutChecksum else {
             throw LearningError(
                 .checkpoint,
                 "\(path) is not a tagood training checkpoint (format \(m["format"] ?? "none"), expected \(format))",

@@ -83,6 +83,9 @@ public enum Trainer {
                 .write, "cannot create \(directory.trainFolder): \(error)", subject: directory.trainFolder)
         }
         let checkpointPath = directory.trainCheckpointFile
+        // A run killed while it wrote its checkpoint, history or data index left the temporary file:
+        // nothing will rename it.
+        for name in removeTemporaryFiles(in: directory.trainFolder) { log("removed \(name), left by a killed run") }
         let data = try TrainingShards.open(snapshot, indexPath: directory.trainDataIndexFile) { done, total in
             if done == total || done % 50 == 0 { log("counted \(done)/\(total) id-train shards") }
         }
@@ -105,6 +108,9 @@ public enum Trainer {
             let stateDict: StateDict
             do { stateDict = try StateDict.load(path: path) } catch {
                 throw LearningError(.checkpoint, "cannot read \(path): \(error)", subject: path)
+            }
+            if stateDict.metadata["format"] == TrainingCheckpoint.format {
+                try TrainingCheckpoint.verifyChecksum(path: path)
             }
             config = try ProjectorConfig.inferred(from: stateDict, heads: options.heads)
             config.dropout = options.dropout
@@ -243,6 +249,14 @@ public enum Trainer {
         return Outcome(
             checkpoint: checkpointPath, data: data, config: config, options: options, epochs: trained,
             epochsDone: options.epochs, resumedFrom: restored.map { $0.0.epochsDone })
+    }
+
+    /// Deletes the temporary files (`<name>.tmp-<tag>`, ``AtomicFile/target(ofTemporary:)``) in the train
+    /// folder `folder`, which killed runs left; returns their names. A second `train` of the same job at
+    /// the same time is not supported: its writes would collide anyway.
+    @discardableResult
+    public static func removeTemporaryFiles(in folder: String) -> [String] {
+        FileSystem.list(folder).filter { AtomicFile.isTemporary($0) && unlink(Path.join(folder, $0)) == 0 }
     }
 
     static func seconds(_ d: Duration) -> Double {

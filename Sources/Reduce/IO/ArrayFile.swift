@@ -5,8 +5,11 @@ import TagoodSupport
 /// of `reduce/centers.bin`.
 ///
 /// Layout: the 8 bytes `TAGOODA1`, a little-endian `UInt64` header length H, H bytes of JSON
-/// `{"format": "tagood-arrays", "version": 1, "meta": {…strings…}, "arrays": [{"name", "dtype", "shape",
-/// "offset"}]}`, then each array's raw bytes at its `offset` (from the file start, 64-byte aligned).
+/// `{"format": "tagood-arrays", "version": 2, "meta": {…strings…}, "arrays": [{"name", "dtype", "shape",
+/// "offset"}]}`, then each array's raw bytes at its `offset` (from the file start, 64-byte aligned), then
+/// (version 2) 8 bytes: the little-endian XXH3-64 (seed 0) of every byte before them, checked on every
+/// read, so a damaged file is refused (a damaged partial is rebuilt from its shard). Version 1 (tagood
+/// 0.3 and before) has no checksum and still reads; it must end exactly where its last array ends.
 /// dtypes are numpy's: `<f4`, `<f8`, `<i4`, `<i8`, `|u1`. With numpy:
 ///
 /// ```python
@@ -18,6 +21,8 @@ import TagoodSupport
 public struct ArrayFile: Sendable {
     /// The 8-byte magic.
     public static let magic: [UInt8] = Array("TAGOODA1".utf8)
+    /// The version written: 2, with the XXH3 trailer (1: without).
+    public static let version = 2
 
     /// One array's entry in the header.
     public struct Entry: Codable, Sendable, Equatable {
@@ -29,7 +34,7 @@ public struct ArrayFile: Sendable {
 
     struct Header: Codable {
         var format = "tagood-arrays"
-        var version = 1
+        var version = ArrayFile.version
         var meta: [String: String]
         var arrays: [Entry]
     }
@@ -100,8 +105,18 @@ public struct ArrayFile: Sendable {
     }
 
     /// Hands the file's bytes to `body` in order, in pieces: the magic and the header, then each array's
-    /// alignment gap and its values where they lie (no copy).
+    /// alignment gap and its values where they lie (no copy), then the XXH3 of them all.
     private func forEachPiece(_ body: (UnsafeRawBufferPointer) -> Void) {
+        let hash = XXH3()
+        forEachContentPiece { piece in
+            hash.update(piece)
+            body(piece)
+        }
+        withUnsafeBytes(of: hash.digest().littleEndian) { body($0) }
+    }
+
+    /// The pieces of ``forEachPiece(_:)`` before the checksum.
+    private func forEachContentPiece(_ body: (UnsafeRawBufferPointer) -> Void) {
         // Lay the arrays out after a header whose size depends on the offsets: iterate until it settles.
         var laidOut = entries
         var headerBytes: [UInt8] = []
@@ -192,22 +207,52 @@ public struct ArrayFile: Sendable {
         do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + length)])) } catch {
             throw damaged("bad header: \(error)")
         }
-        guard header.format == "tagood-arrays", header.version == 1 else {
+        guard header.format == "tagood-arrays", header.version == 1 || header.version == 2 else {
             throw damaged("format \(header.format) v\(header.version)")
         }
+        // Version 2 ends with the XXH3 of every byte before it.
+        var contentEnd = bytes.count
+        if header.version == 2 {
+            guard bytes.count >= 16 + length + 8 else { throw damaged("no checksum at its end") }
+            contentEnd = bytes.count - 8
+            let stored = bytes[contentEnd...].withUnsafeBytes {
+                UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))
+            }
+            let hash = XXH3()
+            bytes.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(rebasing: $0[0..<contentEnd])) }
+            let computed = hash.digest()
+            guard stored == computed else {
+                throw damaged(
+                    "checksum mismatch: XXH3 \(hex(computed)), written \(hex(stored)); its bytes changed after it was written"
+                )
+            }
+        }
         var file = ArrayFile(meta: header.meta)
+        var end = 16 + length
         for entry in header.arrays {
             guard let size = elementSize(entry.dtype), entry.shape.allSatisfy({ $0 >= 0 }) else {
                 throw damaged("array \(entry.name) has dtype \(entry.dtype) shape \(entry.shape)")
             }
             let count = entry.shape.reduce(1, *) * size
-            guard entry.offset >= 16 + length, entry.offset + count <= bytes.count else {
+            guard entry.offset >= 16 + length, entry.offset + count <= contentEnd else {
                 throw damaged("array \(entry.name) runs past the end of the file")
             }
             file.entries.append(entry)
             file.data[entry.name] = .bytes(Array(bytes[entry.offset..<(entry.offset + count)]))
+            end = max(end, entry.offset + count)
+        }
+        // A version-1 file (no checksum) ends where its last array ends: bytes after it mean a damaged
+        // version 2 (its version digit changed) or an append.
+        guard header.version == 2 || end == bytes.count else {
+            throw damaged("\(bytes.count - end) bytes after its last array")
         }
         return file
+    }
+
+    /// 16 lowercase hex digits.
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     static func elementSize(_ dtype: String) -> Int? {

@@ -1,5 +1,6 @@
 import Datasets
 import Job
+import Logging
 import TagoodSupport
 
 #if canImport(Glibc)
@@ -8,15 +9,24 @@ import Glibc
 
 /// Where partials live: `reduce/partials/<dataset>/shard-<index>-<file checksum>.bin`
 /// (``JobDirectory/partialFile(_:)``). The checksum in the name makes a redone shard (new checksum) get a
-/// new partial, and lets a re-run skip every shard whose partial is already there.
+/// new partial, and lets a re-run skip every shard whose partial is already there. A partial carries
+/// its own checksum (``ArrayFile``), checked on every ``load(_:)``: a damaged one is rebuilt from its shard.
 public struct PartialStore: Sendable {
     /// The job directory whose partials these are.
     public let directory: JobDirectory
     /// `<job>/reduce/partials`.
     public var folder: String { directory.partialsFolder }
+    /// Where the rebuilding of a damaged partial is said.
+    public var logger: Logger
 
     /// The partials of the job directory `directory`.
-    public init(directory: JobDirectory) { self.directory = directory }
+    public init(
+        directory: JobDirectory,
+        logger: Logger = Logger(label: "tagood.reduce", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.directory = directory
+        self.logger = logger
+    }
 
     /// The partial file of a shard.
     public func path(of task: CommittedShard) -> String { directory.partialFile(task) }
@@ -55,8 +65,23 @@ public struct PartialStore: Sendable {
         }
     }
 
-    /// Reads the partial of `task` and checks it belongs to that shard.
-    public func load(_ task: CommittedShard) throws(ReduceError) -> ShardPartial {
+    /// Reads the partial of `task` and checks its checksum and that it belongs to that shard. A damaged
+    /// partial (its checksum, format or shard do not match) is deleted and rebuilt from the shard, which
+    /// is checked against its seal and the journal as it is read; a log line says so. Without
+    /// `rebuildingDamaged` (the coordinator accepting a worker's partial), a damaged partial is an error.
+    public func load(_ task: CommittedShard, rebuildingDamaged: Bool = true) throws(ReduceError) -> ShardPartial {
+        do {
+            return try loadChecked(task)
+        } catch  where rebuildingDamaged && error.kind == .damaged {
+            let p = path(of: task)
+            logger.warning("partial \(p) is damaged (\(error.message)); rebuilding it from \(task.path)")
+            unlink(p)
+            try ensure(task, verify: false)
+            return try loadChecked(task)
+        }
+    }
+
+    private func loadChecked(_ task: CommittedShard) throws(ReduceError) -> ShardPartial {
         let p = path(of: task)
         let partial = try ShardPartial(file: try ArrayFile.read(path: p), path: p)
         guard partial.dataset == task.dataset, partial.shardIndex == task.range.index, partial.checksum == task.checksum

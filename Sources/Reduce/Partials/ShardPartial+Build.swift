@@ -21,6 +21,32 @@ extension ShardPartial {
         }
     }
 
+    /// Verifies the shard of `task` in full without building its partial (`reduce --verify` on a shard
+    /// whose partial is cached): its bytes against the seal and the journal's file checksum, then its
+    /// structure and content checksums, and that it holds the shard the plan expects.
+    public static func verifyShard(_ task: CommittedShard) throws(ReduceError) {
+        do {
+            let reader = try ShardReader(path: task.path, expectedFileChecksum: task.checksum)
+            defer { reader.close() }
+            _ = try reader.verify()
+            let meta = try reader.header().metadata
+            guard meta.dataset == task.dataset, meta.shardIndex == task.range.index,
+                meta.datasetHash == task.datasetHash
+            else {
+                throw ReduceError(
+                    .shard,
+                    "shard \(task.path) holds \(meta.dataset)/\(meta.shardIndex) (plan \(meta.datasetHash)); the plan "
+                        + "expects \(task.dataset)/\(task.range.index) (plan \(task.datasetHash)): run `tagood resume` to re-verify the job"
+                )
+            }
+        } catch let error as ReduceError {
+            throw error
+        } catch {
+            throw ReduceError(
+                .shard, "shard \(task.path) does not verify: \(error); run `tagood resume` to re-verify and redo it")
+        }
+    }
+
     private static func buildThrowing(_ task: CommittedShard, verify: Bool) throws -> ShardPartial {
         // The bytes are checked against the seal and the journal before HDF5 sees them (ShardAudit.verify says why).
         let reader = try ShardReader(path: task.path, expectedFileChecksum: task.checksum)

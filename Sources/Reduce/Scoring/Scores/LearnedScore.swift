@@ -29,6 +29,19 @@ struct LearnedScore: OODScore {
                     + "\(context.n); delete \(shards.first.map { $0.path } ?? "the partials") 's partials under "
                     + "reduce/partials and reduce again")
         }
+        // JSON has no infinities: a diverged or damaged projector is refused here, naming its checkpoint,
+        // rather than when the scores file is written.
+        if let bad = all.first(where: { !$0.isFinite }) {
+            let count = all.count(where: { !$0.isFinite })
+            throw ReduceError(
+                .damaged,
+                "the trained projector gives \(count) of \(all.count) images a non-finite learned score (\(bad)): "
+                    + "its weights overflow (the training diverged, or the file is damaged)",
+                subject: scorer.path,
+                remedy:
+                    "train again with `tagood train <job> --restart` (a lower --lr if it diverged), or delete \(scorer.path) to reduce without the learned score"
+            )
+        }
         output.columns[.tagoodLearned] = all
         let epochs = scorer.checkpoint.map { "\($0.epochsDone) of \($0.options.epochs) epochs" } ?? "?"
         output.notes.append("TagOOD (learned centers): projector and centers from \(scorer.path) (\(epochs))")
