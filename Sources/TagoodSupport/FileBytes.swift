@@ -11,22 +11,7 @@ public enum FileBytes {
         defer { close(fd) }
         var st = stat()
         let expected = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
-        var bytes = [UInt8](repeating: 0, count: max(expected, 0))
-        var used = 0
-        while true {
-            if used == bytes.count {
-                bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16)))
-            }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(.read, path: path, errno: errno)
-            }
-            if n == 0 { break }
-            used += n
-        }
-        bytes.removeLast(bytes.count - used)
-        return bytes
+        return try readToEnd(fd, path: path, capacity: max(expected, 0))
     }
 
     /// Reads all of `path`, which must be a regular file of at most `limit` bytes (an image).
@@ -50,14 +35,27 @@ public enum FileBytes {
             throw FileError(.tooLarge, path: path, errno: 0, detail: "\(expected) bytes, the limit is \(limit)")
         }
         // One byte more than the size at open: a file that grew is seen and, past the limit, refused.
-        var bytes = [UInt8](repeating: 0, count: min(expected, limit) + 1)
+        return try readToEnd(fd, path: path, capacity: min(expected, limit) + 1, limit: limit)
+    }
+
+    /// Reads `fd` (the file at `path`) to its end into a buffer of `capacity` bytes to start with, grown as
+    /// needed; with `limit`, fails with ``FileError/Operation/tooLarge`` once more than `limit` bytes came.
+    private static func readToEnd(
+        _ fd: Int32, path: String, capacity: Int, limit: Int? = nil
+    ) throws(FileError) -> [UInt8] {
+        let grewPastLimit = { (limit: Int) in
+            FileError(.tooLarge, path: path, errno: 0, detail: "it grew past the limit of \(limit) bytes")
+        }
+        var bytes = [UInt8](repeating: 0, count: capacity)
         var used = 0
         while true {
             if used == bytes.count {
-                guard used <= limit else {
-                    throw FileError(.tooLarge, path: path, errno: 0, detail: "it grew past the limit of \(limit) bytes")
+                var growth = max(bytes.count, 1 << 16)
+                if let limit {
+                    guard used <= limit else { throw grewPastLimit(limit) }
+                    growth = min(growth, limit + 1 - used)
                 }
-                bytes.append(contentsOf: repeatElement(0, count: min(max(bytes.count, 1 << 16), limit + 1 - used)))
+                bytes.append(contentsOf: repeatElement(0, count: growth))
             }
             let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
             if n < 0 {
@@ -67,9 +65,7 @@ public enum FileBytes {
             if n == 0 { break }
             used += n
         }
-        guard used <= limit else {
-            throw FileError(.tooLarge, path: path, errno: 0, detail: "it grew past the limit of \(limit) bytes")
-        }
+        if let limit, used > limit { throw grewPastLimit(limit) }
         bytes.removeLast(bytes.count - used)
         return bytes
     }
