@@ -50,6 +50,9 @@ let package = Package(
         /// time (Debian's libxxhash is built for the baseline); optimised in debug builds too.
         .target(
             name: "CXXH3", dependencies: ["CXXHash"], cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        /// libtagood_cuda's C API (built by `make gpu` from cuda/, never linked), its dlopen loader, and the
+        /// kernels' index arithmetic, which compiles for the host too so that tests check it here.
+        .target(name: "CTagoodCUDA", linkerSettings: [.linkedLibrary("dl")]),
 
         // MARK: Swift modules.
         .target(name: "TagoodSupport", dependencies: ["CXXHash", "CXXH3"]),
@@ -72,6 +75,8 @@ let package = Package(
             swiftSettings: optimizedInDebug),
         .target(
             name: "Reduce", dependencies: ["Job", "Shards", "Datasets", "Tensor", "Learning", "TagoodSupport", logging]),
+        /// The CUDA backend: RAM and the token selection on a GPU, through libtagood_cuda (dlopen).
+        .target(name: "GPU", dependencies: ["CTagoodCUDA", "Extract", "Model", "Tensor", "TagoodSupport"]),
         .target(name: "DemoData", dependencies: ["Imaging", "TagoodSupport"]),
         .target(name: "Transport", dependencies: ["CZeroMQ", "Job", "Datasets", "TagoodSupport"]),
         /// The coordinator's core: its state machine, its server, the task-set seam, the job's keys.
@@ -85,8 +90,8 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Coordination", "Launch", "Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "Tensor",
-                "CAffinity", "TagoodSupport", logging
+                "Coordination", "Launch", "Transport", "Job", "Datasets", "Extract", "GPU", "Reduce", "Shards",
+                "Tensor", "CAffinity", "TagoodSupport", logging
             ]
         ),
         .executableTarget(
@@ -136,6 +141,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor", "Imaging", "Shards", "TagoodSupport"]),
+        .testTarget(
+            name: "GPUTests", dependencies: ["GPU", "CTagoodCUDA", "Extract", "Model", "Tensor", "TagoodSupport"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Job"]),
         .testTarget(
