@@ -5,8 +5,8 @@ import TagoodSupport
 /// libtagood_cuda, opened with `dlopen` (tagood links no CUDA library, so it runs where there is none).
 ///
 /// Where it is looked for, in order: the path given (`--cuda-library`, `cuda_library:` in cluster.yaml),
-/// `$TAGOOD_CUDA_LIBRARY`, then beside the tagood executable and in `../cuda/` from it (where `make gpu`
-/// puts it: `.build/cuda/libtagood_cuda.so` next to `.build/debug` and `.build/release`).
+/// `$TAGOOD_CUDA_LIBRARY`, then beside the tagood executable and in `../cuda/` and `../../cuda/` from it
+/// (where `make gpu` puts it: `.build/cuda/libtagood_cuda.so`, beside `.build/debug` and `.build/release`).
 public final class CUDALibrary: @unchecked Sendable {
     /// The library's file name.
     public static let fileName = "libtagood_cuda.so"
@@ -66,7 +66,9 @@ public final class CUDALibrary: @unchecked Sendable {
         }
         let directory = Path.directory(of: currentExecutable())
         paths.append(directory + "/" + fileName)
+        // .build/debug/tagood is .build/<triple>/debug/tagood once symbolic links are resolved.
         paths.append(Path.directory(of: directory) + "/cuda/" + fileName)
+        paths.append(Path.directory(of: Path.directory(of: directory)) + "/cuda/" + fileName)
         return paths
     }
 

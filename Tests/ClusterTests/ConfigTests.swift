@@ -37,11 +37,18 @@ import Testing
         #expect(
             failure("workers:\n  - {cores: \"3-75475454\"}\n").contains("(cores 0 to 1023, each once)"),
             "found by fuzz-config: a huge range")
-        #expect(failure("workers:\n  - {cores: \"0\", gpu: 1}\n").contains("not both"))
+        #expect(failure("workers:\n  - {gpu: -1}\n").contains("workers[0].gpu: must be a GPU index"))
+        #expect(failure("workers:\n  - {threads: 2}\n").contains("give 'cores'"))
         #expect(failure("coordinator: {port: 70000}\nworkers: [{cores: \"0\"}]\n").contains("coordinator.port"))
         #expect(
             failure("launcher: local\nworkers: [{host: node7, cores: \"0\"}]\n").contains("use launcher ssh or slurm"))
         #expect(failure("workers: []\n").contains("lists no worker"))
+    }
+
+    @Test func aGPUWorkerMayPinItsDecodeThreadsToCores() throws {
+        let spec = try ClusterSpec.parse("workers:\n  - {gpu: 1, cores: \"0\"}\n  - {gpu: 2}\n", file: "cluster.yaml")
+        #expect(spec.workers.map(\.device) == [.gpu(1, cores: [0]), .gpu(2, cores: nil)])
+        #expect(spec.workers.map(\.threads) == [1, 4])
     }
 
     @Test func launcherSettingsCredentialsAndWorkerLimits() throws {

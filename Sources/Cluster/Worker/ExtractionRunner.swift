@@ -22,6 +22,7 @@ public final class ExtractionRunner: AssignmentRunner {
     public var kind: TaskKind { .extract }
     public var outputFolder: String { jobDirectory.shardsFolder }
     public var modelHash: String { producer.modelHash }
+    public var device: String? { producer.device }
 
     public func run(
         _ assign: ProtocolMessage.Assign, jobID: String, worker: String, control: AssignmentControl

@@ -87,13 +87,10 @@ public final class WorkerRuntime {
     }
 
     public func run() -> Exit {
-        let pinned: [Int]
-        switch options.pinning {
-        case .cores(let cores): pinned = cores
-        case .gpu(let index): pinned = [index]
-        }
+        let pinned = options.pinning.cores ?? []
         let hello = ProtocolMessage.Hello(
-            workerID: options.workerID, host: options.host, pid: getpid(), device: options.pinning.deviceName,
+            workerID: options.workerID, host: options.host, pid: getpid(),
+            device: runner.device ?? options.pinning.deviceName,
             pinned: pinned, threads: options.threads, modelHash: runner.modelHash,
             tagoodVersion: TagoodVersion.string)
         do {
@@ -110,7 +107,7 @@ public final class WorkerRuntime {
                 jobID = welcome.jobID
                 logger[metadataKey: "job"] = "\(welcome.jobID)"
                 logger.info(
-                    "joined job \(welcome.jobID) at \(options.endpoint) as \(options.workerID) (\(options.pinning.deviceName) \(pinned), \(options.threads) threads)"
+                    "joined job \(welcome.jobID) at \(options.endpoint) as \(options.workerID) (\(runner.device ?? options.pinning.deviceName), \(pinned.isEmpty ? "threads not pinned" : "cores " + CoreSet.format(pinned)), \(options.threads) threads)"
                 )
             case .refused(let refused):
                 logger.info("refused by the coordinator: \(refused.reason)")

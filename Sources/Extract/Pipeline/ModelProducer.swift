@@ -9,65 +9,94 @@ import Tensor
 import Glibc
 #endif
 
-/// The real producer: decode → batch → RAM → TagOOD selection → shard writer.
+/// The real producer: decode → batch → backend (RAM and the TagOOD selection) → shard writer.
 ///
-/// Decoding and preprocessing of the next batch run on `decodeThreads` threads while the model runs
-/// the current one; at most two batches of images are in memory, so memory stays flat whatever the
-/// shard size. Rows are written in the plan's order. An image that cannot be read or decoded becomes a
-/// failed row with its error; it never fails the shard.
+/// Decoding and preprocessing of the next batch run on `decodeThreads` threads while the backend runs
+/// the current one, and the backend holds one batch in flight: batch k + 1 is submitted before batch k is
+/// finished and written, so a GPU computes while the host writes. At most three batches of images are in
+/// memory, so memory stays flat whatever the shard size. Rows are written in the plan's order. An image that
+/// cannot be read or decoded becomes a failed row with its error; it never fails the shard.
 public final class ModelProducer: ShardProducer, @unchecked Sendable {
-    public let model: RAMModel
+    public let backend: any ExtractionBackend
     public let modelName: String
     public let modelHash: String
-    public var embedDim: Int { model.config.head.encoderWidth }
-    public var imageTokens: Int { model.imageTokens }
-    public var allTags: Int? { settings.allTagProbs ? model.config.head.numTags : nil }
-    private let idTags: [Int]
-    /// Every tag that is not an ID tag, ascending: computed only when the OOD rule asks.
-    private let otherTags: [Int]
+    public var embedDim: Int { backend.config.head.encoderWidth }
+    public var imageTokens: Int { backend.config.imageTokens }
+    public var allTags: Int? { backend.computesAllTags ? backend.config.head.numTags : nil }
+    public var device: String? { backend.device }
     private let settings: ExtractionSettings
     private let transform: TagOODTransform
     /// The decode threads (a pool of their own: the model's kernels use `WorkerPool.shared` meanwhile).
     private let decodePool: WorkerPool
 
+    /// Makes the backend a producer runs on from the loaded weights and the ID tags (the CPU's by default;
+    /// a GPU worker passes the CUDA backend's).
+    public typealias BackendMaker =
+        @Sendable (_ weights: RAMWeights, _ idTags: [Int], _ settings: ExtractionSettings) throws ->
+        any ExtractionBackend
+
+    /// The CPU backend (``CPUBackend``).
+    public static let cpuBackend: BackendMaker = { weights, idTags, settings in
+        CPUBackend(model: RAMModel(weights: weights), idTags: idTags, allTagProbs: settings.allTagProbs)
+    }
+
     /// - Parameters:
-    ///   - idTags: the in-distribution tag ids (from the class → tag map).
+    ///   - backend: where RAM runs, built for the ID tags (from the class → tag map) and `settings.allTagProbs`.
     ///   - modelHash: the identity the coordinator checks (``ModelIdentity/hash(weightsFile:)``).
-    public init(model: RAMModel, modelHash: String, idTags: [Int], settings: ExtractionSettings) throws(ExtractError) {
-        guard !idTags.isEmpty else {
+    public init(backend: any ExtractionBackend, modelHash: String, settings: ExtractionSettings) throws(ExtractError) {
+        let numTags = backend.config.head.numTags
+        guard !backend.idTags.isEmpty else {
             throw ExtractError(.badInput, "the ID tag set is empty: give the class → tag map of the ID classes")
         }
-        if let bad = idTags.first(where: { $0 >= model.config.head.numTags }) {
+        if let bad = backend.idTags.first(where: { $0 < 0 || $0 >= numTags }) {
             throw ExtractError(
                 .badInput,
-                "ID tag \(bad) is outside the model's \(model.config.head.numTags) tags: the class → tag map and the tag list do not belong together"
+                "ID tag \(bad) is outside the model's \(numTags) tags: the class → tag map and the tag list do not belong together"
             )
         }
-        self.model = model
-        self.modelName = model.config.name
+        guard backend.computesAllTags == settings.allTagProbs else {
+            throw ExtractError(.badInput, "the backend's all_tag_probs setting is not the job's")
+        }
+        self.backend = backend
+        self.modelName = backend.config.name
         self.modelHash = modelHash
-        self.idTags = idTags
-        let ids = Set(idTags)
-        self.otherTags = (0..<model.config.head.numTags).filter { !ids.contains($0) }
         self.settings = settings
-        let r = model.config.vision.imageResolution
+        let r = backend.config.vision.imageResolution
         // TagOOD's transform: Resize((r + 8, r + 8)) then CenterCrop(r) — 392 → 384 for RAM.
         self.transform = TagOODTransform(resizeTo: r + 8, crop: r)
         decodePool = WorkerPool(threads: max(1, settings.decodeThreads))
     }
 
-    /// Loads everything a job's model section names: config, weights, tag list and class → tag map.
+    /// A producer on the CPU backend.
+    public convenience init(
+        model: RAMModel, modelHash: String, idTags: [Int], settings: ExtractionSettings
+    )
+        throws(ExtractError)
+    {
+        if let bad = idTags.first(where: { $0 < 0 || $0 >= model.config.head.numTags }) {
+            throw ExtractError(
+                .badInput,
+                "ID tag \(bad) is outside the model's \(model.config.head.numTags) tags: the class → tag map and the tag list do not belong together"
+            )
+        }
+        try self.init(
+            backend: CPUBackend(model: model, idTags: idTags, allTagProbs: settings.allTagProbs),
+            modelHash: modelHash, settings: settings)
+    }
+
+    /// Loads everything a job's model section names: config, weights, tag list and class → tag map, and
+    /// builds the backend with `makeBackend` (the CPU's by default).
     public static func load(
         config: String, weights: String, tags: String, classTags: String,
-        settings: ExtractionSettings
+        settings: ExtractionSettings, makeBackend: BackendMaker = cpuBackend
     ) throws -> ModelProducer {
         let vocabulary = try TagVocabulary.load(path: tags)
         let map = try ClassTagMap.load(path: classTags, vocabulary: vocabulary)
         let ramConfig = try RAMConfig.resolve(config, numTags: vocabulary.count)
-        let model = try RAMModel.load(path: weights, config: ramConfig)
+        let stateDict = try StateDict.load(path: weights)
+        let backend = try makeBackend(try RAMWeights(config: ramConfig, stateDict: stateDict), map.idTags, settings)
         return try ModelProducer(
-            model: model, modelHash: try ModelIdentity.hash(weightsFile: weights),
-            idTags: map.idTags, settings: settings)
+            backend: backend, modelHash: try ModelIdentity.hash(weightsFile: weights), settings: settings)
     }
 
     deinit { decodePool.stop() }
@@ -78,33 +107,90 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
         case failed(ImageStatus, String)
     }
 
+    /// A batch whose images the backend has (or that had none it could read), waiting to be written.
+    private struct InFlight {
+        var slots: [Slot]
+        var range: Range<Int>
+        var submitted: SubmittedBatch?
+    }
+
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
         let writer = try work.makeWriter(options: settings.writerOptions(images: work.paths.count))
         let selector = TokenSelector(
-            idTags: idTags, inDistribution: work.metadata.role != .ood,
+            idTags: backend.idTags, inDistribution: work.metadata.role != .ood,
             tagThreshold: Float(settings.tagThreshold),
             attentionThreshold: Float(settings.attentionThreshold))
-        let batch = max(1, settings.batchSize)
+        let batch = max(1, min(settings.batchSize, backend.maxBatch))
         var start = 0
         var pending = decode(work, range: 0..<min(batch, work.paths.count))
+        var inFlight: InFlight?
+        // A batch the backend still holds when the shard fails is given back, so its next shard starts clean.
+        defer { if let batch = inFlight?.submitted { backend.discard(batch) } }
         while start < work.paths.count {
             let end = min(start + batch, work.paths.count)
             let slots = pending.wait()
-            // Decode the next batch while the model runs this one.
-            let nextEnd = min(end + batch, work.paths.count)
-            pending = decode(work, range: end..<nextEnd)
+            // Decode the next batch while the backend runs this one.
+            pending = decode(work, range: end..<min(end + batch, work.paths.count))
             if progress.isCancelled {
                 _ = pending.wait()
                 writer.abandon()
                 throw ProducerCancelled()
             }
-            try run(
-                slots, paths: Array(work.paths[start..<end]), labels: Array(work.labels[start..<end]),
-                selector: selector, writer: writer)
-            progress.add(end - start)
+            let previous = inFlight
+            inFlight = InFlight(slots: slots, range: start..<end, submitted: try submit(slots))
+            if let previous {
+                try write(previous, work: work, selector: selector, writer: writer)
+                progress.add(previous.range.count)
+            }
             start = end
         }
+        if let last = inFlight {
+            inFlight = nil
+            try write(last, work: work, selector: selector, writer: writer)
+            progress.add(last.range.count)
+        }
         return try writer.commit()
+    }
+
+    /// Hands the decoded images of one batch to the backend (nil when none could be read).
+    private func submit(_ slots: [Slot]) throws -> SubmittedBatch? {
+        let ready = slots.compactMap { slot -> [Float]? in
+            if case .ready(let pixels) = slot { return pixels }
+            return nil
+        }
+        guard !ready.isEmpty else { return nil }
+        let r = backend.config.vision.imageResolution, each = 3 * r * r
+        let images = Tensor(shape: [ready.count, 3, r, r]) { buffer in
+            for (row, pixels) in ready.enumerated() {
+                pixels.withUnsafeBufferPointer { src in
+                    (buffer.baseAddress! + row * each).update(from: src.baseAddress!, count: each)
+                }
+            }
+        }
+        return try backend.submit(images)
+    }
+
+    /// Finishes a batch on the backend and appends every row in the plan's order.
+    private func write(_ batch: InFlight, work: ShardWork, selector: TokenSelector, writer: ShardWriter) throws {
+        let results = try batch.submitted.map { try backend.finish($0, selector: selector) } ?? []
+        var next = results.makeIterator()
+        for (i, slot) in batch.slots.enumerated() {
+            let index = batch.range.lowerBound + i
+            let (path, label) = (work.paths[index], work.labels[index])
+            switch slot {
+            case .failed(let status, let message):
+                try writer.append(.failed(path: path, label: label, status: status, error: message))
+            case .ready:
+                guard let image = next.next() else {
+                    throw ExtractError(.badInput, "the backend returned fewer images than it was given")
+                }
+                try writer.append(
+                    ShardRecord(
+                        path: path, label: label, tokens: image.tokens, tokenIndex: image.tokenIndex.map { Int16($0) },
+                        globalEmbed: image.globalEmbed, tagIDs: image.choice.tags.map { Int32($0) },
+                        tagProbs: image.choice.probs, attention: image.attention, allTagProbs: image.allTagProbs))
+            }
+        }
     }
 
     /// Starts decoding `range` on the decode threads, on a thread of its own so the caller can run the
@@ -134,80 +220,6 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
             return .ready(transform(decoded.image))
         } catch {
             return .failed(error.imageStatus, error.description)
-        }
-    }
-
-    /// Runs the model on the decoded images of one batch and appends every row in order.
-    private func run(
-        _ slots: [Slot], paths: [String], labels: [Int32], selector: TokenSelector, writer: ShardWriter
-    ) throws {
-        var ready: [Int] = []
-        for (i, slot) in slots.enumerated() { if case .ready = slot { ready.append(i) } }
-        var embedsTensor: Tensor?, idProbsTensor: Tensor?, allProbsTensor: Tensor?
-        if !ready.isEmpty {
-            let r = model.config.vision.imageResolution, each = 3 * r * r
-            let images = Tensor(shape: [ready.count, 3, r, r]) { buffer in
-                for (row, i) in ready.enumerated() {
-                    guard case .ready(let pixels) = slots[i] else { continue }
-                    pixels.withUnsafeBufferPointer { src in
-                        (buffer.baseAddress! + row * each).update(from: src.baseAddress!, count: each)
-                    }
-                }
-            }
-            // Only the ID tags first: the selection needs the others only for an OOD image none of whose
-            // ID tags fired, and then only until one fires (TokenSelector.chooseTags(idProbs:anyOtherTagFires:)).
-            let embeds = try model.encodeImages(images)
-            embedsTensor = embeds
-            if settings.allTagProbs {
-                // Every tag: the selection reads them too.
-                allProbsTensor = try model.tagProbabilities(imageEmbeds: embeds)
-            } else {
-                idProbsTensor = try model.tagProbabilities(imageEmbeds: embeds, tags: selector.idTags)
-            }
-        }
-        let tagCount = model.config.head.numTags
-        let l1 = imageTokens, e = embedDim, k = selector.idTags.count, heads = model.config.head.numHeads
-        var row = 0
-        for (i, slot) in slots.enumerated() {
-            switch slot {
-            case .failed(let status, let message):
-                try writer.append(.failed(path: paths[i], label: labels[i], status: status, error: message))
-            case .ready:
-                let embedsBatch = embedsTensor!
-                let embeds = embedsBatch.scalars
-                let image = row
-                let choice: TokenSelector.TagChoice
-                var allProbs: [Float] = []
-                if let allProbsTensor {
-                    allProbs = Array(allProbsTensor.scalars[(image * tagCount)..<((image + 1) * tagCount)])
-                    choice = try allProbs.withUnsafeBufferPointer { p throws(ExtractError) in
-                        try selector.chooseTags(probs: p)
-                    }
-                } else {
-                    choice = try idProbsTensor!.scalars.withUnsafeBufferPointer { p in
-                        try selector.chooseTags(
-                            idProbs: UnsafeBufferPointer(rebasing: p[(image * k)..<((image + 1) * k)])
-                        ) {
-                            try model.anyTagFires(
-                                imageEmbeds: embedsBatch, image: image, tags: otherTags,
-                                threshold: selector.tagThreshold)
-                        }
-                    }
-                }
-                let attention = try model.layer0Attention(imageEmbeds: embedsBatch, image: row, tags: choice.tags)
-                let tokens = try selector.selectTokens(
-                    attention: attention.scalars, heads: heads, tags: choice.tags.count, tokens: l1)
-                let base = row * l1 * e
-                var selected: [Float] = []
-                selected.reserveCapacity(tokens.tokens.count * e)
-                for t in tokens.tokens { selected.append(contentsOf: embeds[(base + t * e)..<(base + (t + 1) * e)]) }
-                try writer.append(
-                    ShardRecord(
-                        path: paths[i], label: labels[i], tokens: selected, tokenIndex: tokens.tokens.map { Int16($0) },
-                        globalEmbed: Array(embeds[base..<(base + e)]), tagIDs: choice.tags.map { Int32($0) },
-                        tagProbs: choice.probs, attention: tokens.attention, allTagProbs: allProbs))
-                row += 1
-            }
         }
     }
 

@@ -58,8 +58,10 @@ public struct ClusterSpec: Sendable, Equatable {
     /// Where one worker runs and what it is pinned to.
     public struct Worker: Sendable, Equatable {
         public enum Device: Sendable, Equatable {
+            /// RAM on these CPU cores.
             case cores([Int])
-            case gpu(Int)
+            /// RAM on GPU `index`, its decode threads on `cores` when given.
+            case gpu(Int, cores: [Int]?)
         }
         public var host: String
         public var device: Device
@@ -206,37 +208,40 @@ public struct ClusterSpec: Sendable, Equatable {
         {
             let w = try node.mapping(allowed: ["host", "cores", "gpu", "threads"])
             let host = try w.optional("host")?.safeString(.host) ?? "localhost"
-            let device: Worker.Device
-            switch (w.optional("cores"), w.optional("gpu")) {
-            case (let cores?, nil):
-                let text = try cores.node.map { $0.string ?? "" } ?? ""
+            var cores: [Int]?
+            if let node = w.optional("cores") {
+                let text = try node.node.map { $0.string ?? "" } ?? ""
                 guard let list = CoreSet.parse(text) else {
-                    throw cores.error(
+                    throw node.error(
                         "'\(text)' is not a core list such as \"0-3\" or \"0,2,4-7\" (cores 0 to \(CoreSet.limit - 1), each once)"
                     )
                 }
                 if ClusterSpec.isLocal(host) {
                     let available = CoreSet.available()
                     if let missing = list.first(where: { !available.contains($0) }) {
-                        throw cores.error(
+                        throw node.error(
                             "core \(missing) is not available on \(host) (available: \(CoreSet.format(available)))")
                     }
                 }
-                device = .cores(list)
-            case (nil, let gpu?):
+                cores = list
+            }
+            let device: Worker.Device
+            if let gpu = w.optional("gpu") {
                 let index = try gpu.int()
                 guard index >= 0 else { throw gpu.error("must be a GPU index (0, 1, …)") }
-                device = .gpu(index)
-            case (nil, nil):
-                throw node.error("give either 'cores' (e.g. \"0-3\") or 'gpu' (e.g. 0)")
-            default:
-                throw node.error("give either 'cores' or 'gpu', not both")
+                device = .gpu(index, cores: cores)
+            } else if let cores {
+                device = .cores(cores)
+            } else {
+                throw node.error(
+                    "give 'cores' (e.g. \"0-3\"), or 'gpu' (e.g. 0) with, optionally, the 'cores' of its decode threads"
+                )
             }
             var threads: Int
             if let t = w.optional("threads") {
                 threads = try t.int()
                 guard threads >= 1 else { throw t.error("must be at least 1") }
-                if case .cores(let list) = device, threads > 4 * list.count {
+                if let list = cores, threads > 4 * list.count {
                     throw t.error(
                         "\(threads) threads on \(list.count) pinned core(s) oversubscribe them (OpenBLAS and the decode threads fight for the cores and run slower); use at most \(4 * list.count), usually \(list.count)"
                     )
@@ -244,7 +249,7 @@ public struct ClusterSpec: Sendable, Equatable {
                 guard threads <= 1024 else {
                     throw t.error("must be at most 1024: one worker does not use more threads than a machine has cores")
                 }
-            } else if case .cores(let list) = device {
+            } else if let list = cores {
                 threads = list.count
             } else {
                 threads = 4

@@ -6,7 +6,7 @@ import TagoodSupport
 /// `launcher: slurm`: Slurm places the workers. The coordinator submits them as one `sbatch` job array
 /// (one array task per worker, `slurm:` of cluster.yaml gives the partition, account, time limit, CPUs
 /// and GPUs per task and extra `#SBATCH` lines); each task runs `tagood worker --cores inherit`, pinned to
-/// the CPUs Slurm gave it (and seeing the GPUs its gres set).
+/// the CPUs Slurm gave it, and with `gpus_per_task` also `--gpu inherit`: RAM on the GPU its gres set.
 ///
 /// Tasks that Slurm ends (preemption, time limit, node failure, `scancel`) are noticed by their missed
 /// heartbeats (the coordinator re-queues their shards) and by `squeue`, where it answers: while work

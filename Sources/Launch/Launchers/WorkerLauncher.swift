@@ -60,10 +60,13 @@ public struct WorkerLaunch: Sendable {
             args += ["--threads", String(worker.threads)]
             switch worker.device {
             case .cores(let cores): args += ["--cores", CoreSet.format(cores)]
-            case .gpu(let index): args += ["--gpu", String(index)]
+            case .gpu(let index, let cores):
+                args += ["--gpu", String(index)] + (cores.map { ["--cores", CoreSet.format($0)] } ?? [])
             }
         } else {
             args += ["--cores", "inherit"]
+            // A Slurm task with a GPU runs RAM on it: CUDA_VISIBLE_DEVICES is the one Slurm's gres gave it.
+            if (cluster.slurm?.gpusPerTask ?? 0) > 0 { args += ["--gpu", "inherit"] }
         }
         if let parent { args += ["--parent", String(parent)] }
         return args + (cluster.workerCredential?.workerArguments ?? []) + extraArguments

@@ -4,6 +4,7 @@ import Cluster
 import Coordination
 import Extract
 import Foundation
+import GPU
 import Job
 import Launch
 import Reduce
@@ -16,8 +17,12 @@ struct WorkerCommand: ParsableCommand {
         abstract: "Run one worker: connect to a coordinator and extract the shards it assigns.",
         discussion: """
             A CPU worker pins the whole process (every thread, OpenBLAS's included) to its core set and sizes \
-            its threads to it; a GPU worker exports CUDA_VISIBLE_DEVICES. `tagood launch` starts workers itself; \
-            run this by hand (or from ssh/Slurm) to add workers on other machines that see the job directory.
+            its threads to it. A GPU worker (--gpu N) exports CUDA_VISIBLE_DEVICES=N and runs RAM on that GPU \
+            through libtagood_cuda (`make gpu` builds it), with its decode threads on --cores when given; \
+            --gpu inherit keeps the GPU the environment names (Slurm's gres). A GPU worker whose library or \
+            device is missing stops at once and says which; it never falls back to the CPU. `tagood launch` \
+            starts workers itself; run this by hand (or from ssh/Slurm) to add workers on other machines that \
+            see the job directory.
 
             The coordinator answers only workers that hold the job's credential (CURVE keys): by default \
             <job>/keys/worker.key, which `launch` makes. On a node that does not see the job directory, copy \
@@ -31,10 +36,27 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(help: "The coordinator's endpoint, tcp://HOST:PORT.") var connect: String
 
-    @Option(help: "CPU cores to pin to, e.g. 0-3 or 0,2; `inherit` keeps the cores this process was given (Slurm's).")
+    @Option(
+        help: """
+            CPU cores to pin to, e.g. 0-3 or 0,2; `inherit` keeps the cores this process was given (Slurm's). \
+            With --gpu: the cores of the decode threads.
+            """)
     var cores: String?
 
-    @Option(help: "GPU index (sets CUDA_VISIBLE_DEVICES).") var gpu: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Run RAM on this GPU (sets CUDA_VISIBLE_DEVICES); `inherit` uses the one the environment names.",
+            valueName: "index"))
+    var gpu: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "libtagood_cuda.so for --gpu (default: $TAGOOD_CUDA_LIBRARY, then beside tagood and in ../cuda/).",
+            valueName: "path"))
+    var cudaLibrary: String?
+
+    @Option(help: "The GPU's arithmetic: bf16 (fast) or fp32 (TF32 off, for parity checks).")
+    var gpuPrecision: String = "bf16"
 
     @Option(help: "Threads (default: the number of cores).") var threads: Int?
 
@@ -64,10 +86,17 @@ struct WorkerCommand: ParsableCommand {
     var verify = false
 
     mutating func validate() throws {
-        guard (cores == nil) != (gpu == nil) else { throw ValidationError("give exactly one of --cores and --gpu") }
+        guard cores != nil || gpu != nil else { throw ValidationError("give --cores, --gpu, or both") }
         if let cores, cores != "inherit", CoreSet.parse(cores) == nil {
             throw ValidationError("--cores '\(cores)' is not a core list such as 0-3 (or `inherit`)")
         }
+        if let gpu, gpu != "inherit", Int(gpu).map({ $0 < 0 }) ?? true {
+            throw ValidationError("--gpu '\(gpu)' is not a GPU index such as 0 (or `inherit`)")
+        }
+        guard CUDABackend.Precision(rawValue: gpuPrecision) != nil else {
+            throw ValidationError("--gpu-precision must be bf16 or fp32")
+        }
+        if reduce, gpu != nil { throw ValidationError("--reduce workers run on the CPU: give --cores, not --gpu") }
     }
 
     mutating func run() throws {
@@ -78,16 +107,16 @@ struct WorkerCommand: ParsableCommand {
         if let parent, tagood_exit_with_parent(parent) == 0 {
             throw ValidationError("the coordinator (pid \(parent)) is gone")
         }
-        let pinning: Pinning =
-            cores == "inherit"
-            ? .cores(CoreSet.available())
-            : cores.flatMap(CoreSet.parse).map(Pinning.cores) ?? .gpu(gpu ?? 0)
-        let threadCount: Int
-        switch pinning {
-        case .cores(let list): threadCount = threads ?? list.count
-        case .gpu: threadCount = threads ?? 4
-        }
+        let coreList = cores == "inherit" ? CoreSet.available() : cores.flatMap(CoreSet.parse)
+        let pinning: Pinning = gpu.map { .gpu(Int($0), cores: coreList) } ?? .cores(coreList ?? [])
+        let threadCount = threads ?? coreList?.count ?? 4
         try pinning.apply(threads: threadCount)
+        // A GPU worker finds its library and device before anything slow (the weights): when either is
+        // missing it stops now, saying which.
+        let gpuBackend = try gpu.map { _ in
+            try CUDABackend.prepare(
+                library: cudaLibrary, precision: CUDABackend.Precision(rawValue: gpuPrecision) ?? .bf16)
+        }
         let directory = JobDirectory(job)
         var environment = ProcessInfo.processInfo.environment
         if let credentialEnv {
@@ -113,7 +142,7 @@ struct WorkerCommand: ParsableCommand {
         } else {
             let spec = try JobSpec.load(path: directory.jobFile)
             runtime = try WorkerRuntime(
-                options: options, producer: try Self.producer(spec, directory: directory),
+                options: options, producer: try Self.producer(spec, directory: directory, gpu: gpuBackend),
                 settings: spec.extract, logger: logger)
         }
         let exit = runtime.run()
@@ -121,13 +150,17 @@ struct WorkerCommand: ParsableCommand {
     }
 
     /// The extraction worker's producer: the job's model, or none for a decode-only job.
-    private static func producer(_ spec: JobSpec, directory: JobDirectory) throws -> ShardProducer {
+    private static func producer(
+        _ spec: JobSpec, directory: JobDirectory, gpu: ModelProducer.BackendMaker?
+    ) throws
+        -> ShardProducer
+    {
         if spec.isDecodeOnly { return DecodeOnlyProducer(settings: spec.extract) }
         guard let classTags = spec.classTags else {
             throw ValidationError("\(directory.jobFile) has no class_tags: the model needs the ID tag set")
         }
         return try ModelProducer.load(
             config: spec.model.config, weights: spec.model.weights, tags: spec.model.tags,
-            classTags: classTags, settings: spec.extract)
+            classTags: classTags, settings: spec.extract, makeBackend: gpu ?? ModelProducer.cpuBackend)
     }
 }
