@@ -26,7 +26,8 @@ import Testing
 
         init(maxBatch: Int, failOn: Int? = nil) {
             inner = CPUBackend(
-                model: BackendPipelineTests.model, idTags: idTags, allTagProbs: false, maxBatch: maxBatch)
+                model: BackendPipelineTests.model, idTags: BackendPipelineTests.idTags, allTagProbs: false,
+                maxBatch: maxBatch)
             self.failOn = failOn
         }
 
