@@ -46,6 +46,7 @@ struct ExtractCommand: ParsableCommand {
     )
     var allTagProbs = false
     @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int?
+    @OptionGroup(title: "GPU") var gpuOptions: GPUOptions
 
     mutating func run() throws {
         guard let tokenDType = TokenDType(name: dtype) else { throw ValidationError("--dtype must be f16 or f32") }
@@ -61,14 +62,17 @@ struct ExtractCommand: ParsableCommand {
         // A run killed outright left its temporary shard; a signal now removes this run's on the way out.
         for path in OutputTemporaries.removeLeftovers(of: out) { print("removed \(path), left by a killed run") }
         OutputTemporaries.removeOnSignal(of: out)
+        if let index = gpuOptions.index { setenv("CUDA_VISIBLE_DEVICES", String(index), 1) }
+        let makeBackend = try gpuOptions.backendMaker()
         let started = Date()
         let producer = try ModelProducer.load(
-            config: config, weights: weights, tags: self.tags, classTags: classTags, settings: settings)
+            config: config, weights: weights, tags: self.tags, classTags: classTags, settings: settings,
+            makeBackend: makeBackend)
         let loaded = Date().timeIntervalSince(started)
         let list = try DirectoryScanner.scan(root: images, layout: role == .id ? .imageFolder : .nested)
         let labels = role == .id ? list.labels : [Int32](repeating: -1, count: list.count)
         print(
-            "model \(producer.modelName) (\(producer.modelHash)) loaded in \(Format.fixed(loaded, 1)) s; \(Format.count(list.count)) images in \(images)"
+            "model \(producer.modelName) (\(producer.modelHash)) on \(producer.device ?? "cpu") loaded in \(Format.fixed(loaded, 1)) s; \(Format.count(list.count)) images in \(images)"
         )
 
         let planned = try ShardPlan.plan(

@@ -37,6 +37,17 @@ import Testing
         }
     }
 
+    @Test func extractWithAGPUButNoLibraryStopsBeforeTheWeights() throws {
+        let result = try TagoodProcess.run([
+            "extract", "--config", "test_tiny", "--weights", "/nonexistent/weights.safetensors", "--tags", "t",
+            "--class-tags", "c", "--role", "ood", "--images", ".", "--out", "/nonexistent/out.h5", "--gpu", "0",
+            "--cuda-library", "/nonexistent/libtagood_cuda.so"
+        ])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("/nonexistent/libtagood_cuda.so"), "\(result.stderr)")
+        #expect(!result.stderr.contains("weights.safetensors"), "it stopped before the weights: \(result.stderr)")
+    }
+
     @Test(.enabled(if: builtLibrary != nil, "needs `make gpu`'s library")) func withTheLibraryButNoDeviceItSaysSo()
         throws
     {

@@ -4,7 +4,6 @@ import Cluster
 import Coordination
 import Extract
 import Foundation
-import GPU
 import Job
 import Launch
 import Reduce
@@ -43,20 +42,7 @@ struct WorkerCommand: ParsableCommand {
             """)
     var cores: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "Run RAM on this GPU (sets CUDA_VISIBLE_DEVICES); `inherit` uses the one the environment names.",
-            valueName: "index"))
-    var gpu: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "libtagood_cuda.so for --gpu (default: $TAGOOD_CUDA_LIBRARY, then beside tagood and in ../cuda/).",
-            valueName: "path"))
-    var cudaLibrary: String?
-
-    @Option(help: "The GPU's arithmetic: bf16 (fast) or fp32 (TF32 off, for parity checks).")
-    var gpuPrecision: String = "bf16"
+    @OptionGroup var gpuOptions: GPUOptions
 
     @Option(help: "Threads (default: the number of cores).") var threads: Int?
 
@@ -86,15 +72,10 @@ struct WorkerCommand: ParsableCommand {
     var verify = false
 
     mutating func validate() throws {
+        let gpu = gpuOptions.gpu
         guard cores != nil || gpu != nil else { throw ValidationError("give --cores, --gpu, or both") }
         if let cores, cores != "inherit", CoreSet.parse(cores) == nil {
             throw ValidationError("--cores '\(cores)' is not a core list such as 0-3 (or `inherit`)")
-        }
-        if let gpu, gpu != "inherit", Int(gpu).map({ $0 < 0 }) ?? true {
-            throw ValidationError("--gpu '\(gpu)' is not a GPU index such as 0 (or `inherit`)")
-        }
-        guard CUDABackend.Precision(rawValue: gpuPrecision) != nil else {
-            throw ValidationError("--gpu-precision must be bf16 or fp32")
         }
         if reduce, gpu != nil { throw ValidationError("--reduce workers run on the CPU: give --cores, not --gpu") }
     }
@@ -108,15 +89,13 @@ struct WorkerCommand: ParsableCommand {
             throw ValidationError("the coordinator (pid \(parent)) is gone")
         }
         let coreList = cores == "inherit" ? CoreSet.available() : cores.flatMap(CoreSet.parse)
-        let pinning: Pinning = gpu.map { .gpu(Int($0), cores: coreList) } ?? .cores(coreList ?? [])
+        let pinning: Pinning =
+            gpuOptions.gpu != nil ? .gpu(gpuOptions.index, cores: coreList) : .cores(coreList ?? [])
         let threadCount = threads ?? coreList?.count ?? 4
         try pinning.apply(threads: threadCount)
         // A GPU worker finds its library and device before anything slow (the weights): when either is
         // missing it stops now, saying which.
-        let gpuBackend = try gpu.map { _ in
-            try CUDABackend.prepare(
-                library: cudaLibrary, precision: CUDABackend.Precision(rawValue: gpuPrecision) ?? .bf16)
-        }
+        let makeBackend = try gpuOptions.backendMaker()
         let directory = JobDirectory(job)
         var environment = ProcessInfo.processInfo.environment
         if let credentialEnv {
@@ -142,7 +121,7 @@ struct WorkerCommand: ParsableCommand {
         } else {
             let spec = try JobSpec.load(path: directory.jobFile)
             runtime = try WorkerRuntime(
-                options: options, producer: try Self.producer(spec, directory: directory, gpu: gpuBackend),
+                options: options, producer: try Self.producer(spec, directory: directory, makeBackend: makeBackend),
                 settings: spec.extract, logger: logger)
         }
         let exit = runtime.run()
@@ -151,7 +130,7 @@ struct WorkerCommand: ParsableCommand {
 
     /// The extraction worker's producer: the job's model, or none for a decode-only job.
     private static func producer(
-        _ spec: JobSpec, directory: JobDirectory, gpu: ModelProducer.BackendMaker?
+        _ spec: JobSpec, directory: JobDirectory, makeBackend: @escaping ModelProducer.BackendMaker
     ) throws
         -> ShardProducer
     {
@@ -161,6 +140,6 @@ struct WorkerCommand: ParsableCommand {
         }
         return try ModelProducer.load(
             config: spec.model.config, weights: spec.model.weights, tags: spec.model.tags,
-            classTags: classTags, settings: spec.extract, makeBackend: gpu ?? ModelProducer.cpuBackend)
+            classTags: classTags, settings: spec.extract, makeBackend: makeBackend)
     }
 }
