@@ -13,7 +13,7 @@ public protocol AssignmentRunner: AnyObject, Sendable {
     var outputFolder: String { get }
     /// The hash the worker reports at `hello` (the coordinator may refuse a different model).
     var modelHash: String { get }
-    /// Where it computes, for `hello` and `status` (`cpu (8 threads)`, `cuda:0 NVIDIA H100 …`), or nil to
+    /// Where it computes, for `hello` and `status` (`cpu`, `cuda:0 NVIDIA H100 …`), or nil to
     /// report the worker's pinning.
     var device: String? { get }
     /// Runs `assign` of job `jobID` as worker `worker`. Calls `control.checkCancelled()` often, which

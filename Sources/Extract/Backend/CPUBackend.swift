@@ -28,7 +28,7 @@ public final class CPUBackend: ExtractionBackend {
     }
 
     public var config: RAMConfig { model.config }
-    public var device: String { "cpu (\(BLAS.threadCount) threads)" }
+    public var device: String { "cpu" }
 
     public func submit(_ images: Tensor) throws -> SubmittedBatch {
         SubmittedBatch(count: images.shape[0], images: images)

@@ -56,7 +56,7 @@ public struct SubmittedBatch: Sendable {
 public protocol ExtractionBackend: AnyObject, Sendable {
     /// The model the backend runs.
     var config: RAMConfig { get }
-    /// Where it runs, for logs, `hello` and `status`: `cpu (8 threads)`, `cuda:0 NVIDIA H100 80GB HBM3 (…)`.
+    /// Where it runs, for logs, `hello` and `status`: `cpu`, `cuda:0 NVIDIA H100 80GB HBM3 (…)`.
     var device: String { get }
     /// The ID tag ids, ascending (the columns whose probabilities are computed for every image).
     var idTags: [Int] { get }

@@ -53,7 +53,7 @@ public protocol ShardProducer: AnyObject, Sendable {
     /// The number of tags whose probabilities it stores for every image (the shard's `all_tags`), or nil
     /// when it stores only the selected tags'.
     var allTags: Int? { get }
-    /// Where it computes: the backend's device (`cpu (8 threads)`, `cuda:0 NVIDIA H100 …`), or nil.
+    /// Where it computes: the backend's device (`cpu`, `cuda:0 NVIDIA H100 …`), or nil.
     var device: String? { get }
     /// Writes the shard. Checks `progress.isCancelled` between images and throws
     /// ``ProducerCancelled`` (after abandoning its file) when it is set.

@@ -40,7 +40,7 @@ final class ProgressView {
         switch event {
         case .workerJoined(let hello):
             log(
-                "worker \(hello.workerID) joined (\(hello.device) \(hello.pinned.map(String.init).joined(separator: ",")), \(hello.threads) threads)"
+                "worker \(hello.workerID) joined (\(hello.device)\(hello.pinned.isEmpty ? "" : " " + hello.pinned.map(String.init).joined(separator: ",")), \(hello.threads) threads)"
             )
         case .workerRefused(let worker, let reason):
             log("refused worker \(worker): \(reason)")
