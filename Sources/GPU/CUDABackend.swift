@@ -57,6 +57,11 @@ public final class CUDABackend: ExtractionBackend, @unchecked Sendable {
                 .invalid, "the CUDA backend supports at most \(TAGOOD_CUDA_MAX_STAGES) Swin stages",
                 subject: weights.config.name)
         }
+        guard weights.config.head.tagger == .ram else {
+            throw GPUError(
+                .invalid, "libtagood_cuda runs RAM only so far; this checkpoint is RAM++",
+                subject: weights.config.modelName, remedy: "run RAM++ on CPU workers (--cores)")
+        }
         gpu = try library.describeDevice(device)
         self.library = library
         config = weights.config

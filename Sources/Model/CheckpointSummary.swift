@@ -53,6 +53,7 @@ public struct CheckpointSummary: Sendable {
             config = inferred
             source = "inferred"
         }
+        config = config?.recognizingTagger(of: sd)
         var dtypes: [String: Int] = [:]
         var elements = 0
         for t in sd.tensors.values {
@@ -100,6 +101,11 @@ public struct CheckpointSummary: Sendable {
         for var candidate in RAMConfig.builtins {
             if let labels = sd.tensors["label_embed"], labels.shape.count == 2 {
                 candidate.head.numTags = labels.shape[0]
+                // RAM++ (`reweight_scale`): the released checkpoint has 51 descriptions per tag.
+                if sd.tensors["reweight_scale"] != nil, labels.shape[0] % 51 == 0 {
+                    candidate.head.numTags = labels.shape[0] / 51
+                    candidate.head.tagger = .ramPlus(descriptionsPerTag: 51)
+                }
             }
             let fits = candidate.parameterSpecs.allSatisfy { sd.tensors[$0.name]?.shape == $0.shape }
             if fits { return candidate }

@@ -41,6 +41,34 @@ public struct SwinConfig: Sendable, Equatable {
     public var tokenCount: Int { let r = resolution(stage: depths.count - 1); return r * r }
 }
 
+/// Which tagger the head is: RAM, whose tag queries are fixed, or RAM++, whose queries depend on the image.
+public enum Tagger: Sendable, Equatable {
+    /// RAM (`ram_swin_large_14m.pth`): one `label_embed` row per tag; the queries are the same for every image.
+    case ram
+    /// RAM++ (`ram_plus_swin_large_14m.pth`): `descriptionsPerTag` rows per tag (51), mixed per image by the
+    /// softmax of `exp(reweight_scale) · cls · label_embedᵀ` over a tag's descriptions (`ram_plus.py`).
+    case ramPlus(descriptionsPerTag: Int)
+
+    /// `label_embed` rows per tag.
+    public var descriptionsPerTag: Int {
+        switch self {
+        case .ram: 1
+        case .ramPlus(let d): d
+        }
+    }
+
+    /// `ram` or `ram_plus` (the shard attribute and the JSON key's value).
+    public var name: String {
+        switch self {
+        case .ram: "ram"
+        case .ramPlus: "ram_plus"
+        }
+    }
+
+    /// The reweighting's temperature at initialisation, `log(1 / 0.07)` (`ram_plus.py`).
+    public static let initialReweightScale = Float(log(1 / 0.07))
+}
+
 /// The tagging head's hyper-parameters (RAM's `q2l_config.json`) and the tag vocabulary size.
 public struct TaggingHeadConfig: Sendable, Equatable {
     public var hiddenSize: Int = 768
@@ -51,6 +79,8 @@ public struct TaggingHeadConfig: Sendable, Equatable {
     public var encoderWidth: Int = 512
     public var numTags: Int = 4585
     public var layerNormEps: Float = 1e-12
+    /// RAM or RAM++ (recognised from a checkpoint's tensors: ``RAMWeights/init(config:stateDict:)``).
+    public var tagger: Tagger = .ram
 
     public init(
         hiddenSize: Int = 768, numHeads: Int = 4, numLayers: Int = 2, intermediateSize: Int = 3072,
@@ -80,6 +110,10 @@ public struct RAMConfig: Sendable, Equatable {
 
     /// `image_embeds` rows per image: the pooled token plus the encoder's tokens (145 at 384 px).
     public var imageTokens: Int { vision.tokenCount + 1 }
+
+    /// The model's name in shards and logs: the config's for RAM (`swin_l_384`), with `ram_plus_` before it
+    /// for RAM++ (`ram_plus_swin_l_384`).
+    public var modelName: String { head.tagger == .ram ? name : "\(head.tagger.name)_\(name)" }
 
     // MARK: Built-ins
 
@@ -183,6 +217,12 @@ public struct RAMConfig: Sendable, Equatable {
         if let v = file.intermediate_size { head.intermediateSize = v }
         if let v = file.encoder_width { head.encoderWidth = v }
         if let v = file.num_tags ?? file.num_class { head.numTags = v }
+        switch file.tagger {
+        case nil, "ram": break
+        case "ram_plus": head.tagger = .ramPlus(descriptionsPerTag: file.descriptions_per_tag ?? 51)
+        case let other?:
+            throw ModelError.invalidConfig(source: source, reason: "tagger '\(other)' is not ram or ram_plus")
+        }
         let config = RAMConfig(name: file.name ?? defaultName, vision: vision, head: head)
         if let width = file.vision_width {
             guard width == vision.visionWidth else {
@@ -204,6 +244,8 @@ public struct RAMConfig: Sendable, Equatable {
         var depths, num_heads: [Int]?
         var patch_size, hidden_size, num_attention_heads, num_hidden_layers, intermediate_size, encoder_width: Int?
         var num_tags, num_class: Int?
+        var tagger: String?
+        var descriptions_per_tag: Int?
     }
 
     /// Checks that the numbers describe a buildable model.
@@ -239,6 +281,9 @@ public struct RAMConfig: Sendable, Equatable {
         guard head.numLayers >= 1, head.intermediateSize >= 1, head.encoderWidth >= 1, head.numTags >= 1 else {
             throw bad("num_hidden_layers, intermediate_size, encoder_width and num_tags must be positive")
         }
+        guard (1...4096).contains(head.tagger.descriptionsPerTag) else {
+            throw bad("descriptions_per_tag \(head.tagger.descriptionsPerTag) must be between 1 and 4096")
+        }
     }
 
     /// The config in the JSON format ``parse(json:source:defaultName:)`` reads (stored in safetensors metadata).
@@ -248,7 +293,9 @@ public struct RAMConfig: Sendable, Equatable {
             window_size: vision.windowSize, embed_dim: vision.embedDim, depths: vision.depths,
             num_heads: vision.numHeads, patch_size: vision.patchSize, hidden_size: head.hiddenSize,
             num_attention_heads: head.numHeads, num_hidden_layers: head.numLayers,
-            intermediate_size: head.intermediateSize, encoder_width: head.encoderWidth, num_tags: head.numTags)
+            intermediate_size: head.intermediateSize, encoder_width: head.encoderWidth, num_tags: head.numTags,
+            tagger: head.tagger == .ram ? nil : head.tagger.name,
+            descriptions_per_tag: head.tagger == .ram ? nil : head.tagger.descriptionsPerTag)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try! encoder.encode(form), as: UTF8.self) // plain strings and integers always encode

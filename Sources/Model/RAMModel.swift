@@ -71,15 +71,25 @@ public final class RAMModel: Sendable {
             throw .invalidInput("image_embeds have shape \(imageEmbeds.shape); expected [N, \(l1), \(e)]")
         }
         try checkTags(tags)
-        let n = imageEmbeds.shape[0], t = tags?.count ?? config.head.numTags
+        let n = imageEmbeds.shape[0], t = tags?.count ?? config.head.numTags, d = config.head.hiddenSize
         let scratch = Scratch()
         let work = HeadWorkspace(scratch: scratch, config: config.head, tokens: l1)
         return Tensor(shape: [n, t]) { out in
             imageEmbeds.withUnsafeBufferPointer { emb in
+                // RAM++: every image's queries in one batched pass first.
+                var queries: (x: UnsafeMutablePointer<Float>, q0: UnsafeMutablePointer<Float>)?
+                if head.reweighting != nil, n > 0, t > 0 {
+                    let x = scratch.allocate(n * t * d), q0 = scratch.allocate(n * t * d)
+                    head.imageQueries(emb.baseAddress!, images: n, tokens: l1, tags: tags, x: x, q0: q0)
+                    queries = (x, q0)
+                }
                 for i in 0..<n {
                     head.probabilities(
                         emb.baseAddress! + i * l1 * e, tokens: l1, tags: tags, into: out.baseAddress! + i * t,
-                        work: work)
+                        work: work,
+                        imageQueries: queries.map {
+                            (UnsafePointer($0.x + i * t * d), UnsafePointer($0.q0 + i * t * d))
+                        })
                 }
             }
         }
@@ -100,11 +110,19 @@ public final class RAMModel: Sendable {
         let scratch = Scratch()
         let work = HeadWorkspace(scratch: scratch, config: config.head, tokens: l1)
         let probs = scratch.allocate(max(1, chunk))
+        let d = config.head.hiddenSize
+        let (x, q0) = (scratch.allocate(max(1, chunk) * d), scratch.allocate(max(1, chunk) * d))
         return imageEmbeds.withUnsafeBufferPointer { emb in
             var start = 0
             while start < tags.count {
                 let part = Array(tags[start..<min(start + chunk, tags.count)])
-                head.probabilities(emb.baseAddress! + image * l1 * e, tokens: l1, tags: part, into: probs, work: work)
+                let embeds = emb.baseAddress! + image * l1 * e
+                var queries: (x: UnsafePointer<Float>, q0: UnsafePointer<Float>)?
+                if head.reweighting != nil {
+                    head.imageQueries(embeds, images: 1, tokens: l1, tags: part, x: x, q0: q0)
+                    queries = (UnsafePointer(x), UnsafePointer(q0))
+                }
+                head.probabilities(embeds, tokens: l1, tags: part, into: probs, work: work, imageQueries: queries)
                 if (0..<part.count).contains(where: { probs[$0] > threshold }) { return true }
                 start += part.count
             }

@@ -8,6 +8,8 @@ public struct ParameterSpec: Sendable, Equatable {
         case normal
         case zeros
         case ones
+        /// Every element this value (RAM++'s `reweight_scale`, `log(1 / 0.07)`).
+        case constant(Float)
     }
 
     public let name: String
@@ -62,7 +64,8 @@ extension RAMConfig {
         norm("visual_encoder.norm", v.visionWidth)
         let h = head
         linear("image_proj", out: h.encoderWidth, in: v.visionWidth)
-        add("label_embed", [h.numTags, h.encoderWidth], .normal)
+        add("label_embed", [h.numTags * h.tagger.descriptionsPerTag, h.encoderWidth], .normal)
+        if case .ramPlus = h.tagger { add("reweight_scale", [], .constant(Tagger.initialReweightScale)) }
         linear("wordvec_proj", out: h.hiddenSize, in: h.encoderWidth)
         for l in 0..<h.numLayers {
             let b = "tagging_head.encoder.layer.\(l)"
@@ -98,6 +101,21 @@ extension RAMConfig {
     public var parameterCount: Int { parameterSpecs.reduce(0) { $0 + $1.elementCount } }
 }
 
+extension RAMConfig {
+    /// This config with the tagger a checkpoint's tensors show: RAM++ when it has `reweight_scale` and a
+    /// `label_embed` whose rows are a whole multiple (more than one) of the tag count; RAM otherwise.
+    public func recognizingTagger(of stateDict: StateDict) -> RAMConfig {
+        var config = self
+        config.head.tagger = .ram
+        if stateDict.tensors["reweight_scale"] != nil, let labels = stateDict.tensors["label_embed"],
+            labels.shape.count == 2, labels.shape[0] > head.numTags, labels.shape[0] % head.numTags == 0
+        {
+            config.head.tagger = .ramPlus(descriptionsPerTag: labels.shape[0] / head.numTags)
+        }
+        return config
+    }
+}
+
 /// A complete, shape-checked set of float32 weights for one configuration.
 public struct RAMWeights: Sendable {
     public let config: RAMConfig
@@ -106,7 +124,10 @@ public struct RAMWeights: Sendable {
 
     /// Weights from an opened checkpoint: every parameter must be present with its shape and a float
     /// type; derivable buffers, when present, must agree with the config; other tensors are ignored.
-    public init(config: RAMConfig, stateDict: StateDict) throws(ModelError) {
+    /// The tagger is recognised from the tensors (``RAMConfig/recognizingTagger(of:)``): a RAM++ checkpoint
+    /// needs no flag.
+    public init(config given: RAMConfig, stateDict: StateDict) throws(ModelError) {
+        let config = given.recognizingTagger(of: stateDict)
         self.config = config
         var tensors: [String: Tensor] = [:]
         for spec in config.parameterSpecs {
@@ -181,6 +202,7 @@ public struct RAMWeights: Sendable {
             switch spec.initialization {
             case .zeros: tensors[spec.name] = Tensor(shape: spec.shape, repeating: 0)
             case .ones: tensors[spec.name] = Tensor(shape: spec.shape, repeating: 1)
+            case .constant(let value): tensors[spec.name] = Tensor(shape: spec.shape, repeating: value)
             case .normal:
                 var rng = SplitMix64(seed: XXH64.hash(Array(spec.name.utf8), seed: seed))
                 tensors[spec.name] = Tensor(shape: spec.shape) { out in

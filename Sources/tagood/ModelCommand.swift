@@ -15,14 +15,18 @@ struct ModelCommand: ParsableCommand {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "init",
-            abstract: "Write deterministic random RAM weights (for tests and the demo).",
+            abstract: "Write deterministic random RAM or RAM++ weights (for tests, benches and the demo).",
             discussion: """
                 The same --config, --seed and --tags always give the same file. Weights are truncated-normal \
                 with std 0.02, biases 0, LayerNorms 1/0 (timm's initialisation). The config is stored in the \
                 file's metadata, so `tagood model info` and the loaders find it.
 
+                With --ram-plus the weights are RAM++'s: `label_embed` holds --descriptions rows per tag (51, as \
+                in ram_plus_swin_large_14m.pth) and `reweight_scale` is log(1/0.07).
+
                 Example:
                   tagood model init --config swin_l_384 --seed 0 -o ram-random.safetensors
+                  tagood model init --config swin_l_384 --ram-plus --seed 0 -o ram-plus-random.safetensors
                 """
         )
 
@@ -36,17 +40,25 @@ struct ModelCommand: ParsableCommand {
 
         @Option(help: "Stored type: f32, f16 or bf16.") var dtype: String = "f32"
 
+        @Flag(help: "RAM++ weights (per-image tag queries from several descriptions per tag).") var ramPlus = false
+
+        @Option(help: "With --ram-plus: label_embed rows per tag.") var descriptions: Int = 51
+
         @Option(name: [.short, .customLong("output")], help: "The safetensors file to write.") var output: String
 
         mutating func run() throws {
-            let config = try RAMConfig.resolve(self.config, numTags: tags)
+            var config = try RAMConfig.resolve(self.config, numTags: tags)
+            if ramPlus {
+                config.head.tagger = .ramPlus(descriptionsPerTag: descriptions)
+                try config.validate(source: "--descriptions")
+            }
             guard let type = DType(rawValue: dtype.uppercased()), type.isWeightType else {
                 throw ValidationError("--dtype must be f32, f16 or bf16")
             }
             let weights = RAMWeights.random(config: config, seed: seed)
             try weights.write(to: output, dtype: type, metadata: ["tagood_seed": String(seed)])
             print(
-                "wrote \(output): \(config.name), \(Format.count(config.parameterCount)) parameters (\(dtype)), "
+                "wrote \(output): \(config.modelName), \(Format.count(config.parameterCount)) parameters (\(dtype)), "
                     + "seed \(seed), weights hash \(weights.canonicalHash())")
         }
     }
@@ -89,6 +101,11 @@ struct ModelCommand: ParsableCommand {
             print(
                 "tagging head  hidden \(h.hiddenSize), \(h.numHeads) heads, \(h.numLayers) layers, "
                     + "intermediate \(h.intermediateSize), embeds \(h.encoderWidth), \(Format.count(h.numTags)) tags")
+            switch h.tagger {
+            case .ram: print("model         RAM (fixed tag queries)")
+            case .ramPlus(let d):
+                print("model         RAM++ (\(d) descriptions per tag, reweighted per image; reweight_scale)")
+            }
             print("parameters    \(Format.count(c.parameterCount))")
             print("buffers       \(s.derivedBufferCount) derivable (relative_position_index, attn_mask)")
             print("missing       \(s.missing.count)")

@@ -58,7 +58,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
             throw ExtractError(.badInput, "the backend's all_tag_probs setting is not the job's")
         }
         self.backend = backend
-        self.modelName = backend.config.name
+        self.modelName = backend.config.modelName
         self.modelHash = modelHash
         self.settings = settings
         let r = backend.config.vision.imageResolution
