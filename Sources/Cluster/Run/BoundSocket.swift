@@ -27,7 +27,7 @@ public final class BoundSocket: @unchecked Sendable {
     /// (after raising its limit to the hard limit), and not more than `max_workers` + 256.
     public let connectionLimit: Int
     /// How long a connection may take to complete its CURVE handshake before it is dropped.
-    public static let handshakeTimeoutMilliseconds: Int32 = 10_000
+    public static let handshakeTimeoutMilliseconds: Int32 = 5_000
 
     /// Binds `cluster`'s coordinator endpoint with the job's `keys`. A busy port is an error naming the
     /// cluster file and key. Binding beyond loopback is logged with the interfaces it exposes.
