@@ -251,6 +251,12 @@ public final class Coordinator {
                             reason:
                                 "unknown worker: send hello first (its lease expired, or the coordinator restarted)",
                             rejoin: true)))
+            } else if case .done(let done) = message {
+                // A late result of a forgotten worker (its lease expired): its own staging file, named after
+                // its routing id (a worker's id), goes; never the current holder's (names are one to one).
+                let id = String(decoding: peer, as: UTF8.self)
+                if PeerInput.problem(workerID: id) == nil { discardStale(done, worker: id) }
+                stray(.staleResultDiscarded(done.shard, attempt: done.attempt, worker: name(of: peer)))
             } else {
                 stray(.workerRefused(worker: name(of: peer), reason: "'\(message.type)' without hello: ignored"))
             }
@@ -414,9 +420,7 @@ public final class Coordinator {
             // A late result of an expired or voided attempt of this worker (it said hello): never commit it.
             // Its staging file is deleted, but never the one the attempt's current holder is writing
             // (another worker may call itself by the holder's name; staging names are one to one).
-            if tasks.order.contains(done.shard), runningWorker(done.shard, attempt: done.attempt) != worker {
-                tasks.discard(done.shard, attempt: done.attempt, worker: worker)
-            }
+            discardStale(done, worker: worker)
             stray(.staleResultDiscarded(done.shard, attempt: done.attempt, worker: worker))
             return
         }
@@ -542,6 +546,14 @@ public final class Coordinator {
 
     private func reply(_ peer: Peer, _ message: ProtocolMessage) {
         outbox.append((peer, message))
+    }
+
+    /// Deletes what `worker` wrote for a `done` that is not current, unless `worker` holds that very
+    /// attempt (then the file is the one it is writing).
+    private func discardStale(_ done: ProtocolMessage.Done, worker: String) {
+        if tasks.order.contains(done.shard), runningWorker(done.shard, attempt: done.attempt) != worker {
+            tasks.discard(done.shard, attempt: done.attempt, worker: worker)
+        }
     }
 
     /// Forgets a worker's registration (it must say `hello` again).

@@ -38,7 +38,8 @@ import Transport
             "cluster.yaml"
         ]
         launch.currentDirectoryURL = URL(fileURLWithPath: job.root)
-        launch.environment = ProcessInfo.processInfo.environment.merging(["TAGOOD_FAILPOINTS": "delay-per-image-ms=60"]) {
+        launch.environment = ProcessInfo.processInfo.environment.merging(["TAGOOD_FAILPOINTS": "delay-per-image-ms=60"])
+        {
             $1
         }
         launch.standardOutput = handle
@@ -56,11 +57,13 @@ import Transport
             address.sin_port = port.bigEndian
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             let rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             if rc == 0 { idle.append(fd) } else { close(fd) }
         }
-        #expect(idle.count > 300, "the outsider's connections were accepted by the kernel")
+        #expect(idle.count > 200, "the outsider holds more connections than the coordinator has descriptors")
         let deadline = Date().addingTimeInterval(120) // a safety net only
         while launch.isRunning && Date() < deadline { usleep(20_000) }
         if launch.isRunning { launch.terminate() }
@@ -109,7 +112,7 @@ import Transport
         #expect(FileSystem.exists(staging), "the holder's staging file survived")
         let result = run.wait()
         #expect(result.status == 0, "\(result.stdout)")
-        #expect(!result.stdout.contains("from stranger"), "nothing from a peer without hello counted")
+        #expect(try job.journal().allSatisfy { $0.worker != "stranger" }, "nothing from a peer without hello counted")
         try job.expectExactlyOnce()
     }
 
@@ -138,7 +141,9 @@ import Transport
                 $0.event == .expired && $0.shard == assign.shard && $0.attempt == assign.attempt
             }
         }
-        #expect(expired?.code == "lease.expired", "the heir's heartbeats kept nothing alive: \(String(describing: expired))")
+        #expect(
+            expired?.code == "lease.expired", "the heir's heartbeats kept nothing alive: \(String(describing: expired))"
+        )
         let result = run.wait()
         #expect(result.status == 0, "\(result.stdout)")
         try job.expectExactlyOnce()
@@ -221,7 +226,8 @@ import Transport
         let resumed = try job.resume()
         #expect(resumed.status != 0, "\(resumed.stdout)")
         #expect(
-            (resumed.stdout + resumed.stderr).contains("\(far) is a symbolic link"), "\(resumed.stdout) \(resumed.stderr)")
+            (resumed.stdout + resumed.stderr).contains("\(far) is a symbolic link"),
+            "\(resumed.stdout) \(resumed.stderr)")
         #expect(FileSystem.list(outside.path + "/far") == before, "nothing was deleted or written there")
     }
 
@@ -238,7 +244,9 @@ import Transport
     @Test func aClusterOrJobFileThatIsAFIFOIsRefusedAtOnce() throws {
         let job = try Self.job(images: 4)
         #expect(mkfifo(job.root + "/fifo.yaml", 0o644) == 0)
-        for args in [["launch", "job.yaml", "--cluster", "fifo.yaml"], ["launch", "fifo.yaml", "--cluster", "cluster.yaml"]] {
+        for args in [
+            ["launch", "job.yaml", "--cluster", "fifo.yaml"], ["launch", "fifo.yaml", "--cluster", "cluster.yaml"]
+        ] {
             // The deadline is only a safety net: before the fix, reading the FIFO blocked forever.
             let result = try BackgroundTagood(args, cwd: job.root).wait(seconds: 60)
             #expect(result.status != 0 && result.stdout.contains("FIFO"), "\(args): \(result.stdout)")

@@ -103,9 +103,12 @@ import Transport
         let h = try CoordinatorHarness(shards: 1)
         let a = try h.startWithFirstAssignment()
         let forged = "x\nall 22 shards committed\u{1B}[2J" + String(repeating: "y", count: 900_000)
-        try h.send(.failed(ProtocolMessage.Failed(shard: a.shard, attempt: a.attempt, code: "c\r\n", message: forged)), from: "w1")
+        try h.send(
+            .failed(ProtocolMessage.Failed(shard: a.shard, attempt: a.attempt, code: "c\r\n", message: forged)),
+            from: "w1")
         let failed = try #require(h.records.first { $0.event == .failed })
-        #expect(failed.message!.utf8.count < 600 && !failed.message!.contains("\n") && !failed.message!.contains("\u{1B}"))
+        #expect(
+            failed.message!.utf8.count < 600 && !failed.message!.contains("\n") && !failed.message!.contains("\u{1B}"))
         #expect(failed.message!.contains("\\u{a}all 22 shards committed\\u{1b}[2J"), "escaped, not dropped")
         #expect(failed.code == "c\\u{d}\\u{a}")
         // A worker id with a control character is refused; the refusal shows it escaped.
