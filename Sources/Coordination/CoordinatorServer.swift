@@ -44,8 +44,10 @@ public final class CoordinatorServer {
             // Handle every message that is waiting (up to a bound), then commit the journal once.
             var timeout = pollMilliseconds
             for _ in 0..<256 {
-                guard let frames = try socket.receive(timeoutMilliseconds: timeout) else { break }
-                if frames.count == 2 { try coordinator.receive(frames[1], from: frames[0]) }
+                guard let (frames, connection) = try socket.receiveWithConnection(timeoutMilliseconds: timeout) else {
+                    break
+                }
+                if frames.count == 2 { try coordinator.receive(frames[1], from: frames[0], connection: connection) }
                 timeout = 0
             }
             try send(coordinator.flush())

@@ -90,9 +90,27 @@ public struct JobDirectory: Sendable, Equatable {
 
     /// The staging file of one attempt, relative to the job directory:
     /// `shards/<dataset>/shard-00042.h5.tmp-a<attempt>-<worker>` (``AtomicFile``'s one temporary-name
-    /// scheme). A worker writes it once; only the coordinator renames it, into ``relativeShardFile(_:)``.
+    /// scheme), the worker id escaped by ``stagingTag(worker:)``. A worker writes it once; only the
+    /// coordinator renames it, into ``relativeShardFile(_:)``.
     public static func relativeStagingFile(_ id: ShardID, attempt: Int, worker: String) -> String {
-        AtomicFile.temporaryPath(for: relativeShardFile(id), tag: "a\(attempt)-\(worker)")
+        AtomicFile.temporaryPath(for: relativeShardFile(id), tag: "a\(attempt)-\(stagingTag(worker: worker))")
+    }
+
+    /// A worker id as it appears in staging names, one to one: letters, digits and `-` stay, every other
+    /// byte (`_` included) becomes `_` and two hex digits (`vm:123` → `vm_3A123`, `vm_123` → `vm_5F123`),
+    /// so two worker ids never share a staging file.
+    public static func stagingTag(worker: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for b in worker.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                out.append(b)
+            default: out += [UInt8(ascii: "_"), hex[Int(b >> 4)], hex[Int(b & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The path of `relative`, a path relative to the job directory (one of the `relative…` names).
@@ -106,10 +124,38 @@ public struct JobDirectory: Sendable, Equatable {
         path + "/" + Self.relativeStagingFile(id, attempt: attempt, worker: worker)
     }
 
-    /// Creates the directory tree for a plan.
-    public func create(for plan: ShardPlan) throws(FileError) {
+    /// Creates the directory tree for a plan, and refuses a tree in which a job folder is a symbolic
+    /// link (``refuseSymlinkedFolders(datasets:)``).
+    public func create(for plan: ShardPlan) throws {
         for folder in [logsFolder] + plan.datasets.map({ shardsFolder + "/" + $0.spec.name }) {
             try FileSystem.makeDirectories(folder)
+        }
+        try refuseSymlinkedFolders(datasets: plan.datasets.map(\.spec.name))
+    }
+
+    /// The job's own folders: `shards/`, `shards/<dataset>/` for each of `datasets`, `logs/`, `keys/`,
+    /// `slurm/`, `reduce/`, `reduce/partials/` (and its dataset folders), `train/` and `report/`.
+    public func folders(datasets: [String]) -> [String] {
+        [shardsFolder] + datasets.map { shardsFolder + "/" + $0 }
+            + [logsFolder, keysFolder, slurmFolder, reduceFolder, partialsFolder]
+            + datasets.map { partialsFolder(dataset: $0) } + [trainFolder, reportFolder]
+    }
+
+    /// Throws `job.symlink` naming the first of the job's folders (``folders(datasets:)``) that is a
+    /// symbolic link: tagood deletes and rewrites files in them, and would do it wherever the link
+    /// points (another job's shards, a shared folder). Absent folders are fine.
+    public func refuseSymlinkedFolders(datasets: [String]) throws(JobError) {
+        for folder in folders(datasets: datasets) {
+            var info = stat()
+            guard FileName.withCString(folder, { lstat($0, &info) }) == 0 else { continue }
+            guard (info.st_mode & S_IFMT) == S_IFLNK else { continue }
+            throw JobError(
+                .symlink,
+                "\(FileName.display(folder)) is a symbolic link: tagood writes and deletes files in it, and will not do so wherever it points",
+                subject: folder,
+                remedy:
+                    "replace the link with a real folder (move the files into it), or point the job's output at the other file system"
+            )
         }
     }
 

@@ -115,8 +115,10 @@ public enum ShardSeal {
     /// the block, writes the block (seal version ``current``), and `fsync`s the file.
     /// Returns the file checksum (``ShardFile/checksum(path:)``: the seal's body hash) and the file's size.
     @discardableResult
+    /// A symbolic link in the file's place is refused (`O_NOFOLLOW`): the seal is never written through
+    /// a link swapped in after HDF5 closed the file.
     public static func seal(path: String, reportAs shown: String) throws(ShardError) -> (checksum: String, bytes: Int) {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             throw ShardError(
                 .write, path: shown, detail: "cannot open \(path) to seal it: \(String(cString: strerror(errno)))")

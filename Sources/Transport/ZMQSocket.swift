@@ -100,6 +100,13 @@ public final class ZMQSocket: @unchecked Sendable {
         try setOption(ZMQ_SNDTIMEO, milliseconds)
     }
 
+    /// Publishes the socket's `events` (`ZMQ_EVENT_…`) on a PAIR socket bound to `endpoint` (`inproc://…`).
+    public func monitor(_ endpoint: String, events: Int32) throws(TransportError) {
+        guard zmq_socket_monitor(try live(), endpoint, events) == 0 else {
+            throw TransportError(.socket, "cannot monitor the socket: \(Self.lastError())")
+        }
+    }
+
     /// Sets the routing identity a DEALER presents to a ROUTER.
     public func setIdentity(_ identity: [UInt8]) throws(TransportError) {
         let socket = try live()
@@ -151,7 +158,22 @@ public final class ZMQSocket: @unchecked Sendable {
     /// Waits up to `timeoutMilliseconds` (-1 = forever) for a message; nil on timeout.
     public func receive(timeoutMilliseconds: Int) throws(TransportError) -> [[UInt8]]? {
         guard try poll(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
+        return try receiveNow().frames
+    }
+
+    /// Like ``receive(timeoutMilliseconds:)``, with the `User-Id` the ZAP handler gave the connection the
+    /// message came on (``ZAPHandler``: one per handshake), nil where there is none.
+    public func receiveWithConnection(
+        timeoutMilliseconds: Int
+    ) throws(TransportError) -> (frames: [[UInt8]], connection: String?)? {
+        guard try poll(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
         return try receiveNow()
+    }
+
+    /// Drops a connection whose handshake has not completed after `milliseconds` (`ZMQ_HANDSHAKE_IVL`), so
+    /// that an idle TCP connection holds a descriptor for that long at most.
+    public func setHandshakeTimeout(milliseconds: Int32) throws(TransportError) {
+        try setOption(ZMQ_HANDSHAKE_IVL, milliseconds)
     }
 
     /// Whether a message is waiting, waiting up to `timeoutMilliseconds`.
@@ -165,10 +187,11 @@ public final class ZMQSocket: @unchecked Sendable {
         return rc > 0
     }
 
-    /// Receives one whole message (all frames). Blocks if none is waiting.
-    private func receiveNow() throws(TransportError) -> [[UInt8]] {
+    /// Receives one whole message (all frames) and its last frame's `User-Id`. Blocks if none is waiting.
+    private func receiveNow() throws(TransportError) -> (frames: [[UInt8]], connection: String?) {
         let socket = try live()
         var frames: [[UInt8]] = []
+        var connection: String?
         // zmq_msg_t must not be copied after init: keep it on the heap (docs/native-libraries.md).
         let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
         defer { message.deallocate() }
@@ -181,9 +204,12 @@ public final class ZMQSocket: @unchecked Sendable {
             let size = zmq_msg_size(message)
             let data = zmq_msg_data(message)!
             frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
-            if zmq_msg_more(message) == 0 { break }
+            if zmq_msg_more(message) == 0 {
+                connection = zmq_msg_gets(message, "User-Id").map { String(cString: $0) }
+                break
+            }
         }
-        return frames
+        return (frames, connection)
     }
 
     private func live() throws(TransportError) -> UnsafeMutableRawPointer {

@@ -20,14 +20,16 @@ final class CoordinatorHarness {
     let time = ManualTime()
     let maxAttempts: Int
     let maxWorkers: Int
+    let stallSeconds: Double
     private(set) var coordinator: Coordinator
     private(set) var events: [CoordinatorEvent] = []
 
     static let heartbeat = 1.0, liveness = 3
 
     /// A job of `shards` shards of two images each, in one OOD dataset.
-    init(shards: Int = 3, maxAttempts: Int = 3, maxWorkers: Int = .max) throws {
+    init(shards: Int = 3, maxAttempts: Int = 3, maxWorkers: Int = .max, stallSeconds: Double = 600) throws {
         self.maxWorkers = maxWorkers
+        self.stallSeconds = stallSeconds
         dir = try TemporaryDirectory(prefix: "tagood-coordinator")
         directory = JobDirectory(dir.path + "/job")
         let paths = (0..<(2 * shards)).map { "img\(ShardRange.padded($0)).png" }
@@ -40,7 +42,7 @@ final class CoordinatorHarness {
         self.maxAttempts = maxAttempts
         coordinator = try Self.makeCoordinator(
             directory: directory, plan: plan, time: time, maxAttempts: maxAttempts,
-            maxWorkers: maxWorkers, resume: false)
+            maxWorkers: maxWorkers, stallSeconds: stallSeconds, resume: false)
         coordinator.onEvent = { [unowned self] in events.append($0) }
     }
 
@@ -49,7 +51,7 @@ final class CoordinatorHarness {
 
     static func makeCoordinator(
         directory: JobDirectory, plan: ShardPlan, time: ManualTime, maxAttempts: Int,
-        maxWorkers: Int = .max, resume: Bool
+        maxWorkers: Int = .max, stallSeconds: Double = 600, resume: Bool
     ) throws -> Coordinator {
         try Coordinator(
             tasks: ExtractionTasks(directory: directory, plan: plan, identity: identity),
@@ -57,7 +59,7 @@ final class CoordinatorHarness {
             settings: .init(
                 jobID: "job", heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
                 graceSeconds: 5, expectedModelHash: DecodeOnlyProducer.modelHash, resume: resume,
-                planHash: plan.hash, maxWorkers: maxWorkers),
+                planHash: plan.hash, maxWorkers: maxWorkers, stallSeconds: stallSeconds),
             time: time)
     }
 
@@ -66,7 +68,7 @@ final class CoordinatorHarness {
     func restart(resume: Bool = false) throws {
         coordinator = try Self.makeCoordinator(
             directory: directory, plan: plan, time: time, maxAttempts: maxAttempts,
-            maxWorkers: maxWorkers, resume: resume)
+            maxWorkers: maxWorkers, stallSeconds: stallSeconds, resume: resume)
         coordinator.onEvent = { [unowned self] in events.append($0) }
         try coordinator.start()
         _ = try coordinator.flush()

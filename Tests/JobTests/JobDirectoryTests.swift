@@ -12,7 +12,7 @@ import Testing
         #expect(directory.shardFile(id) == "/out/job/shards/imagenet-val/shard-00042.h5")
         #expect(JobDirectory.relativeShardFile(id) == "shards/imagenet-val/shard-00042.h5")
         let staging = directory.stagingFile(id, attempt: 3, worker: "gpu-node-1:4711")
-        #expect(staging == "/out/job/shards/imagenet-val/shard-00042.h5.tmp-a3-gpu-node-1_4711")
+        #expect(staging == "/out/job/shards/imagenet-val/shard-00042.h5.tmp-a3-gpu-node-1_3A4711")
         #expect(
             AtomicFile.target(ofTemporary: staging) == directory.shardFile(id), "a staging file renames onto its shard")
         #expect(staging != directory.stagingFile(id, attempt: 4, worker: "gpu-node-1:4711"))

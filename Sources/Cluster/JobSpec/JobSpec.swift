@@ -66,13 +66,7 @@ public struct JobSpec: Sendable, Equatable {
     /// - Parameter checkPaths: whether dataset roots and list files must exist (turn off only to check
     ///   a job file's structure on a machine without the data).
     public static func load(path: String, checkPaths: Bool = true) throws(ConfigError) -> JobSpec {
-        let text: String
-        do {
-            text = String(decoding: try FileBytes.read(path), as: UTF8.self)
-        } catch {
-            throw ConfigError(file: path, line: nil, key: "", problem: "cannot read the job file: \(error)")
-        }
-        return try parse(text, file: path, checkPaths: checkPaths)
+        try parse(ConfigNode.readText(path, what: "job file"), file: path, checkPaths: checkPaths)
     }
 
     /// Parses job-file text; `file` names it in errors and anchors relative paths.

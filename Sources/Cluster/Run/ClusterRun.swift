@@ -103,6 +103,11 @@ public struct ClusterRun {
             logger.notice(
                 "refused \(bound.authenticator.refused) connection attempts by peers without the job's worker key")
         }
+        if bound.connections.dropped > 0 {
+            logger.notice(
+                "shut down \(bound.connections.dropped) connections beyond the limit of \(bound.connectionLimit) open at once (idle or unauthenticated peers)"
+            )
+        }
         return outcome
     }
 }

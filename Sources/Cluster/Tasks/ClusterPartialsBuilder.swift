@@ -86,9 +86,9 @@ public struct ClusterPartialsBuilder: PartialsBuilder {
             logger.warning(
                 "partials: \(id) attempt \(attempt) failed: \(message)",
                 metadata: ["shard": "\(id)", "attempt": "\(attempt)"])
-        case .leaseExpired(let id, let attempt, let worker):
+        case .leaseExpired(let id, let attempt, let worker, let reason):
             logger.warning(
-                "partials: \(id) attempt \(attempt) lost with worker \(worker); re-queued",
+                "partials: \(id) attempt \(attempt) re-queued: \(reason)",
                 metadata: ["shard": "\(id)", "attempt": "\(attempt)", "worker": "\(worker)"])
         case .staleResultDiscarded(let id, let attempt, let worker):
             logger.info(

@@ -49,6 +49,7 @@ public final class ExtractionTasks: TaskSet {
         }
         let staging = directory.stagingFile(shard.id, attempt: attempt, worker: worker)
         do {
+            try Self.checkRegularFile(staging)
             // A credential holder is not trusted with the job's data: everything is checked here, as resume does.
             _ = try ShardAudit.verify(
                 path: staging, shard: shard, plan: plan, identity: identity, checksum: done.resultChecksum,
@@ -56,10 +57,45 @@ public final class ExtractionTasks: TaskSet {
             let final = directory.shardFile(shard.id)
             try AtomicFile.commit(temporary: staging, to: final, syncDirectory: false)
             return Path.directory(of: final)
+        } catch let error as CoordinatorError {
+            unlink(staging) // the shard is redone after the pause, not charged
+            throw error
         } catch {
             unlink(staging)
+            // Out of descriptors (outsiders holding connections) or memory: the coordinator's failure, not
+            // the file's (the verifier's error does not carry the errno, so the process is asked).
+            if DescriptorLimit.isExhausted { throw Self.shortOfResources(staging, error) }
             throw error
         }
+    }
+
+    /// Opens the staging file as the verifier will, without following a symbolic link and without
+    /// blocking: a link or anything but a regular file is refused (`shard.open`), and a lack of
+    /// descriptors or memory is the coordinator's (`coordinator.resources`).
+    private static func checkRegularFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else {
+            let code = errno
+            let error = FileError(.open, path: path, errno: code)
+            if DescriptorLimit.isExhaustion(code) { throw shortOfResources(path, error) }
+            throw ShardError(
+                .open, path: path,
+                detail: code == ELOOP ? "it is a symbolic link, which is never followed in a job directory" : "\(error)"
+            )
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ShardError(.open, path: path, detail: "it is \(FileBytes.kind(of: info.st_mode)), not a regular file")
+        }
+    }
+
+    private static func shortOfResources(_ path: String, _ error: any Error) -> CoordinatorError {
+        CoordinatorError(
+            .resources,
+            "the coordinator could not verify \(path) for lack of its own file descriptors or memory (\(error))",
+            subject: path,
+            remedy: "the attempt is redone and not charged; raise the coordinator's `ulimit -n` if this persists")
     }
 
     public func discard(_ id: ShardID, attempt: Int, worker: String) {

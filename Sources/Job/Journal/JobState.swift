@@ -88,8 +88,9 @@ public struct JobState: Sendable, Equatable {
             s.seconds = r.seconds ?? 0
             s.committedAt = r.time
         case .failed, .expired, .abandoned, .invalid:
-            // A shutdown or a full disk is not the shard's fault: the attempt is not charged.
-            if r.event == .abandoned || r.code == JournalRecord.diskFullCode {
+            // A shutdown, a full disk or the coordinator's own lack of resources is not the shard's fault:
+            // the attempt is not charged.
+            if r.event == .abandoned || JournalRecord.isUncharged(code: r.code) {
                 s.attemptsUsed = max(0, s.attemptsUsed - 1)
             }
             if r.event == .invalid { s.attemptsUsed = 0 }

@@ -12,10 +12,11 @@ public final class Journal {
     private let fd: Int32
     private let encoder: JSONEncoder
 
-    /// Opens (creating if needed) the journal for appending.
+    /// Opens (creating if needed) the journal for appending; a symbolic link in its place is refused
+    /// (`ELOOP`), so no record is ever appended to a file outside the job.
     public init(path: String) throws(FileError) {
         self.path = path
-        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw FileError(.open, path: path, errno: errno) }
         self.fd = fd
         encoder = JSONEncoder()

@@ -28,6 +28,15 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     /// full: the attempt is not charged to the shard (``JobState``), and the coordinator pauses assigning.
     public static let diskFullCode = "disk.full"
 
+    /// The `failed` code of an attempt whose result the coordinator could not verify for lack of its own
+    /// file descriptors or memory: like ``diskFullCode``, not charged to the shard, and the coordinator
+    /// pauses assigning.
+    public static let resourcesCode = "coordinator.resources"
+
+    /// Whether a `failed` record with `code` leaves the attempt uncharged (a full disk, the
+    /// coordinator's own lack of resources).
+    public static func isUncharged(code: String?) -> Bool { code == diskFullCode || code == resourcesCode }
+
     public var event: Event
     /// Seconds since 1970.
     public var time: Double

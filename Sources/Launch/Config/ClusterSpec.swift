@@ -18,6 +18,8 @@ import Glibc
 /// max_attempts: 3            # attempts before a shard is marked failed
 /// shutdown_grace_seconds: 30 # how long running shards may finish after SIGINT/SIGTERM
 /// max_workers: 4             # workers connected at once (default: twice the workers listed)
+/// stall_seconds: 600         # a lease whose progress stopped this long is expired, heartbeats or not
+/// overdue_factor: 10         # so is one running 10 × longer than the median attempt (and > stall_seconds)
 /// worker_credential: {file: /home/me/.tagood/job.key}  # or {env: VAR}; default: the job's keys/worker.key
 /// workers:
 ///   - {host: localhost, cores: "0", threads: 1}
@@ -87,6 +89,11 @@ public struct ClusterSpec: Sendable, Equatable {
     public var slurm: Slurm?
     /// The file it was read from (named in errors found later, such as a busy port).
     public var file = "cluster.yaml"
+    /// A lease whose images done have not grown for this long is expired, heartbeats or not.
+    public var stallSeconds: Double = 600
+    /// A lease running this many times longer than the median attempt (and longer than
+    /// ``stallSeconds``) is expired.
+    public var overdueFactor: Double = 10
 
     /// Where a worker reads the job's worker credential from (``WorkerCredential/resolve(file:environment:directory:)``).
     public enum CredentialSource: Sendable, Equatable {
@@ -141,20 +148,15 @@ public struct ClusterSpec: Sendable, Equatable {
     public var bindEndpoint: String { "tcp://\(bind):\(port == 0 ? "*" : String(port))" }
 
     public static func load(path: String) throws(ConfigError) -> ClusterSpec {
-        let text: String
-        do {
-            text = String(decoding: try FileBytes.read(path), as: UTF8.self)
-        } catch {
-            throw ConfigError(file: path, line: nil, key: "", problem: "cannot read the cluster file: \(error)")
-        }
-        return try parse(text, file: path)
+        try parse(ConfigNode.readText(path, what: "cluster file"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ClusterSpec {
         let root = try ConfigNode.parse(text, file: file)
         let top = try root.mapping(allowed: [
             "coordinator", "launcher", "heartbeat_seconds", "liveness", "max_attempts",
-            "shutdown_grace_seconds", "max_workers", "worker_credential", "ssh", "slurm", "workers"
+            "shutdown_grace_seconds", "max_workers", "worker_credential", "ssh", "slurm", "workers",
+            "stall_seconds", "overdue_factor"
         ])
         var bind = "127.0.0.1", advertise: String? = nil, port = 5555
         if let node = top.optional("coordinator") {
@@ -199,6 +201,15 @@ public struct ClusterSpec: Sendable, Equatable {
         let liveness = try count(
             "liveness", 3, atMost: 100,
             why: "a dead worker's shard waits liveness × heartbeat_seconds before it is re-queued")
+        let stall = try number(
+            "stall_seconds", 600, in: 0.1...604_800,
+            why: "a lease whose progress stopped for a week is not coming back")
+        if stall < 2 * heartbeat, let node = top.optional("stall_seconds") {
+            throw node.error(
+                "must be at least twice heartbeat_seconds (\(heartbeat)): progress is reported with the heartbeats")
+        }
+        let overdue = try number(
+            "overdue_factor", 10, in: 2...10_000, why: "an attempt 10,000 times slower than the median is lost")
         let maxAttempts = try count(
             "max_attempts", 3, atMost: 100, why: "a shard that fails 100 times will not succeed the 101st")
 
@@ -301,7 +312,7 @@ public struct ClusterSpec: Sendable, Equatable {
             bind: bind, advertise: advertise ?? (bind == "0.0.0.0" ? "127.0.0.1" : bind), port: port,
             launcher: launcher, heartbeatSeconds: heartbeat, liveness: liveness, maxAttempts: maxAttempts,
             shutdownGraceSeconds: grace, workers: workers, maxWorkers: maxWorkers, workerCredential: credential,
-            ssh: sshSettings, slurm: slurm, file: file)
+            ssh: sshSettings, slurm: slurm, file: file, stallSeconds: stall, overdueFactor: overdue)
     }
 
     /// `slurm:` of a cluster file with `launcher: slurm`.

@@ -1,3 +1,4 @@
+import TagoodSupport
 import Yams
 
 /// A YAML node with its file and key path, so every error can say exactly where it is
@@ -9,6 +10,20 @@ public struct ConfigNode {
     /// Its key path (`datasets[1].root`).
     public let path: String
     let node: Node?
+
+    /// The most bytes a job or cluster file may have.
+    public static let maxFileBytes = 64 << 20
+
+    /// Reads a job or cluster file (`what`: "cluster file", "job file") as text. It must be a regular file
+    /// (``FileBytes/readRegular(_:limit:)``: a FIFO or a device is refused at once instead of blocking)
+    /// of at most ``maxFileBytes``.
+    public static func readText(_ path: String, what: String) throws(ConfigError) -> String {
+        do {
+            return String(decoding: try FileBytes.readRegular(path, limit: maxFileBytes), as: UTF8.self)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: "", problem: "cannot read the \(what): \(error)")
+        }
+    }
 
     /// Parses a YAML document. Its nesting is bounded first (``ConfigNesting``, a non-recursive scan),
     /// since Yams composes nodes recursively and thousands of levels overflow the stack.

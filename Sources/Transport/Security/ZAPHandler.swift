@@ -6,6 +6,10 @@ import Synchronization
 /// socket of the context asks it, and it accepts only the client public keys it was given. Any other
 /// peer never completes the handshake: it gets no reply and has no effect.
 ///
+/// Each accepted handshake gets its own `User-Id` (`peer-<n>`), which ZeroMQ attaches to every message
+/// of that connection (``ZMQSocket/receiveWithConnection(timeoutMilliseconds:)``): the workers share one
+/// key, so the key alone cannot tell a worker's connection from a later one that took its routing id.
+///
 /// It runs on a thread of its own with a REP socket bound to `inproc://zeromq.zap.01`; ``stop()`` it
 /// (or release it) before the context is terminated.
 public final class ZAPHandler: @unchecked Sendable {
@@ -15,6 +19,7 @@ public final class ZAPHandler: @unchecked Sendable {
     private let allowed: Set<[UInt8]>
     private let stopping = Atomic<Bool>(false)
     private let refusedCount = Atomic<Int>(0)
+    private var accepted = 0
     private let finished = DispatchSemaphore(value: 0)
     private var running = false
 
@@ -54,11 +59,11 @@ public final class ZAPHandler: @unchecked Sendable {
             let ok =
                 request.count >= 7 && request[0] == Array("1.0".utf8) && request[5] == Array("CURVE".utf8)
                 && allowed.contains(request[6])
-            if !ok { refusedCount.add(1, ordering: .relaxed) }
+            if ok { accepted += 1 } else { refusedCount.add(1, ordering: .relaxed) }
             let requestID = request.count > 1 ? request[1] : []
             let reply: [[UInt8]] = [
                 Array("1.0".utf8), requestID, Array((ok ? "200" : "400").utf8),
-                Array((ok ? "OK" : "unknown key").utf8), Array((ok ? "worker" : "").utf8), []
+                Array((ok ? "OK" : "unknown key").utf8), Array((ok ? "peer-\(accepted)" : "").utf8), []
             ]
             try? socket.send(reply)
         }

@@ -56,9 +56,9 @@ final class ProgressView {
             log(
                 "shard \(shard) attempt \(attempt) failed [\(code)]: \(message)",
                 ["shard": "\(shard)", "attempt": "\(attempt)"])
-        case .leaseExpired(let shard, let attempt, let worker):
+        case .leaseExpired(let shard, let attempt, let worker, let reason):
             log(
-                "shard \(shard) attempt \(attempt): worker \(worker) stopped heartbeating; re-queued",
+                "shard \(shard) attempt \(attempt) re-queued: \(reason)",
                 ["shard": "\(shard)", "attempt": "\(attempt)", "worker": "\(worker)"])
         case .staleResultDiscarded(let shard, let attempt, let worker):
             log(
@@ -74,6 +74,12 @@ final class ProgressView {
             logger.warning(
                 "\(message): no new shards for \(Format.fixed(retry, 0)) s, then retrying with a growing back-off; the attempts are not charged. Free some space and the job carries on."
             )
+        case .shortOfResources(let message, let retry):
+            logger.warning(
+                "the coordinator is short of file descriptors or memory (\(message)): no new shards for \(Format.fixed(retry, 0)) s, then retrying with a growing back-off; the attempts are not charged"
+            )
+        case .straysNotLogged(let count):
+            log("\(count) more messages from unknown or stale peers were not logged (rate limit)")
         case .abandoned(let shard, let attempt):
             log("abandoned shard \(shard) attempt \(attempt)")
         }
