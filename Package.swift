@@ -90,15 +90,15 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Coordination", "Launch", "Transport", "Job", "Datasets", "Extract", "GPU", "Reduce", "Shards",
-                "Tensor", "CAffinity", "TagoodSupport", logging
+                "Coordination", "Launch", "Transport", "Job", "Datasets", "Extract", "Reduce", "Shards", "Tensor",
+                "CAffinity", "TagoodSupport", logging
             ]
         ),
         .executableTarget(
             name: "tagood",
             dependencies: [
-                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "Job", "Learning", "Reduce", "Transport",
-                "Coordination", "Launch", "Cluster", "TagoodSupport", "CAffinity", "DemoData",
+                "Datasets", "Imaging", "Shards", "Tensor", "Model", "Extract", "GPU", "Job", "Learning", "Reduce",
+                "Transport", "Coordination", "Launch", "Cluster", "TagoodSupport", "CAffinity", "DemoData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging
             ]
         ),
