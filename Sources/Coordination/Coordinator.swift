@@ -291,6 +291,10 @@ public final class Coordinator {
             workers[peer] = hello
             connections.updateValue(connection, forKey: peer) // nil too: the transport did not say
             lastHeard[peer] = time.monotonic()
+            try record(
+                JournalRecord(
+                    .joined, time: time.wall(), worker: hello.workerID, host: PeerText.clean(hello.host, limit: 128),
+                    device: PeerText.clean(hello.device, limit: 128)))
             onEvent(.workerJoined(hello))
             reply(
                 peer,

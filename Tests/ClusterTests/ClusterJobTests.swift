@@ -26,6 +26,14 @@ import Glibc
         #expect(workers.count == 2, "both workers took shards: \(workers)")
         let status = try TagoodProcess.run(["status", job.jobDirectory.path])
         #expect(status.stdout.contains("complete: every shard is committed"))
+        // Each worker's device, from its hello (the journal's `joined`), and what it committed.
+        let joined = try job.journal().filter { $0.event == .joined }
+        #expect(Set(joined.compactMap(\.worker)) == workers, "\(joined)")
+        #expect(status.stdout.contains("workers of the latest session:"), "\(status.stdout)")
+        for worker in workers {
+            let line = status.stdout.split(separator: "\n").first { $0.hasPrefix(worker + " ") }
+            #expect(line?.contains(" cpu ") == true, "\(status.stdout)")
+        }
     }
 
     @Test func aWorkerKilledMidShardIsReplacedAndItsShardRedoneOnce() throws {

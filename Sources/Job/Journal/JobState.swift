@@ -98,7 +98,7 @@ public struct JobState: Sendable, Equatable {
             if let code = r.code { s.lastError = (code, r.message ?? "") }
         case .gaveUp:
             s.status = .failed(code: r.code ?? "shard.failed", message: r.message ?? "")
-        case .started, .finished:
+        case .started, .finished, .joined:
             break
         }
         shards[id] = s

@@ -22,6 +22,9 @@ public struct JournalRecord: Sendable, Equatable, Codable {
         case invalid
         /// Every shard is committed.
         case finished
+        /// A worker said hello and was welcomed: `worker`, `host` and `device` (`cpu`, or its GPU), for
+        /// `tagood status`.
+        case joined
     }
 
     /// The `failed` code of an attempt that could not write its result because the disk (or the quota) is
@@ -53,12 +56,15 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     public var seconds: Double?
     public var code: String?
     public var message: String?
+    /// On `joined`: the worker's host and device.
+    public var host: String?
+    public var device: String?
 
     public init(
         _ event: Event, time: Double, shard: ShardID? = nil, attempt: Int? = nil, worker: String? = nil,
         planHash: String? = nil, resume: Bool? = nil, checksum: String? = nil, images: Int? = nil,
         failedImages: Int? = nil, tokens: Int? = nil, seconds: Double? = nil, code: String? = nil,
-        message: String? = nil
+        message: String? = nil, host: String? = nil, device: String? = nil
     ) {
         self.event = event
         self.time = time
@@ -74,5 +80,7 @@ public struct JournalRecord: Sendable, Equatable, Codable {
         self.seconds = seconds
         self.code = code
         self.message = message
+        self.host = host
+        self.device = device
     }
 }

@@ -46,6 +46,11 @@ struct Status: ParsableCommand {
         print("")
         print(table.render())
         print("")
+        if let workers = Self.workerTable(records) {
+            print("workers of the latest session:")
+            print(workers)
+            print("")
+        }
         if let rate = progress.rate {
             let eta = progress.etaSeconds.map { ", ETA \(ProgressView.duration($0))" } ?? ""
             print("rate: \(Format.fixed(rate, 1)) images/s in the latest session\(eta)")
@@ -66,6 +71,31 @@ struct Status: ParsableCommand {
         }
         let failed = state.failed
         if !failed.isEmpty { print("\(failed.count) shard(s) failed for good; run: tagood resume \(directory.path)") }
+    }
+
+    /// The workers that joined since the last coordinator start: id, host, device, shards committed.
+    static func workerTable(_ records: [JournalRecord]) -> String? {
+        let start = records.lastIndex { $0.event == .started } ?? records.startIndex
+        let session = records[start...]
+        var order: [String] = []
+        var joins: [String: JournalRecord] = [:]
+        var committed: [String: Int] = [:]
+        for r in session {
+            guard let worker = r.worker else { continue }
+            if r.event == .joined {
+                if joins[worker] == nil { order.append(worker) }
+                joins[worker] = r
+            } else if r.event == .committed {
+                committed[worker, default: 0] += 1
+            }
+        }
+        guard !order.isEmpty else { return nil }
+        var table = TextTable("worker", "host", "device", "committed", rightAligned: [3])
+        for worker in order {
+            let r = joins[worker]!
+            table.add(worker, r.host ?? "?", r.device ?? "?", Format.count(committed[worker] ?? 0))
+        }
+        return table.render()
     }
 
     private func coordinatorLine(_ directory: JobDirectory, records: [JournalRecord]) -> String {
