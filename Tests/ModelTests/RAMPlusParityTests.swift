@@ -84,3 +84,78 @@ import Testing
         #expect(summary.isComplete && summary.config?.head.tagger == .ramPlus(descriptionsPerTag: 51))
     }
 }
+
+/// RAM++'s token selection: from tagood's outputs it equals the one from recognize-anything's (the same tags
+/// and the same kept tokens), for both roles, where an ID tag fires, where only other tags do, and where none
+/// does; and choosing from the ID tags first equals the full rule.
+@Suite struct RAMPlusSelectionTests {
+    /// TagOOD's rule (Extract's TokenSelector, restated here: ModelTests does not import Extract) on one image.
+    static func select(
+        probs: [Float], idTags: [Int], attention: (Int) -> [[Float]], threshold: Float, id: Bool
+    )
+        -> (tags: [Int], tokens: [Int])
+    {
+        let fired = probs.indices.filter { probs[$0] > threshold }
+        var chosen = fired.filter { idTags.contains($0) }
+        let best = idTags.max { probs[$0] < probs[$1] }!
+        if chosen.isEmpty && (fired.isEmpty || id) { chosen = [best] }
+        guard !chosen.isEmpty else { return ([], []) }
+        var combined = [Float](repeating: 0, count: attention(chosen[0])[0].count)
+        for tag in chosen {
+            let heads = attention(tag)
+            var row = [Float](repeating: 0, count: combined.count)
+            for h in heads { for j in row.indices { row[j] += h[j] } }
+            let lo = row.min()!, hi = row.max()!
+            for j in row.indices { combined[j] = max(combined[j], hi > lo ? (row[j] - lo) / (hi - lo) : 0) }
+        }
+        return (chosen, combined.indices.filter { combined[$0] > 0.5 })
+    }
+
+    @Test func theSelectionEqualsTheOneFromRecognizeAnythingsOutputs() throws {
+        let io = try Fixtures.tensors("test_ram_plus-io.safetensors")
+        let model = RAMPlusParityTests.model
+        let embeds = try model.encodeImages(io["images"]!)
+        let ours = try model.tagProbabilities(imageEmbeds: embeds).scalars
+        let theirs = io["probs"]!.scalars
+        let idTags = io["attn_tags"]!.scalars.map { Int($0) }
+        let want = io["attn0"]!
+        let t = model.config.head.numTags, l1 = model.imageTokens, heads = model.config.head.numHeads
+        var regimes: Set<String> = []
+        for image in 0..<embeds.shape[0] {
+            let row = Array(ours[(image * t)..<((image + 1) * t)])
+            let reference = Array(theirs[(image * t)..<((image + 1) * t)])
+            let maxID = idTags.map { row[$0] }.max()!
+            let maxOther = row.indices.filter { !idTags.contains($0) }.map { row[$0] }.max()!
+            var thresholds = [maxID - 1e-3, max(maxID, maxOther) + 1e-3]
+            if maxOther > maxID + 2e-3 { thresholds.append((maxID + maxOther) / 2) }
+            let attention = try model.layer0Attention(imageEmbeds: embeds, image: image, tags: idTags).scalars
+            func ourAttention(_ tag: Int) -> [[Float]] {
+                let k = idTags.firstIndex(of: tag)!
+                return (0..<heads).map { h in
+                    Array(attention[((h * idTags.count + k) * l1)..<((h * idTags.count + k + 1) * l1)])
+                }
+            }
+            func theirAttention(_ tag: Int) -> [[Float]] {
+                let k = idTags.firstIndex(of: tag)!
+                return (0..<heads).map { h in
+                    let base = ((image * heads + h) * idTags.count + k) * l1
+                    return Array(want.scalars[base..<(base + l1)])
+                }
+            }
+            for threshold in thresholds {
+                let fired = row.indices.filter { row[$0] > threshold }
+                regimes.insert(
+                    fired.contains(where: idTags.contains) ? "an ID tag fires" : fired.isEmpty ? "none" : "others only")
+                for id in [true, false] {
+                    let mine = Self.select(
+                        probs: row, idTags: idTags, attention: ourAttention, threshold: threshold, id: id)
+                    let reference = Self.select(
+                        probs: reference, idTags: idTags, attention: theirAttention, threshold: threshold, id: id)
+                    #expect(mine.tags == reference.tags, "image \(image), threshold \(threshold), id \(id)")
+                    #expect(mine.tokens == reference.tokens, "image \(image), threshold \(threshold), id \(id)")
+                }
+            }
+        }
+        #expect(regimes == ["an ID tag fires", "others only", "none"], "every regime is exercised: \(regimes)")
+    }
+}
