@@ -15,6 +15,8 @@ public enum ReduceErrorKind: String, ErrorKind, CaseIterable {
     /// A shard does not hold what the plan says; a file under `reduce/` is damaged or from another
     /// version; writing an output failed; `tagood report` found no reduce outputs.
     case shard, damaged, write, notReduced = "not-reduced"
+    /// The job's shards were made by different models (RAM and RAM++, or two encoders).
+    case mixedModels = "mixed-models"
     /// An option value is out of range; building the partials on the cluster's workers failed.
     case option, cluster
 }

@@ -26,6 +26,27 @@ import Testing
             JobBuilder.image("a/v.jpg", label: 0, tokens: [[1, 1, 0, 0]], global: g, tagProbs: [0.9])
         ])
 
+    @Test func shardsOfTwoModelsAreRefused() throws {
+        var val = Self.val
+        val.modelName = "ram_plus_swin_l_384"
+        var train = Self.train()
+        train.modelName = "swin_l_384"
+        let (tmp, job) = try JobBuilder.job([train, val], imagesPerShard: 4, embedDim: 4)
+        defer { _ = tmp }
+        let error = #expect(throws: ReduceError.self) {
+            try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1))
+        }
+        #expect(error?.code == "reduce.mixed-models")
+        #expect(
+            error?.description.contains("ram_plus_swin_l_384") == true
+                && error?.description.contains("by swin_l_384") == true)
+        // One model throughout reduces.
+        val.modelName = "swin_l_384"
+        let (tmp2, same) = try JobBuilder.job([train, val], imagesPerShard: 4, embedDim: 4)
+        defer { _ = tmp2 }
+        _ = try Reducer.run(directory: JobDirectory(same), options: ReduceOptions(threads: 1))
+    }
+
     @Test func classWithoutImagesIsAClearError() throws {
         let (tmp, job) = try JobBuilder.job(
             [Self.train(classes: ["a", "b", "zebra"]), Self.val], imagesPerShard: 4, embedDim: 4)

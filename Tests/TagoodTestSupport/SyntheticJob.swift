@@ -14,12 +14,18 @@ public enum SyntheticJob {
         public var classes: [String]
         /// The records, in order; their `path` and `label` become the plan's image list.
         public var records: [ShardRecord]
+        /// The shards' `model_name`.
+        public var modelName: String
 
-        public init(name: String, role: DatasetRole, classes: [String] = [], records: [ShardRecord]) {
+        public init(
+            name: String, role: DatasetRole, classes: [String] = [], records: [ShardRecord],
+            modelName: String = "synthetic"
+        ) {
             self.name = name
             self.role = role
             self.classes = classes
             self.records = records
+            self.modelName = modelName
         }
     }
 
@@ -49,7 +55,7 @@ public enum SyntheticJob {
                 let id = ShardID(dataset: dataset.spec.name, index: range.index)
                 let metadata = ShardMetadata(
                     jobID: "synthetic", datasetHash: dataset.hash, shardIndex: range.index, dataset: dataset.spec.name,
-                    role: dataset.spec.role, modelName: "synthetic", modelHash: "none",
+                    role: dataset.spec.role, modelName: source.modelName, modelHash: "none",
                     preprocessing: "none", tagThreshold: tagThreshold, attentionThreshold: 0.5, embedDim: embedDim,
                     imageTokens: imageTokens)
                 let writer = try ShardWriter(

@@ -4,6 +4,7 @@ import Extract
 import Job
 import Launch
 import Logging
+import Shards
 import TagoodSupport
 import Transport
 
@@ -110,6 +111,24 @@ public final class JobRunner {
         return (fresh, false)
     }
 
+    /// Refuses to go on when the committed shards were made by another model than job.yaml's now (RAM
+    /// shards in a job whose model became RAM++, say): the job would mix them, or silently redo them all.
+    private func checkOneModel(_ state: JobState) throws {
+        guard !job.isDecodeOnly, let first = state.committed.first else { return }
+        let expected = try ModelIdentity.modelName(
+            config: job.model.config, weights: job.model.weights, tags: job.model.tags)
+        let path = directory.shardFile(first)
+        guard let reader = try? ShardReader(path: path) else { return } // the audit reports a damaged file
+        defer { reader.close() }
+        guard let made = try? reader.header().metadata.modelName, made != expected else { return }
+        throw JobError(
+            .invalid,
+            "the job's committed shards were made by model \(made) (\(path)), but job.yaml's model is now \(expected): "
+                + "a job cannot mix them (RAM and RAM++ tokens, or two encoders, do not compare)",
+            subject: directory.jobFile,
+            remedy: "put job.yaml's model back, or extract with \(expected) into a new job directory")
+    }
+
     /// Runs the job, holding the directory's lock until it returns.
     public func run(plan: ShardPlan, observer: ClusterRun.Observer) throws -> Summary {
         try lockDirectory()
@@ -120,6 +139,7 @@ public final class JobRunner {
         let expectedHash =
             job.isDecodeOnly ? DecodeOnlyProducer.modelHash : try ModelIdentity.hash(weightsFile: job.model.weights)
         let identity = JobIdentity(jobID: job.name, modelHash: expectedHash)
+        try checkOneModel(before)
         let audit = try ShardAudit.run(
             directory: directory, plan: plan, journal: journal, state: before, identity: identity)
         for (shard, reason) in audit.invalid {

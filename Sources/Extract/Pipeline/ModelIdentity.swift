@@ -1,3 +1,4 @@
+import Model
 import TagoodSupport
 
 #if canImport(Glibc)
@@ -23,5 +24,13 @@ public enum ModelIdentity {
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
         return hasher.hexDigest()
+    }
+
+    /// The name shards get from this model (``RAMConfig/modelName``: `swin_l_384`, or `ram_plus_swin_l_384` for
+    /// a RAM++ checkpoint), from the job's config, weights (only their names and shapes are read) and tag list.
+    public static func modelName(config: String, weights: String, tags: String) throws -> String {
+        let vocabulary = try TagVocabulary.load(path: tags)
+        let config = try RAMConfig.resolve(config, numTags: vocabulary.count)
+        return config.recognizingTagger(of: try StateDict.load(path: weights)).modelName
     }
 }

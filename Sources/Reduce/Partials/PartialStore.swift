@@ -18,6 +18,8 @@ public struct PartialStore: Sendable {
     public var folder: String { directory.partialsFolder }
     /// Where the rebuilding of a damaged partial is said.
     public var logger: Logger
+    /// The model of the first partial loaded (its name and shard), which every other must share.
+    private let model = Locked<(name: String, shard: String)?>(nil)
 
     /// The partials of the job directory `directory`.
     public init(
@@ -81,6 +83,23 @@ public struct PartialStore: Sendable {
         }
     }
 
+    /// Refuses a partial whose shard another model made than the first partial loaded: centers and scores
+    /// from RAM and RAM++ tokens (or two encoders) side by side would mean nothing.
+    private func checkModel(_ partial: ShardPartial, of task: CommittedShard) throws(ReduceError) {
+        guard let name = partial.modelName else { return }
+        let first = model.withLock { first in
+            if first == nil { first = (name, task.path) }
+            return first!
+        }
+        guard first.name == name else {
+            throw ReduceError(
+                .mixedModels,
+                "\(task.path) was made by model \(name), but \(first.shard) by \(first.name): a job's shards must come "
+                    + "from one model (RAM and RAM++ tokens cannot be compared)",
+                remedy: "extract the other datasets again with one model, in a new job directory")
+        }
+    }
+
     private func loadChecked(_ task: CommittedShard) throws(ReduceError) -> ShardPartial {
         let p = path(of: task)
         let partial = try ShardPartial(file: try ArrayFile.read(path: p), path: p)
@@ -91,6 +110,7 @@ public struct PartialStore: Sendable {
                 "partial \(p) is for \(partial.dataset)/\(partial.shardIndex) (\(partial.checksum)); delete it and re-run `tagood reduce`"
             )
         }
+        try checkModel(partial, of: task)
         return partial
     }
 

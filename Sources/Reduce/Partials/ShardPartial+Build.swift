@@ -68,6 +68,7 @@ extension ShardPartial {
         var partial = ShardPartial(
             dataset: task.dataset, role: task.role, shardIndex: task.range.index, checksum: task.checksum,
             embedDim: d, tagThreshold: meta.tagThreshold, images: 0, failed: 0, noTokens: 0)
+        partial.modelName = meta.modelName
         let inDistribution = task.role != .ood
         // Every buffer at its final size up front: growing them image by image would copy them again and
         // fault in new pages each time.

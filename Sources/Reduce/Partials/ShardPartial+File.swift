@@ -9,6 +9,7 @@ extension ShardPartial {
             "checksum": checksum, "embed_dim": String(embedDim), "tag_threshold": String(tagThreshold),
             "images": String(images), "failed": String(failed), "no_tokens": String(noTokens)
         ])
+        if let modelName { file.meta["model_name"] = modelName }
         let d = embedDim
         if let s = sums {
             let k = s.classes.count, packed = d * (d + 1) / 2
@@ -49,6 +50,7 @@ extension ShardPartial {
         self.init(
             dataset: dataset, role: role, shardIndex: index, checksum: checksum, embedDim: d, tagThreshold: threshold,
             images: images, failed: failed, noTokens: noTokens)
+        modelName = m["model_name"]
         if let classes = file.int32s("classes") {
             guard let oc = file.int64s("object_counts"), let pc = file.int64s("pooled_counts"),
                 let os = file.doubles("object_sums"), let ps = file.doubles("pooled_sums"),

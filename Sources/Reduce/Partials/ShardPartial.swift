@@ -61,6 +61,9 @@ public struct ShardPartial: Sendable, Equatable {
     public var embedDim: Int
     /// The shard's `tag_threshold` attribute.
     public var tagThreshold: Double
+    /// The shard's `model_name` attribute (`swin_l_384`, `ram_plus_swin_l_384`); nil in a partial written
+    /// before tagood 0.4.
+    public var modelName: String?
     /// Images in the shard, failed images (status not ok), readable images without tokens.
     public var images: Int, failed: Int, noTokens: Int
     /// Per-class sums (in-distribution shards).
