@@ -8,7 +8,8 @@ import Tensor
 /// parity (tools/gpu/check.sh, which runs where there is no Swift). tools/gpu/make_reference.sh writes the
 /// committed ones.
 ///
-/// Writes into the output folder: `weights.safetensors` (random weights stored as bf16, so that the file
+/// Writes into the output folder: `weights.safetensors` (random weights, with non-zero biases and LayerNorm
+/// parameters, stored as bf16 so that the file
 /// is small; the CPU model here runs on exactly those values), `images.bf16` (the preprocessed images
 /// [N, 3, R, R] as little-endian bf16, likewise), and the CPU model's outputs as little-endian float32:
 /// `image_embeds.f32` [N, L + 1, E], `probs_all.f32` [N, tags] (every tag), `probs_id.f32` [N, K] (the ID
@@ -39,7 +40,7 @@ struct BenchGPUReference: ParsableCommand {
         let config = try RAMConfig.resolve(self.config)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let weightsPath = output + "/weights.safetensors"
-        try RAMWeights.random(config: config, seed: seed).write(
+        try Self.weights(config: config, seed: seed).write(
             to: weightsPath, dtype: .bf16, metadata: ["tagood_seed": String(seed)])
         // The model runs on the stored (bf16-rounded) weights, as the device check does.
         let model = try RAMModel.load(path: weightsPath, config: config)
@@ -91,6 +92,23 @@ struct BenchGPUReference: ParsableCommand {
         print(
             "gpu-reference: \(config.name), \(images) images, \(idTags.count) ID tags of \(config.head.numTags), "
                 + "others fired for \(fires.filter { $0 == 1 }.count) → \(output)")
+    }
+
+    /// `RAMWeights.random`, with every bias and LayerNorm parameter made non-zero (biases and LayerNorm
+    /// shifts ±0.02·N(0, 1), LayerNorm scales 1 + 0.1·N(0, 1)), so that every bias path of the device's
+    /// kernels is checked.
+    static func weights(config: RAMConfig, seed: UInt64) -> RAMWeights {
+        var weights = RAMWeights.random(config: config, seed: seed)
+        var rng = SplitMix64(seed: seed ^ 0x5EED_B1A5)
+        for spec in config.parameterSpecs where spec.initialization != .normal {
+            let ones = spec.initialization == .ones
+            weights.tensors[spec.name] = Tensor(
+                shape: spec.shape,
+                scalars: (0..<spec.elementCount).map { _ in
+                    ones ? 1 + 0.1 * rng.truncatedNormal() : 0.02 * rng.truncatedNormal()
+                })
+        }
+        return weights
     }
 
     /// Round to nearest even, as bf16 bits.

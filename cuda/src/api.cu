@@ -405,6 +405,15 @@ size_t encoder_image_bytes(const tagood_cuda_context *c) {
     return 2 * s.lc * 4 + std::max(s.lc, s.features) * t + 6 * s.lc * t + s.scores * t + s.lc * t + s.hidden * t;
 }
 
+/// A test's cap on a chunk size (the device check runs the chunk loops one image at a time with it):
+/// the environment variable's value when it is a positive integer, else no cap.
+int64_t chunk_limit(const char *variable) {
+    const char *text = getenv(variable);
+    if (text == nullptr) return INT64_MAX;
+    const long long v = atoll(text);
+    return v > 0 ? (int64_t)v : INT64_MAX;
+}
+
 void allocate_buffers(tagood_cuda_context *c) {
     const tagood_cuda_model_config &cfg = c->config;
     const size_t t = act_size(c);
@@ -449,6 +458,7 @@ void allocate_buffers(tagood_cuda_context *c) {
     const size_t row_bytes = head_row_bytes(c);
     const int64_t budget_rows = std::max<int64_t>(cols, (int64_t)((size_t)3 << 30) / (int64_t)row_bytes);
     c->head_chunk = (int32_t)std::max<int64_t>(1, std::min<int64_t>(b, budget_rows / cols));
+    c->head_chunk = (int32_t)std::min<int64_t>(c->head_chunk, chunk_limit("TAGOOD_CUDA_HEAD_CHUNK"));
     allocate_head_work(c, c->head_work, (int64_t)c->head_chunk * cols, "head workspace");
 
     // tags_fire: 256 tags × up to 64 images per pass.
@@ -476,7 +486,7 @@ void allocate_buffers(tagood_cuda_context *c) {
     check_cuda(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
     const double usable = (double)free_bytes * 0.9 - (double)((size_t)1 << 30);
     int64_t chunk = usable > 0 ? (int64_t)(usable / (double)per_image) : 0;
-    chunk = std::min<int64_t>(chunk, b);
+    chunk = std::min<int64_t>(std::min<int64_t>(chunk, b), chunk_limit("TAGOOD_CUDA_ENCODER_CHUNK"));
     if (chunk < 1)
         fail(TAGOOD_CUDA_OUT_OF_MEMORY, "the encoder's workspace needs " + format_bytes(per_image) +
                                             " per image and only " + format_bytes(free_bytes) +
