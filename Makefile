@@ -119,7 +119,8 @@ CUDA_ROOT        ?= $(CUDA_TOOLCHAIN)/nvidia/cu13
 ifeq ($(filter-out undefined default,$(origin NVCC)),)
 NVCC             := $(CUDA_ROOT)/bin/nvcc
 endif
-# The directory with libcudart.so.13 and libcublasLt.so.13: lib64 in an installed CUDA, lib in the wheels.
+# libcublasLt.so.13 (libcudart.so.13 is beside it): lib64 in an installed CUDA, lib in the wheels. Both it and
+# CUDA_EXTRA_INCLUDE (a folder with cublasLt.h) may be given where cuBLAS lives apart from nvcc.
 CUDA_LIBDIR      = $(firstword $(wildcard $(CUDA_ROOT)/lib64/libcublasLt.so.13 $(CUDA_ROOT)/lib/libcublasLt.so.13 \
 	$(CUDA_ROOT)/targets/x86_64-linux/lib/libcublasLt.so.13))
 CUDA_LIB         := .build/cuda/libtagood_cuda.so
@@ -149,7 +150,7 @@ gpu-toolchain:
 
 .build/cuda/obj/%.o: cuda/src/%.cu $(CUDA_HEADERS)
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCC_FLAGS) -I $(CUDA_ROOT)/include -c $< -o $@
+	$(NVCC) $(NVCC_FLAGS) -I $(CUDA_ROOT)/include $(if $(CUDA_EXTRA_INCLUDE),-I $(CUDA_EXTRA_INCLUDE)) -c $< -o $@
 
 # Linked against the shared runtime and cuBLAS (versioned names: the wheels have no unversioned links),
 # with an rpath to where they are, so that dlopen finds them without LD_LIBRARY_PATH.

@@ -9,9 +9,9 @@ import Tensor
 /// committed ones.
 ///
 /// Writes into the output folder: `weights.safetensors` (random weights, with non-zero biases and LayerNorm
-/// parameters, stored as bf16 so that the file
-/// is small; the CPU model here runs on exactly those values), `images.bf16` (the preprocessed images
-/// [N, 3, R, R] as little-endian bf16, likewise), and the CPU model's outputs as little-endian float32:
+/// parameters, stored as bf16 so that the file is small; the CPU model here runs on exactly those values),
+/// `images.bf16` (the preprocessed images [N, 3, R, R] as little-endian bf16, likewise), and the CPU model's
+/// outputs as little-endian float32:
 /// `image_embeds.f32` [N, L + 1, E], `probs_all.f32` [N, tags] (every tag), `probs_id.f32` [N, K] (the ID
 /// tags), `attention_id.f32` [N, heads, K, L + 1] (layer 0's attention of the ID tags), and
 /// `others_fire.u8` [N] (whether any non-ID tag's probability is > 0.5: RAMModel.anyTagFires). The ID tags
