@@ -43,6 +43,8 @@ tagood_cuda_context::~tagood_cuda_context() {
         if (s.uploaded) cudaEventDestroy(s.uploaded);
         if (s.done) cudaEventDestroy(s.done);
     }
+    gemm_compute.release();
+    gemm_aux.release();
     arena.release_all();
     pinned.release_all();
     if (lt) cublasLtDestroy(lt);

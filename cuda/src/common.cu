@@ -78,8 +78,12 @@ void DeviceArena::release_all() {
 
 // MARK: Products
 
-Gemm::~Gemm() {
+Gemm::~Gemm() { release(); }
+
+void Gemm::release() {
     if (fallback_ != nullptr) cublasDestroy(fallback_);
+    fallback_ = nullptr;
+    plans_.clear();
 }
 
 void Gemm::init(cublasLtHandle_t lt, cudaStream_t stream, void *workspace, size_t workspace_bytes, bool pedantic) {

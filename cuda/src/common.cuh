@@ -94,6 +94,9 @@ class Gemm {
     Gemm(const Gemm &) = delete;
     Gemm &operator=(const Gemm &) = delete;
 
+    /// Destroys the cuBLAS fallback handle (before its stream is destroyed).
+    void release();
+
     /// `pedantic`: fp32 with TF32 and every reduced-precision shortcut off (the parity mode).
     void init(cublasLtHandle_t lt, cudaStream_t stream, void *workspace, size_t workspace_bytes, bool pedantic);
 

