@@ -165,7 +165,8 @@ $(CUDA_LIB): $(CUDA_OBJECTS)
 # checked without a GPU (tools/gpu/smoke.py: it loads, and says NO_DEVICE cleanly where there is none).
 gpu-if-present:
 	@if [ -n "$(CUDA_GIVEN)" ] || [ -e $(CUDA_TOOLCHAIN)/nvidia/cu13/bin/nvcc ]; then \
-	  $(MAKE) --no-print-directory -j$(CUDA_JOBS) $(CUDA_LIB) && $(PYTHON) tools/gpu/smoke.py $(CUDA_LIB); \
+	  { $(MAKE) -q $(CUDA_LIB) 2>/dev/null || $(MAKE) --no-print-directory -j$(CUDA_JOBS) $(CUDA_LIB); } && \
+	  $(PYTHON) tools/gpu/smoke.py $(CUDA_LIB); \
 	else \
 	  echo "make test: CUDA toolchain not installed (make gpu installs it); libtagood_cuda not compiled"; \
 	fi
