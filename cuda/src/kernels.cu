@@ -20,6 +20,11 @@ unsigned blocks_for(int64_t n, int threads = kThreads) {
 
 unsigned row_blocks(int64_t rows) { return (unsigned)std::max<int64_t>(1, (rows + kWarps - 1) / kWarps); }
 
+/// Row-wise element kernels: a block per row (grid-stride over the rows), its threads over the columns, so
+/// no element pays for a division; as many threads as the width needs, up to 256.
+unsigned rows_grid(int64_t rows) { return (unsigned)std::max<int64_t>(1, std::min<int64_t>(rows, 1 << 20)); }
+unsigned row_threads(int32_t width) { return (unsigned)std::min(256, std::max(32, (width + 31) / 32 * 32)); }
+
 __device__ inline float warp_sum(float v) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -295,49 +300,57 @@ __global__ void patch_rows_kernel(const float *images, T *out, int64_t n, int32_
 }
 
 template <typename T>
-__global__ void qkv_permute_kernel(const T *qkv, const float *bias, T *out, int64_t n, int32_t width, int32_t tokens,
-                                   int32_t heads, int64_t windows) {
+__global__ void qkv_permute_kernel(const T *qkv, const float *bias, T *out, int64_t rows, int32_t width,
+                                   int32_t tokens, int32_t heads, int64_t windows) {
     const int32_t columns = 3 * width;
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const int64_t row = i / columns;
-        const int32_t column = (int32_t)(i - row * columns);
-        out[tagood_qkv_destination(row, column, windows, tokens, width, heads)] =
-            from_float<T>(to_float(qkv[i]) + bias[column]);
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        const T *src = qkv + row * columns;
+        for (int32_t column = threadIdx.x; column < columns; column += blockDim.x)
+            out[tagood_qkv_destination(row, column, windows, tokens, width, heads)] =
+                from_float<T>(to_float(src[column]) + bias[column]);
     }
 }
 
 template <typename T>
-__global__ void window_scatter_add_kernel(const T *y, const float *bias, float *x, int64_t n, int32_t width,
+__global__ void window_scatter_add_kernel(const T *y, const float *bias, float *x, int64_t rows, int32_t width,
                                           int32_t grid, int32_t window, int32_t shift) {
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const int64_t row = i / width;
-        const int32_t c = (int32_t)(i - row * width);
-        float *target = x + tagood_window_source(row, grid, window, shift) * width + c;
-        *target = (*target + bias[c]) + to_float(y[i]);
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        float *target = x + tagood_window_source(row, grid, window, shift) * width;
+        const T *src = y + row * width;
+        for (int32_t c = threadIdx.x; c < width; c += blockDim.x) target[c] = (target[c] + bias[c]) + to_float(src[c]);
     }
 }
 
-template <typename T> __global__ void bias_gelu_kernel(T *y, const float *bias, int64_t n, int32_t width) {
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-        y[i] = from_float<T>(gelu(to_float(y[i]) + bias[i % width]));
+template <typename T> __global__ void bias_gelu_kernel(T *y, const float *bias, int64_t rows, int32_t width) {
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        T *r = y + row * width;
+        for (int32_t c = threadIdx.x; c < width; c += blockDim.x) r[c] = from_float<T>(gelu(to_float(r[c]) + bias[c]));
+    }
 }
 
-template <typename T> __global__ void add_bias_kernel(T *y, const float *bias, int64_t n, int32_t width) {
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-        y[i] = from_float<T>(to_float(y[i]) + bias[i % width]);
+template <typename T> __global__ void add_bias_kernel(T *y, const float *bias, int64_t rows, int32_t width) {
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        T *r = y + row * width;
+        for (int32_t c = threadIdx.x; c < width; c += blockDim.x) r[c] = from_float<T>(to_float(r[c]) + bias[c]);
+    }
 }
 
-__global__ void bias_relu_kernel(float *y, const float *bias, int64_t n, int32_t width) {
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-        y[i] = fmaxf(y[i] + bias[i % width], 0.0f);
+__global__ void bias_relu_kernel(float *y, const float *bias, int64_t rows, int32_t width) {
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        float *r = y + row * width;
+        for (int32_t c = threadIdx.x; c < width; c += blockDim.x) r[c] = fmaxf(r[c] + bias[c], 0.0f);
+    }
 }
 
 template <typename T>
-__global__ void bias_and_copy_kernel(float *y, const float *bias, T *copy, int64_t n, int32_t width) {
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const float v = y[i] + bias[i % width];
-        y[i] = v;
-        if (copy != nullptr) copy[i] = from_float<T>(v);
+__global__ void bias_and_copy_kernel(float *y, const float *bias, T *copy, int64_t rows, int32_t width) {
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        for (int32_t c = threadIdx.x; c < width; c += blockDim.x) {
+            const int64_t i = row * width + c;
+            const float v = y[i] + bias[c];
+            y[i] = v;
+            if (copy != nullptr) copy[i] = from_float<T>(v);
+        }
     }
 }
 
@@ -491,9 +504,9 @@ void residual_layer_norm(const T *y, const float *bias, const float *residual, i
 template <typename T>
 void qkv_permute(const T *qkv, const float *bias, T *out, int64_t rows, int32_t width, int32_t tokens,
                  int32_t heads, cudaStream_t s) {
-    const int64_t n = rows * 3 * width;
-    if (n <= 0) return;
-    qkv_permute_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(qkv, bias, out, n, width, tokens, heads, rows / tokens);
+    if (rows <= 0) return;
+    qkv_permute_kernel<T>
+        <<<rows_grid(rows), row_threads(3 * width), 0, s>>>(qkv, bias, out, rows, width, tokens, heads, rows / tokens);
     TAGOOD_LAUNCH_CHECK("qkv_permute");
 }
 
@@ -520,38 +533,34 @@ void window_softmax(T *scores, int64_t windows, int32_t heads, int32_t tokens, c
 template <typename T>
 void window_scatter_add(const T *y, const float *bias, float *x, int64_t rows, int32_t width, int32_t grid,
                         int32_t window, int32_t shift, cudaStream_t s) {
-    const int64_t n = rows * width;
-    if (n <= 0) return;
-    window_scatter_add_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(y, bias, x, n, width, grid, window, shift);
+    if (rows <= 0) return;
+    window_scatter_add_kernel<T>
+        <<<rows_grid(rows), row_threads(width), 0, s>>>(y, bias, x, rows, width, grid, window, shift);
     TAGOOD_LAUNCH_CHECK("window_scatter_add");
 }
 
 template <typename T> void bias_gelu(T *y, const float *bias, int64_t rows, int32_t width, cudaStream_t s) {
-    const int64_t n = rows * width;
-    if (n <= 0) return;
-    bias_gelu_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(y, bias, n, width);
+    if (rows <= 0 || width <= 0) return;
+    bias_gelu_kernel<T><<<rows_grid(rows), row_threads(width), 0, s>>>(y, bias, rows, width);
     TAGOOD_LAUNCH_CHECK("bias_gelu");
 }
 
 template <typename T> void add_bias(T *y, const float *bias, int64_t rows, int32_t width, cudaStream_t s) {
-    const int64_t n = rows * width;
-    if (n <= 0) return;
-    add_bias_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(y, bias, n, width);
+    if (rows <= 0 || width <= 0) return;
+    add_bias_kernel<T><<<rows_grid(rows), row_threads(width), 0, s>>>(y, bias, rows, width);
     TAGOOD_LAUNCH_CHECK("add_bias");
 }
 
 void bias_relu(float *y, const float *bias, int64_t rows, int32_t width, cudaStream_t s) {
-    const int64_t n = rows * width;
-    if (n <= 0) return;
-    bias_relu_kernel<<<blocks_for(n), kThreads, 0, s>>>(y, bias, n, width);
+    if (rows <= 0 || width <= 0) return;
+    bias_relu_kernel<<<rows_grid(rows), row_threads(width), 0, s>>>(y, bias, rows, width);
     TAGOOD_LAUNCH_CHECK("bias_relu");
 }
 
 template <typename T>
 void bias_and_copy(float *y, const float *bias, T *copy, int64_t rows, int32_t width, cudaStream_t s) {
-    const int64_t n = rows * width;
-    if (n <= 0) return;
-    bias_and_copy_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(y, bias, copy, n, width);
+    if (rows <= 0 || width <= 0) return;
+    bias_and_copy_kernel<T><<<rows_grid(rows), row_threads(width), 0, s>>>(y, bias, copy, rows, width);
     TAGOOD_LAUNCH_CHECK("bias_and_copy");
 }
 

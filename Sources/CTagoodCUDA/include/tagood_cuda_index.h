@@ -106,11 +106,11 @@ TAGOOD_INDEX_FN int32_t tagood_relative_bias_source(int32_t h, int32_t a, int32_
 /// [3][heads][B * nW][N][hd] layout (`windows` = B * nW, `tokens` = N, `width` = C).
 TAGOOD_INDEX_FN int64_t tagood_qkv_destination(
     int64_t row, int32_t column, int64_t windows, int32_t tokens, int32_t width, int32_t heads) {
+    /* ((which·heads + h)·windows + w)·N·hd + n·hd + d with row = w·N + n: no division by N needed. */
     int32_t hd = width / heads;
     int32_t which = column / width, rem = column % width;
     int32_t h = rem / hd, d = rem % hd;
-    int64_t w = row / tokens, n = row % tokens;
-    return ((((int64_t)which * heads + h) * windows + w) * tokens + n) * hd + d;
+    return (((int64_t)which * heads + h) * windows * tokens + row) * hd + d;
 }
 
 /// The head of batch entry `g` of the scores product (head-major: g = head * windows + window).
