@@ -167,7 +167,8 @@ class WeightLoader {
         const float *data = nullptr;
         int64_t count = 0;
         if (fn_(user_, name.c_str(), &data, &count) != 0 || data == nullptr)
-            fail(TAGOOD_CUDA_MISSING_WEIGHT, "weight " + name + " " + shape + ": the tensor callback has no such tensor");
+            fail(TAGOOD_CUDA_MISSING_WEIGHT,
+                 "weight " + name + " " + shape + ": the tensor callback has no such tensor");
         if (count != expected)
             fail(TAGOOD_CUDA_MISSING_WEIGHT, "weight " + name + " has " + std::to_string(count) +
                                                  " values; the config needs " + shape + " = " +
@@ -270,6 +271,12 @@ void load_weights(tagood_cuda_context *c, tagood_cuda_tensor_fn fn, void *user) 
             blk.norm1 = w.norm(b + ".norm1", dim);
             blk.qkv = w.linear(b + ".attn.qkv", 3 * dim, dim);
             blk.bias = w.relative_bias(b + ".attn.relative_position_bias_table", window, heads);
+            if (blk.shift > 0) {
+                const std::vector<int8_t> labels = shift_labels(grid, window, blk.shift);
+                blk.labels = c->arena.allocate<int8_t>(labels.size(), "shift mask labels");
+                check_cuda(cudaMemcpy(blk.labels, labels.data(), labels.size(), cudaMemcpyHostToDevice),
+                           "cudaMemcpy(shift mask labels)");
+            }
             blk.proj = w.linear(b + ".attn.proj", dim, dim);
             blk.norm2 = w.norm(b + ".norm2", dim);
             blk.fc1 = w.linear(b + ".mlp.fc1", cfg.mlp_ratio * dim, dim);

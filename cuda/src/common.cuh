@@ -58,6 +58,17 @@ template <> __device__ inline __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
 
 inline size_t element_size(cudaDataType_t t) { return t == CUDA_R_32F ? 4 : 2; }
 
+/// The shift mask's region labels of every token of every window, [nW, N] (tagood_shift_label), which the
+/// window softmax compares instead of reading an [nW, N, N] mask.
+inline std::vector<int8_t> shift_labels(int32_t grid, int32_t window, int32_t shift) {
+    const int32_t n = window * window, windows = (grid / window) * (grid / window);
+    std::vector<int8_t> labels((size_t)windows * n);
+    for (int32_t w = 0; w < windows; w++)
+        for (int32_t t = 0; t < n; t++)
+            labels[(size_t)w * n + t] = (int8_t)tagood_shift_label(w, t, grid, window, shift);
+    return labels;
+}
+
 /// The device allocations of a context, freed together.
 class DeviceArena {
   public:

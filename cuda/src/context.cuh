@@ -22,7 +22,8 @@ struct NormW {
 struct BlockW {
     NormW norm1, norm2;
     LinearW qkv, proj, fc1, fc2;
-    float *bias = nullptr;  // the dense relative-position bias [heads, N, N]
+    float *bias = nullptr;      // the dense relative-position bias [heads, N, N]
+    int8_t *labels = nullptr;   // the shift mask's region labels [nW, N] (null when shift is 0)
     int32_t dim = 0, heads = 0, grid = 0, window = 0, shift = 0;
 };
 

@@ -100,9 +100,16 @@ void run_kernel(DebugRun &r, const std::string &name, const int64_t *p, int32_t 
         r.gemm.run(false, true, n, n, hd, 1.0f / sqrtf((float)hd), Operand{perm, t, hd, (int64_t)n * hd},
                    Operand{perm + part, t, hd, (int64_t)n * hd}, 0.0f, scores, t, n, (int64_t)n * n, windows * heads,
                    "debug window scores");
-        window_softmax<T>(scores, windows, heads, n, rel, per_image, grid, ws, shift, s);
+        int8_t *labels = nullptr;
+        if (shift > 0) {
+            const std::vector<int8_t> host = shift_labels(grid, ws, shift);
+            labels = r.arena.allocate<int8_t>(host.size(), "debug");
+            check_cuda(cudaMemcpy(labels, host.data(), host.size(), cudaMemcpyHostToDevice), "cudaMemcpy(labels)");
+        }
+        window_softmax<T>(scores, windows, heads, n, rel, per_image, labels, s);
         for (int32_t h = 0; h < heads; h++)
-            r.gemm.run(false, false, n, hd, n, 1.0f, Operand{scores + (int64_t)h * windows * n * n, t, n, (int64_t)n * n},
+            r.gemm.run(false, false, n, hd, n, 1.0f,
+                       Operand{scores + (int64_t)h * windows * n * n, t, n, (int64_t)n * n},
                        Operand{perm + 2 * part + (int64_t)h * windows * n * hd, t, hd, (int64_t)n * hd}, 0.0f,
                        attn + h * hd, t, dim, (int64_t)n * dim, windows, "debug window attention · v");
         r.download(attn, out, rows * dim);
@@ -169,7 +176,8 @@ void run_kernel(DebugRun &r, const std::string &name, const int64_t *p, int32_t 
         std::vector<int16_t> h_kept((size_t)images * l1);
         std::vector<int32_t> h_counts(images);
         std::vector<int64_t> h_packed(images + 1);
-        check_cuda(cudaMemcpy(h_combined.data(), combined, h_combined.size() * 4, cudaMemcpyDeviceToHost), "cudaMemcpy");
+        check_cuda(cudaMemcpy(h_combined.data(), combined, h_combined.size() * 4, cudaMemcpyDeviceToHost),
+                   "cudaMemcpy");
         check_cuda(cudaMemcpy(h_kept.data(), kept, h_kept.size() * 2, cudaMemcpyDeviceToHost), "cudaMemcpy");
         check_cuda(cudaMemcpy(h_counts.data(), kc, h_counts.size() * 4, cudaMemcpyDeviceToHost), "cudaMemcpy");
         check_cuda(cudaMemcpy(h_packed.data(), packed, h_packed.size() * 8, cudaMemcpyDeviceToHost), "cudaMemcpy");

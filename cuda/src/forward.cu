@@ -38,7 +38,7 @@ template <typename T> void block_forward(tagood_cuda_context *c, const BlockW &b
     const float scale = 1.0f / sqrtf((float)hd);
     gemm.run(false, true, n, n, hd, scale, Operand{q, t, hd, (int64_t)n * hd}, Operand{k, t, hd, (int64_t)n * hd},
              0.0f, scores, t, n, (int64_t)n * n, windows * heads, "window scores");
-    window_softmax<T>(scores, windows, heads, n, b.bias, per_image, b.grid, ws, b.shift, s);
+    window_softmax<T>(scores, windows, heads, n, b.bias, per_image, b.labels, s);
     for (int32_t h = 0; h < heads; h++) {
         gemm.run(false, false, n, hd, n, 1.0f, Operand{scores + (int64_t)h * windows * n * n, t, n, (int64_t)n * n},
                  Operand{v + (int64_t)h * windows * n * hd, t, hd, (int64_t)n * hd}, 0.0f, attn + h * hd, t, dim,

@@ -236,7 +236,7 @@ __device__ inline void softmax_row(int lane, int32_t width, Logit logit, Store s
 
 template <int VPT, typename T>
 __global__ void window_softmax_kernel(T *scores, int64_t rows, int64_t windows, int32_t tokens, const float *bias,
-                                      int32_t windows_per_image, int32_t grid, int32_t window, int32_t shift) {
+                                      int32_t windows_per_image, const int8_t *labels) {
     const int64_t row = (int64_t)blockIdx.x * kWarps + threadIdx.x / 32;
     const int lane = threadIdx.x % 32;
     if (row >= rows) return;
@@ -245,11 +245,12 @@ __global__ void window_softmax_kernel(T *scores, int64_t rows, int64_t windows, 
     const int32_t h = tagood_attention_head(g, windows);
     const int32_t w = tagood_attention_window(g, windows, windows_per_image);
     const float *bias_row = bias + ((int64_t)h * tokens + a) * tokens;
-    const int32_t label_a = shift > 0 ? tagood_shift_label(w, a, grid, window, shift) : 0;
+    const int8_t *window_labels = labels != nullptr ? labels + (int64_t)w * tokens : nullptr;
+    const int32_t label_a = window_labels != nullptr ? window_labels[a] : 0;
     T *x = scores + row * tokens;
     auto logit = [&](int b) {
         float v = to_float(x[b]) + bias_row[b];
-        if (shift > 0) v += tagood_shift_label(w, b, grid, window, shift) == label_a ? 0.0f : -100.0f;
+        if (window_labels != nullptr) v += window_labels[b] == label_a ? 0.0f : -100.0f;
         return v;
     };
     auto store = [&](int b, float p) { x[b] = from_float<T>(p); };
@@ -512,14 +513,14 @@ void qkv_permute(const T *qkv, const float *bias, T *out, int64_t rows, int32_t 
 
 template <typename T>
 void window_softmax(T *scores, int64_t windows, int32_t heads, int32_t tokens, const float *bias,
-                    int32_t windows_per_image, int32_t grid, int32_t window, int32_t shift, cudaStream_t s) {
+                    int32_t windows_per_image, const int8_t *labels, cudaStream_t s) {
     const int64_t rows = windows * heads * tokens;
     if (rows <= 0) return;
     const unsigned blocks = row_blocks(rows);
     const int vpt = (tokens + 31) / 32;
 #define TAGOOD_WS(V)                                                                                                  \
     window_softmax_kernel<V, T>                                                                                       \
-        <<<blocks, kThreads, 0, s>>>(scores, rows, windows, tokens, bias, windows_per_image, grid, window, shift)
+        <<<blocks, kThreads, 0, s>>>(scores, rows, windows, tokens, bias, windows_per_image, labels)
     if (vpt <= 1) TAGOOD_WS(1);
     else if (vpt <= 2) TAGOOD_WS(2);
     else if (vpt <= 4) TAGOOD_WS(4);
@@ -652,8 +653,8 @@ void gather_kept(const float *embeds, const int16_t *kept, const int64_t *packed
     template void residual_layer_norm<T>(const T *, const float *, const float *, int64_t, float *, T *, int64_t,    \
                                          int32_t, const float *, const float *, float, cudaStream_t);                 \
     template void qkv_permute<T>(const T *, const float *, T *, int64_t, int32_t, int32_t, int32_t, cudaStream_t);   \
-    template void window_softmax<T>(T *, int64_t, int32_t, int32_t, const float *, int32_t, int32_t, int32_t,        \
-                                    int32_t, cudaStream_t);                                                           \
+    template void window_softmax<T>(T *, int64_t, int32_t, int32_t, const float *, int32_t, const int8_t *,          \
+                                    cudaStream_t);                                                                    \
     template void window_scatter_add<T>(const T *, const float *, float *, int64_t, int32_t, int32_t, int32_t,       \
                                         int32_t, cudaStream_t);                                                       \
     template void bias_gelu<T>(T *, const float *, int64_t, int32_t, cudaStream_t);                                  \

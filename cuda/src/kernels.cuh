@@ -52,10 +52,11 @@ void qkv_permute(const T *qkv, const float *bias, T *out, int64_t rows, int32_t 
                  int32_t heads, cudaStream_t s);
 
 /// Window attention's softmax in place over scores [heads · windows, N, N] (head-major), adding the dense
-/// relative-position bias [heads, N, N] and the shift mask (tagood_shift_mask_value).
+/// relative-position bias [heads, N, N] and the shift mask: -100 where the region labels [nW, N] of the query
+/// and key tokens differ (tagood_shift_label, tabled by shift_labels; null for an unshifted block).
 template <typename T>
 void window_softmax(T *scores, int64_t windows, int32_t heads, int32_t tokens, const float *bias,
-                    int32_t windows_per_image, int32_t grid, int32_t window, int32_t shift, cudaStream_t s);
+                    int32_t windows_per_image, const int8_t *labels, cudaStream_t s);
 
 /// x[tagood_window_source(row)] = (x[…] + bias) + y[row]: window reverse, un-shift, bias and residual.
 template <typename T>
