@@ -1,0 +1,19 @@
+// The forward pass's entry points (forward.cu), dispatched on the context's precision.
+#pragma once
+
+#include "context.cuh"
+
+namespace tagood {
+
+/// Enqueues the whole forward pass of a submitted slot on the compute stream: encoder, image_proj, every
+/// head layer's keys and values, and the head over the probability columns (attention and probabilities).
+void run_forward(tagood_cuda_context *c, Slot &slot);
+
+/// tags_fire on the aux stream: gathers the rows of the tags in fire_tag_index (`tags` of them) and the
+/// keys and values of the images in fire_image_index (`images` of them); either count may be 0.
+void run_fire_gather(tagood_cuda_context *c, const Slot &slot, int32_t images, int32_t tags);
+
+/// The head over the gathered rows, then fire_flags[i] = whether image i has a probability > threshold.
+void run_fire_pass(tagood_cuda_context *c, int32_t images, int32_t tags, float threshold);
+
+}  // namespace tagood
