@@ -58,18 +58,19 @@ public final class CUDALibrary: @unchecked Sendable {
         tagood_cuda_library_close(&library)
     }
 
-    /// Where the library is looked for when no path is given.
+    /// Where the library is looked for when no path is given: `$TAGOOD_CUDA_LIBRARY` alone when it is set
+    /// (a path someone gave is used or fails, never passed over), else beside the executable and in
+    /// `../cuda/` and `../../cuda/` from it.
     public static func candidates(environment: [String: String]) -> [String] {
-        var paths: [String] = []
         if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty {
-            paths.append(fromEnvironment)
+            return [fromEnvironment]
         }
         let directory = Path.directory(of: currentExecutable())
-        paths.append(directory + "/" + fileName)
         // .build/debug/tagood is .build/<triple>/debug/tagood once symbolic links are resolved.
-        paths.append(Path.directory(of: directory) + "/cuda/" + fileName)
-        paths.append(Path.directory(of: Path.directory(of: directory)) + "/cuda/" + fileName)
-        return paths
+        return [
+            directory + "/" + fileName, Path.directory(of: directory) + "/cuda/" + fileName,
+            Path.directory(of: Path.directory(of: directory)) + "/cuda/" + fileName
+        ]
     }
 
     private static func missing(_ what: String, looked: [String]) -> GPUError {

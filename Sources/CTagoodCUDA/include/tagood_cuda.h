@@ -8,9 +8,11 @@
  * Every function returns a tagood_cuda_status; on failure it writes a message into the caller's `error`
  * buffer (or the context's, read with tagood_cuda_last_error) that names the failing CUDA or cuBLAS call.
  *
- * One context = one device, one model, one set of ID tags, and a two-slot pipeline on one compute stream
- * plus one copy stream. A caller submits batch k+1 to one slot, then collects batch k from the other:
- * batch k+1's upload runs while batch k computes. Per batch:
+ * One context = one device, one model, one set of ID tags, and a two-slot pipeline: a copy stream uploads,
+ * a compute stream runs the forward pass, and a high-priority stream runs the collection (tags_fire,
+ * select), so collecting batch k does not wait behind batch k+1's forward pass (docs/CUDA.md). A caller
+ * submits batch k+1 to one slot, then collects batch k from the other: batch k+1's upload runs while batch
+ * k computes. Per batch:
  *
  *   tagood_cuda_submit(slot, images)         copy into pinned memory, then (async) upload, encoder,
  *                                            image_proj, tagging head over the probability columns
