@@ -154,6 +154,15 @@ def benchmarks(tagood, bench):
             return commands, f"extraction of an ID image (encoder + 719 ID tags) vs the full RAM forward in PyTorch (and ONNX Runtime), batch {batch}"
         out.append((f"forward-id-swin_l_384-b{batch}", forward_id, 3))
 
+    # RAM++ (51 descriptions per tag, mixed per image): tagood's ID extraction against PyTorch running
+    # ram_plus.py's generate_tag (the per-image reweighting loop, then the full head), on the same threads.
+    def forward_id_ram_plus():
+        args = ["--config", "swin_l_384", "--batch", "1", "--iterations", "2"]
+        return [[bench, "forward", *args, "--ram-plus", "--id-tags", "719", "--json"],
+                [py, ref("forward_reference.py"), *args, "--ram-plus"]], \
+            "RAM++ extraction of an ID image (encoder + reweighting + 719 ID tags) vs RAM++'s full forward in PyTorch, batch 1"
+    out.append(("forward-id-ram_plus-swin_l_384-b1", forward_id_ram_plus, 3))
+
     # Class-center learning: training steps and the learned score, against the authors' model in PyTorch
     # (same shapes, batch, token-count distribution and threads).
     threads = str(os.cpu_count() or 1)

@@ -30,13 +30,17 @@ struct BenchForward: ParsableCommand {
             valueName: "tags"))
     var idTags: Int?
 
+    @Flag(help: "RAM++: 51 descriptions per tag, mixed per image (ram_plus_swin_large_14m.pth's shapes).")
+    var ramPlus = false
+
     @OptionGroup var results: BenchOutput
 
     mutating func run() throws {
         guard batch >= 1, iterations >= 1 else { throw ValidationError("--batch and --iterations must be at least 1") }
         BLAS.reexecWithPreferredKernelsIfNeeded()
         if let threads { BLAS.setThreadCount(threads) }
-        let config = try RAMConfig.resolve(self.config)
+        var config = try RAMConfig.resolve(self.config)
+        if ramPlus { config.head.tagger = .ramPlus(descriptionsPerTag: 51) }
         let (model, loadSeconds) = Stopwatch.time { RAMModel(weights: RAMWeights.random(config: config, seed: 0)) }
         let r = config.vision.imageResolution
         var rng = SplitMix64(seed: 7)
@@ -60,7 +64,7 @@ struct BenchForward: ParsableCommand {
         let median = Stopwatch.median(times)
         let imagesPerSecond = Double(batch) / median
         let peak = Self.peakRSSMegabytes()
-        let name = "forward-\(config.name)"
+        let name = "forward-\(config.modelName)"
         if results.json {
             results.print(
                 name, "images/s", imagesPerSecond,
@@ -91,7 +95,7 @@ struct BenchForward: ParsableCommand {
                 })
         }
         let f = Stopwatch.median(full), s = Stopwatch.median(subset)
-        let name = "forward-id-tags-\(model.config.name)"
+        let name = "forward-id-tags-\(model.config.modelName)"
         if results.json {
             results.print(
                 name, "images/s", Double(batch) / s,

@@ -28,12 +28,18 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def random_state_dict(torch, cfg):
+DESCRIPTIONS = 51  # RAM++'s label_embed rows per tag (ram_plus_swin_large_14m.pth)
+
+
+def random_state_dict(torch, cfg, ram_plus=False):
     """RAM's parameters as torch tensors, seeded (0): truncated-normal weights (std 0.02), unit LayerNorm
-    scales, zero biases. The ONNX Runtime reference exports these very weights."""
+    scales, zero biases. The ONNX Runtime reference exports these very weights. With `ram_plus`, RAM++'s:
+    DESCRIPTIONS rows of label_embed per tag and reweight_scale = log(1 / 0.07)."""
     torch.manual_seed(0)
     sd = {}
     for n, shape, kind in fixtures.parameters(cfg):
+        if ram_plus and n == "label_embed":
+            shape = (shape[0] * DESCRIPTIONS, shape[1])
         t = torch.empty(shape)
         if kind in ("weight", "table", "embed"):
             torch.nn.init.trunc_normal_(t, std=0.02)
@@ -42,6 +48,8 @@ def random_state_dict(torch, cfg):
         else:
             t.zero_()
         sd[n] = t
+    if ram_plus:
+        sd["reweight_scale"] = torch.tensor(math.log(1 / 0.07))
     return sd
 
 
@@ -117,8 +125,21 @@ def torch_forward_fn(torch):
         # Tagging head, batched over images like RAM (label_embed repeated per image).
         heads, D = cfg["num_attention_heads"], cfg["hidden_size"]
         hd = D // heads
-        queries = F.relu(lin(sd["label_embed"], sd, "wordvec_proj"))
-        h = queries.unsqueeze(0).expand(B, -1, -1)
+        if "reweight_scale" in sd:
+            # RAM++ (ram_plus.py's generate_tag): each tag's descriptions mixed per image.
+            label_embed = sd["label_embed"]
+            num_class = cfg["num_tags"]
+            des_per_class = label_embed.shape[0] // num_class
+            cls = emb[:, 0, :] / emb[:, 0, :].norm(dim=-1, keepdim=True)
+            logits = (sd["reweight_scale"].exp() * cls @ label_embed.t()).view(B, -1, des_per_class)
+            weights = F.softmax(logits, dim=2)
+            mixed = torch.empty(B, num_class, label_embed.shape[1])
+            for i in range(B):
+                mixed[i] = (weights[i].unsqueeze(-1) * label_embed.view(-1, des_per_class, label_embed.shape[1])).sum(1)
+            h = F.relu(lin(mixed, sd, "wordvec_proj"))
+        else:
+            queries = F.relu(lin(sd["label_embed"], sd, "wordvec_proj"))
+            h = queries.unsqueeze(0).expand(B, -1, -1)
         T = h.shape[1]
         for l in range(cfg["num_hidden_layers"]):
             pre = f"tagging_head.encoder.layer.{l}"
@@ -152,6 +173,7 @@ def thread_count(requested):
 def main():
     ap = argument_parser(__doc__)
     ap.add_argument("--no-warmup", action="store_true")
+    ap.add_argument("--ram-plus", action="store_true", help="RAM++: 51 descriptions per tag, mixed per image")
     a = ap.parse_args()
     cfg = ref.load_config(a.config) if a.config.endswith(".json") else ref.complete(ref.BUILTINS.get(a.config) or fixtures.CONFIGS[a.config])
     name = os.path.basename(a.config)[:-5] if a.config.endswith(".json") else a.config
@@ -166,7 +188,7 @@ def main():
     r = cfg["image_res"]
     if torch is not None:
         torch.set_num_threads(threads)
-        sd = random_state_dict(torch, cfg)
+        sd = random_state_dict(torch, cfg, ram_plus=a.ram_plus)
         fwd = torch_forward_fn(torch)
         images = torch.randn(a.batch, 3, r, r)
         impl = "pytorch"
@@ -189,6 +211,8 @@ def main():
         run()
         times.append(time.perf_counter() - t0)
     median = sorted(times)[len(times) // 2]
+    if a.ram_plus:
+        name = "ram_plus_" + name
     print(json.dumps({"bench": f"forward-{name}", "impl": impl, "unit": "images/s", "value": a.batch / median,
                       "peak_rss_mb": peak_rss_mb(), "batch": a.batch, "threads": threads, "seconds_per_batch": median}))
 
