@@ -3,15 +3,18 @@
 
 1. Kernel parity, both precisions: each kernel (through tagood_cuda_debug_kernel) against a NumPy version
    written the way Swin's PyTorch modules are, on RAM's shapes (grids 96/48/24/12, window 12, shift 6,
-   Swin-L's widths and heads; 145 tokens; 719 columns) and the test configs'.
+   Swin-L's widths and heads; 145 tokens; 719 columns; RAM++'s reweighting of 719 tags × 51 descriptions)
+   and the test configs'.
 2. Whole-model parity, both precisions, against the CPU path's outputs (tools/gpu/reference/*, made here
    by `tagood-bench gpu-reference`): image_embeds, the ID tags' and all tags' probabilities, layer 0's
    attention, tags_fire, and the selection (kept indices identical in fp32; the fraction identical in
-   bf16), through the two-slot pipeline and with the chunk loops forced to one image.
+   bf16), through the two-slot pipeline and with the chunk loops forced to one image; RAM and RAM++
+   (ram_plus_shift), and PyTorch's RAM++ (torch_ram.py) against the same RAM++ reference.
 3. Swin-L/384 itself (random weights) against PyTorch on the same GPU (fp32, TF32 off), and PyTorch's own
    bf16 autocast error as the yardstick for ours.
 4. Throughput, bf16, batch 64/128/256: the backend (submit → probabilities → select, two slots) against
-   PyTorch eager with bf16 autocast running RAM's modules (tools/gpu/torch_ram.py), all tags and 719 tags.
+   PyTorch eager with bf16 autocast running RAM's modules (tools/gpu/torch_ram.py), all tags and 719 tags;
+   RAM++ (51 descriptions per tag, reweighted per image) at batch 128, likewise.
 Prints one table at the end. ‖gpu − ref‖ / ‖ref‖ is "rel err".
 
 Where there is no GPU (or no driver) it checks what it can (the library loads, the references and the
@@ -103,6 +106,20 @@ def kernel_cases(rng):
         cases.append(("head_attention", f"layer-0 attention {cols} columns × {l1} tokens (shared queries)",
                       [images_n, cols, l1, d, heads], [q, k], images_n * heads * cols * l1,
                       lambda q=q, k=k, heads=heads: rn.head_attention(q, k, heads), 2e-5, 3e-2))
+    # RAM++'s reweighting: 719 of 800 tags (a gather, in an order that is not ascending), 51 descriptions.
+    for n_img, tags, dd, e, d, cols in [(3, 800, 51, 512, 768, rng.permutation(800)[:719].tolist()),
+                                        (2, 12, 5, 24, 32, [3, 0, 11, 7])]:
+        cls_source = normal(n_img, e)
+        label = np.clip(normal(tags * dd, e, scale=0.02), -0.04, 0.04)
+        ww, wb = normal(d, e, scale=0.05), normal(d, scale=0.02)
+        qw, qb = normal(d, d, scale=0.05), normal(d, scale=0.02)
+        scale, index = np.array([4.0], f32), np.array(cols, f32)
+        cases.append(("reweighted_queries", f"RAM++ queries {n_img} images × {len(cols)} tags × {dd} rows, E {e}",
+                      [n_img, tags, dd, e, d], [cls_source, label, ww, wb, qw, qb, scale, index],
+                      2 * n_img * len(cols) * d,
+                      lambda c=cls_source, lb=label, dd=dd, ww=ww, wb=wb, qw=qw, qb=qb, cols=cols:
+                      np.concatenate([a.ravel() for a in rn.reweighted_queries(c, lb, dd, ww, wb, qw, qb, 4.0, cols)]),
+                      2e-5, 3e-2))
     for rows, n_in, n_out in [(1000, 768, 3072), (37, 24, 13)]:
         x, w = normal(rows, n_in), normal(n_out, n_in, scale=0.05)
         cases.append(("linear", f"linear {rows}×{n_in} → {n_out}", [rows, n_in, n_out], [x, w], rows * n_out,
