@@ -92,14 +92,14 @@ import Testing
 
         // The device's layout, through the index functions (float64).
         let label = w["label_embed"]!.scalars.map(Double.init)
-        var groups = [Double](repeating: .nan, count: numTags * stride * e)  // pad_descriptions
+        var groups = [Double](repeating: .nan, count: numTags * stride * e) // pad_descriptions
         for row in 0..<(numTags * stride) {
             let source = Int(tagood_description_source(Int64(row), Int32(descriptions)))
             for c in 0..<e { groups[row * e + c] = source < 0 ? 0 : label[source * e + c] }
         }
-        var columnGroups = [Double]()  // gather_rows of the columns' groups
+        var columnGroups = [Double]() // gather_rows of the columns' groups
         for tag in tags { columnGroups += groups[(tag * stride * e)..<((tag + 1) * stride * e)] }
-        var cls = [Double](repeating: 0, count: n * e)  // cls_rows
+        var cls = [Double](repeating: 0, count: n * e) // cls_rows
         for i in 0..<n {
             let row = embeds[(i * l1 * e)..<(i * l1 * e + e)].map(Double.init)
             let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
