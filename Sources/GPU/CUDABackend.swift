@@ -4,7 +4,7 @@ import Model
 import TagoodSupport
 import Tensor
 
-/// RAM and TagOOD's token selection on one CUDA device, through libtagood_cuda (``CUDALibrary``).
+/// RAM or RAM++ and TagOOD's token selection on one CUDA device, through libtagood_cuda (``CUDALibrary``).
 ///
 /// The device runs the encoder, `image_proj` and the tagging head over the probability columns (the ID tags,
 /// or every tag with `all_tag_probs`), then, once the host has chosen each image's tags from those
@@ -56,11 +56,6 @@ public final class CUDABackend: ExtractionBackend, @unchecked Sendable {
             throw GPUError(
                 .invalid, "the CUDA backend supports at most \(TAGOOD_CUDA_MAX_STAGES) Swin stages",
                 subject: weights.config.name)
-        }
-        guard weights.config.head.tagger == .ram else {
-            throw GPUError(
-                .invalid, "libtagood_cuda runs RAM only so far; this checkpoint is RAM++",
-                subject: weights.config.modelName, remedy: "run RAM++ on CPU workers (--cores)")
         }
         gpu = try library.describeDevice(device)
         self.library = library
@@ -222,7 +217,7 @@ public final class CUDABackend: ExtractionBackend, @unchecked Sendable {
         throw GPUError.from(status: status, message: message, device: gpu.index)
     }
 
-    /// The library's view of a RAM config.
+    /// The library's view of a RAM or RAM++ config.
     static func modelConfig(_ config: RAMConfig) -> tagood_cuda_model_config {
         var c = tagood_cuda_model_config()
         let v = config.vision, h = config.head
@@ -247,6 +242,8 @@ public final class CUDABackend: ExtractionBackend, @unchecked Sendable {
         c.encoder_width = Int32(h.encoderWidth)
         c.num_tags = Int32(h.numTags)
         c.head_layer_norm_eps = h.layerNormEps
+        // RAM++ (more than one row per tag): the device reweights the descriptions per image.
+        c.descriptions_per_tag = Int32(h.tagger.descriptionsPerTag)
         return c
     }
 }

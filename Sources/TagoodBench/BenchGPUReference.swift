@@ -15,7 +15,9 @@ import Tensor
 /// `image_embeds.f32` [N, L + 1, E], `probs_all.f32` [N, tags] (every tag), `probs_id.f32` [N, K] (the ID
 /// tags), `attention_id.f32` [N, heads, K, L + 1] (layer 0's attention of the ID tags), and
 /// `others_fire.u8` [N] (whether any non-ID tag's probability is > 0.5: RAMModel.anyTagFires). The ID tags
-/// are every `--id-every`-th tag from 1. `manifest.json` lists the config, the shapes and the ID tags.
+/// are every `--id-every`-th tag from 1. `manifest.json` lists the config, the shapes and the ID tags. A RAM++
+/// config (`"tagger": "ram_plus"`) gives RAM++'s outputs: its queries reweighted per image, layer 0's attention
+/// from them.
 struct BenchGPUReference: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gpu-reference",
@@ -94,13 +96,22 @@ struct BenchGPUReference: ParsableCommand {
                 + "others fired for \(fires.filter { $0 == 1 }.count) → \(output)")
     }
 
+    /// RAM++'s `reweight_scale` in the references: exp(4) ≈ 55 (against log(1 / 0.07)'s 14), so that with
+    /// random description rows the softmax over a tag's descriptions is far from flat and a wrong weight shows.
+    static let referenceReweightScale: Float = 4
+
     /// `RAMWeights.random`, with every bias and LayerNorm parameter made non-zero (biases and LayerNorm
     /// shifts ±0.02·N(0, 1), LayerNorm scales 1 + 0.1·N(0, 1)), so that every bias path of the device's
-    /// kernels is checked.
+    /// kernels is checked; RAM++'s `reweight_scale` is ``referenceReweightScale``.
     static func weights(config: RAMConfig, seed: UInt64) -> RAMWeights {
         var weights = RAMWeights.random(config: config, seed: seed)
         var rng = SplitMix64(seed: seed ^ 0x5EED_B1A5)
         for spec in config.parameterSpecs where spec.initialization != .normal {
+            if case .constant = spec.initialization {
+                weights.tensors[spec.name] = Tensor(
+                    shape: spec.shape, scalars: [Float](repeating: referenceReweightScale, count: spec.elementCount))
+                continue
+            }
             let ones = spec.initialization == .ones
             weights.tensors[spec.name] = Tensor(
                 shape: spec.shape,

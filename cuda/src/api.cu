@@ -138,6 +138,10 @@ void check_config(const tagood_cuda_model_config &c, const tagood_cuda_options &
     const int32_t last = r0 >> (c.stages - 1);
     if ((int64_t)last * last + 1 > 32767) bad("more than 32767 image tokens (kept_index is int16)");
     if (!(c.layer_norm_eps > 0.0f) || !(c.head_layer_norm_eps > 0.0f)) bad("the LayerNorm epsilons must be > 0");
+    if (c.descriptions_per_tag < 0 || c.descriptions_per_tag > 4096)
+        bad("descriptions_per_tag " + std::to_string(c.descriptions_per_tag) + " is not in 0...4096 (0 and 1: RAM)");
+    if ((int64_t)c.num_tags * std::max(1, c.descriptions_per_tag) > INT32_MAX)
+        bad("num_tags × descriptions_per_tag is more than 2^31 - 1 label_embed rows");
 
     auto bad_option = [](const std::string &why) { fail(TAGOOD_CUDA_INVALID_ARGUMENT, "invalid options: " + why); };
     if (o.precision != TAGOOD_CUDA_BF16 && o.precision != TAGOOD_CUDA_FP32)
@@ -240,6 +244,35 @@ class WeightLoader {
         return d;
     }
 
+    /// RAM++'s label_embed [tags · descriptions, width] in padded groups [tags, stride, width] of the
+    /// precision's type (pad_descriptions), converted on the device.
+    void *description_groups(const std::string &name, int32_t tags, int32_t descriptions, int32_t width) {
+        const int64_t n = (int64_t)tags * descriptions * width;
+        const float *data = fetch(name, n, shape_text({(int64_t)tags * descriptions, width}));
+        if (n > staging_count_) {
+            if (staging_) cudaFree(staging_);
+            staging_ = nullptr;
+            staging_count_ = 0;
+            check_cuda(cudaMalloc(&staging_, n * sizeof(float)),
+                       "cudaMalloc(weight staging, " + format_bytes(n * sizeof(float)) + ")");
+            staging_count_ = n;
+        }
+        check_cuda(cudaMemcpyAsync(staging_, data, n * sizeof(float), cudaMemcpyHostToDevice, c_->compute),
+                   "cudaMemcpyAsync(weight " + name + ")");
+        const int64_t padded = (int64_t)tags * tagood_description_stride(descriptions) * width;
+        void *d = nullptr;
+        if (c_->bf16) {
+            d = c_->arena.allocate<__nv_bfloat16>(padded, "RAM++ description groups");
+            pad_descriptions<__nv_bfloat16>(staging_, static_cast<__nv_bfloat16 *>(d), tags, descriptions, width,
+                                            c_->compute);
+        } else {
+            d = c_->arena.allocate<float>(padded, "RAM++ description groups");
+            pad_descriptions<float>(staging_, static_cast<float *>(d), tags, descriptions, width, c_->compute);
+        }
+        check_cuda(cudaStreamSynchronize(c_->compute), "cudaStreamSynchronize(weight " + name + ")");
+        return d;
+    }
+
   private:
     tagood_cuda_context *c_;
     tagood_cuda_tensor_fn fn_;
@@ -247,6 +280,62 @@ class WeightLoader {
     float *staging_ = nullptr;
     int64_t staging_count_ = 0;
 };
+
+/// RAM++'s head layers, every weight as a product (layer 0's query too: its queries are per image), and fc.
+void load_head_layers(tagood_cuda_context *c, WeightLoader &w) {
+    const tagood_cuda_model_config &cfg = c->config;
+    const int32_t d = cfg.head_hidden, e = cfg.encoder_width;
+    for (int32_t l = 0; l < cfg.head_layers; l++) {
+        const std::string b = "tagging_head.encoder.layer." + std::to_string(l);
+        HeadLayerW layer;
+        layer.query = w.linear(b + ".crossattention.self.query", d, d);
+        layer.key = w.linear(b + ".crossattention.self.key", d, e);
+        layer.value = w.linear(b + ".crossattention.self.value", d, e);
+        layer.dense = w.linear(b + ".crossattention.output.dense", d, d);
+        layer.attn_norm = w.norm(b + ".crossattention.output.LayerNorm", d);
+        layer.inter = w.linear(b + ".intermediate.dense", cfg.head_intermediate, d);
+        layer.out = w.linear(b + ".output.dense", d, cfg.head_intermediate);
+        layer.out_norm = w.norm(b + ".output.LayerNorm", d);
+        c->head.push_back(layer);
+    }
+    c->fc_w = w.f32("fc.weight", d, shape_text({1, d}));
+    const float *fc_b = w.fetch("fc.bias", 1, "[1]");
+    c->fc_b = fc_b[0];
+}
+
+/// RAM++'s head: label_embed in padded description groups (and the columns' groups), reweight_scale,
+/// wordvec_proj and every layer as products; the queries are made per batch (reweighted_queries).
+void load_head_plus(tagood_cuda_context *c, WeightLoader &w) {
+    const tagood_cuda_model_config &cfg = c->config;
+    const int32_t d = cfg.head_hidden, e = cfg.encoder_width, tags = cfg.num_tags;
+    Reweighting &r = c->reweighting;
+    c->descriptions = w.description_groups("label_embed", tags, r.descriptions, e);
+    const float *scale = w.fetch("reweight_scale", 1, "[] (a scalar)");
+    r.scale = expf(scale[0]);
+    r.wordvec = w.linear("wordvec_proj", d, e);
+    load_head_layers(c, w);
+    r.query0 = c->head[0].query;
+    const int64_t group = (int64_t)tagood_description_stride(r.descriptions) * e;
+    if (c->all_tags) {
+        c->column_descriptions = c->descriptions;
+    } else {
+        const int32_t k = (int32_t)c->id_tags.size();
+        int32_t *index = c->arena.allocate<int32_t>(k, "ID tag index");
+        check_cuda(cudaMemcpyAsync(index, c->id_tags.data(), k * sizeof(int32_t), cudaMemcpyHostToDevice, c->compute),
+                   "cudaMemcpyAsync(ID tags)");
+        if (c->bf16) {
+            c->column_descriptions = c->arena.allocate<__nv_bfloat16>(k * group, "ID tag description groups");
+            gather_rows<__nv_bfloat16>(static_cast<const __nv_bfloat16 *>(c->descriptions), index,
+                                       static_cast<__nv_bfloat16 *>(c->column_descriptions), k, (int32_t)group,
+                                       c->compute);
+        } else {
+            c->column_descriptions = c->arena.allocate<float>(k * group, "ID tag description groups");
+            gather_rows<float>(static_cast<const float *>(c->descriptions), index,
+                               static_cast<float *>(c->column_descriptions), k, (int32_t)group, c->compute);
+        }
+    }
+    check_cuda(cudaStreamSynchronize(c->compute), "cudaStreamSynchronize(create: RAM++ description groups)");
+}
 
 void load_weights(tagood_cuda_context *c, tagood_cuda_tensor_fn fn, void *user) {
     const tagood_cuda_model_config &cfg = c->config;
@@ -296,8 +385,12 @@ void load_weights(tagood_cuda_context *c, tagood_cuda_tensor_fn fn, void *user) 
     c->final_norm = w.norm("visual_encoder.norm", c->vision_width);
     c->image_proj = w.linear("image_proj", cfg.encoder_width, c->vision_width);
 
-    // The head. The tag queries and layer 0's projected queries are computed here, in fp32.
     const int32_t d = cfg.head_hidden, e = cfg.encoder_width, tags = cfg.num_tags;
+    if (c->plus) {
+        load_head_plus(c, w);
+        return;
+    }
+    // The head. The tag queries and layer 0's projected queries are computed here, in fp32.
     float *label_embed = w.f32("label_embed", (int64_t)tags * e, shape_text({tags, e}));
     float *wordvec_w = w.f32("wordvec_proj.weight", (int64_t)d * e, shape_text({d, e}));
     float *wordvec_b = w.f32("wordvec_proj.bias", d, shape_text({d}));
@@ -365,9 +458,16 @@ void load_weights(tagood_cuda_context *c, tagood_cuda_tensor_fn fn, void *user) 
 
 size_t act_size(const tagood_cuda_context *c) { return c->bf16 ? 2 : 4; }
 
-void allocate_head_work(tagood_cuda_context *c, HeadWork &w, int64_t rows, const char *what) {
+void allocate_head_work(tagood_cuda_context *c, HeadWork &w, int64_t images, int64_t rows, const char *what) {
     const tagood_cuda_model_config &cfg = c->config;
     const size_t t = act_size(c), d = cfg.head_hidden;
+    if (c->plus) {
+        const size_t e = cfg.encoder_width, stride = tagood_description_stride(c->reweighting.descriptions);
+        w.cls = c->arena.allocate(images * e * t, what);
+        w.logits = c->arena.allocate<float>(rows * stride, what);
+        w.weights = c->arena.allocate(rows * stride * t, what);
+        w.mixed = c->arena.allocate(rows * e * t, what);
+    }
     w.rows = rows;
     w.x = c->arena.allocate<float>(rows * d, what);
     w.a = c->arena.allocate<float>(rows * d, what);
@@ -383,7 +483,12 @@ void allocate_head_work(tagood_cuda_context *c, HeadWork &w, int64_t rows, const
 size_t head_row_bytes(const tagood_cuda_context *c) {
     const tagood_cuda_model_config &cfg = c->config;
     const size_t t = act_size(c), d = cfg.head_hidden;
-    return 2 * d * 4 + 5 * d * t + (size_t)cfg.head_intermediate * t + (size_t)cfg.head_heads * c->tokens * t;
+    size_t bytes = 2 * d * 4 + 5 * d * t + (size_t)cfg.head_intermediate * t + (size_t)cfg.head_heads * c->tokens * t;
+    if (c->plus) {
+        // The reweighting's logits, weights and mixed descriptions (the cls rows are per image: negligible).
+        bytes += (size_t)tagood_description_stride(c->reweighting.descriptions) * (4 + t) + cfg.encoder_width * t;
+    }
+    return bytes;
 }
 
 /// The encoder's workspace per image: fp32 residuals, LN output, qkv and its permutation, scores,
@@ -468,18 +573,24 @@ void allocate_buffers(tagood_cuda_context *c) {
     const int64_t budget_rows = std::max<int64_t>(cols, (int64_t)((size_t)3 << 30) / (int64_t)row_bytes);
     c->head_chunk = (int32_t)std::max<int64_t>(1, std::min<int64_t>(b, budget_rows / cols));
     c->head_chunk = (int32_t)std::min<int64_t>(c->head_chunk, chunk_limit("TAGOOD_CUDA_HEAD_CHUNK"));
-    allocate_head_work(c, c->head_work, (int64_t)c->head_chunk * cols, "head workspace");
+    allocate_head_work(c, c->head_work, c->head_chunk, (int64_t)c->head_chunk * cols, "head workspace");
 
     // tags_fire: 256 tags × up to 64 images per pass.
     c->fire_tags = std::min<int32_t>(256, cfg.num_tags);
     c->fire_images = (int32_t)std::min<int64_t>(b, 64);
-    allocate_head_work(c, c->fire_work, (int64_t)c->fire_tags * c->fire_images, "tags_fire workspace");
+    allocate_head_work(c, c->fire_work, c->fire_images, (int64_t)c->fire_tags * c->fire_images,
+                       "tags_fire workspace");
     for (int32_t l = 0; l < cfg.head_layers; l++) {
         c->fire_keys.push_back(c->arena.allocate((size_t)c->fire_images * l1 * d * t, "tags_fire keys"));
         c->fire_values.push_back(c->arena.allocate((size_t)c->fire_images * l1 * d * t, "tags_fire values"));
     }
-    c->fire_x0 = c->arena.allocate<float>((size_t)c->fire_tags * d, "tags_fire queries");
-    c->fire_q0 = c->arena.allocate((size_t)c->fire_tags * d * t, "tags_fire queries");
+    if (c->plus) {
+        const size_t group = (size_t)tagood_description_stride(c->reweighting.descriptions) * e;
+        c->fire_descriptions = c->arena.allocate((size_t)c->fire_tags * group * t, "tags_fire description groups");
+    } else {
+        c->fire_x0 = c->arena.allocate<float>((size_t)c->fire_tags * d, "tags_fire queries");
+        c->fire_q0 = c->arena.allocate((size_t)c->fire_tags * d * t, "tags_fire queries");
+    }
     c->fire_probs = c->arena.allocate<float>((size_t)c->fire_tags * c->fire_images, "tags_fire probabilities");
     c->fire_tag_index = c->arena.allocate<int32_t>(c->fire_tags, "tags_fire tags");
     c->fire_image_index = c->arena.allocate<int32_t>(c->fire_images, "tags_fire images");
@@ -637,6 +748,10 @@ int32_t tagood_cuda_create(const tagood_cuda_model_config *config, const tagood_
         const int32_t last = (config->image_resolution / config->patch_size) >> (config->stages - 1);
         c->tokens = last * last + 1;
         c->vision_width = config->embed_dim << (config->stages - 1);
+        c->plus = config->descriptions_per_tag > 1;
+        c->reweighting.descriptions = std::max(1, config->descriptions_per_tag);
+        c->reweighting.width = config->encoder_width;
+        c->reweighting.hidden = config->head_hidden;
 
         check_cuda(cudaStreamCreateWithFlags(&c->compute, cudaStreamNonBlocking), "cudaStreamCreate(compute)");
         check_cuda(cudaStreamCreateWithFlags(&c->copy, cudaStreamNonBlocking), "cudaStreamCreate(copy)");

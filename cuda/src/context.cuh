@@ -38,12 +38,26 @@ struct HeadLayerW {
     NormW attn_norm, out_norm;
 };
 
-/// The buffers of the tagging head for `rows` (images × columns) rows.
+/// The buffers of the tagging head for `rows` (images × columns) rows. RAM++ adds the reweighting's: the
+/// images' cls rows (T [images, E]), the logits (fp32) and weights (T) [images, columns, stride], and the
+/// mixed descriptions (T [rows, E]); its queries go into x (fp32, the residual base) and q (layer 0's).
 struct HeadWork {
     int64_t rows = 0;
     float *x = nullptr, *a = nullptr;
     void *xt = nullptr, *at = nullptr, *q = nullptr, *ctx = nullptr, *tmp = nullptr, *inter = nullptr;
     void *scores = nullptr;
+    void *cls = nullptr, *weights = nullptr, *mixed = nullptr;
+    float *logits = nullptr;
+};
+
+/// RAM++'s reweighting: what the per-image tag queries need besides the description rows.
+struct Reweighting {
+    int32_t descriptions = 1;  // label_embed rows per tag (1: RAM, no reweighting)
+    int32_t width = 0;         // encoder_width E
+    int32_t hidden = 0;        // head_hidden D
+    float scale = 0.0f;        // exp(reweight_scale)
+    LinearW wordvec;           // wordvec_proj [D, E]
+    LinearW query0;            // layer 0's query [D, D]
 };
 
 /// One of the two pipeline slots: its images, its outputs, and the selection's buffers.
@@ -118,6 +132,12 @@ struct tagood_cuda_context {
     float *column_queries = nullptr;  // the columns' rows of `queries`
     void *column_queries0 = nullptr;  // the columns' rows of `queries0`
 
+    // RAM++ (descriptions_per_tag > 1): the tag queries are made per batch from these.
+    bool plus = false;
+    tagood::Reweighting reweighting;
+    void *descriptions = nullptr;         // label_embed in padded groups, T [num_tags, stride, E]
+    void *column_descriptions = nullptr;  // the columns' groups (== descriptions with all_tags)
+
     // The encoder's workspace, for `encoder_chunk` images at a time.
     int32_t encoder_chunk = 0;
     float *x0 = nullptr, *x1 = nullptr;
@@ -133,6 +153,7 @@ struct tagood_cuda_context {
     std::vector<void *> fire_keys, fire_values;
     float *fire_x0 = nullptr, *fire_probs = nullptr;
     void *fire_q0 = nullptr;
+    void *fire_descriptions = nullptr;  // RAM++: the gathered tags' groups, T [fire_tags, stride, E]
     int32_t *fire_tag_index = nullptr, *fire_image_index = nullptr;
     uint8_t *fire_flags = nullptr;
     int32_t *host_fire_tags = nullptr, *host_fire_images = nullptr;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common.cuh"
+#include "forward.cuh"
 #include "kernels.cuh"
 
 using namespace tagood;
@@ -151,6 +152,47 @@ void run_kernel(DebugRun &r, const std::string &name, const int64_t *p, int32_t 
         float *y = r.arena.allocate<float>(p[0] * p[2], "debug");
         r.gemm.linear(x, t, p[0], p[1], w, t, p[2], y, CUDA_R_32F, 0.0f, "debug linear");
         r.download(y, out, p[0] * p[2]);
+    } else if (name == "reweighted_queries") {
+        // images, tags, descriptions, width E, hidden D; row 0 of each image [images, E], label_embed
+        // [tags · descriptions, E], wordvec_proj weight and bias, layer 0's query weight and bias,
+        // reweight_scale [1], the columns' tag ids [k]. Writes x [images, k, D] then q0 [images, k, D].
+        inputs(8, 5);
+        const int32_t images = (int32_t)p[0], tags = (int32_t)p[1], dd = (int32_t)p[2], e = (int32_t)p[3];
+        const int32_t d = (int32_t)p[4], k = (int32_t)counts[7], stride = tagood_description_stride(dd);
+        const int64_t rows = (int64_t)images * k, group = (int64_t)stride * e;
+        output(2 * rows * d);
+        need(counts[0] == (int64_t)images * e && counts[1] == (int64_t)tags * dd * e && counts[6] == 1,
+             "reweighted_queries: input sizes do not match the parameters");
+        float *embeds = r.upload(in[0], counts[0]), *label = r.upload(in[1], counts[1]);
+        T *groups = r.arena.allocate<T>(tags * group, "debug");
+        pad_descriptions<T>(label, groups, tags, dd, e, s);
+        std::vector<int32_t> columns(k);
+        for (int32_t i = 0; i < k; i++) columns[i] = (int32_t)in[7][i];
+        int32_t *index = r.arena.allocate<int32_t>(k, "debug");
+        check_cuda(cudaMemcpy(index, columns.data(), k * sizeof(int32_t), cudaMemcpyHostToDevice), "cudaMemcpy");
+        T *column_groups = r.arena.allocate<T>(k * group, "debug");
+        gather_rows<T>(groups, index, column_groups, k, (int32_t)group, s);
+        Reweighting rw;
+        rw.descriptions = dd;
+        rw.width = e;
+        rw.hidden = d;
+        rw.scale = expf(in[6][0]);
+        rw.wordvec.w = r.upload_as<T>(in[2], counts[2]);
+        rw.wordvec.b = r.upload(in[3], counts[3]);
+        rw.query0.w = r.upload_as<T>(in[4], counts[4]);
+        rw.query0.b = r.upload(in[5], counts[5]);
+        HeadWork w;
+        w.cls = r.arena.allocate<T>((int64_t)images * e, "debug");
+        w.logits = r.arena.allocate<float>(rows * stride, "debug");
+        w.weights = r.arena.allocate<T>(rows * stride, "debug");
+        w.mixed = r.arena.allocate<T>(rows * e, "debug");
+        w.x = r.arena.allocate<float>(rows * d, "debug");
+        w.xt = r.arena.allocate<T>(rows * d, "debug");
+        w.q = r.arena.allocate<T>(rows * d, "debug");
+        cls_rows<T>(embeds, nullptr, static_cast<T *>(w.cls), images, 1, e, s);
+        reweighted_queries<T>(r.gemm, s, rw, w, images, k, column_groups);
+        r.download(w.x, out, rows * d);
+        r.download(static_cast<const T *>(w.q), out + rows * d, rows * d);
     } else if (name == "select") {  // images, heads, columns, tokens; attention, offsets, chosen, threshold
         inputs(4, 4);
         const int32_t images = (int32_t)p[0], heads = (int32_t)p[1], cols = (int32_t)p[2], l1 = (int32_t)p[3];

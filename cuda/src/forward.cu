@@ -97,14 +97,15 @@ void encode(tagood_cuda_context *c, const float *images, int32_t count, float *e
     }
 }
 
-/// The tagging head for `n` images × `columns` tag rows: x0 [columns, D] (the residual base) and q0
-/// [columns, D] (layer 0's projected queries) are shared by the images; keys[l] and values[l] are the
-/// images' [n, L + 1, D]. Writes layer 0's attention [n, heads, columns, L + 1] (when `attention` is not
-/// null) and the probabilities [n, columns].
+/// The tagging head for `n` images × `columns` tag rows: x0 (the residual base) and q0 (layer 0's projected
+/// queries) are [columns, D], shared by the images (RAM), or, with `per_image`, [n · columns, D] (RAM++'s
+/// reweighted queries, which may be w.x and w.q themselves); keys[l] and values[l] are the images'
+/// [n, L + 1, D]. Writes layer 0's attention [n, heads, columns, L + 1] (when `attention` is not null) and the
+/// probabilities [n, columns].
 template <typename T>
 void head(tagood_cuda_context *c, Gemm &gemm, cudaStream_t s, HeadWork &w, int32_t n, int32_t columns,
-          const float *x0, const T *q0, const std::vector<const T *> &keys, const std::vector<const T *> &values,
-          float *attention, float *probs) {
+          const float *x0, const T *q0, bool per_image, const std::vector<const T *> &keys,
+          const std::vector<const T *> &values, float *attention, float *probs) {
     const cudaDataType_t t = TypeInfo<T>::cuda;
     const tagood_cuda_model_config &cfg = c->config;
     const int32_t d = cfg.head_hidden, heads = cfg.head_heads, hd = d / heads, l1 = c->tokens;
@@ -119,8 +120,8 @@ void head(tagood_cuda_context *c, Gemm &gemm, cudaStream_t s, HeadWork &w, int32
         const T *query;
         int64_t query_stride;
         if (l == 0) {
-            query = q0;  // the same for every image
-            query_stride = 0;
+            query = q0;  // RAM: the same for every image (batch stride 0); RAM++: the image's own
+            query_stride = per_image ? (int64_t)columns * d : 0;
         } else {
             gemm.linear(xt, t, rows, d, layer.query.w, t, d, q, t, 0.0f, "head query");
             add_bias<T>(q, layer.query.b, rows, d, s);
@@ -142,8 +143,8 @@ void head(tagood_cuda_context *c, Gemm &gemm, cudaStream_t s, HeadWork &w, int32
         }
         // dense + residual + LN, intermediate + GELU, output + residual + LN.
         gemm.linear(ctx, t, rows, d, layer.dense.w, t, d, tmp, t, 0.0f, "head attention output");
-        const float *residual = l == 0 ? x0 : w.x;
-        const int64_t residual_rows = l == 0 ? columns : rows;
+        const float *residual = l == 0 ? x0 : w.x;  // RAM++'s x0 is w.x: read here, written below
+        const int64_t residual_rows = l == 0 && !per_image ? columns : rows;
         residual_layer_norm<T>(tmp, layer.dense.b, residual, residual_rows, w.a, at, rows, d, layer.attn_norm.g,
                                layer.attn_norm.b, eps, s);
         gemm.linear(at, t, rows, d, layer.inter.w, t, inter, hidden, t, 0.0f, "head intermediate");
@@ -154,6 +155,38 @@ void head(tagood_cuda_context *c, Gemm &gemm, cudaStream_t s, HeadWork &w, int32
     }
     fc_sigmoid(w.x, c->fc_w, c->fc_b, probs, rows, d, s);
 }
+
+}  // namespace
+
+template <typename T>
+void reweighted_queries(Gemm &gemm, cudaStream_t s, const Reweighting &r, HeadWork &w, int32_t images,
+                        int32_t columns, const T *groups) {
+    const cudaDataType_t t = TypeInfo<T>::cuda;
+    const int32_t e = r.width, d = r.hidden, dd = r.descriptions, stride = tagood_description_stride(dd);
+    const int64_t group_columns = (int64_t)columns * stride, rows = (int64_t)images * columns;
+    T *weights = as<T>(w.weights), *mixed = as<T>(w.mixed);
+    // logits [images, columns · stride] = exp(reweight_scale) · cls · groupsᵀ (fp32 out; the pads give 0).
+    gemm.run(false, true, images, group_columns, e, r.scale, Operand{w.cls, t, e, 0}, Operand{groups, t, e, 0}, 0.0f,
+             w.logits, CUDA_R_32F, group_columns, 0, 1, "RAM++ description logits");
+    grouped_softmax<T>(w.logits, weights, rows, dd, stride, s);
+    // mixed [images · columns, E]: column j's weights [images, stride] times its group [stride, E], batched
+    // over the columns (tagood_description_weight_offset, tagood_head_row).
+    gemm.run(false, false, images, e, stride, 1.0f, Operand{weights, t, group_columns, stride},
+             Operand{groups, t, e, (int64_t)stride * e}, 0.0f, mixed, t, (int64_t)columns * e, e, columns,
+             "RAM++ description mix");
+    // x = relu(wordvec_proj(mixed)) (fp32, and T in xt for the next product), q = layer 0's query of x.
+    gemm.linear(mixed, t, rows, e, r.wordvec.w, t, d, w.x, CUDA_R_32F, 0.0f, "RAM++ wordvec_proj");
+    bias_relu_copy<T>(w.x, r.wordvec.b, as<T>(w.xt), rows, d, s);
+    gemm.linear(w.xt, t, rows, d, r.query0.w, t, d, w.q, t, 0.0f, "RAM++ layer 0 query");
+    add_bias<T>(as<T>(w.q), r.query0.b, rows, d, s);
+}
+
+template void reweighted_queries<float>(Gemm &, cudaStream_t, const Reweighting &, HeadWork &, int32_t, int32_t,
+                                        const float *);
+template void reweighted_queries<__nv_bfloat16>(Gemm &, cudaStream_t, const Reweighting &, HeadWork &, int32_t,
+                                                int32_t, const __nv_bfloat16 *);
+
+namespace {
 
 template <typename T> void forward_slot(tagood_cuda_context *c, Slot &slot) {
     cudaStream_t s = c->compute;
@@ -180,8 +213,19 @@ template <typename T> void forward_slot(tagood_cuda_context *c, Slot &slot) {
             keys.push_back(as<T>(slot.keys[l]) + (int64_t)start * l1 * d);
             values.push_back(as<T>(slot.values[l]) + (int64_t)start * l1 * d);
         }
-        head<T>(c, c->gemm_compute, s, c->head_work, m, columns, c->column_queries, as<T>(c->column_queries0), keys,
-                values, slot.attention + (int64_t)start * heads * columns * l1, slot.probs + (int64_t)start * columns);
+        float *attention = slot.attention + (int64_t)start * heads * columns * l1;
+        float *probs = slot.probs + (int64_t)start * columns;
+        if (c->plus) {
+            // RAM++: these images' own queries, from their cls rows.
+            HeadWork &w = c->head_work;
+            cls_rows<T>(slot.embeds + (int64_t)start * l1 * width, nullptr, as<T>(w.cls), m, l1, width, s);
+            reweighted_queries<T>(c->gemm_compute, s, c->reweighting, w, m, columns,
+                                  as<T>(c->column_descriptions));
+            head<T>(c, c->gemm_compute, s, w, m, columns, w.x, as<T>(w.q), true, keys, values, attention, probs);
+        } else {
+            head<T>(c, c->gemm_compute, s, c->head_work, m, columns, c->column_queries, as<T>(c->column_queries0),
+                    false, keys, values, attention, probs);
+        }
     }
 }
 
@@ -193,17 +237,30 @@ template <typename T> void fire_pass(tagood_cuda_context *c, int32_t images, int
         keys.push_back(as<T>(c->fire_keys[l]));
         values.push_back(as<T>(c->fire_values[l]));
     }
-    head<T>(c, c->gemm_aux, c->aux, c->fire_work, images, tags, c->fire_x0, as<T>(c->fire_q0), keys, values, nullptr,
-            c->fire_probs);
+    HeadWork &w = c->fire_work;
+    if (c->plus) {
+        reweighted_queries<T>(c->gemm_aux, c->aux, c->reweighting, w, images, tags, as<T>(c->fire_descriptions));
+        head<T>(c, c->gemm_aux, c->aux, w, images, tags, w.x, as<T>(w.q), true, keys, values, nullptr, c->fire_probs);
+    } else {
+        head<T>(c, c->gemm_aux, c->aux, w, images, tags, c->fire_x0, as<T>(c->fire_q0), false, keys, values, nullptr,
+                c->fire_probs);
+    }
     any_above(c->fire_probs, images, tags, threshold, c->fire_flags, c->aux);
 }
 
 template <typename T> void gather_fire_inputs(tagood_cuda_context *c, const Slot &slot, int32_t images, int32_t tags) {
     const int32_t d = c->config.head_hidden;
     const int64_t each = (int64_t)c->tokens * d;
-    if (tags > 0) {
+    if (tags > 0 && c->plus) {
+        const int32_t group = tagood_description_stride(c->reweighting.descriptions) * c->config.encoder_width;
+        gather_rows<T>(as<T>(c->descriptions), c->fire_tag_index, as<T>(c->fire_descriptions), tags, group, c->aux);
+    } else if (tags > 0) {
         gather_rows<float>(c->queries, c->fire_tag_index, c->fire_x0, tags, d, c->aux);
         gather_rows<T>(as<T>(c->queries0), c->fire_tag_index, as<T>(c->fire_q0), tags, d, c->aux);
+    }
+    if (images > 0 && c->plus) {
+        cls_rows<T>(slot.embeds, c->fire_image_index, as<T>(c->fire_work.cls), images, c->tokens,
+                    c->config.encoder_width, c->aux);
     }
     if (images > 0) {
         for (size_t l = 0; l < c->fire_keys.size(); l++) {

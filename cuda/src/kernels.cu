@@ -344,6 +344,57 @@ __global__ void bias_relu_kernel(float *y, const float *bias, int64_t rows, int3
 }
 
 template <typename T>
+__global__ void bias_relu_copy_kernel(float *y, const float *bias, T *copy, int64_t rows, int32_t width) {
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        for (int32_t c = threadIdx.x; c < width; c += blockDim.x) {
+            const int64_t i = row * width + c;
+            const float v = fmaxf(y[i] + bias[c], 0.0f);
+            y[i] = v;
+            copy[i] = from_float<T>(v);
+        }
+    }
+}
+
+template <typename T>
+__global__ void pad_descriptions_kernel(const float *src, T *out, int64_t n, int32_t descriptions, int32_t width) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t row = i / width;
+        const int32_t c = (int32_t)(i - row * width);
+        const int64_t source = tagood_description_source(row, descriptions);
+        out[i] = from_float<T>(source < 0 ? 0.0f : src[source * width + c]);
+    }
+}
+
+/// One warp per image: the L2 norm of row 0, then the normalised row.
+template <typename T>
+__global__ void cls_rows_kernel(const float *embeds, const int32_t *images, T *out, int32_t count, int32_t tokens,
+                                int32_t width) {
+    const int64_t i = (int64_t)blockIdx.x * kWarps + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    if (i >= count) return;
+    const int64_t image = images != nullptr ? images[i] : i;
+    const float *src = embeds + image * tokens * width;
+    float sum = 0.0f;
+    for (int j = lane; j < width; j += 32) sum += src[j] * src[j];
+    const float inverse = 1.0f / sqrtf(warp_sum(sum));
+    for (int j = lane; j < width; j += 32) out[i * width + j] = from_float<T>(src[j] * inverse);
+}
+
+template <int VPT, typename T>
+__global__ void grouped_softmax_kernel(const float *logits, T *weights, int64_t groups, int32_t descriptions,
+                                       int32_t stride) {
+    const int64_t g = (int64_t)blockIdx.x * kWarps + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    if (g >= groups) return;
+    const float *x = logits + g * stride;
+    T *y = weights + g * stride;
+    auto logit = [&](int j) { return x[j]; };
+    auto store = [&](int j, float p) { y[j] = from_float<T>(p); };
+    softmax_row<VPT>(lane, descriptions, logit, store);
+    for (int j = descriptions + lane; j < stride; j += 32) y[j] = from_float<T>(0.0f);
+}
+
+template <typename T>
 __global__ void bias_and_copy_kernel(float *y, const float *bias, T *copy, int64_t rows, int32_t width) {
     for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
         for (int32_t c = threadIdx.x; c < width; c += blockDim.x) {
@@ -559,6 +610,46 @@ void bias_relu(float *y, const float *bias, int64_t rows, int32_t width, cudaStr
 }
 
 template <typename T>
+void bias_relu_copy(float *y, const float *bias, T *copy, int64_t rows, int32_t width, cudaStream_t s) {
+    if (rows <= 0 || width <= 0) return;
+    bias_relu_copy_kernel<T><<<rows_grid(rows), row_threads(width), 0, s>>>(y, bias, copy, rows, width);
+    TAGOOD_LAUNCH_CHECK("bias_relu_copy");
+}
+
+template <typename T>
+void pad_descriptions(const float *label_embed, T *out, int32_t tags, int32_t descriptions, int32_t width,
+                      cudaStream_t s) {
+    const int64_t n = (int64_t)tags * tagood_description_stride(descriptions) * width;
+    if (n <= 0) return;
+    pad_descriptions_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(label_embed, out, n, descriptions, width);
+    TAGOOD_LAUNCH_CHECK("pad_descriptions");
+}
+
+template <typename T>
+void cls_rows(const float *embeds, const int32_t *images, T *out, int32_t count, int32_t tokens, int32_t width,
+              cudaStream_t s) {
+    if (count <= 0) return;
+    cls_rows_kernel<T><<<row_blocks(count), kThreads, 0, s>>>(embeds, images, out, count, tokens, width);
+    TAGOOD_LAUNCH_CHECK("cls_rows");
+}
+
+template <typename T>
+void grouped_softmax(const float *logits, T *weights, int64_t groups, int32_t descriptions, int32_t stride,
+                     cudaStream_t s) {
+    if (groups <= 0) return;
+    const unsigned blocks = row_blocks(groups);
+    const int vpt = (descriptions + 31) / 32;
+#define TAGOOD_GS(V)                                                                                                  \
+    grouped_softmax_kernel<V, T><<<blocks, kThreads, 0, s>>>(logits, weights, groups, descriptions, stride)
+    if (vpt <= 1) TAGOOD_GS(1);
+    else if (vpt <= 2) TAGOOD_GS(2);
+    else if (vpt <= 4) TAGOOD_GS(4);
+    else TAGOOD_GS(0);
+#undef TAGOOD_GS
+    TAGOOD_LAUNCH_CHECK("grouped_softmax");
+}
+
+template <typename T>
 void bias_and_copy(float *y, const float *bias, T *copy, int64_t rows, int32_t width, cudaStream_t s) {
     if (rows <= 0 || width <= 0) return;
     bias_and_copy_kernel<T><<<rows_grid(rows), row_threads(width), 0, s>>>(y, bias, copy, rows, width);
@@ -641,29 +732,33 @@ void gather_kept(const float *embeds, const int16_t *kept, const int64_t *packed
 // MARK: Explicit instantiations for both activation types.
 
 #define TAGOOD_INSTANTIATE(T)                                                                                         \
-    template void convert<T>(const float *, T *, int64_t, cudaStream_t);                                             \
-    template void widen<T>(const T *, float *, int64_t, cudaStream_t);                                               \
-    template void patch_rows<T>(const float *, T *, int64_t, int32_t, int32_t, int32_t, cudaStream_t);               \
-    template void layer_norm_windows<T>(const float *, T *, int64_t, int32_t, const float *, const float *, float,   \
+    template void convert<T>(const float *, T *, int64_t, cudaStream_t);                                              \
+    template void widen<T>(const T *, float *, int64_t, cudaStream_t);                                                \
+    template void patch_rows<T>(const float *, T *, int64_t, int32_t, int32_t, int32_t, cudaStream_t);                \
+    template void layer_norm_windows<T>(const float *, T *, int64_t, int32_t, const float *, const float *, float,    \
                                         int32_t, int32_t, int32_t, cudaStream_t);                                     \
-    template void layer_norm_then_add<T>(float *, T *, int64_t, int32_t, const float *, const float *, float,        \
+    template void layer_norm_then_add<T>(float *, T *, int64_t, int32_t, const float *, const float *, float,         \
                                          const float *, cudaStream_t);                                                \
-    template void merge_layer_norm<T>(const float *, T *, int64_t, int32_t, int32_t, const float *, const float *,   \
+    template void merge_layer_norm<T>(const float *, T *, int64_t, int32_t, int32_t, const float *, const float *,    \
                                       float, cudaStream_t);                                                           \
-    template void residual_layer_norm<T>(const T *, const float *, const float *, int64_t, float *, T *, int64_t,    \
+    template void residual_layer_norm<T>(const T *, const float *, const float *, int64_t, float *, T *, int64_t,     \
                                          int32_t, const float *, const float *, float, cudaStream_t);                 \
-    template void qkv_permute<T>(const T *, const float *, T *, int64_t, int32_t, int32_t, int32_t, cudaStream_t);   \
-    template void window_softmax<T>(T *, int64_t, int32_t, int32_t, const float *, int32_t, const int8_t *,          \
+    template void qkv_permute<T>(const T *, const float *, T *, int64_t, int32_t, int32_t, int32_t, cudaStream_t);    \
+    template void window_softmax<T>(T *, int64_t, int32_t, int32_t, const float *, int32_t, const int8_t *,           \
                                     cudaStream_t);                                                                    \
-    template void window_scatter_add<T>(const T *, const float *, float *, int64_t, int32_t, int32_t, int32_t,       \
+    template void window_scatter_add<T>(const T *, const float *, float *, int64_t, int32_t, int32_t, int32_t,        \
                                         int32_t, cudaStream_t);                                                       \
-    template void bias_gelu<T>(T *, const float *, int64_t, int32_t, cudaStream_t);                                  \
-    template void add_bias<T>(T *, const float *, int64_t, int32_t, cudaStream_t);                                   \
-    template void bias_and_copy<T>(float *, const float *, T *, int64_t, int32_t, cudaStream_t);                     \
-    template void pooled_rows<T>(const float *, T *, int64_t, int32_t, int32_t, cudaStream_t);                       \
-    template void row_softmax<T>(T *, int64_t, int32_t, float *, cudaStream_t);                                      \
-    template void gather_rows<T>(const T *, const int32_t *, T *, int64_t, int32_t, cudaStream_t);                   \
-    template void gather_images<T>(const T *, const int32_t *, T *, int32_t, int64_t, cudaStream_t);
+    template void bias_gelu<T>(T *, const float *, int64_t, int32_t, cudaStream_t);                                   \
+    template void add_bias<T>(T *, const float *, int64_t, int32_t, cudaStream_t);                                    \
+    template void bias_and_copy<T>(float *, const float *, T *, int64_t, int32_t, cudaStream_t);                      \
+    template void pooled_rows<T>(const float *, T *, int64_t, int32_t, int32_t, cudaStream_t);                        \
+    template void row_softmax<T>(T *, int64_t, int32_t, float *, cudaStream_t);                                       \
+    template void gather_rows<T>(const T *, const int32_t *, T *, int64_t, int32_t, cudaStream_t);                    \
+    template void gather_images<T>(const T *, const int32_t *, T *, int32_t, int64_t, cudaStream_t);                  \
+    template void bias_relu_copy<T>(float *, const float *, T *, int64_t, int32_t, cudaStream_t);                     \
+    template void pad_descriptions<T>(const float *, T *, int32_t, int32_t, int32_t, cudaStream_t);                   \
+    template void cls_rows<T>(const float *, const int32_t *, T *, int32_t, int32_t, int32_t, cudaStream_t);          \
+    template void grouped_softmax<T>(const float *, T *, int64_t, int32_t, int32_t, cudaStream_t);
 
 TAGOOD_INSTANTIATE(float)
 TAGOOD_INSTANTIATE(__nv_bfloat16)

@@ -72,6 +72,28 @@ template <typename T> void add_bias(T *y, const float *bias, int64_t rows, int32
 /// y = relu(y + bias), fp32 (the tag queries, at create).
 void bias_relu(float *y, const float *bias, int64_t rows, int32_t width, cudaStream_t s);
 
+/// y = relu(y + bias) (fp32) and copy = T(y): RAM++'s per-image queries and the next product's input.
+template <typename T>
+void bias_relu_copy(float *y, const float *bias, T *copy, int64_t rows, int32_t width, cudaStream_t s);
+
+/// RAM++'s label_embed [tags · descriptions, width] (fp32) → its padded groups [tags, stride, width] as T,
+/// zero rows in the pads (tagood_description_source).
+template <typename T>
+void pad_descriptions(const float *label_embed, T *out, int32_t tags, int32_t descriptions, int32_t width,
+                      cudaStream_t s);
+
+/// RAM++'s cls rows: out[i] = row 0 of image (images ? images[i] : i) of embeds [.., tokens, width],
+/// L2-normalised (fp32 sum of squares), as T.
+template <typename T>
+void cls_rows(const float *embeds, const int32_t *images, T *out, int32_t count, int32_t tokens, int32_t width,
+              cudaStream_t s);
+
+/// RAM++'s softmax over each group's first `descriptions` logits [groups, stride] (fp32) → weights (T),
+/// 0 in the pads.
+template <typename T>
+void grouped_softmax(const float *logits, T *weights, int64_t groups, int32_t descriptions, int32_t stride,
+                     cudaStream_t s);
+
 /// y += bias, and copy = T(y) (copy may be null).
 template <typename T>
 void bias_and_copy(float *y, const float *bias, T *copy, int64_t rows, int32_t width, cudaStream_t s);

@@ -3,15 +3,18 @@
 
 1. Kernel parity, both precisions: each kernel (through tagood_cuda_debug_kernel) against a NumPy version
    written the way Swin's PyTorch modules are, on RAM's shapes (grids 96/48/24/12, window 12, shift 6,
-   Swin-L's widths and heads; 145 tokens; 719 columns) and the test configs'.
+   Swin-L's widths and heads; 145 tokens; 719 columns; RAM++'s reweighting of 719 tags × 51 descriptions)
+   and the test configs'.
 2. Whole-model parity, both precisions, against the CPU path's outputs (tools/gpu/reference/*, made here
    by `tagood-bench gpu-reference`): image_embeds, the ID tags' and all tags' probabilities, layer 0's
    attention, tags_fire, and the selection (kept indices identical in fp32; the fraction identical in
-   bf16), through the two-slot pipeline and with the chunk loops forced to one image.
+   bf16), through the two-slot pipeline and with the chunk loops forced to one image; RAM and RAM++
+   (ram_plus_shift), and PyTorch's RAM++ (torch_ram.py) against the same RAM++ reference.
 3. Swin-L/384 itself (random weights) against PyTorch on the same GPU (fp32, TF32 off), and PyTorch's own
    bf16 autocast error as the yardstick for ours.
 4. Throughput, bf16, batch 64/128/256: the backend (submit → probabilities → select, two slots) against
-   PyTorch eager with bf16 autocast running RAM's modules (tools/gpu/torch_ram.py), all tags and 719 tags.
+   PyTorch eager with bf16 autocast running RAM's modules (tools/gpu/torch_ram.py), all tags and 719 tags;
+   RAM++ (51 descriptions per tag, reweighted per image) at batch 128, likewise.
 Prints one table at the end. ‖gpu − ref‖ / ‖ref‖ is "rel err".
 
 Where there is no GPU (or no driver) it checks what it can (the library loads, the references and the
@@ -103,6 +106,20 @@ def kernel_cases(rng):
         cases.append(("head_attention", f"layer-0 attention {cols} columns × {l1} tokens (shared queries)",
                       [images_n, cols, l1, d, heads], [q, k], images_n * heads * cols * l1,
                       lambda q=q, k=k, heads=heads: rn.head_attention(q, k, heads), 2e-5, 3e-2))
+    # RAM++'s reweighting: 719 of 800 tags (a gather, in an order that is not ascending), 51 descriptions.
+    for n_img, tags, dd, e, d, cols in [(3, 800, 51, 512, 768, rng.permutation(800)[:719].tolist()),
+                                        (2, 12, 5, 24, 32, [3, 0, 11, 7])]:
+        cls_source = normal(n_img, e)
+        label = np.clip(normal(tags * dd, e, scale=0.02), -0.04, 0.04)
+        ww, wb = normal(d, e, scale=0.05), normal(d, scale=0.02)
+        qw, qb = normal(d, d, scale=0.05), normal(d, scale=0.02)
+        scale, index = np.array([4.0], f32), np.array(cols, f32)
+        cases.append(("reweighted_queries", f"RAM++ queries {n_img} images × {len(cols)} tags × {dd} rows, E {e}",
+                      [n_img, tags, dd, e, d], [cls_source, label, ww, wb, qw, qb, scale, index],
+                      2 * n_img * len(cols) * d,
+                      lambda c=cls_source, lb=label, dd=dd, ww=ww, wb=wb, qw=qw, qb=qb, cols=cols:
+                      np.concatenate([a.ravel() for a in rn.reweighted_queries(c, lb, dd, ww, wb, qw, qb, 4.0, cols)]),
+                      2e-5, 3e-2))
     for rows, n_in, n_out in [(1000, 768, 3072), (37, 24, 13)]:
         x, w = normal(rows, n_in), normal(n_out, n_in, scale=0.05)
         cases.append(("linear", f"linear {rows}×{n_in} → {n_out}", [rows, n_in, n_out], [x, w], rows * n_out,
@@ -286,11 +303,23 @@ def check_model(lib, ref, dry):
             record("model", f"{label}", pname, f"error: {e}", verdict="FAIL")
 
 
-def check_api_errors(lib, ref, dry):
+def check_api_errors(lib, ref, dry, plus=None):
     print("API errors:", flush=True)
     if dry:
         record("api", "missing weight, bad state, bad batch, bad column", "-", "not run (no GPU)")
+        if plus is not None:
+            record("api", "RAM++ without reweight_scale is MISSING_WEIGHT, named", "-", "not run (no GPU)")
         return
+    if plus is not None:
+        weights = dict(plus.weights)
+        del weights["reweight_scale"]
+        try:
+            tc.Context(lib, plus.cfg, weights.get, precision=tc.FP32, max_batch=1, id_tags=plus.id_tags)
+            record("api", "RAM++ without reweight_scale is MISSING_WEIGHT", "-", "created anyway", verdict="FAIL")
+        except tc.TagoodCUDAError as e:
+            ok = e.status == tc.STATUS.index("MISSING_WEIGHT") and "reweight_scale" in str(e)
+            record("api", "RAM++ without reweight_scale is MISSING_WEIGHT, named", "-", 0.0 if ok else str(e), 0,
+                   "wrong")
     weights = dict(ref.weights)
     del weights["fc.bias"]
     try:
@@ -317,6 +346,30 @@ def check_api_errors(lib, ref, dry):
         want = ["BAD_STATE", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "BAD_STATE", "INVALID_ARGUMENT", "OK"]
         record("api", "BAD_STATE / INVALID_ARGUMENT where the header says", "-",
                0.0 if got == want else f"{got}", 0, "wrong")
+
+
+def check_torch_ram_plus(ref):
+    """PyTorch's RAM++ (torch_ram.py, the timing's yardstick) against the CPU path's RAM++ reference, fp32, on
+    the GPU where there is one (else on the CPU: this row then ran here)."""
+    try:
+        import torch
+    except ImportError:
+        record("torch", f"{ref.name}: torch_ram's RAM++ vs the CPU path", "fp32", "not run (no PyTorch)")
+        return
+    import torch_ram
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+    fwd = torch_ram.forward_fn(torch)
+    sd = torch_ram.state_dict(torch, ref.weights, device)
+    with torch.inference_mode():
+        emb, probs = fwd(sd, ref.cfg, torch.from_numpy(ref.images).to(device))
+        _, probs_id = fwd(sd, ref.cfg, torch.from_numpy(ref.images).to(device),
+                          torch.tensor(ref.id_tags, device=device))
+    record("torch", f"{ref.name}: torch_ram's RAM++ all tags' probabilities ({device})", "fp32",
+           rn.relative_error(probs.double().cpu().numpy(), ref.probs_all), 1e-4, "rel err")
+    record("torch", f"{ref.name}: torch_ram's RAM++ ID tags' probabilities ({device})", "fp32",
+           rn.relative_error(probs_id.double().cpu().numpy(), ref.probs_id), 1e-4, "rel err")
 
 
 # MARK: 3 and 4: Swin-L against PyTorch
@@ -428,34 +481,71 @@ def time_torch(torch, cfg, weights, batches, reps, tags=None):
     return rates
 
 
+PLUS_BATCH = 128
+
+
+def ram_plus_weights(weights, seed=0):
+    """Swin-L's random RAM weights made RAM++'s: label_embed [4585 · 51, 512] (N(0, 0.02) clipped at ±0.04) and
+    reweight_scale log(1 / 0.07)."""
+    cfg = tc.complete(tc.SWIN_L_384_PLUS)
+    rng = np.random.default_rng([seed, 26])
+    rows = cfg["num_tags"] * cfg["descriptions_per_tag"]
+    label = 0.02 * rng.standard_normal(rows * cfg["encoder_width"], dtype=np.float32)
+    np.clip(label, -0.04, 0.04, out=label)
+    out = dict(weights)
+    out["label_embed"] = label.reshape(rows, cfg["encoder_width"])
+    out["reweight_scale"] = np.array(np.log(1 / 0.07), dtype=np.float32)
+    return cfg, out
+
+
 def check_speed(lib, torch, weights, dry, batches, reps, budget):
     print("throughput, bf16 (images/s; tagood from host memory through the two-slot pipeline with the "
           "selection, PyTorch eager + bf16 autocast on images already on the GPU):", flush=True)
+    ram = ("tagood, all 4585 tags", "tagood, 719 ID tags", "PyTorch eager, all 4585 tags", "PyTorch eager, 719 tags")
+    plus = ("tagood RAM++, all 4585 tags", "tagood RAM++, 719 ID tags", "PyTorch eager RAM++, all 4585 tags",
+            "PyTorch eager RAM++, 719 tags")
     if dry or torch is None or weights is None:
         why = "not run (no GPU)" if dry else "not run (no PyTorch with CUDA)"
         for b in batches:
-            for who in ("tagood, all 4585 tags", "tagood, 719 ID tags", "PyTorch eager, all 4585 tags",
-                        "PyTorch eager, 719 tags"):
+            for who in ram:
                 record("speed", f"{who}, batch {b}", "bf16", why)
+        for who in plus:
+            record("speed", f"{who}, batch {PLUS_BATCH}", "bf16", why)
         return
     cfg = tc.complete(tc.SWIN_L_384)
     rng = np.random.default_rng(9)
-    images = rng.standard_normal((max(batches), 3, 384, 384)).astype(np.float32)
-    runs = [("tagood, all 4585 tags", lambda: time_tagood(lib, cfg, weights, images, batches, reps)),
-            ("tagood, 719 ID tags", lambda: time_tagood(lib, cfg, weights, images, batches, reps,
-                                                        id_tags=list(range(719)))),
-            ("PyTorch eager, all 4585 tags", lambda: time_torch(torch, cfg, weights, batches, reps)),
-            ("PyTorch eager, 719 tags", lambda: time_torch(torch, cfg, weights, batches, reps, tags=719))]
-    for who, run in runs:
+    images = rng.standard_normal((max(batches + [PLUS_BATCH]), 3, 384, 384)).astype(np.float32)
+    ids = list(range(719))
+    runs = [(ram[0], batches, lambda: time_tagood(lib, cfg, weights, images, batches, reps)),
+            (ram[1], batches, lambda: time_tagood(lib, cfg, weights, images, batches, reps, id_tags=ids)),
+            (ram[2], batches, lambda: time_torch(torch, cfg, weights, batches, reps)),
+            (ram[3], batches, lambda: time_torch(torch, cfg, weights, batches, reps, tags=719))]
+    # RAM++ at one batch size: the same encoder and head, the per-image reweighting of 51 descriptions per tag.
+    plus_cfg, plus_weights = None, None
+
+    def with_plus(f):
+        def run():
+            nonlocal plus_cfg, plus_weights
+            if plus_weights is None:
+                plus_cfg, plus_weights = ram_plus_weights(weights)
+            return f(plus_cfg, plus_weights)
+        return run
+
+    one = [PLUS_BATCH]
+    runs += [(plus[0], one, with_plus(lambda c, w: time_tagood(lib, c, w, images, one, reps))),
+             (plus[1], one, with_plus(lambda c, w: time_tagood(lib, c, w, images, one, reps, id_tags=ids))),
+             (plus[2], one, with_plus(lambda c, w: time_torch(torch, c, w, one, reps))),
+             (plus[3], one, with_plus(lambda c, w: time_torch(torch, c, w, one, reps, tags=719)))]
+    for who, sizes, run in runs:
         if elapsed() > budget:
-            for b in batches:
+            for b in sizes:
                 record("speed", f"{who}, batch {b}", "bf16", f"skipped (past the {budget:.0f} s budget)")
             continue
         try:
             rates = run()
         except tc.TagoodCUDAError as e:
-            rates = {b: f"error: {e}" for b in batches}
-        for b in batches:
+            rates = {b: f"error: {e}" for b in sizes}
+        for b in sizes:
             record("speed", f"{who}, batch {b}", "bf16", rates[b], None, "images/s")
 
 
@@ -518,8 +608,14 @@ def main():
                verdict="FAIL")
     for ref in references:
         check_model(lib, ref, dry)
+    ram = [r for r in references if r.cfg["descriptions_per_tag"] == 1]
+    plus = [r for r in references if r.cfg["descriptions_per_tag"] > 1]
     if references:
-        check_api_errors(lib, references[0], dry)
+        check_api_errors(lib, (ram or references)[0], dry, plus[0] if plus else None)
+    if not plus:
+        record("model", "no RAM++ reference folder (tools/gpu/make_reference.sh)", "-", "missing", verdict="FAIL")
+    for ref in plus:
+        check_torch_ram_plus(ref)
     weights = None
     if not a.quick:
         weights = check_swin_l(lib, torch, dry)

@@ -8,7 +8,8 @@ The index header (Sources/CTagoodCUDA/include/tagood_cuda_index.h) is compiled f
    references: they must agree exactly;
 2. cuda/src/forward.cu's sequence of products and kernels is transcribed in float64 NumPy through the same
    functions and compared with the CPU path's outputs in tools/gpu/reference/ (image_embeds, the ID tags'
-   probabilities, layer 0's attention).
+   probabilities, layer 0's attention), RAM++'s per-image reweighting (reweighted_queries: the padded description
+   groups, the logits product, the grouped softmax, the mix batched over the columns) included.
 It checks the pipeline's logic and the references, not the CUDA code itself. Usage: tools/gpu/emulate.py
 """
 import ctypes as C
@@ -41,6 +42,12 @@ int64_t qkv_dest(int64_t r, int32_t c, int64_t windows, int32_t n, int32_t width
 }
 int32_t merge_source(int32_t t, int32_t part, int32_t g) { return tagood_merge_source(t, part, g); }
 int64_t patch_pixel(int32_t t, int32_t c, int32_t p, int32_t r) { return tagood_patch_pixel(t, c, p, r); }
+int32_t description_stride(int32_t dd) { return tagood_description_stride(dd); }
+int64_t description_source(int64_t row, int32_t dd) { return tagood_description_source(row, dd); }
+int64_t weight_offset(int32_t i, int32_t j, int32_t k, int32_t columns, int32_t stride) {
+    return tagood_description_weight_offset(i, j, k, columns, stride);
+}
+int64_t head_row(int32_t i, int32_t j, int32_t columns) { return tagood_head_row(i, j, columns); }
 """
 
 
@@ -59,6 +66,10 @@ def load_index():
     lib.qkv_dest.restype, lib.qkv_dest.argtypes = i64, [i64, i32, i64, i32, i32, i32]
     lib.merge_source.argtypes = [i32] * 3
     lib.patch_pixel.restype, lib.patch_pixel.argtypes = i64, [i32] * 4
+    lib.description_stride.argtypes = [i32]
+    lib.description_source.restype, lib.description_source.argtypes = i64, [i64, i32]
+    lib.weight_offset.restype, lib.weight_offset.argtypes = i64, [i32] * 5
+    lib.head_row.restype, lib.head_row.argtypes = i64, [i32] * 3
     return lib
 
 
@@ -161,6 +172,36 @@ def kernels():
 
 # MARK: forward.cu's sequence
 
+def reweighted_queries(cfg, w, embeds, tags):
+    """forward.cu's reweighted_queries for `tags` (the columns): the padded description groups (pad_descriptions,
+    gather_rows), cls_rows, the logits product, grouped_softmax over [images][columns][stride], the mix as a
+    product per column with the operands' strides, relu(wordvec_proj(·)). Returns x [images · columns, D]."""
+    n, l1, e = embeds.shape
+    dd, cols = cfg["descriptions_per_tag"], len(tags)
+    stride = X.description_stride(dd)
+    source = np.array([X.description_source(r, dd) for r in range(cfg["num_tags"] * stride)])
+    groups = np.where(source[:, None] >= 0, w["label_embed"][np.maximum(source, 0)], 0.0)
+    groups = groups.reshape(cfg["num_tags"], stride * e)[tags].ravel()  # [columns, stride, E]
+    cls = embeds[:, 0] / np.linalg.norm(embeds[:, 0], axis=-1, keepdims=True)
+    logits = (np.exp(w["reweight_scale"].item()) * cls @ groups.reshape(cols * stride, e).T).ravel()
+    weights = np.full(n * cols * stride, np.nan)
+    for i in range(n):
+        for j in range(cols):
+            offsets = np.array([X.weight_offset(i, j, k, cols, stride) for k in range(stride)])
+            weights[offsets[:dd]] = rn.softmax(logits[offsets[:dd]])
+            weights[offsets[dd:]] = 0.0
+    mixed = np.full(n * cols * e, np.nan)
+    for j in range(cols):  # batch j: A lda cols·stride, B ldb E, C ldc cols·E
+        a = np.array([[weights[j * stride + i * cols * stride + k] for k in range(stride)] for i in range(n)])
+        b = groups[j * stride * e:(j + 1) * stride * e].reshape(stride, e)
+        c = a @ b
+        for i in range(n):
+            mixed[j * e + i * cols * e:j * e + i * cols * e + e] = c[i]
+    rows = np.array([X.head_row(i, j, cols) for i in range(n) for j in range(cols)])
+    assert np.array_equal(rows, np.arange(n * cols)) and not np.isnan(mixed).any()
+    return np.maximum(mixed.reshape(n * cols, e) @ w["wordvec_proj.weight"].T + w["wordvec_proj.bias"], 0)
+
+
 def forward(folder):
     with open(os.path.join(folder, "manifest.json")) as f:
         manifest = json.load(f)
@@ -201,12 +242,19 @@ def forward(folder):
     rows = np.concatenate([x.mean(1, keepdims=True), x], 1).reshape(n * (l + 1), cv)  # pooled_rows
     embeds = (rows @ w["image_proj.weight"].T + w["image_proj.bias"]).reshape(n, l + 1, -1)
 
-    # The head over the ID columns: shared layer-0 queries, residual base = the columns' queries.
+    # The head over the ID columns. RAM: shared layer-0 queries, residual base = the columns' queries.
+    # RAM++: both per image (reweighted_queries).
     ids, d, heads = manifest["id_tags"], cfg["hidden_size"], cfg["num_attention_heads"]
     hd, l1, cols = d // heads, l + 1, len(manifest["id_tags"])
-    queries = np.maximum(w["label_embed"] @ w["wordvec_proj.weight"].T + w["wordvec_proj.bias"], 0)
-    q0 = queries @ w["tagging_head.encoder.layer.0.crossattention.self.query.weight"].T + \
-        w["tagging_head.encoder.layer.0.crossattention.self.query.bias"]
+    q0w = w["tagging_head.encoder.layer.0.crossattention.self.query.weight"]
+    q0b = w["tagging_head.encoder.layer.0.crossattention.self.query.bias"]
+    if cfg["descriptions_per_tag"] > 1:
+        base = reweighted_queries(cfg, w, embeds, ids)
+        query0 = (base @ q0w.T + q0b).reshape(n, cols, d)
+    else:
+        queries = np.maximum(w["label_embed"] @ w["wordvec_proj.weight"].T + w["wordvec_proj.bias"], 0)
+        query0 = np.broadcast_to((queries @ q0w.T + q0b)[ids], (n, cols, d))
+        base = np.tile(queries[ids], (n, 1))
     flat = embeds.reshape(n * l1, -1)
     hidden, attention0 = None, None
     for li in range(cfg["num_hidden_layers"]):
@@ -215,7 +263,7 @@ def forward(folder):
         values = (flat @ w[b + ".crossattention.self.value.weight"].T + w[b + ".crossattention.self.value.bias"])
         keys, values = keys.reshape(n, l1, d), values.reshape(n, l1, d)
         if li == 0:
-            q = np.broadcast_to(q0[ids], (n, cols, d))
+            q = query0
         else:
             q = (hidden @ w[b + ".crossattention.self.query.weight"].T +
                  w[b + ".crossattention.self.query.bias"]).reshape(n, cols, d)
@@ -225,7 +273,7 @@ def forward(folder):
         if li == 0:
             attention0 = probs
         ctx = np.concatenate([probs[:, h] @ values[:, :, h * hd:(h + 1) * hd] for h in range(heads)], -1)
-        residual = np.tile(queries[ids], (n, 1)) if li == 0 else hidden
+        residual = base if li == 0 else hidden
         a = rn.layer_norm((residual + ctx.reshape(n * cols, d) @ w[b + ".crossattention.output.dense.weight"].T) +
                           w[b + ".crossattention.output.dense.bias"], w[b + ".crossattention.output.LayerNorm.weight"],
                           w[b + ".crossattention.output.LayerNorm.bias"], 1e-12)
@@ -248,7 +296,8 @@ def forward(folder):
 
 def main():
     ok = kernels()
-    worst = max(forward(os.path.join(HERE, "reference", name)) for name in ("test_shift", "swin_l_shape"))
+    worst = max(forward(os.path.join(HERE, "reference", name))
+                for name in ("test_shift", "swin_l_shape", "ram_plus_shift"))
     return 0 if ok and worst < 1e-5 else 1
 
 

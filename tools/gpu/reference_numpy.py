@@ -112,6 +112,22 @@ def head_attention(q, k, heads):
     return softmax(qh[None] @ kh.transpose(0, 1, 3, 2) / np.sqrt(hd))
 
 
+def reweighted_queries(cls_source, label_embed, descriptions, wordvec_w, wordvec_b, query_w, query_b, reweight_scale,
+                       tags):
+    """RAM++'s per-image tag queries as ram_plus.py's generate_tag builds them: cls = the L2-normalised row 0
+    [images, E]; logits = exp(reweight_scale) · cls · label_embedᵀ reshaped [images, tags, descriptions], softmax
+    over the descriptions, the weighted sum of each tag's rows, relu(wordvec_proj(·)); and layer 0's query
+    projection of that. Returns (x, q0), each [images, len(tags), D]."""
+    cls = cls_source.astype(np.float64)
+    cls = cls / np.linalg.norm(cls, axis=-1, keepdims=True)
+    e = label_embed.shape[-1]
+    rows = label_embed.astype(np.float64).reshape(-1, descriptions, e)[tags]  # [t, dd, E]
+    weights = softmax(np.exp(np.float64(reweight_scale)) * np.einsum("ie,tde->itd", cls, rows))
+    mixed = np.einsum("itd,tde->ite", weights, rows)
+    x = np.maximum(mixed @ wordvec_w.astype(np.float64).T + wordvec_b, 0)
+    return x, x @ query_w.astype(np.float64).T + query_b
+
+
 def select_tokens(attention, chosen, threshold):
     """TokenSelector.selectTokens in float32, in its order (so the same inputs give the same floats):
     attention [heads, columns, tokens] of one image -> (combined [tokens], kept indices)."""

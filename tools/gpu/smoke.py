@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""libtagood_cuda without a GPU: it loads with dlopen, speaks API version 1, refuses a bad config with
+"""libtagood_cuda without a GPU: it loads with dlopen, speaks API version 2, refuses a bad config with
 INVALID_ARGUMENT, and answers tagood_cuda_describe_device and tagood_cuda_create with NO_DEVICE and a message
 (or OK where there is a GPU). `make test` runs it after compiling the library.
 
@@ -23,10 +23,10 @@ TEST_SHIFT = dict(name="test_shift", image_res=96, embed_dim=8, depths=[2, 2, 2,
 def bare(path):
     import ctypes
     lib = ctypes.CDLL(os.path.abspath(path))
-    assert lib.tagood_cuda_api_version() == 1
+    assert lib.tagood_cuda_api_version() == 2
     info, err = ctypes.create_string_buffer(512), ctypes.create_string_buffer(1024)
     status = lib.tagood_cuda_describe_device(0, info, err, len(err))
-    print(f"smoke: {path} loads (API version 1); describe_device: status {status} {err.value.decode()!r} "
+    print(f"smoke: {path} loads (API version 2); describe_device: status {status} {err.value.decode()!r} "
           f"({MISSING}: the rest of the smoke check needs NumPy)")
 
 

@@ -18,7 +18,7 @@ import zlib
 import numpy as np
 
 MAX_STAGES = 8
-API_VERSION = 1
+API_VERSION = 2
 BF16, FP32 = 0, 1
 PRECISIONS = {"bf16": BF16, "fp32": FP32}
 STATUS = ["OK", "NO_DEVICE", "CUDA_ERROR", "CUBLAS_ERROR", "OUT_OF_MEMORY", "INVALID_ARGUMENT", "MISSING_WEIGHT",
@@ -39,7 +39,7 @@ class ModelConfig(C.Structure):
                 ("num_heads", C.c_int32 * MAX_STAGES), ("window_size", C.c_int32), ("mlp_ratio", C.c_int32),
                 ("layer_norm_eps", C.c_float), ("head_hidden", C.c_int32), ("head_heads", C.c_int32),
                 ("head_layers", C.c_int32), ("head_intermediate", C.c_int32), ("encoder_width", C.c_int32),
-                ("num_tags", C.c_int32), ("head_layer_norm_eps", C.c_float)]
+                ("num_tags", C.c_int32), ("head_layer_norm_eps", C.c_float), ("descriptions_per_tag", C.c_int32)]
 
 
 class Options(C.Structure):
@@ -67,11 +67,15 @@ HEAD_DEFAULTS = dict(patch_size=4, hidden_size=768, num_attention_heads=4, num_h
                      intermediate_size=3072, encoder_width=512, num_tags=4585)
 SWIN_L_384 = dict(name="swin_l_384", image_res=384, embed_dim=192, depths=[2, 2, 18, 2], num_heads=[6, 12, 24, 48],
                   window_size=12)
+# RAM++ (ram_plus_swin_large_14m.pth): the same, with 51 label_embed rows per tag and reweight_scale.
+SWIN_L_384_PLUS = dict(SWIN_L_384, name="swin_l_384_plus", tagger="ram_plus", descriptions_per_tag=51)
 
 
 def complete(cfg):
     out = dict(HEAD_DEFAULTS)
     out.update(cfg)
+    if "descriptions_per_tag" not in cfg:  # RAMConfig's default: 51 for ram_plus, RAM's 1 otherwise
+        out["descriptions_per_tag"] = 51 if out.get("tagger") == "ram_plus" else 1
     out["vision_width"] = out["embed_dim"] * 2 ** (len(out["depths"]) - 1)
     return out
 
@@ -98,6 +102,7 @@ def model_config(cfg):
     c.encoder_width = cfg["encoder_width"]
     c.num_tags = cfg["num_tags"]
     c.head_layer_norm_eps = 1e-12
+    c.descriptions_per_tag = cfg["descriptions_per_tag"]
     return c
 
 
@@ -109,7 +114,7 @@ def image_tokens(cfg):
 
 def parameter_specs(cfg):
     """(name, shape, kind) of every parameter, as RAMConfig.parameterSpecs lists them; kind is one of
-    matrix, bias, ln_weight, ln_bias, table, embed."""
+    matrix, bias, ln_weight, ln_bias, table, embed, scalar (RAM++'s reweight_scale)."""
     cfg = complete(cfg)
     out = []
 
@@ -146,7 +151,10 @@ def parameter_specs(cfg):
     norm("visual_encoder.norm", cfg["vision_width"])
     d, ew, t = cfg["hidden_size"], cfg["encoder_width"], cfg["num_tags"]
     linear("image_proj", ew, cfg["vision_width"])
-    out.append(("label_embed", (t, ew), "embed"))
+    dd = cfg["descriptions_per_tag"]
+    out.append(("label_embed", (t * dd, ew), "embed"))
+    if dd > 1:
+        out.append(("reweight_scale", (), "scalar"))
     linear("wordvec_proj", d, ew)
     for l in range(cfg["num_hidden_layers"]):
         b = f"tagging_head.encoder.layer.{l}"
@@ -164,12 +172,15 @@ def parameter_specs(cfg):
 
 def random_weights(cfg, seed=0):
     """Random float32 weights with every bias and LayerNorm parameter non-zero (so every bias path is
-    exercised): weights N(0, 0.02) clipped at ±0.04, biases N(0, 0.02), LayerNorm scales 1 + N(0, 0.1)."""
+    exercised): weights N(0, 0.02) clipped at ±0.04, biases N(0, 0.02), LayerNorm scales 1 + N(0, 0.1); RAM++'s
+    reweight_scale log(1 / 0.07), its value at initialisation."""
     out = {}
     for name, shape, kind in parameter_specs(cfg):
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
         n = int(np.prod(shape))
-        if kind == "ln_weight":
+        if kind == "scalar":
+            v = np.full(n, np.log(1 / 0.07), dtype=np.float32)
+        elif kind == "ln_weight":
             v = 1.0 + 0.1 * rng.standard_normal(n, dtype=np.float32)
         else:
             v = 0.02 * rng.standard_normal(n, dtype=np.float32)

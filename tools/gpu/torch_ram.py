@@ -1,4 +1,4 @@
-"""RAM's forward pass in PyTorch on any device: tools/bench/forward_reference.py's torch forward (the same
+"""RAM's (and RAM++'s) forward pass in PyTorch on any device: tools/bench/forward_reference.py's torch forward (the same
 operations: F.linear / layer_norm / gelu / softmax, torch.roll, the reshape window partition, RAM's head
 batched over images), with its constants (relative-position bias, shift mask) made on the weights' device,
 so that it runs on CUDA, in fp32 or under bf16 autocast. The device check's PyTorch side.
@@ -87,10 +87,24 @@ def forward_fn(torch):
         emb = lin(torch.cat([x.mean(1, keepdim=True), x], 1), sd, "image_proj")
         heads, D = cfg["num_attention_heads"], cfg["hidden_size"]
         hd = D // heads
-        queries = F.relu(lin(sd["label_embed"], sd, "wordvec_proj"))
-        if tags is not None:
-            queries = queries[tags]
-        h = queries.unsqueeze(0).expand(B, -1, -1)
+        if "reweight_scale" in sd:
+            # RAM++ (ram_plus.py's generate_tag): each tag's descriptions mixed per image by the softmax of
+            # exp(reweight_scale) · cls · descriptionᵀ, then relu(wordvec_proj(·)); only the asked tags.
+            labels = sd["label_embed"]
+            dd = labels.shape[0] // cfg["num_tags"]
+            labels = labels.view(cfg["num_tags"], dd, -1)
+            if tags is not None:
+                labels = labels[tags]
+            cls = F.normalize(emb[:, 0, :], dim=-1)
+            logits = torch.exp(sd["reweight_scale"]) * (cls @ labels.reshape(-1, labels.shape[-1]).t())
+            weights = logits.view(B, labels.shape[0], dd).softmax(-1)
+            mixed = torch.einsum("btd,tde->bte", weights, labels.to(weights.dtype))
+            h = F.relu(lin(mixed, sd, "wordvec_proj"))
+        else:
+            queries = F.relu(lin(sd["label_embed"], sd, "wordvec_proj"))
+            if tags is not None:
+                queries = queries[tags]
+            h = queries.unsqueeze(0).expand(B, -1, -1)
         T = h.shape[1]
         for l in range(cfg["num_hidden_layers"]):
             pre = f"tagging_head.encoder.layer.{l}"

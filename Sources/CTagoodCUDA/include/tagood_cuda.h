@@ -38,7 +38,8 @@ extern "C" {
 #endif
 
 /// The version of this API; tagood refuses a library whose tagood_cuda_api_version() differs.
-#define TAGOOD_CUDA_API_VERSION 1
+/// 2: tagood_cuda_model_config gained descriptions_per_tag (RAM++).
+#define TAGOOD_CUDA_API_VERSION 2
 
 /// The largest number of Swin stages a config may have.
 #define TAGOOD_CUDA_MAX_STAGES 8
@@ -68,7 +69,7 @@ typedef enum {
     TAGOOD_CUDA_FP32 = 1
 } tagood_cuda_precision;
 
-/// RAM's config (tagood's RAMConfig: SwinConfig + TaggingHeadConfig).
+/// RAM's or RAM++'s config (tagood's RAMConfig: SwinConfig + TaggingHeadConfig).
 typedef struct {
     int32_t image_resolution;       /* 384 */
     int32_t patch_size;             /* 4 */
@@ -87,6 +88,11 @@ typedef struct {
     int32_t encoder_width;          /* 512: image_proj's output, label_embed's width */
     int32_t num_tags;               /* 4585 */
     float head_layer_norm_eps;      /* 1e-12 */
+    /// label_embed's rows per tag: 1 (or 0) for RAM; RAM++ has 51, and a scalar reweight_scale. RAM++'s tag
+    /// queries depend on the image: each tag's rows are mixed with the softmax, over them, of
+    /// exp(reweight_scale) · cls · rowᵀ (cls: the image's L2-normalised row 0 of image_embeds), then
+    /// relu(wordvec_proj(·)); the library computes them on the device for every batch.
+    int32_t descriptions_per_tag;
 } tagood_cuda_model_config;
 
 typedef struct {
@@ -128,9 +134,11 @@ int32_t tagood_cuda_api_version(void);
 int32_t tagood_cuda_describe_device(int32_t device, tagood_cuda_device_info *info, char *error, size_t error_size);
 
 /// Builds a context: checks the config, creates the streams and cuBLASLt handle, reads every weight through
-/// `tensors` once (converting and uploading it; the dense relative-position biases, the shift masks and
-/// the tag queries relu(wordvec_proj(label_embed)) and layer 0's projected queries are computed here), and
-/// allocates the two slots' buffers for `options->max_batch` images. On failure *out is NULL.
+/// `tensors` once (converting and uploading it; the dense relative-position biases, the shift masks and,
+/// for RAM, the tag queries relu(wordvec_proj(label_embed)) and layer 0's projected queries are computed
+/// here; RAM++'s `label_embed` [num_tags · descriptions_per_tag, encoder_width] and `reweight_scale` [] are
+/// kept for the per-batch reweighting), and allocates the two slots' buffers for `options->max_batch`
+/// images. On failure *out is NULL.
 int32_t tagood_cuda_create(
     const tagood_cuda_model_config *config, const tagood_cuda_options *options, tagood_cuda_tensor_fn tensors,
     void *user, tagood_cuda_context **out, char *error, size_t error_size);

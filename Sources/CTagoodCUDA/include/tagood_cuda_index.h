@@ -10,6 +10,9 @@
  *   a block's q, k, v                [3][heads][B * nW][N][hd]: head-major, so the scores of every
  *                                    (head, window) pair are one strided-batched product
  *   layer 0's attention              [images][heads][columns][tokens]
+ *   RAM++'s description groups       [tags][stride][E]: a tag's descriptions rows of label_embed, padded with
+ *                                    zero rows to stride = the next multiple of 8 (tagood_description_stride)
+ *   RAM++'s logits and weights       [images][columns][stride]: one group of stride per (image, column)
  */
 #ifndef TAGOOD_CUDA_INDEX_H
 #define TAGOOD_CUDA_INDEX_H
@@ -147,6 +150,39 @@ TAGOOD_INDEX_FN int32_t tagood_merge_source(int32_t token, int32_t part, int32_t
 TAGOOD_INDEX_FN int64_t tagood_head_attention_offset(
     int32_t image, int32_t head, int32_t column, int32_t token, int32_t heads, int32_t columns, int32_t tokens) {
     return (((int64_t)image * heads + head) * columns + column) * tokens + token;
+}
+
+/* MARK: RAM++'s reweighted tag queries (TaggingHead.imageQueries) */
+
+/// The width of a tag's group of descriptions in the device's layouts: `descriptions` rounded up to a multiple
+/// of 8, so that every group of the description rows and of the weights starts 16-byte aligned for the
+/// products (the pad rows are zero and their weights 0).
+TAGOOD_INDEX_FN int32_t tagood_description_stride(int32_t descriptions) { return (descriptions + 7) / 8 * 8; }
+
+/// The row of label_embed [tags * descriptions, E] that row `row` of the padded groups [tags][stride][E]
+/// holds, or -1 for a pad row (written as zeros).
+TAGOOD_INDEX_FN int64_t tagood_description_source(int64_t row, int32_t descriptions) {
+    int32_t stride = tagood_description_stride(descriptions);
+    int64_t tag = row / stride;
+    int32_t k = (int32_t)(row - tag * stride);
+    return k < descriptions ? tag * descriptions + k : -1;
+}
+
+/// The offset of description `description` of column `column` of image `image` in the logits and the
+/// weights [images][columns][stride]. The logits are one product [images, columns * stride]; the softmax
+/// runs over each group's first `descriptions`; the mix of column j is the product of its weights
+/// [images, stride] (leading dimension columns * stride, batch stride `stride`) with its group of rows
+/// [stride, E] (batch stride stride * E), into rows image * columns + j of the queries [images * columns, E]
+/// (leading dimension columns * E, batch stride E).
+TAGOOD_INDEX_FN int64_t tagood_description_weight_offset(
+    int32_t image, int32_t column, int32_t description, int32_t columns, int32_t stride) {
+    return ((int64_t)image * columns + column) * stride + description;
+}
+
+/// The row of the head's [images * columns, width] matrices that (image, column) is: the queries, the
+/// residual stream, everything per (image, tag).
+TAGOOD_INDEX_FN int64_t tagood_head_row(int32_t image, int32_t column, int32_t columns) {
+    return (int64_t)image * columns + column;
 }
 
 /* MARK: The ragged token selection (TokenSelector.selectTokens) */
