@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "Tensor", dependencies: ["COpenBLAS", "CKernels", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"], swiftSettings: optimizedInDebug),
-        .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "Tensor", "TagoodSupport"]),
+        .target(name: "Extract", dependencies: ["Datasets", "Imaging", "Shards", "Model", "Tensor", "TagoodSupport"]),
         // The projector's layers are generic over Float and Double; each generic function carries
         // `@_specialize(where T == Float)`, so calls from other files reach a specialised body without
         // whole-module optimisation.
