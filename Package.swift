@@ -129,7 +129,7 @@ let package = Package(
 
         // MARK: Tests, one target per module.
         .testTarget(name: "TagoodSupportTests", dependencies: ["TagoodSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TagoodSupport", "TagoodTestSupport"]),
         .testTarget(
             name: "ImagingTests", dependencies: ["Imaging"],
             resources: [.copy("Fixtures")]
@@ -140,7 +140,10 @@ let package = Package(
             name: "LearningTests", dependencies: ["Learning", "Model", "Tensor", "TagoodSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor", "Imaging", "Shards", "TagoodSupport"]),
+            name: "ExtractTests",
+            dependencies: [
+                "Extract", "Model", "Tensor", "Imaging", "Shards", "Datasets", "TagoodSupport", "TagoodTestSupport"
+            ]),
         .testTarget(
             name: "GPUTests", dependencies: ["GPU", "CTagoodCUDA", "Extract", "Model", "Tensor", "TagoodSupport"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),

@@ -18,7 +18,9 @@ struct ArchiveMember {
 struct ArchiveMembers {
     var files: [ArchiveMember] = []
     var hidden = 0
-    var special = 0
+    /// The names of the links, devices and FIFOs (not planned; a name a file also has is a duplicate).
+    var specials: [[UInt8]] = []
+    var special: Int { specials.count }
 
     /// Reads every header of the tar `reader` (named `tar` in messages).
     init(reader: TarFileReader, tar: String, followInnerTars: Bool) throws(DatasetError) {
@@ -32,7 +34,7 @@ struct ArchiveMembers {
             switch entry.kind {
             case .directory: continue
             case .special:
-                special += 1
+                specials.append(name)
                 continue
             default: break
             }
@@ -43,7 +45,7 @@ struct ArchiveMembers {
                     if Self.isHidden(member) {
                         hidden += 1
                     } else if e.kind == .special {
-                        special += 1
+                        specials.append(name + [UInt8(ascii: "/")] + member)
                     } else {
                         files.append(
                             ArchiveMember(

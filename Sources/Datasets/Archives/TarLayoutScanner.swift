@@ -23,17 +23,15 @@ enum TarLayoutScanner {
             hidden += members.hidden
             skipped += members.special
             let prefix = FileName.bytes(name) + [UInt8(ascii: "/")]
+            for special in members.specials where !seen.insert(prefix + special).inserted {
+                throw duplicate(special, tar: path)
+            }
             for member in members.files {
                 guard ImageList.hasImageExtension(FileName.decode(member.name)) else {
                     skipped += 1
                     continue
                 }
-                guard seen.insert(prefix + member.name).inserted else {
-                    throw DatasetError(
-                        .duplicateImage,
-                        "tar \(FileName.display(path)): member '\(FileName.display(FileName.decode(member.name)))' appears twice (or in two tars under the same path); every image must be there once",
-                        subject: path, remedy: "repack the tar without the duplicate (a tar appended to with `tar -r`?)")
-                }
+                guard seen.insert(prefix + member.name).inserted else { throw duplicate(member.name, tar: path) }
                 images.append(
                     Candidate(
                         member: member, path: prefix + member.name, tar: UInt32(t), className: className(member)))
@@ -70,6 +68,13 @@ enum TarLayoutScanner {
             paths: sorted.map { FileName.decode($0.0.path) }, labels: sorted.map(\.1),
             classes: classes.map { FileName.decode($0) }, skippedFiles: skipped, hiddenEntries: hidden)
         return (list, ArchiveIndex(tars: tars, locations: sorted.map { $0.0.location }))
+    }
+
+    private static func duplicate(_ name: [UInt8], tar: String) -> DatasetError {
+        DatasetError(
+            .duplicateImage,
+            "tar \(FileName.display(tar)): member '\(FileName.display(FileName.decode(name)))' appears twice (a file, or a link to one, under the same path); every image must be there once",
+            subject: tar, remedy: "repack the tar without the duplicate (was it appended to with `tar -r`?)")
     }
 
     /// An image member found in a tar.
