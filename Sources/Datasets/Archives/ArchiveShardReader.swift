@@ -27,6 +27,9 @@ public final class ArchiveShardReader: @unchecked Sendable {
     /// The number of images.
     public var count: Int { locations.count }
 
+    /// The tar image `i` is read from.
+    public func tar(of i: Int) -> String { tars[Int(locations[i].tar)].path }
+
     /// Why an image cannot be read: it is larger than the limit, or the tar cannot give its bytes.
     public struct ReadError: Error, Sendable {
         public var tooLarge: Bool

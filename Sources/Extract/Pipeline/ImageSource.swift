@@ -25,11 +25,12 @@ public enum ImageSource: Sendable {
         case .files(let root):
             return try decoder.decode(file: root + "/" + path)
         case .archive(let reader):
+            let named = "\(path) in tar \(reader.tar(of: index))"  // what errors name: the member and its tar
             let bytes: [UInt8]
             do { bytes = try reader.bytes(of: index, limit: decoder.maxFileBytes) } catch {
-                throw ImageError(error.tooLarge ? .tooLarge : .unreadable, path: path, detail: error.detail)
+                throw ImageError(error.tooLarge ? .tooLarge : .unreadable, path: named, detail: error.detail)
             }
-            return try decoder.decode(bytes, path: path)
+            return try decoder.decode(bytes, path: named)
         }
     }
 }
