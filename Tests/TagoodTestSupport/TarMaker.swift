@@ -23,6 +23,8 @@ public enum TarMaker {
     /// is an inner tar of FOLDER's files (GNU tar: `tar -C FOLDER -cf NAME.tar .`, so its members start
     /// with `./`); `NAME@=TEXT` is a member holding TEXT (Python only).
     public static func pack(_ out: String, writer: Writer, base: String, members: [String]) throws {
+        try FileManager.default.createDirectory(
+            atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if writer.isPython {
             try run("/usr/bin/env", ["python3", script, out, "--format", writer.format, "--base", base] + members)
             return
