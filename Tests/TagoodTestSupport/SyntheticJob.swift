@@ -14,12 +14,17 @@ public enum SyntheticJob {
         public var classes: [String]
         /// The records, in order; their `path` and `label` become the plan's image list.
         public var records: [ShardRecord]
+        /// The report group (OOD sets).
+        public var group: String?
 
-        public init(name: String, role: DatasetRole, classes: [String] = [], records: [ShardRecord]) {
+        public init(
+            name: String, role: DatasetRole, classes: [String] = [], records: [ShardRecord], group: String? = nil
+        ) {
             self.name = name
             self.role = role
             self.classes = classes
             self.records = records
+            self.group = group
         }
     }
 
@@ -34,7 +39,7 @@ public enum SyntheticJob {
         for d in datasets {
             let spec = DatasetSpec(
                 name: d.name, role: d.role, layout: d.role == .ood ? .nested : .imageFolder,
-                root: "/synthetic/\(d.name)")
+                root: "/synthetic/\(d.name)", group: d.group)
             let images = ImageList(paths: d.records.map(\.path), labels: d.records.map(\.label), classes: d.classes)
             planned.append(try ShardPlan.plan(spec, images: images, imagesPerShard: imagesPerShard))
         }
