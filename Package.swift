@@ -126,6 +126,7 @@ let package = Package(
         fuzzTarget("fuzz-image", "Imaging"),
         fuzzTarget("fuzz-shard", "Shards"),
         fuzzTarget("fuzz-credential", "Coordination"),
+        fuzzTarget("fuzz-tar", "Datasets"),
 
         // MARK: Tests, one target per module.
         .testTarget(name: "TagoodSupportTests", dependencies: ["TagoodSupport"]),
