@@ -38,7 +38,7 @@ struct ArchiveMembers {
                 continue
             default: break
             }
-            if followInnerTars && ArchiveRoot.isTarName(FileName.decode(name)) {
+            if followInnerTars && Self.isTarName(name) {
                 var inner = TarWalker(reader: reader, start: entry.dataOffset, end: entry.dataOffset + entry.size)
                 while let e = try Self.step(&inner, tar: tar, inner: name) {
                     guard let member = try Self.normalized(e.name, tar: tar), e.kind != .directory else { continue }
@@ -76,6 +76,7 @@ struct ArchiveMembers {
     /// `./a//b/` → `a/b`; a leading `/` is dropped, as GNU tar does. A name with a `..` component is
     /// refused: it does not name a place inside the dataset. Nil for the archive's own folder (`./`).
     static func normalized(_ raw: [UInt8], tar: String) throws(DatasetError) -> [UInt8]? {
+        if isPlain(raw) { return raw }
         var parts: [ArraySlice<UInt8>] = []
         for part in raw.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
             if part.elementsEqual([UInt8(ascii: ".")]) { continue }
@@ -89,6 +90,30 @@ struct ArchiveMembers {
         }
         guard !parts.isEmpty else { return nil }
         return Array(parts.joined(separator: [UInt8(ascii: "/")]))
+    }
+
+    /// Whether `name` is already a plain relative path: no empty, `.` or `..` component (the common
+    /// case, checked without allocating).
+    private static func isPlain(_ name: [UInt8]) -> Bool {
+        name.withUnsafeBufferPointer { b in
+            guard let first = b.first, first != UInt8(ascii: "/"), b.last != UInt8(ascii: "/") else { return false }
+            var start = 0
+            for i in 0...b.count where i == b.count || b[i] == UInt8(ascii: "/") {
+                let length = i - start
+                if length == 0 || (b[start] == UInt8(ascii: ".") && (length == 1 || (length == 2 && b[start + 1] == UInt8(ascii: "."))))
+                {
+                    return false
+                }
+                start = i + 1
+            }
+            return true
+        }
+    }
+
+    /// Whether a name ends with `.tar` in any letter case.
+    static func isTarName(_ name: [UInt8]) -> Bool {
+        name.count >= 4 && name[name.count - 4] == UInt8(ascii: ".") && name[name.count - 3] | 0x20 == UInt8(ascii: "t")
+            && name[name.count - 2] | 0x20 == UInt8(ascii: "a") && name[name.count - 1] | 0x20 == UInt8(ascii: "r")
     }
 
     /// Whether a component of `name` starts with `.`.

@@ -1,5 +1,9 @@
 import TagoodSupport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Scans a `layout: tar` dataset: every tar of its root, inner tars followed one level, into an image
 /// list and its ``ArchiveIndex``.
 ///
@@ -15,7 +19,7 @@ enum TarLayoutScanner {
         var tars: [ArchiveIndex.Tar] = []
         var images: [Candidate] = []
         var skipped = 0, hidden = 0
-        var seen = Set<[UInt8]>()
+        var specials: [[UInt8]] = []
         for (t, (path, name)) in root.tars.enumerated() {
             let reader = try TarFileReader(path: path)
             tars.append(ArchiveIndex.Tar(path: path, size: reader.size, modified: reader.modified))
@@ -23,15 +27,12 @@ enum TarLayoutScanner {
             hidden += members.hidden
             skipped += members.special
             let prefix = FileName.bytes(name) + [UInt8(ascii: "/")]
-            for special in members.specials where !seen.insert(prefix + special).inserted {
-                throw duplicate(special, tar: path)
-            }
+            specials += members.specials.map { prefix + $0 }
             for member in members.files {
-                guard ImageList.hasImageExtension(FileName.decode(member.name)) else {
+                guard ImageList.hasImageExtension(bytes: member.name) else {
                     skipped += 1
                     continue
                 }
-                guard seen.insert(prefix + member.name).inserted else { throw duplicate(member.name, tar: path) }
                 images.append(
                     Candidate(
                         member: member, path: prefix + member.name, tar: UInt32(t), className: className(member)))
@@ -57,17 +58,54 @@ enum TarLayoutScanner {
         guard !images.isEmpty else {
             throw DatasetError(.empty, "dataset \(spec.name): the tars of \(spec.root) hold no .jpg, .jpeg or .png member")
         }
-        // sorted(os.walk) order within a class: folders by their path, files by name.
-        let keyed = images.map { c in (c, c.className.flatMap { classIndex[$0] } ?? -1, split(c.path)) }
-        let sorted = keyed.sorted { a, b in
-            if spec.role != .ood && a.1 != b.1 { return a.1 < b.1 }
-            if a.2.folder != b.2.folder { return a.2.folder.lexicographicallyPrecedes(b.2.folder) }
-            return a.2.file.lexicographicallyPrecedes(b.2.file)
-        }
+        let labels = images.map { c in c.className.flatMap { classIndex[$0] } ?? -1 }
+        let order = sortedOrder(images, labels: labels, byClass: spec.role != .ood)
+        try checkDuplicates(images, order: order, specials: specials, tars: tars)
         let list = ImageList(
-            paths: sorted.map { FileName.decode($0.0.path) }, labels: sorted.map(\.1),
+            paths: order.map { FileName.decode(images[$0].path) }, labels: order.map { labels[$0] },
             classes: classes.map { FileName.decode($0) }, skippedFiles: skipped, hiddenEntries: hidden)
-        return (list, ArchiveIndex(tars: tars, locations: sorted.map { $0.0.location }))
+        return (list, ArchiveIndex(tars: tars, locations: order.map { images[$0].location }))
+    }
+
+    /// `sorted(os.walk)` order (within each class when `byClass`): folders by their path, files by name,
+    /// through one byte key per image, `class, folder, 0, file` (no name holds a NUL, so the key orders
+    /// as the tuple does).
+    private static func sortedOrder(_ images: [Candidate], labels: [Int32], byClass: Bool) -> [Int] {
+        let keys: [[UInt8]] = images.indices.map { i in
+            let path = images[i].path
+            let slash = path.lastIndex(of: UInt8(ascii: "/")) ?? -1
+            var key: [UInt8] = []
+            key.reserveCapacity(path.count + 5)
+            if byClass { withUnsafeBytes(of: UInt32(bitPattern: labels[i] &+ 1).bigEndian) { key += $0 } }
+            key += path[..<max(slash, 0)]
+            key.append(0)
+            key += path[(slash + 1)...]
+            return key
+        }
+        return images.indices.sorted { a, b in
+            keys[a].withUnsafeBufferPointer { x in
+                keys[b].withUnsafeBufferPointer { y in
+                    let c = memcmp(x.baseAddress!, y.baseAddress!, min(x.count, y.count))
+                    return c != 0 ? c < 0 : x.count < y.count
+                }
+            }
+        }
+    }
+
+    /// Refuses a path planned twice (adjacent once sorted), or a link with a planned image's path.
+    private static func checkDuplicates(
+        _ images: [Candidate], order: [Int], specials: [[UInt8]], tars: [ArchiveIndex.Tar]
+    ) throws(DatasetError) {
+        for (a, b) in zip(order, order.dropFirst()) where images[a].path == images[b].path {
+            throw duplicate(images[b].member.name, tar: tars[Int(images[b].tar)].path)
+        }
+        guard !specials.isEmpty else { return }
+        var seen = Set(images.map(\.path))
+        for special in specials where !seen.insert(special).inserted {
+            let slash = special.firstIndex(of: UInt8(ascii: "/")) ?? 0
+            let tar = images.first { $0.path == special }.map { tars[Int($0.tar)].path } ?? ""
+            throw duplicate(Array(special[(slash + 1)...]), tar: tar)
+        }
     }
 
     private static func duplicate(_ name: [UInt8], tar: String) -> DatasetError {
@@ -97,11 +135,6 @@ enum TarLayoutScanner {
         let first = Array(member.name[..<slash])
         if let inner = member.innerTar, inner == first { return Array(first.dropLast(4)) }
         return first
-    }
-
-    private static func split(_ path: [UInt8]) -> (folder: ArraySlice<UInt8>, file: ArraySlice<UInt8>) {
-        let slash = path.lastIndex(of: UInt8(ascii: "/")) ?? -1
-        return (path[..<max(slash, 0)], path[(slash + 1)...])
     }
 
     /// The images a list file names, in its order, with its labels.
