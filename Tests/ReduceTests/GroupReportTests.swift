@@ -115,6 +115,6 @@ import Testing
         #expect(out?["datasets"] as? [String] == ["far-a", "lone", "near-a", "near-b", "val"])
         #expect(out?["paths"] as? [String] == ["val/0,x.jpg"], "a path with a comma survives the CSV")
         let columns = out?["columns"] as? [String] ?? []
-        #expect(Array(columns.prefix(6)) == ScoreExport.fixedColumns && columns.contains("tagood") && columns.contains("knn"))
+        #expect(Array(columns.prefix(7)) == ScoreExport.fixedColumns && columns.contains("tagood") && columns.contains("knn"))
     }
 }
