@@ -93,13 +93,15 @@ extension ShardPlan {
             if let ref = d.archive_index {
                 guard layout.readsArchives, ref.file == ArchiveIndex.relativeFile(dataset: d.name) else {
                     throw DatasetError(
-                        .badPlan, "\(path): dataset \(d.name) names tar index \(ref.file), not its own; delete it to re-plan")
+                        .badPlan,
+                        "\(path): dataset \(d.name) names tar index \(ref.file), not its own; delete it to re-plan")
                 }
                 archive = try ArchiveIndexFile.read(
                     path: ArchiveIndex.file(besidePlan: path, dataset: d.name), checksum: ref.checksum,
                     paths: images.paths)
             } else if layout.readsArchives {
-                throw DatasetError(.badPlan, "\(path): dataset \(d.name) reads tars but has no tar index; delete it to re-plan")
+                throw DatasetError(
+                    .badPlan, "\(path): dataset \(d.name) reads tars but has no tar index; delete it to re-plan")
             }
             let planned = try plan(spec, images: images, imagesPerShard: file.images_per_shard, archive: archive)
             guard d.shards.allSatisfy({ $0.count == 3 }) else {

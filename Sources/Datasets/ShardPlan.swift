@@ -256,7 +256,7 @@ public struct ShardPlan: Sendable, Equatable {
             h.update([0])
             h.update(integer: label)
         }
-        if let archiveChecksum {  // only for tars: the hashes of loose datasets stay what they were
+        if let archiveChecksum { // only for tars: the hashes of loose datasets stay what they were
             h.update("tar-index\u{0}\(archiveChecksum)")
         }
         return h.hexDigest()

@@ -22,7 +22,10 @@ struct BenchTarIndex: ParsableCommand {
         let ((images, archive), seconds) = try Stopwatch.time { try spec.scanWithIndex() }
         results.print(
             "tar-index", "members/s", Double(images.count) / seconds,
-            [("members", String(images.count)), ("tars", String(archive?.tars.count ?? 0)), ("seconds", Format.fixed(seconds, 3))])
+            [
+                ("members", String(images.count)), ("tars", String(archive?.tars.count ?? 0)),
+                ("seconds", Format.fixed(seconds, 3))
+            ])
     }
 }
 
@@ -65,7 +68,9 @@ struct BenchTarRead: ParsableCommand {
                 indexFile: ArchiveIndex.file(besidePlan: planFile, dataset: "tar"), shardIndex: 0,
                 paths: tarred.images.paths)
             for (i, path) in tarred.images.paths.enumerated() {
-                transform.apply(try decoder.decode(try reader.bytes(of: i, limit: decoder.maxFileBytes), path: path).image, into: &output)
+                transform.apply(
+                    try decoder.decode(try reader.bytes(of: i, limit: decoder.maxFileBytes), path: path).image,
+                    into: &output)
             }
         }
         func fromFiles() throws {
@@ -82,7 +87,9 @@ struct BenchTarRead: ParsableCommand {
         }
         let n = Double(tarred.images.count * repetitions)
         results.print(
-            BenchResult(bench: "tar-read", unit: "images/s", value: n / tarSeconds, extra: [("images", String(tarred.images.count))]),
+            BenchResult(
+                bench: "tar-read", unit: "images/s", value: n / tarSeconds,
+                extra: [("images", String(tarred.images.count))]),
             BenchResult(bench: "tar-read", impl: "loose", unit: "images/s", value: n / looseSeconds))
     }
 }

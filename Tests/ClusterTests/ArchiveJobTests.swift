@@ -24,10 +24,16 @@ import Testing
         var rng = SplitMix64(seed: 21)
         func image(_ path: String, _ i: Int) throws {
             let (w, h) = (60 + 9 * i, 50 + 5 * (i % 4))
-            let pixels = (0..<(w * h * 3)).map { p in UInt8(truncatingIfNeeded: (p % (17 + i)) * 11 + Int(rng.next() % 60)) }
+            let pixels = (0..<(w * h * 3)).map { p in
+                UInt8(truncatingIfNeeded: (p % (17 + i)) * 11 + Int(rng.next() % 60))
+            }
             try TarMaker.write([], to: root + "/data/" + path)
             let rgb = RGBImage(width: w, height: h, pixels: pixels)
-            if path.hasSuffix(".png") { try rgb.writePNG(to: root + "/data/" + path) } else { try rgb.writeJPEG(to: root + "/data/" + path) }
+            if path.hasSuffix(".png") {
+                try rgb.writePNG(to: root + "/data/" + path)
+            } else {
+                try rgb.writeJPEG(to: root + "/data/" + path)
+            }
         }
         for i in 0..<9 { try image("train/c\(i % 3)/t\(i).\(i == 4 ? "png" : "jpg")", i) }
         var labels = ""
@@ -41,13 +47,20 @@ import Testing
             try image("ood/o\(i).jpg", 40 + i)
             wds[i / 3] += ["o\(i).jpg", "o\(i).cls@=\(i)"]
         }
-        try TarMaker.pack(root + "/packed/train.tar", writer: .pythonGNU, base: root + "/data/train", members: ["c2.tar=c2", "c0.tar=c0", "c1.tar=c1"])
-        try TarMaker.pack(root + "/packed/val.tar", writer: .gnuTarGNU, base: root + "/data/val", members: (0..<6).map { "v\($0).jpg" })
+        try TarMaker.pack(
+            root + "/packed/train.tar", writer: .pythonGNU, base: root + "/data/train",
+            members: ["c2.tar=c2", "c0.tar=c0", "c1.tar=c1"])
+        try TarMaker.pack(
+            root + "/packed/val.tar", writer: .gnuTarGNU, base: root + "/data/val",
+            members: (0..<6).map { "v\($0).jpg" })
         for (n, members) in wds.enumerated() {
-            try TarMaker.pack(root + "/packed/wds/shard-00\(n).tar", writer: .pythonPax, base: root + "/data/ood", members: members)
+            try TarMaker.pack(
+                root + "/packed/wds/shard-00\(n).tar", writer: .pythonPax, base: root + "/data/ood", members: members)
         }
-        try (0..<6).map { "tag\($0)" }.joined(separator: "\n").write(toFile: root + "/tags.txt", atomically: true, encoding: .utf8)
-        try "0 c0 zero,tag0\n1 c1 one,tag1\n2 c2 two,tag4\n".write(toFile: root + "/class_tags.txt", atomically: true, encoding: .utf8)
+        try (0..<6).map { "tag\($0)" }.joined(separator: "\n").write(
+            toFile: root + "/tags.txt", atomically: true, encoding: .utf8)
+        try "0 c0 zero,tag0\n1 c1 one,tag1\n2 c2 two,tag4\n".write(
+            toFile: root + "/class_tags.txt", atomically: true, encoding: .utf8)
         let model = try TagoodProcess.run([
             "model", "init", "--config", repository + "/jobs/demo-model.json", "--seed", "3", "--tags", "6", "-o",
             root + "/model.safetensors"

@@ -8,11 +8,16 @@ import Testing
 /// files take the tar layouts, `list:` with `tar`, and `group:`, and write them back into job.yaml.
 @Suite struct ShippedArchiveJobTests {
     @Test func theOpenOODJobHasItsSetsGroupsAndLists() throws {
-        let spec = try JobSpec.load(path: ShippedConfigTests.repository + "/jobs/openood-imagenet.yaml", checkPaths: false)
+        let spec = try JobSpec.load(
+            path: ShippedConfigTests.repository + "/jobs/openood-imagenet.yaml", checkPaths: false)
         #expect(spec.name == "openood-imagenet")
-        #expect(spec.datasets.map(\.name) == ["imagenet-val", "ssb-hard", "ninco", "inaturalist", "textures", "openimage-o"])
+        #expect(
+            spec.datasets.map(\.name) == ["imagenet-val", "ssb-hard", "ninco", "inaturalist", "textures", "openimage-o"]
+        )
         #expect(spec.datasets.map(\.group) == [nil, "near", "near", "far", "far", "far"])
-        #expect(spec.datasets.allSatisfy { $0.layout == .list && $0.listFile!.contains("benchmark_imglist/imagenet/test_") })
+        #expect(
+            spec.datasets.allSatisfy { $0.layout == .list && $0.listFile!.contains("benchmark_imglist/imagenet/test_") }
+        )
         #expect(spec.datasets[4].root.hasSuffix("images_classic"))
     }
 
@@ -31,7 +36,7 @@ import Testing
         #expect(again.datasets == spec.datasets, "job.yaml keeps the layouts, the list and the groups")
         for (bad, why) in [
             ("layout: webdataset, root: /d, list: /l", "'list' is only used with layout 'list' or 'tar'"),
-            ("layout: tar, root: /d, group: \"near, far\"", "must be a name on one line"),
+            ("layout: tar, root: /d, group: \"near, far\"", "must be a name on one line")
         ] {
             let yaml = "job: t\nmodel: {config: decode-only}\ndatasets:\n  - {name: a, role: ood, \(bad)}\n"
             do {

@@ -30,8 +30,10 @@ import Testing
         #expect(train.images.labels == loose.images.labels)
         #expect(train.images.skippedFiles == 1, "README.txt is counted, not planned")
         #expect(
-            train.images.paths.map { $0.replacingOccurrences(of: "train.tar/", with: "").replacingOccurrences(
-                of: ".tar/", with: "/") } == loose.images.paths,
+            train.images.paths.map {
+                $0.replacingOccurrences(of: "train.tar/", with: "").replacingOccurrences(
+                    of: ".tar/", with: "/")
+            } == loose.images.paths,
             "the same order as the loose ImageFolder")
         #expect(try fx.readAll(train, planFile: file) == loose.images.paths.map { try fx.bytes($0) })
     }
@@ -43,12 +45,15 @@ import Testing
             "cls/" + String(repeating: "d", count: 120) + "/long-" + String(repeating: "n", count: 80) + ".jpg",
             "cls/café-ü.png", "other/plain.jpg"
         ]
-        if writer.format != "ustar" {  // beyond ustar's 155 + 100 bytes: GNU long names and pax paths only
-            files.append("cls/" + String(repeating: "x", count: 200) + "/" + String(repeating: "y", count: 150) + ".jpeg")
+        if writer.format != "ustar" { // beyond ustar's 155 + 100 bytes: GNU long names and pax paths only
+            files.append(
+                "cls/" + String(repeating: "x", count: 200) + "/" + String(repeating: "y", count: 150) + ".jpeg")
         }
         for f in files { try fx.file(f, size: 1500) }
         try fx.tar("names.tar", writer, files)
-        let (plan, file) = try fx.plan([DatasetSpec(name: "n", role: .idVal, layout: .tar, root: fx.root + "/names.tar")])
+        let (plan, file) = try fx.plan([
+            DatasetSpec(name: "n", role: .idVal, layout: .tar, root: fx.root + "/names.tar")
+        ])
         let d = plan.datasets[0]
         #expect(Set(d.images.paths) == Set(files.map { "names.tar/" + $0 }))
         #expect(d.images.classes == ["cls", "other"])
@@ -66,7 +71,8 @@ import Testing
         let tar = try fx.tar("val.tar", .pythonGNU, ["img1.JPEG", "img2.JPEG", "img3.JPEG"])
         let list = fx.root + "/labels.txt"
         try "img3.JPEG 2\nimg1.JPEG 0\n".write(toFile: list, atomically: true, encoding: .utf8)
-        let (plan, file) = try fx.plan([DatasetSpec(name: "val", role: .idVal, layout: .tar, root: tar, listFile: list)])
+        let (plan, file) = try fx.plan([DatasetSpec(name: "val", role: .idVal, layout: .tar, root: tar, listFile: list)]
+        )
         let d = plan.datasets[0]
         #expect(d.images.paths == ["val.tar/img3.JPEG", "val.tar/img1.JPEG"])
         #expect(d.images.labels == [2, 0])
@@ -74,9 +80,15 @@ import Testing
         #expect(try fx.readAll(d, planFile: file) == [try fx.bytes("img3.JPEG"), try fx.bytes("img1.JPEG")])
 
         try "img4.JPEG 1\n".write(toFile: list, atomically: true, encoding: .utf8)
-        let missing = ArchiveFixture.error { _ = try fx.plan([DatasetSpec(name: "v", role: .idVal, layout: .tar, root: tar, listFile: list)]) }
-        #expect(missing.contains("dataset.missing-listed-image") && missing.contains("img4.JPEG") && missing.contains("val.tar"))
-        let unlabelled = ArchiveFixture.error { _ = try fx.plan([DatasetSpec(name: "v", role: .idVal, layout: .tar, root: tar)]) }
+        let missing = ArchiveFixture.error {
+            _ = try fx.plan([DatasetSpec(name: "v", role: .idVal, layout: .tar, root: tar, listFile: list)])
+        }
+        #expect(
+            missing.contains("dataset.missing-listed-image") && missing.contains("img4.JPEG")
+                && missing.contains("val.tar"))
+        let unlabelled = ArchiveFixture.error {
+            _ = try fx.plan([DatasetSpec(name: "v", role: .idVal, layout: .tar, root: tar)])
+        }
         #expect(unlabelled.contains("dataset.empty") && unlabelled.contains("list:"), "\(unlabelled)")
         let ood = try fx.plan([DatasetSpec(name: "o", role: .ood, layout: .tar, root: tar)]).0.datasets[0]
         #expect(ood.images.count == 3 && ood.images.labels.allSatisfy { $0 == -1 }, "an OOD set takes every image")
@@ -122,7 +134,9 @@ import Testing
         let later = Date(timeIntervalSinceNow: 60)
         try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: tar)
         let refused = ArchiveFixture.error { try plan.checkArchivesUnchanged() }
-        #expect(refused.contains("dataset.archive-changed") && refused.contains(tar) && refused.contains("modification time"))
+        #expect(
+            refused.contains("dataset.archive-changed") && refused.contains(tar)
+                && refused.contains("modification time"))
         let worker = ArchiveFixture.error { _ = try fx.readAll(plan.datasets[0], planFile: file) }
         #expect(worker.contains("dataset.archive-changed") && worker.contains(tar), "\(worker)")
         #expect(

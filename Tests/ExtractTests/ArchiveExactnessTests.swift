@@ -20,12 +20,18 @@ import Testing
         var paths: [String] = []
         for i in 0..<5 {
             let (w, h) = (90 + 13 * i, 70 + 7 * i)
-            let pixels = (0..<(w * h * 3)).map { p in UInt8(truncatingIfNeeded: (p % (29 + i)) * 7 + Int(rng.next() % 50)) }
+            let pixels = (0..<(w * h * 3)).map { p in
+                UInt8(truncatingIfNeeded: (p % (29 + i)) * 7 + Int(rng.next() % 50))
+            }
             let path = "c\(i % 2)/image-\(i)" + (i == 3 ? ".png" : ".jpg")
             try FileManager.default.createDirectory(
                 atPath: root + "/src/c\(i % 2)", withIntermediateDirectories: true)
             let image = RGBImage(width: w, height: h, pixels: pixels)
-            if i == 3 { try image.writePNG(to: root + "/src/" + path) } else { try image.writeJPEG(to: root + "/src/" + path) }
+            if i == 3 {
+                try image.writePNG(to: root + "/src/" + path)
+            } else {
+                try image.writeJPEG(to: root + "/src/" + path)
+            }
             paths.append(path)
         }
         try TarMaker.write(Array("not an image at all".utf8), to: root + "/src/c1/broken.jpg")
@@ -71,7 +77,8 @@ import Testing
         let loosePaths = dataset.images.paths.map {
             $0.replacingOccurrences(of: "data.tar/", with: "").replacingOccurrences(of: ".tar/", with: "/")
         }
-        let loose = try Self.extract(root: dir.path + "/src", paths: loosePaths, shardIndex: 0, out: dir.path + "/loose.h5")
+        let loose = try Self.extract(
+            root: dir.path + "/src", paths: loosePaths, shardIndex: 0, out: dir.path + "/loose.h5")
         #expect(fromTar.count == loose.count)
         #expect(fromTar.filter { $0.status.isOK }.count == files.count - 1)
         for (tarred, file) in zip(fromTar, loose) {
@@ -80,7 +87,8 @@ import Testing
             #expect(same == file, "\(tarred.path)")
             if !tarred.status.isOK {
                 #expect(
-                    tarred.error.contains("image \(tarred.path) in tar \(dir.path)/data.tar is not in a supported image format"),
+                    tarred.error.contains(
+                        "image \(tarred.path) in tar \(dir.path)/data.tar is not in a supported image format"),
                     "a per-image error names the member and its tar: \(tarred.error)")
             }
         }

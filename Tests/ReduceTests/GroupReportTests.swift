@@ -25,11 +25,21 @@ import Testing
         let classes = ["a", "b", "c", "d"]
         let (tmp, job) = try JobBuilder.job(
             [
-                .init(name: "train", role: .idTrain, classes: classes, records: records("train", 24, label: { Int32($0 % 4) }, shift: 0.2)),
-                .init(name: "val", role: .idVal, classes: classes, records: records("val", 12, label: { Int32($0 % 4) }, shift: 0.3)),
-                .init(name: "near-a", role: .ood, records: records("near-a", 8, label: { _ in -1 }, shift: 1.0), group: "near"),
-                .init(name: "far-a", role: .ood, records: records("far-a", 8, label: { _ in -1 }, shift: 3.0), group: "far"),
-                .init(name: "near-b", role: .ood, records: records("near-b", 8, label: { _ in -1 }, shift: 1.5), group: "near"),
+                .init(
+                    name: "train", role: .idTrain, classes: classes,
+                    records: records("train", 24, label: { Int32($0 % 4) }, shift: 0.2)),
+                .init(
+                    name: "val", role: .idVal, classes: classes,
+                    records: records("val", 12, label: { Int32($0 % 4) }, shift: 0.3)),
+                .init(
+                    name: "near-a", role: .ood, records: records("near-a", 8, label: { _ in -1 }, shift: 1.0),
+                    group: "near"),
+                .init(
+                    name: "far-a", role: .ood, records: records("far-a", 8, label: { _ in -1 }, shift: 3.0),
+                    group: "far"),
+                .init(
+                    name: "near-b", role: .ood, records: records("near-b", 8, label: { _ in -1 }, shift: 1.5),
+                    group: "near"),
                 .init(name: "lone", role: .ood, records: records("lone", 8, label: { _ in -1 }, shift: 2.0))
             ], imagesPerShard: 8, embedDim: 4)
         _ = try Reducer.run(directory: JobDirectory(job), options: ReduceOptions(threads: 1, knnK: 3))
@@ -52,8 +62,9 @@ import Testing
             #expect(abs(near.fpr95OpenOOD - (a.fpr95OpenOOD + b.fpr95OpenOOD) / 2) < 1e-15)
             #expect(report.groups[1].metrics[column] == report.ood[1].metrics[column])
         }
-        let json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json"))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json"))) as! [String: Any]
         let groups = json["groups"] as! [[String: Any]]
         #expect(groups.map { $0["group"] as! String } == ["near", "far"])
         #expect((groups[0]["metrics"] as! [String: [String: Double]])["tagood"]?["fpr95_openood"] != nil)
@@ -61,7 +72,11 @@ import Testing
         #expect(md.contains("| near (mean of 2) |") && md.contains("| far (mean of 1) |"))
         let html = try String(contentsOfFile: job + "/report/report.html", encoding: .utf8)
         #expect(html.contains("<td>near (mean of 2)</td>") && html.contains("<td>far (mean of 1)</td>"))
-        #expect(try Report.self == type(of: JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json")))))
+        #expect(
+            try Report.self
+                == type(
+                    of: JSONDecoder().decode(
+                        Report.self, from: Data(contentsOf: URL(fileURLWithPath: job + "/report/report.json")))))
     }
 
     @Test func theCLIPrintsGroupsAndExportsCSVAndNPZ() throws {
@@ -115,6 +130,8 @@ import Testing
         #expect(out?["datasets"] as? [String] == ["far-a", "lone", "near-a", "near-b", "val"])
         #expect(out?["paths"] as? [String] == ["val/0,x.jpg"], "a path with a comma survives the CSV")
         let columns = out?["columns"] as? [String] ?? []
-        #expect(Array(columns.prefix(7)) == ScoreExport.fixedColumns && columns.contains("tagood") && columns.contains("knn"))
+        #expect(
+            Array(columns.prefix(7)) == ScoreExport.fixedColumns && columns.contains("tagood")
+                && columns.contains("knn"))
     }
 }

@@ -35,7 +35,8 @@ public enum TarMaker {
             if let eq = member.firstIndex(of: "="), !member.contains("@=") {
                 let name = String(member[..<eq]), folder = String(member[member.index(after: eq)...])
                 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-                try gnuTar(["-cf", scratch + "/" + name, "-C", base + "/" + folder, "."], writer: writer, recursive: true)
+                try gnuTar(
+                    ["-cf", scratch + "/" + name, "-C", base + "/" + folder, "."], writer: writer, recursive: true)
                 names.append(name)
             } else {
                 names.append(member)

@@ -233,7 +233,8 @@ public struct JobSpec: Sendable, Equatable {
         guard stat(checked, &st) == 0, [S_IFDIR, S_IFREG].contains(st.st_mode & S_IFMT) else {
             throw node.error(
                 ArchiveRoot.isPattern(root)
-                    ? "dataset root \(root) matches no tar file" : "dataset root \(root) is neither a tar file nor a folder")
+                    ? "dataset root \(root) matches no tar file"
+                    : "dataset root \(root) is neither a tar file nor a folder")
         }
     }
 }

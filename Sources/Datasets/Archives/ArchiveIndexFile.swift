@@ -43,7 +43,7 @@ public enum ArchiveIndexFile {
             format: format, dataset: dataset, images: paths.count, images_per_shard: imagesPerShard, tars: index.tars)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = Array(try! encoder.encode(header))  // strings and integers always encode
+        let json = Array(try! encoder.encode(header)) // strings and integers always encode
         var bytes = magic
         bytes.reserveCapacity(16 + json.count + 8 + paths.count * recordSize + 8)
         append(UInt64(json.count), to: &bytes)
@@ -75,7 +75,9 @@ public enum ArchiveIndexFile {
             throw damaged(path, "its checksum does not match its bytes")
         }
         guard Self.checksum(ofFile: bytes) == checksum else {
-            throw damaged(path, "it is not the index the plan recorded (checksum \(Self.checksum(ofFile: bytes)), plan \(checksum))")
+            throw damaged(
+                path,
+                "it is not the index the plan recorded (checksum \(Self.checksum(ofFile: bytes)), plan \(checksum))")
         }
         let (header, recordsStart) = try decodeHeader(bytes, path: path)
         guard header.images == paths.count, bytes.count == recordsStart + paths.count * recordSize + 8 else {
@@ -105,7 +107,9 @@ public enum ArchiveIndexFile {
             throw damaged(path, "it does not start like a tagood tar index")
         }
         let headerLength = load(start, 8)
-        guard headerLength <= 1 << 30, 16 + headerLength <= reader.size else { throw damaged(path, "its header is cut") }
+        guard headerLength <= 1 << 30, 16 + headerLength <= reader.size else {
+            throw damaged(path, "its header is cut")
+        }
         let (header, recordsStart) = try decodeHeader(
             start + (try reader.pread(at: 16, count: Int(headerLength))), path: path)
         let first = shardIndex * header.images_per_shard

@@ -22,6 +22,16 @@ struct ArchiveMembers {
     var specials: [[UInt8]] = []
     var special: Int { specials.count }
 
+    /// Opens the tar at `path` and reads its members; also gives the reader (for `.cls` labels) and the
+    /// tar as the index records it (its size and mtime when opened).
+    static func read(
+        _ path: String, followInnerTars: Bool
+    ) throws(DatasetError) -> (reader: TarFileReader, tar: ArchiveIndex.Tar, members: ArchiveMembers) {
+        let reader = try TarFileReader(path: path)
+        let members = try ArchiveMembers(reader: reader, tar: path, followInnerTars: followInnerTars)
+        return (reader, ArchiveIndex.Tar(path: path, size: reader.size, modified: reader.modified), members)
+    }
+
     /// Reads every header of the tar `reader` (named `tar` in messages).
     init(reader: TarFileReader, tar: String, followInnerTars: Bool) throws(DatasetError) {
         var walker = TarWalker(reader: reader)
@@ -65,7 +75,9 @@ struct ArchiveMembers {
     ) throws(DatasetError) -> TarEntry? {
         do { return try walker.next() } catch {
             let which =
-                inner.map { "tar \(FileName.display(tar)): inner tar \(FileName.display(FileName.decode($0))) is damaged: " }
+                inner.map {
+                    "tar \(FileName.display(tar)): inner tar \(FileName.display(FileName.decode($0))) is damaged: "
+                }
                 ?? "tar \(FileName.display(tar)) is damaged: "
             throw DatasetError(
                 error.kind, which + error.message, subject: tar,
@@ -100,7 +112,9 @@ struct ArchiveMembers {
             var start = 0
             for i in 0...b.count where i == b.count || b[i] == UInt8(ascii: "/") {
                 let length = i - start
-                if length == 0 || (b[start] == UInt8(ascii: ".") && (length == 1 || (length == 2 && b[start + 1] == UInt8(ascii: "."))))
+                if length == 0
+                    || (b[start] == UInt8(ascii: ".")
+                        && (length == 1 || (length == 2 && b[start + 1] == UInt8(ascii: "."))))
                 {
                     return false
                 }

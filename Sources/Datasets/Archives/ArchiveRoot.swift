@@ -64,7 +64,9 @@ public struct ArchiveRoot: Sendable, Equatable {
             baseComponents.append(first)
             components.removeFirst()
         }
-        let base = baseComponents.isEmpty ? "." : (baseComponents.joined(separator: "/").isEmpty ? "/" : baseComponents.joined(separator: "/"))
+        let base =
+            baseComponents.isEmpty
+            ? "." : (baseComponents.joined(separator: "/").isEmpty ? "/" : baseComponents.joined(separator: "/"))
         var matches = glob_t()
         defer { globfree(&matches) }
         let status = FileName.withCString(pattern) { Glibc.glob($0, 0, nil, &matches) }
@@ -72,7 +74,9 @@ public struct ArchiveRoot: Sendable, Equatable {
         if status == 0 {
             for i in 0..<Int(matches.gl_pathc) {
                 guard let p = matches.gl_pathv[i] else { continue }
-                let path = FileName.decode(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p)))
+                let path = FileName.decode(
+                    UnsafeBufferPointer(
+                        start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p)))
                 var st = stat()
                 if FileName.withCString(path, { stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFREG {
                     paths.append(path)

@@ -42,7 +42,8 @@ public final class ArchiveShardReader: @unchecked Sendable {
         let tar = tars[Int(location.tar)]
         guard location.size <= UInt64(limit) else {
             throw ReadError(
-                tooLarge: true, detail: "\(location.size) bytes in tar \(tar.path) (the image file-size limit is \(limit))")
+                tooLarge: true,
+                detail: "\(location.size) bytes in tar \(tar.path) (the image file-size limit is \(limit))")
         }
         let bytes: [UInt8]
         do { bytes = try files[location.tar]!.pread(at: location.offset, count: Int(location.size)) } catch {
@@ -51,7 +52,9 @@ public final class ArchiveShardReader: @unchecked Sendable {
         guard bytes.count == Int(location.size) else {
             throw ReadError(
                 tooLarge: false,
-                detail: "tar \(tar.path) ends at byte \(location.offset + UInt64(bytes.count)), before the image's \(location.size) bytes at byte \(location.offset)")
+                detail:
+                    "tar \(tar.path) ends at byte \(location.offset + UInt64(bytes.count)), before the image's \(location.size) bytes at byte \(location.offset)"
+            )
         }
         return bytes
     }

@@ -51,9 +51,10 @@ struct TarHeader {
             throw TarHeaderProblem("its size field is not a number")
         }
         var name = field(block, 0, 100)
-        let isUstar = block[257] == UInt8(ascii: "u") && block[258] == UInt8(ascii: "s") && block[262] == 0
+        let isUstar =
+            block[257] == UInt8(ascii: "u") && block[258] == UInt8(ascii: "s") && block[262] == 0
             && block[259] == UInt8(ascii: "t") && block[260] == UInt8(ascii: "a") && block[261] == UInt8(ascii: "r")
-        if isUstar {  // POSIX ustar: prefix (GNU's own magic "ustar  " keeps other fields there)
+        if isUstar { // POSIX ustar: prefix (GNU's own magic "ustar  " keeps other fields there)
             let prefix = field(block, 345, 155)
             if !prefix.isEmpty { name = prefix + [UInt8(ascii: "/")] + name }
         }
@@ -102,8 +103,8 @@ struct TarHeader {
 
     /// An octal number field (leading spaces, then digits up to a space or NUL), or GNU's base-256.
     static func number(_ block: UnsafeRawBufferPointer, _ at: Int, _ length: Int) -> UInt64? {
-        if block[at] & 0x80 != 0 {  // base-256, big-endian, the first byte's top bit a marker
-            guard block[at] == 0x80 else { return nil }  // negative, or more than 64 bits
+        if block[at] & 0x80 != 0 { // base-256, big-endian, the first byte's top bit a marker
+            guard block[at] == 0x80 else { return nil } // negative, or more than 64 bits
             var value: UInt64 = 0
             for i in (at + 1)..<(at + length) {
                 guard value >> 56 == 0 else { return nil }
@@ -126,7 +127,7 @@ struct TarHeader {
             i += 1
         }
         guard digits > 0 || i == end || block[i] == 0 else { return nil }
-        while i < end {  // only terminators may follow
+        while i < end { // only terminators may follow
             guard block[i] == 0 || block[i] == UInt8(ascii: " ") else { return nil }
             i += 1
         }

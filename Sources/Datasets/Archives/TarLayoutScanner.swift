@@ -21,11 +21,9 @@ enum TarLayoutScanner {
         var skipped = 0, hidden = 0
         var specials: [[UInt8]] = []
         for (t, (path, name)) in root.tars.enumerated() {
-            let reader = try TarFileReader(path: path)
-            tars.append(ArchiveIndex.Tar(path: path, size: reader.size, modified: reader.modified))
-            let members = try ArchiveMembers(reader: reader, tar: path, followInnerTars: true)
-            hidden += members.hidden
-            skipped += members.special
+            let (_, tar, members) = try ArchiveMembers.read(path, followInnerTars: true)
+            tars.append(tar)
+            (hidden, skipped) = (hidden + members.hidden, skipped + members.special)
             let prefix = FileName.bytes(name) + [UInt8(ascii: "/")]
             specials += members.specials.map { prefix + $0 }
             for member in members.files {
@@ -56,7 +54,8 @@ enum TarLayoutScanner {
             }
         }
         guard !images.isEmpty else {
-            throw DatasetError(.empty, "dataset \(spec.name): the tars of \(spec.root) hold no .jpg, .jpeg or .png member")
+            throw DatasetError(
+                .empty, "dataset \(spec.name): the tars of \(spec.root) hold no .jpg, .jpeg or .png member")
         }
         let labels = images.map { c in c.className.flatMap { classIndex[$0] } ?? -1 }
         let order = sortedOrder(images, labels: labels, byClass: spec.role != .ood)

@@ -78,7 +78,7 @@ struct TarWalker {
             case .gnuLongLink:
                 continue
             case .paxLocal, .paxGlobal:
-                let records = try PaxRecords.parse(try extendedData(at: dataOffset, size: size, what: "pax header"))
+                let records = PaxRecords.parse(try extendedData(at: dataOffset, size: size, what: "pax header"))
                 guard let records else {
                     throw problem("the pax header at byte \(dataOffset - start - 512) is malformed")
                 }
@@ -130,7 +130,7 @@ enum PaxRecords {
         var values = Values()
         var i = 0
         while i < data.count {
-            if data[i] == 0 { break }  // padding
+            if data[i] == 0 { break } // padding
             var length = 0
             var j = i
             while j < data.count, data[j] >= UInt8(ascii: "0"), data[j] <= UInt8(ascii: "9"), length < 1 << 24 {

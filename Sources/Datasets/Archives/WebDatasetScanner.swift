@@ -18,11 +18,9 @@ enum WebDatasetScanner {
         var locations: [ArchiveIndex.Location] = []
         var skipped = 0, hidden = 0
         for (t, (path, name)) in root.tars.enumerated() {
-            let reader = try TarFileReader(path: path)
-            tars.append(ArchiveIndex.Tar(path: path, size: reader.size, modified: reader.modified))
-            let members = try ArchiveMembers(reader: reader, tar: path, followInnerTars: false)
-            hidden += members.hidden
-            skipped += members.special
+            let (reader, tar, members) = try ArchiveMembers.read(path, followInnerTars: false)
+            tars.append(tar)
+            (hidden, skipped) = (hidden + members.hidden, skipped + members.special)
             var keys = Set<[UInt8]>()
             var start = 0
             while start < members.files.count {
@@ -57,7 +55,8 @@ enum WebDatasetScanner {
             }
         }
         guard !paths.isEmpty else {
-            throw DatasetError(.empty, "dataset \(spec.name): the shards of \(spec.root) hold no samples", subject: spec.root)
+            throw DatasetError(
+                .empty, "dataset \(spec.name): the shards of \(spec.root) hold no samples", subject: spec.root)
         }
         return (
             ImageList(paths: paths, labels: labels, skippedFiles: skipped, hiddenEntries: hidden),
@@ -75,7 +74,8 @@ enum WebDatasetScanner {
     /// The extension after the key, lower-cased (`seg.png`, `jpg`, `cls`).
     static func extensionOf(_ name: [UInt8]) -> [UInt8] {
         let k = key(name)
-        return k.endIndex < name.endIndex ? name[(k.endIndex + 1)...].map { $0 | ($0 >= 0x41 && $0 <= 0x5A ? 0x20 : 0) } : []
+        return k.endIndex < name.endIndex
+            ? name[(k.endIndex + 1)...].map { $0 | ($0 >= 0x41 && $0 <= 0x5A ? 0x20 : 0) } : []
     }
 
     static func isImageExtension(_ ext: [UInt8]) -> Bool {

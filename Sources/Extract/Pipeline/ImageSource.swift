@@ -25,7 +25,7 @@ public enum ImageSource: Sendable {
         case .files(let root):
             return try decoder.decode(file: root + "/" + path)
         case .archive(let reader):
-            let named = "\(path) in tar \(reader.tar(of: index))"  // what errors name: the member and its tar
+            let named = "\(path) in tar \(reader.tar(of: index))" // what errors name: the member and its tar
             let bytes: [UInt8]
             do { bytes = try reader.bytes(of: index, limit: decoder.maxFileBytes) } catch {
                 throw ImageError(error.tooLarge ? .tooLarge : .unreadable, path: named, detail: error.detail)

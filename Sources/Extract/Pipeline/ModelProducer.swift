@@ -115,7 +115,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     }
 
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
-        let source = try ImageSource.open(work)  // a tar that changed fails the shard, before anything is written
+        let source = try ImageSource.open(work) // a tar that changed fails the shard, before anything is written
         let writer = try work.makeWriter(options: settings.writerOptions(images: work.paths.count))
         let selector = TokenSelector(
             idTags: backend.idTags, inDistribution: work.metadata.role != .ood,

@@ -48,7 +48,8 @@ public enum ReportTables {
             rows.append([set.dataset] + report.scoreColumns.map { c in set.metrics[c.rawValue].map(pair) ?? "" })
         }
         for group in report.groups {
-            rows.append([groupLabel(group)] + report.scoreColumns.map { c in group.metrics[c.rawValue].map(pair) ?? "" })
+            rows.append(
+                [groupLabel(group)] + report.scoreColumns.map { c in group.metrics[c.rawValue].map(pair) ?? "" })
         }
         rows.append(["Average"] + report.scoreColumns.map { c in report.average[c.rawValue].map(pair) ?? "" })
         return Table(header: header, rows: rows)

@@ -57,7 +57,8 @@ public enum ScoreExport {
             try AtomicFile.write(csv, to: files[0])
             try AtomicFile.write(archive.finished(), to: files[1])
         } catch {
-            throw ReduceError(.write, "cannot write the export in \(folder): \(error); check free space and permissions")
+            throw ReduceError(
+                .write, "cannot write the export in \(folder): \(error); check free space and permissions")
         }
         return files
     }
