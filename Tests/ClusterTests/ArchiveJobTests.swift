@@ -119,6 +119,19 @@ import Testing
         }
         #expect(plan.dataset(named: "ood-wds")?.spec.group == "far")
 
+        // A new report group: the same plan (nothing to redo), the group written into plan.json and job.yaml.
+        let jobFile = dir.path + "/job.yaml"
+        try String(contentsOfFile: jobFile, encoding: .utf8)
+            .replacingOccurrences(
+                of: "\"packed/wds/shard-*.tar\", group: far", with: "\"packed/wds/shard-*.tar\", group: web"
+            )
+            .write(toFile: jobFile, atomically: true, encoding: .utf8)
+        let again = try TagoodProcess.run(["launch", "job.yaml", "--cluster", "cluster.yaml"], cwd: dir.path)
+        #expect(
+            again.status == 0 && again.stdout.contains("reusing the existing plan"), "\(again.stdout)\(again.stderr)")
+        #expect(try ShardPlan.load(path: job.planFile).dataset(named: "ood-wds")?.spec.group == "web")
+        #expect(try String(contentsOfFile: job.jobFile, encoding: .utf8).contains("group: \"web\""))
+
         // A tar touched after planning: resume refuses it, naming it, before any work.
         let tar = dir.path + "/packed/val.tar"
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 120)], ofItemAtPath: tar)

@@ -93,7 +93,8 @@ public final class JobRunner {
     /// when its hash is the same. A different plan in the same directory is an error. Takes the lock first.
     ///
     /// A tar that changed since the existing plan indexed it is refused, naming it; unchanged tars are not
-    /// read again (their index is reused). A changed report `group` is written into the existing plan.
+    /// read again (their index is reused). A changed report `group` is written into the existing plan and
+    /// `job.yaml`.
     public func preparePlan() throws -> (plan: ShardPlan, reused: Bool) {
         try lockDirectory()
         let existing = directory.exists ? try ShardPlan.load(path: directory.planFile) : nil
@@ -107,7 +108,10 @@ public final class JobRunner {
                     "job directory \(directory.path) holds another plan (hash \(existing.hash); this job's is \(fresh.hash)): the datasets or images_per_shard changed",
                     subject: directory.planFile, remedy: "use another job name, or delete the directory to start over")
             }
-            if existing.groups != fresh.groups { try fresh.write(to: directory.planFile) }
+            if existing.groups != fresh.groups { // the report's groups changed: nothing else did
+                try fresh.write(to: directory.planFile)
+                try AtomicFile.write(job.yamlText(), to: directory.jobFile)
+            }
             return (fresh, true)
         }
         try directory.create(for: fresh)

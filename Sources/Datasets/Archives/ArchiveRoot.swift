@@ -64,9 +64,8 @@ public struct ArchiveRoot: Sendable, Equatable {
             baseComponents.append(first)
             components.removeFirst()
         }
-        let base =
-            baseComponents.isEmpty
-            ? "." : (baseComponents.joined(separator: "/").isEmpty ? "/" : baseComponents.joined(separator: "/"))
+        let joined = baseComponents.joined(separator: "/")
+        let base = baseComponents.isEmpty ? "." : (joined.isEmpty ? "/" : joined)
         var matches = glob_t()
         defer { globfree(&matches) }
         let status = FileName.withCString(pattern) { Glibc.glob($0, 0, nil, &matches) }
