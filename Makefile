@@ -74,7 +74,7 @@ format-check:
 
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_TARGETS       := protocol journal plan config checkpoint list image shard credential
+FUZZ_TARGETS       := protocol journal plan config checkpoint list image shard credential tar
 FUZZ_SMOKE_TARGETS := $(FUZZ_TARGETS)
 
 # Every committed seed and regression input through its parser (the debug build's replay executables).

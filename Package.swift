@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "Tensor", dependencies: ["COpenBLAS", "CKernels", "TagoodSupport"], swiftSettings: optimizedInDebug),
         .target(name: "Model", dependencies: ["Tensor", "TagoodSupport"], swiftSettings: optimizedInDebug),
-        .target(name: "Extract", dependencies: ["Imaging", "Shards", "Model", "Tensor", "TagoodSupport"]),
+        .target(name: "Extract", dependencies: ["Datasets", "Imaging", "Shards", "Model", "Tensor", "TagoodSupport"]),
         // The projector's layers are generic over Float and Double; each generic function carries
         // `@_specialize(where T == Float)`, so calls from other files reach a specialised body without
         // whole-module optimisation.
@@ -126,10 +126,11 @@ let package = Package(
         fuzzTarget("fuzz-image", "Imaging"),
         fuzzTarget("fuzz-shard", "Shards"),
         fuzzTarget("fuzz-credential", "Coordination"),
+        fuzzTarget("fuzz-tar", "Datasets"),
 
         // MARK: Tests, one target per module.
         .testTarget(name: "TagoodSupportTests", dependencies: ["TagoodSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TagoodSupport", "TagoodTestSupport"]),
         .testTarget(
             name: "ImagingTests", dependencies: ["Imaging"],
             resources: [.copy("Fixtures")]
@@ -140,7 +141,10 @@ let package = Package(
             name: "LearningTests", dependencies: ["Learning", "Model", "Tensor", "TagoodSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ExtractTests", dependencies: ["Extract", "Model", "Tensor", "Imaging", "Shards", "TagoodSupport"]),
+            name: "ExtractTests",
+            dependencies: [
+                "Extract", "Model", "Tensor", "Imaging", "Shards", "Datasets", "TagoodSupport", "TagoodTestSupport"
+            ]),
         .testTarget(
             name: "GPUTests", dependencies: ["GPU", "CTagoodCUDA", "Extract", "Model", "Tensor", "TagoodSupport"]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Extract", "TagoodSupport"]),

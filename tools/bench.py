@@ -8,7 +8,7 @@ benchmark runs the real `tagood launch`, and `tagood-bench coordinator` starts `
 This machine is small and noisy: compare ratios from one run, not absolute numbers across runs.
 
 Usage: tools/bench.py --tagood .build/release/tagood [--bench .build/release/tagood-bench] [--runs 5]
-                      [--only decode,shard-write,scan]
+                      [--only decode,shard-write,scan,tar-index,tar-read]
 """
 import argparse
 import importlib.util
@@ -71,6 +71,16 @@ def scan_tree(classes=1000, per_class=100):
     return root
 
 
+def small_tar(members=100_000):
+    """A tar of `members` small members in class folders (tools/bench/tar_reference.py make-small), made once."""
+    path = os.path.join(CACHE, f"small-{members}.tar")
+    if not os.path.exists(path):
+        os.makedirs(CACHE, exist_ok=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "bench", "tar_reference.py"), "make-small", path,
+                        str(members)], check=True)
+    return path
+
+
 def list_file(lines=1_281_167):
     """A list file of ImageNet-train size (paths need not exist: the bench reads without stat)."""
     path = os.path.join(CACHE, f"list-{lines}.txt")
@@ -118,6 +128,21 @@ def benchmarks(tagood, bench):
         return [[bench, "scan", "--root", CACHE, "--layout", "list", "--list", path, "--json"],
                 [py, ref("scan_reference.py"), "--list", path]], "1,281,167-line list file"
     out.append(("scan-list", scan_list, None))
+
+    def tar_index():
+        path = small_tar()
+        return [[bench, "tar-index", "--tar", path, "--json"], [py, ref("tar_reference.py"), "index", path]], \
+            "a tar of 100k small members (200-592 bytes, class folders) vs Python's tarfile listing it"
+    out.append(("tar-index", tar_index, None))
+
+    def tar_read():
+        images = bench_images()
+        path = os.path.join(CACHE, "images.tar")
+        if not os.path.exists(path):
+            subprocess.run([py, ref("tar_reference.py"), "make-from", images, path], check=True)
+        return [pinned([bench, "tar-read", "--images", images, "--tar", path, "--json"])], \
+            "one core, 48 JPEGs read+decode+transform from a tar (one pread each) vs the loose files, alternating"
+    out.append(("tar-read", tar_read, None))
 
     def reduce():
         return [[bench, "reduce", "--json"]], "8 shards x 500 images x 40 tokens x 512 f16; KNN 5k x 128k x 512"

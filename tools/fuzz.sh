@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-600}
 shift || true
-TARGETS=${*:-"protocol journal plan config checkpoint list image shard credential"}
+TARGETS=${*:-"protocol journal plan config checkpoint list image shard credential tar"}
 WORK=${FUZZ_WORK:-/tmp/tagood-fuzz}
 SEED=${FUZZ_SEED:-0}   # 0: libFuzzer picks one; the smoke run in `make test` fixes it, so CI is repeatable
 

@@ -13,6 +13,10 @@ public enum DatasetErrorKind: String, ErrorKind {
     /// file (a FIFO or a device, which would block a reader).
     case badListLine = "bad-list-line", missingListedImage = "missing-listed-image", duplicateImage = "duplicate-image"
     case notARegularFile = "not-a-regular-file"
-    /// `images_per_shard` is below 1, or `plan.json` does not match its own content.
+    /// `images_per_shard` is below 1, or `plan.json` (or a tar index beside it) does not match its own content.
     case badShardSize = "bad-shard-size", badPlan = "bad-plan"
+    /// A tar that cannot be indexed (truncated, cut inside a member, a damaged header or inner tar, a
+    /// member listed twice), a webdataset sample without an image or with a bad label, or a tar that
+    /// changed after the plan indexed it.
+    case badArchive = "bad-archive", badSample = "bad-sample", archiveChanged = "archive-changed"
 }

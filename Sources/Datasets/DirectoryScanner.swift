@@ -33,9 +33,10 @@ public enum DirectoryScanner {
             return ImageList(
                 paths: walk.paths, labels: [Int32](repeating: -1, count: walk.paths.count),
                 skippedFiles: walk.skipped, hiddenEntries: walk.hidden)
-        case .list:
+        case .list, .tar, .webdataset:
             throw DatasetError(
-                .badPlan, "layout 'list' needs a list file: use ListFileReader, not a directory scan of \(root)")
+                .badPlan,
+                "layout '\(layout.rawValue)' is not a directory scan of \(root): use DatasetSpec.scanWithIndex")
         }
     }
 

@@ -31,19 +31,24 @@ public struct ImageList: Sendable, Equatable {
 
     /// Whether `name` has an image extension tagood reads: `.jpg`, `.jpeg`, `.png`, in any case
     /// (ImageNet uses `.JPEG`). The content decides the decoder later, not the extension.
-    public static func hasImageExtension(_ name: String) -> Bool {
-        var ext: [UInt8] = []
-        var sawDot = false
-        for byte in name.utf8.reversed() {
-            if byte == UInt8(ascii: ".") { sawDot = true; break }
-            if ext.count == 4 { return false }
-            ext.append(byte | 0x20) // ASCII lower case
+    public static func hasImageExtension(_ name: String) -> Bool { hasImageExtension(bytes: name.utf8) }
+
+    /// Whether the name whose bytes are `name` has an image extension (``hasImageExtension(_:)``).
+    public static func hasImageExtension<Bytes: BidirectionalCollection<UInt8>>(bytes name: Bytes) -> Bool {
+        var ext: UInt32 = 0 // the last up-to-4 bytes before the dot, ASCII lower case, last byte lowest
+        var count = 0
+        for byte in name.reversed() {
+            if byte == UInt8(ascii: ".") {
+                switch count {
+                case 3: return ext == 0x6A_7067 || ext == 0x70_6E67 // "jpg", "png"
+                case 4: return ext == 0x6A70_6567 // "jpeg"
+                default: return false
+                }
+            }
+            if count == 4 { return false }
+            ext |= UInt32(byte | 0x20) << (8 * UInt32(count))
+            count += 1
         }
-        guard sawDot else { return false }
-        switch ext.count {
-        case 3: return ext == Array("gpj".utf8) || ext == Array("gnp".utf8)
-        case 4: return ext == Array("gepj".utf8)
-        default: return false
-        }
+        return false
     }
 }

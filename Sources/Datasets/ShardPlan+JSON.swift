@@ -22,6 +22,10 @@ import TagoodSupport
 ///   ]
 /// }
 /// ```
+///
+/// A dataset may also carry `"group": "near"` (its report group, in no hash) and, for the tar layouts,
+/// `"archive_index": {"file": "tar-index/<dataset>.tarindex", "checksum": "…"}`: the index beside the
+/// plan (``ArchiveIndexFile``), whose checksum is in the dataset's hash.
 extension ShardPlan {
     /// The plan as `plan.json` bytes (`JSONEncoder`, sorted keys, one line: 1.4 s for ImageNet train's
     /// 1.28M images, once per job). The output depends only on the plan, so equal plans give equal files.
@@ -32,7 +36,10 @@ extension ShardPlan {
             datasets: datasets.map { d in
                 PlanFile.Dataset(
                     name: d.spec.name, role: d.spec.role.rawValue, layout: d.spec.layout.rawValue, root: d.spec.root,
-                    list_file: d.spec.listFile, hash: d.hash, image_count: d.images.count,
+                    list_file: d.spec.listFile, group: d.spec.group,
+                    archive_index: d.archiveChecksum.map {
+                        PlanFile.ArchiveIndexRef(file: ArchiveIndex.relativeFile(dataset: d.spec.name), checksum: $0)
+                    }, hash: d.hash, image_count: d.images.count,
                     skipped_files: d.images.skippedFiles, hidden_entries: d.images.hiddenEntries,
                     classes: d.images.classes,
                     shards: d.shards.map { [$0.index, $0.start, $0.count] },
@@ -44,8 +51,15 @@ extension ShardPlan {
         return Array(try! encoder.encode(file)) + [UInt8(ascii: "\n")]
     }
 
-    /// Writes `plan.json` atomically (temporary file, fsync, rename).
+    /// Writes `plan.json` atomically (temporary file, fsync, rename), after the tar indexes beside it
+    /// (`tar-index/<dataset>.tarindex`, each atomic too): the plan is the commit point.
     public func write(to path: String) throws(FileError) {
+        for dataset in datasets {
+            guard let bytes = dataset.archiveIndexBytes(imagesPerShard: imagesPerShard) else { continue }
+            let file = ArchiveIndex.file(besidePlan: path, dataset: dataset.spec.name)
+            try FileSystem.makeDirectories(Path.directory(of: file))
+            try AtomicFile.write(bytes, to: file)
+        }
         try AtomicFile.write(jsonBytes(), to: path)
     }
 
@@ -70,11 +84,26 @@ extension ShardPlan {
                 throw DatasetError(
                     .badPlan, "\(path): dataset \(d.name) has an unknown role '\(d.role)' or layout '\(d.layout)'")
             }
-            let spec = DatasetSpec(name: d.name, role: role, layout: layout, root: d.root, listFile: d.list_file)
+            let spec = DatasetSpec(
+                name: d.name, role: role, layout: layout, root: d.root, listFile: d.list_file, group: d.group)
             let images = ImageList(
                 paths: d.images.map(\.path), labels: d.images.map(\.label),
                 classes: d.classes, skippedFiles: d.skipped_files, hiddenEntries: d.hidden_entries ?? 0)
-            let planned = try plan(spec, images: images, imagesPerShard: file.images_per_shard)
+            var archive: ArchiveIndex?
+            if let ref = d.archive_index {
+                guard layout.readsArchives, ref.file == ArchiveIndex.relativeFile(dataset: d.name) else {
+                    throw DatasetError(
+                        .badPlan,
+                        "\(path): dataset \(d.name) names tar index \(ref.file), not its own; delete it to re-plan")
+                }
+                archive = try ArchiveIndexFile.read(
+                    path: ArchiveIndex.file(besidePlan: path, dataset: d.name), checksum: ref.checksum,
+                    paths: images.paths)
+            } else if layout.readsArchives {
+                throw DatasetError(
+                    .badPlan, "\(path): dataset \(d.name) reads tars but has no tar index; delete it to re-plan")
+            }
+            let planned = try plan(spec, images: images, imagesPerShard: file.images_per_shard, archive: archive)
             guard d.shards.allSatisfy({ $0.count == 3 }) else {
                 throw DatasetError(
                     .badPlan,
@@ -108,6 +137,10 @@ struct PlanFile: Codable {
         var layout: String
         var root: String
         var list_file: String?
+        /// Absent when the dataset has none (and in plans before groups).
+        var group: String?
+        /// The tar layouts' index beside the plan.
+        var archive_index: ArchiveIndexRef?
         var hash: String
         var image_count: Int
         var skipped_files: Int
@@ -116,6 +149,12 @@ struct PlanFile: Codable {
         var classes: [String]
         var shards: [[Int]]
         var images: [Image]
+    }
+
+    /// `{"file": "tar-index/<dataset>.tarindex", "checksum": "<16 hex digits>"}`.
+    struct ArchiveIndexRef: Codable {
+        var file: String
+        var checksum: String
     }
 
     /// `[path, label]`.

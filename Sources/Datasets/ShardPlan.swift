@@ -8,21 +8,37 @@ public struct DatasetSpec: Sendable, Equatable {
     public var layout: DatasetLayout
     /// The folder image paths are relative to.
     public var root: String
-    /// The list file, for the `.list` layout.
+    /// The list file, for the `.list` layout (optional for `.tar`: labels for a flat tar).
     public var listFile: String?
+    /// The report group the dataset belongs to (`near`, `far`, any name): reports print each group's mean
+    /// beside the per-set rows. It decides nothing about the images, so it is not in any hash.
+    public var group: String?
 
-    public init(name: String, role: DatasetRole, layout: DatasetLayout, root: String, listFile: String? = nil) {
+    public init(
+        name: String, role: DatasetRole, layout: DatasetLayout, root: String, listFile: String? = nil,
+        group: String? = nil
+    ) {
         self.name = name
         self.role = role
         self.layout = layout
         self.root = root
         self.listFile = listFile
+        self.group = group
     }
 
     /// Scans the dataset's images. OOD images are labelled -1 whatever the layout says (an OOD set in
     /// class folders, like ImageNet-O, has no in-distribution class).
     public func scan(checkListedFilesExist: Bool = true) throws(DatasetError) -> ImageList {
+        try scanWithIndex(checkListedFilesExist: checkListedFilesExist).images
+    }
+
+    /// Scans the dataset's images and, for the tar layouts, indexes where each lies in its tars (one pass
+    /// over each tar's headers).
+    public func scanWithIndex(
+        checkListedFilesExist: Bool = true
+    ) throws(DatasetError) -> (images: ImageList, archive: ArchiveIndex?) {
         var images: ImageList
+        var archive: ArchiveIndex?
         switch layout {
         case .imageFolder, .nested:
             images = try DirectoryScanner.scan(root: root, layout: layout)
@@ -31,11 +47,22 @@ public struct DatasetSpec: Sendable, Equatable {
                 throw DatasetError(.badPlan, "dataset \(name) has layout 'list' but no list file")
             }
             images = try ListFileReader.read(file: listFile, root: root, checkFilesExist: checkListedFilesExist)
+        case .tar:
+            (images, archive) = try TarLayoutScanner.scan(self)
+        case .webdataset:
+            (images, archive) = try WebDatasetScanner.scan(self)
         }
         if role == .ood {
             images.labels = [Int32](repeating: -1, count: images.count)
         }
-        return images
+        return (images, archive)
+    }
+
+    /// The spec without its report group: what decides the images.
+    var withoutGroup: DatasetSpec {
+        var spec = self
+        spec.group = nil
+        return spec
     }
 }
 
@@ -75,9 +102,19 @@ public struct PlannedDataset: Sendable, Equatable {
     public var images: ImageList
     public var shards: [ShardRange]
     /// XXH64 (hex) over everything that decides this dataset's shard contents: name, role, shard size,
-    /// classes, and every path and label in order. Shards record it; a changed list changes it.
+    /// classes, every path and label in order, and for tars the index's checksum. Shards record it; a
+    /// changed list changes it.
     public var hash: String
+    /// Where each image lies in its tars (the tar layouts), and the checksum of its index file.
+    public var archive: ArchiveIndex?
+    public var archiveChecksum: String?
 
+    /// The index file's bytes (``ArchiveIndexFile``), nil for a dataset of loose files.
+    public func archiveIndexBytes(imagesPerShard: Int) -> [UInt8]? {
+        archive.map {
+            ArchiveIndexFile.encode($0, dataset: spec.name, paths: images.paths, imagesPerShard: imagesPerShard)
+        }
+    }
 }
 
 /// The shard plan of a job: every dataset cut into fixed-size shards, with a hash that changes when any
@@ -93,21 +130,42 @@ public struct ShardPlan: Sendable, Equatable {
 
     /// Scans every dataset and cuts it into shards of `imagesPerShard` images (the last one may be
     /// smaller).
+    ///
+    /// - Parameter previous: the plan already in the job directory, if any: a tar dataset with the same
+    ///   spec whose tars are the same files, each with the size and modification time it was indexed with,
+    ///   keeps its index instead of reading every tar's headers again.
     public static func make(
         datasets specs: [DatasetSpec], imagesPerShard: Int,
-        checkListedFilesExist: Bool = true
+        checkListedFilesExist: Bool = true, previous: ShardPlan? = nil
     ) throws(DatasetError) -> ShardPlan {
         var planned: [PlannedDataset] = []
         for spec in specs {
-            let images = try spec.scan(checkListedFilesExist: checkListedFilesExist)
-            planned.append(try plan(spec, images: images, imagesPerShard: imagesPerShard))
+            if let reused = try previous?.reusableArchive(for: spec, imagesPerShard: imagesPerShard) {
+                planned.append(reused)
+                continue
+            }
+            let (images, archive) = try spec.scanWithIndex(checkListedFilesExist: checkListedFilesExist)
+            planned.append(try plan(spec, images: images, imagesPerShard: imagesPerShard, archive: archive))
         }
         return try ShardPlan(imagesPerShard: imagesPerShard, datasets: planned)
     }
 
-    /// Cuts an already scanned dataset into shards.
+    /// This plan's dataset for `spec` when it is a tar dataset that need not be indexed again: the same
+    /// spec (its group aside), the same tars, each unchanged.
+    func reusableArchive(for spec: DatasetSpec, imagesPerShard: Int) throws(DatasetError) -> PlannedDataset? {
+        guard spec.layout.readsArchives, imagesPerShard == self.imagesPerShard,
+            var dataset = dataset(named: spec.name), let archive = dataset.archive,
+            dataset.spec.withoutGroup == spec.withoutGroup, spec.listFile == nil,
+            try ArchiveRoot.resolve(spec.root).tars.map(\.path) == archive.tars.map(\.path),
+            archive.tars.allSatisfy({ $0.change() == nil })
+        else { return nil }
+        dataset.spec = spec
+        return dataset
+    }
+
+    /// Cuts an already scanned dataset into shards; `archive` says where its images lie in tars.
     public static func plan(
-        _ spec: DatasetSpec, images: ImageList, imagesPerShard: Int
+        _ spec: DatasetSpec, images: ImageList, imagesPerShard: Int, archive: ArchiveIndex? = nil
     ) throws(DatasetError) -> PlannedDataset {
         guard imagesPerShard > 0 else {
             throw DatasetError(.badShardSize, "images_per_shard must be at least 1 (got \(imagesPerShard))")
@@ -123,9 +181,13 @@ public struct ShardPlan: Sendable, Equatable {
             shards.append(ShardRange(index: shards.count, start: start, count: count))
             start += count
         }
-        return PlannedDataset(
-            spec: spec, images: images, shards: shards,
-            hash: datasetHash(spec, images: images, imagesPerShard: imagesPerShard))
+        var dataset = PlannedDataset(spec: spec, images: images, shards: shards, hash: "", archive: archive)
+        if let bytes = dataset.archiveIndexBytes(imagesPerShard: imagesPerShard) {
+            dataset.archiveChecksum = ArchiveIndexFile.checksum(ofFile: bytes)
+        }
+        dataset.hash = datasetHash(
+            spec, images: images, imagesPerShard: imagesPerShard, archiveChecksum: dataset.archiveChecksum)
+        return dataset
     }
 
     /// Assembles a plan from planned datasets, checking that names are unique.
@@ -152,6 +214,17 @@ public struct ShardPlan: Sendable, Equatable {
         datasets.first { $0.spec.name == name }
     }
 
+    /// Refuses, naming it, a tar whose size or modification time is no longer the one indexed: the
+    /// index would send workers to the wrong bytes (`resume` checks this before any work).
+    public func checkArchivesUnchanged() throws(DatasetError) {
+        for dataset in datasets { try dataset.archive?.checkUnchanged() }
+    }
+
+    /// Each dataset's report group, by name.
+    public var groups: [String: String] {
+        Dictionary(uniqueKeysWithValues: datasets.compactMap { d in d.spec.group.map { (d.spec.name, $0) } })
+    }
+
     /// Whether `name` can name a folder of its own (a dataset, a job): letters, digits, `.`, `_` and `-`,
     /// not empty, and neither `.` nor `..`.
     public static func isValidFolderName(_ name: String) -> Bool {
@@ -169,7 +242,9 @@ public struct ShardPlan: Sendable, Equatable {
         }
     }
 
-    static func datasetHash(_ spec: DatasetSpec, images: ImageList, imagesPerShard: Int) -> String {
+    static func datasetHash(
+        _ spec: DatasetSpec, images: ImageList, imagesPerShard: Int, archiveChecksum: String?
+    ) -> String {
         var h = XXH64()
         h.update("tagood-dataset-v\(Self.schemaVersion)\u{0}\(spec.name)\u{0}\(spec.role.rawValue)\u{0}")
         h.update(integer: Int64(imagesPerShard))
@@ -180,6 +255,9 @@ public struct ShardPlan: Sendable, Equatable {
             h.update(path)
             h.update([0])
             h.update(integer: label)
+        }
+        if let archiveChecksum { // only for tars: the hashes of loose datasets stay what they were
+            h.update("tar-index\u{0}\(archiveChecksum)")
         }
         return h.hexDigest()
     }

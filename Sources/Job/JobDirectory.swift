@@ -21,6 +21,11 @@ public struct JobDirectory: Sendable, Equatable {
 
     public var jobFile: String { path + "/job.yaml" }
     public var planFile: String { path + "/plan.json" }
+    /// `tar-index/<dataset>.tarindex`: where a tar dataset's images lie in its tars (``ArchiveIndexFile``),
+    /// written with the plan.
+    public func archiveIndexFile(dataset: String) -> String {
+        ArchiveIndex.file(besidePlan: planFile, dataset: dataset)
+    }
     public var journalFile: String { path + "/journal.jsonl" }
     /// The running coordinator's lock (``JobLock``).
     public var lockFile: String { path + "/coordinator.lock" }

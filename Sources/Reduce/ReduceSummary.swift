@@ -15,9 +15,11 @@ public struct ReduceSummary: Codable, Sendable, Equatable {
         public var top1Accuracy: Double?
         /// The scores file, relative to the job directory.
         public var scoresFile: String?
+        /// The report group of an OOD set (`near`, `far`: the job file's `group:`), nil when it has none.
+        public var group: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, role, images, failed, scored
+            case name, role, images, failed, scored, group
             case noTokens = "no_tokens", top1Accuracy = "top1_accuracy", scoresFile = "scores_file"
         }
     }

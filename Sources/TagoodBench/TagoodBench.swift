@@ -14,7 +14,8 @@ struct TagoodBench: ParsableCommand {
         version: TagoodVersion.string,
         subcommands: [
             BenchDecode.self, BenchShardWrite.self, BenchScan.self, BenchForward.self, BenchReduce.self,
-            BenchCoordinator.self, BenchTrain.self, BenchScore.self, BenchGPUReference.self
+            BenchCoordinator.self, BenchTrain.self, BenchScore.self, BenchTarIndex.self, BenchTarRead.self,
+            BenchGPUReference.self
         ]
     )
 

@@ -36,6 +36,13 @@ public enum FileName {
         return String(scalars)
     }
 
+    /// The name for `bytes` (the same as the generic form, with the all-ASCII check specialised: the tar
+    /// indexer decodes a path per member).
+    public static func decode(_ bytes: [UInt8]) -> String {
+        let ascii = bytes.withUnsafeBufferPointer { buffer in !buffer.contains { $0 >= 0x80 } }
+        return ascii ? String(decoding: bytes, as: UTF8.self) : decode(bytes[...])
+    }
+
     /// The original bytes of `name` (its UTF-8 when it holds no escape).
     public static func bytes(_ name: String) -> [UInt8] {
         guard hasEscape(name) else { return Array(name.utf8) }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Small, allocation-light helpers on `/`-separated path strings (no Foundation on hot paths).
 public enum Path {
     /// The directory part of `path` (`"."` when there is none).
@@ -32,5 +36,13 @@ public enum Path {
         }
         let joined = parts.joined(separator: "/")
         return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// `path` made absolute against the current directory, then normalised.
+    public static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return normalize(path) }
+        var cwd = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&cwd, cwd.count) != nil else { return normalize(path) }
+        return normalize(join(String(cString: cwd), path))
     }
 }

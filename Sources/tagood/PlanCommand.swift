@@ -14,10 +14,15 @@ struct Plan: ParsableCommand {
               LAYOUT  imagefolder  <ROOT>/<class>/<image>; classes sorted, labelled 0, 1, …
                       nested       every image anywhere under ROOT, labelled -1
                       list         LIST_FILE: one path relative to ROOT per line, optional integer label
+                      tar          ROOT: a tar, a folder of tars or a glob, read in place; inside, ImageFolder \
+            rules (a class is a folder or an inner tar such as n01440764.tar); LIST_FILE labels a flat tar
+                      webdataset   ROOT: a folder or glob of shards; KEY.jpg/.png with KEY.cls (else -1)
 
             Images are .jpg, .jpeg and .png files in any letter case; hidden files are skipped and other \
             files are counted. The order is sorted(os.walk(root)) order, so two scans give the same plan \
-            and the same plan hash; the hash changes when any list or the shard size changes.
+            and the same plan hash; the hash changes when any list or the shard size changes. For tars, one \
+            pass over each tar's headers indexes where every image lies (tar-index/<dataset>.tarindex beside the \
+            plan, hashed into it); workers then read each image with one pread, nothing unpacked.
 
             Example:
               tagood plan --dataset imagenet-val:id-val:imagefolder:/data/imagenet/val \\
@@ -43,7 +48,7 @@ struct Plan: ParsableCommand {
         let plan = try ShardPlan.make(datasets: specs, imagesPerShard: imagesPerShard)
         let scanned = Date().timeIntervalSince(started)
         let bytes = plan.jsonBytes()
-        try AtomicFile.write(bytes, to: output)
+        try plan.write(to: output)
 
         var table = TextTable(
             "dataset", "role", "layout", "images", "classes", "shards", "skipped", "hidden", "hash",
@@ -61,6 +66,11 @@ struct Plan: ParsableCommand {
             "plan \(plan.hash): \(Format.count(plan.imageCount)) images in \(Format.count(plan.shardCount)) shards "
                 + "of up to \(Format.count(imagesPerShard)); scanned in \(Format.fixed(scanned, 2)) s")
         print("wrote \(output) (\(Format.bytes(bytes.count)))")
+        for d in plan.datasets where d.archive != nil {
+            print(
+                "wrote \(ArchiveIndex.file(besidePlan: output, dataset: d.spec.name)): \(Format.count(d.images.count)) "
+                    + "images in \(d.archive!.tars.count) tars")
+        }
         let hidden = plan.datasets.reduce(0) { $0 + $1.images.hiddenEntries }
         if hidden > 0 {
             print(
@@ -92,6 +102,9 @@ struct Plan: ParsableCommand {
         let list = parts.count == 5 ? parts[4] : nil
         if layout == .list && list == nil {
             throw ValidationError("--dataset '\(text)': layout 'list' needs a list file as the fifth field")
+        }
+        if list != nil && layout != .list && layout != .tar {
+            throw ValidationError("--dataset '\(text)': a list file is only used with layout 'list' or 'tar'")
         }
         return DatasetSpec(name: parts[0], role: role, layout: layout, root: parts[3], listFile: list)
     }

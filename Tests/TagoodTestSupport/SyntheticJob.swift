@@ -16,16 +16,19 @@ public enum SyntheticJob {
         public var records: [ShardRecord]
         /// The shards' `model_name`.
         public var modelName: String
+        /// The report group (OOD sets).
+        public var group: String?
 
         public init(
             name: String, role: DatasetRole, classes: [String] = [], records: [ShardRecord],
-            modelName: String = "synthetic"
+            modelName: String = "synthetic", group: String? = nil
         ) {
             self.name = name
             self.role = role
             self.classes = classes
             self.records = records
             self.modelName = modelName
+            self.group = group
         }
     }
 
@@ -40,7 +43,7 @@ public enum SyntheticJob {
         for d in datasets {
             let spec = DatasetSpec(
                 name: d.name, role: d.role, layout: d.role == .ood ? .nested : .imageFolder,
-                root: "/synthetic/\(d.name)")
+                root: "/synthetic/\(d.name)", group: d.group)
             let images = ImageList(paths: d.records.map(\.path), labels: d.records.map(\.label), classes: d.classes)
             planned.append(try ShardPlan.plan(spec, images: images, imagesPerShard: imagesPerShard))
         }

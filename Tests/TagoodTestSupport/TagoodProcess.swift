@@ -122,7 +122,7 @@ extension BackgroundTagood {
         chmod(credential, 0o600)
         return try BackgroundTagood(
             [
-                "worker", "--reduce", "--connect", "tcp://127.0.0.1:9", "--gpu", "0",
+                "worker", "--reduce", "--connect", "tcp://127.0.0.1:9", "--cores", "inherit",
                 "--job", jobDirectory, "--coordinator-timeout", String(seconds)
             ],
             environment: environment)

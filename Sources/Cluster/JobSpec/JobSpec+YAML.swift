@@ -29,6 +29,7 @@ extension JobSpec {
             var entry =
                 "  - {name: \(q(d.name)), role: \(d.role.rawValue), layout: \(d.layout.rawValue), root: \(q(absolute(d.root)))"
             if let list = d.listFile { entry += ", list: \(q(absolute(list)))" }
+            if let group = d.group { entry += ", group: \(q(group))" }
             lines.append(entry + "}")
         }
         let e = extract

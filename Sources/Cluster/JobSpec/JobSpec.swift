@@ -71,11 +71,7 @@ public struct JobSpec: Sendable, Equatable {
 
     /// Parses job-file text; `file` names it in errors and anchors relative paths.
     public static func parse(_ text: String, file: String, checkPaths: Bool = true) throws(ConfigError) -> JobSpec {
-        var base = Path.directory(of: file)
-        if !base.hasPrefix("/") {
-            var cwd = [CChar](repeating: 0, count: 4096)
-            if getcwd(&cwd, cwd.count) != nil { base = Path.join(String(cString: cwd), base == "." ? "" : base) }
-        }
+        let base = Path.absolute(Path.directory(of: file))
         func resolve(_ path: String) -> String { Path.normalize(path.hasPrefix("/") ? path : Path.join(base, path)) }
 
         let root = try ConfigNode.parse(text, file: file)
@@ -107,7 +103,7 @@ public struct JobSpec: Sendable, Equatable {
 
         var datasets: [DatasetSpec] = []
         for node in try top.required("datasets").sequence() {
-            let d = try node.mapping(allowed: ["name", "role", "layout", "root", "list"])
+            let d = try node.mapping(allowed: ["name", "role", "layout", "root", "list", "group"])
             let roleNode = try d.required("role")
             guard let role = DatasetRole(rawValue: try roleNode.string()) else {
                 throw roleNode.error("must be one of \(DatasetRole.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -120,10 +116,7 @@ public struct JobSpec: Sendable, Equatable {
             }
             let rootNode = try d.required("root")
             let datasetRoot = resolve(try rootNode.string())
-            var st = stat()
-            guard !checkPaths || (stat(datasetRoot, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR) else {
-                throw rootNode.error("dataset root \(datasetRoot) does not exist or is not a directory")
-            }
+            if checkPaths { try checkRoot(datasetRoot, layout: layout, node: rootNode) }
             var list: String? = nil
             if let listNode = d.optional("list") {
                 list = resolve(try listNode.string())
@@ -132,7 +125,17 @@ public struct JobSpec: Sendable, Equatable {
                 }
             }
             if layout == .list && list == nil { throw node.error("layout 'list' needs a 'list' file") }
-            if layout != .list && list != nil { throw node.error("'list' is only used with layout 'list'") }
+            if layout != .list && layout != .tar && list != nil {
+                throw node.error("'list' is only used with layout 'list' or 'tar'")
+            }
+            var group: String?
+            if let groupNode = d.optional("group") {
+                group = try groupNode.string()
+                guard let g = group, !g.isEmpty, !g.contains(where: { $0.isNewline || $0 == "," }) else {
+                    throw groupNode.error("must be a name on one line, without commas (near, far, …)")
+                }
+                guard role == .ood else { throw groupNode.error("only OOD datasets are grouped in the report") }
+            }
             if role != .ood && classTags == nil {
                 throw roleNode.error("ID datasets need the job's 'class_tags' map (the ID tag set)")
             }
@@ -141,7 +144,8 @@ public struct JobSpec: Sendable, Equatable {
                 throw node.error("dataset name '\(datasetName)' is used twice")
             }
             datasets.append(
-                DatasetSpec(name: datasetName, role: role, layout: layout, root: datasetRoot, listFile: list))
+                DatasetSpec(
+                    name: datasetName, role: role, layout: layout, root: datasetRoot, listFile: list, group: group))
         }
         guard !datasets.isEmpty else { throw root.error("'datasets' lists no dataset") }
         if configName != ModelSpec.decodeOnly && classTags == nil {
@@ -207,5 +211,24 @@ public struct JobSpec: Sendable, Equatable {
         return JobSpec(
             name: name, output: output, model: model, classTags: classTags, datasets: datasets,
             extract: settings, file: file)
+    }
+
+    /// A loose dataset's root must be a folder; a tar dataset's a tar, a folder, or a glob whose folder
+    /// part exists (the tars it matches are found when planning).
+    private static func checkRoot(_ root: String, layout: DatasetLayout, node: ConfigNode) throws(ConfigError) {
+        var st = stat()
+        guard layout.readsArchives else {
+            guard stat(root, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw node.error("dataset root \(root) does not exist or is not a directory")
+            }
+            return
+        }
+        let checked = ArchiveRoot.isPattern(root) ? (try? ArchiveRoot.resolve(root).base) ?? root : root
+        guard stat(checked, &st) == 0, [S_IFDIR, S_IFREG].contains(st.st_mode & S_IFMT) else {
+            throw node.error(
+                ArchiveRoot.isPattern(root)
+                    ? "dataset root \(root) matches no tar file"
+                    : "dataset root \(root) is neither a tar file nor a folder")
+        }
     }
 }

@@ -92,18 +92,28 @@ public final class JobRunner {
 
     /// Scans the datasets and writes `plan.json` and `job.yaml`, or reuses the job directory's plan
     /// when its hash is the same. A different plan in the same directory is an error. Takes the lock first.
+    ///
+    /// A tar that changed since the existing plan indexed it is refused, naming it; unchanged tars are not
+    /// read again (their index is reused). A changed report `group` is written into the existing plan and
+    /// `job.yaml`.
     public func preparePlan() throws -> (plan: ShardPlan, reused: Bool) {
         try lockDirectory()
-        let fresh = try ShardPlan.make(datasets: job.datasets, imagesPerShard: job.extract.imagesPerShard)
-        if directory.exists {
-            let existing = try ShardPlan.load(path: directory.planFile)
+        let existing = directory.exists ? try ShardPlan.load(path: directory.planFile) : nil
+        try existing?.checkArchivesUnchanged()
+        let fresh = try ShardPlan.make(
+            datasets: job.datasets, imagesPerShard: job.extract.imagesPerShard, previous: existing)
+        if let existing {
             guard existing.hash == fresh.hash else {
                 throw JobError(
                     .invalid,
                     "job directory \(directory.path) holds another plan (hash \(existing.hash); this job's is \(fresh.hash)): the datasets or images_per_shard changed",
                     subject: directory.planFile, remedy: "use another job name, or delete the directory to start over")
             }
-            return (existing, true)
+            if existing.groups != fresh.groups { // the report's groups changed: nothing else did
+                try fresh.write(to: directory.planFile)
+                try AtomicFile.write(job.yamlText(), to: directory.jobFile)
+            }
+            return (fresh, true)
         }
         try directory.create(for: fresh)
         try fresh.write(to: directory.planFile)

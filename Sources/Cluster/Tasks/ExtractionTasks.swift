@@ -37,9 +37,13 @@ public final class ExtractionTasks: TaskSet {
     public func assignment(for id: ShardID) -> TaskAssignment? {
         guard let shard = shards[id], let dataset = plan.dataset(named: id.dataset) else { return nil }
         let images = shard.range.images
+        // A dataset read from tars is found through its tar index: the worker's root is the index file.
+        let root =
+            dataset.spec.layout.readsArchives
+            ? Path.absolute(directory.archiveIndexFile(dataset: dataset.spec.name)) : dataset.spec.root
         return .extract(
             ExtractTask(
-                role: shard.role, datasetHash: shard.datasetHash, root: dataset.spec.root,
+                role: shard.role, datasetHash: shard.datasetHash, root: root,
                 paths: Array(dataset.images.paths[images]), labels: Array(dataset.images.labels[images])))
     }
 

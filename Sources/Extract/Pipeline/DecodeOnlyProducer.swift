@@ -21,18 +21,19 @@ public final class DecodeOnlyProducer: ShardProducer {
     }
 
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
+        let source = try ImageSource.open(work)
         let writer = try work.makeWriter(options: settings.writerOptions(images: work.paths.count))
         let decoder = ImageDecoder(maxPixels: settings.maxPixels)
         let embedDim = work.metadata.embedDim, imageTokens = work.metadata.imageTokens
         var tensor = [Float](repeating: 0, count: transform.outputCount)
-        for (path, label) in zip(work.paths, work.labels) {
+        for (index, (path, label)) in zip(work.paths, work.labels).enumerated() {
             if progress.isCancelled {
                 writer.abandon()
                 throw ProducerCancelled()
             }
             ExtractFailpoints.willProcess(imagePath: path)
             do {
-                let decoded = try decoder.decode(file: work.root + "/" + path)
+                let decoded = try source.decode(index, path: path, with: decoder)
                 transform.apply(decoded.image, into: &tensor)
                 try writer.append(
                     ShardRecord(

@@ -115,6 +115,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
     }
 
     public func produce(_ work: ShardWork, progress: ProgressCounter) throws -> ShardWriteSummary {
+        let source = try ImageSource.open(work) // a tar that changed fails the shard, before anything is written
         let writer = try work.makeWriter(options: settings.writerOptions(images: work.paths.count))
         let selector = TokenSelector(
             idTags: backend.idTags, inDistribution: work.metadata.role != .ood,
@@ -122,7 +123,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
             attentionThreshold: Float(settings.attentionThreshold))
         let batch = max(1, min(settings.batchSize, backend.maxBatch))
         var start = 0
-        var pending = decode(work, range: 0..<min(batch, work.paths.count))
+        var pending = decode(work, from: source, range: 0..<min(batch, work.paths.count))
         var inFlight: InFlight?
         // A batch the backend still holds when the shard fails is given back, so its next shard starts clean.
         defer { if let batch = inFlight?.submitted { backend.discard(batch) } }
@@ -130,7 +131,7 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
             let end = min(start + batch, work.paths.count)
             let slots = pending.wait()
             // Decode the next batch while the backend runs this one.
-            pending = decode(work, range: end..<min(end + batch, work.paths.count))
+            pending = decode(work, from: source, range: end..<min(end + batch, work.paths.count))
             if progress.isCancelled {
                 _ = pending.wait()
                 writer.abandon()
@@ -195,14 +196,15 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
 
     /// Starts decoding `range` on the decode threads, on a thread of its own so the caller can run the
     /// model meanwhile.
-    private func decode(_ work: ShardWork, range: Range<Int>) -> PendingBatch {
+    private func decode(_ work: ShardWork, from source: ImageSource, range: Range<Int>) -> PendingBatch {
         let pending = PendingBatch(count: range.count)
         let decoder = ImageDecoder(maxPixels: settings.maxPixels)
         let (pool, transform) = (decodePool, self.transform)
         let thread = Thread {
             pool.parallelFor(range.count) { i, _ in
+                let index = range.lowerBound + i
                 let slot = Self.decodeOne(
-                    root: work.root, path: work.paths[range.lowerBound + i], decoder: decoder, transform: transform)
+                    index, path: work.paths[index], from: source, decoder: decoder, transform: transform)
                 pending.slots.withLock { $0[i] = slot }
             }
             pending.done.signal()
@@ -212,11 +214,12 @@ public final class ModelProducer: ShardProducer, @unchecked Sendable {
         return pending
     }
 
-    private static func decodeOne(root: String, path: String, decoder: ImageDecoder, transform: TagOODTransform) -> Slot
-    {
+    private static func decodeOne(
+        _ index: Int, path: String, from source: ImageSource, decoder: ImageDecoder, transform: TagOODTransform
+    ) -> Slot {
         ExtractFailpoints.willProcess(imagePath: path)
         do throws(ImageError) {
-            let decoded = try decoder.decode(file: root + "/" + path)
+            let decoded = try source.decode(index, path: path, with: decoder)
             return .ready(transform(decoded.image))
         } catch {
             return .failed(error.imageStatus, error.description)

@@ -9,6 +9,8 @@ public struct ReportBuilder: Sendable {
     /// The ID scores (every `id-val` dataset, in plan order) and each OOD set's, per column.
     public let idScores: [ScoreColumn: [Double]]
     public let oodScores: [(dataset: String, scores: [ScoreColumn: [Double]])]
+    /// Every scored dataset (`id-val` and OOD, in summary order) with its score file: what `--export` writes.
+    public let scored: [(dataset: ReduceSummary.Dataset, file: ScoresFile)]
 
     /// Reads the reduce outputs of the job in `directory` and computes every metric.
     public init(directory: JobDirectory) throws(ReduceError) {
@@ -25,10 +27,12 @@ public struct ReportBuilder: Sendable {
             top1Accuracy: summary.top1Accuracy)
         var oods: [(String, [ScoreColumn: [Double]])] = []
         var oodSets: [Report.OODSet] = []
+        var scored: [(dataset: ReduceSummary.Dataset, file: ScoresFile)] = []
         for dataset in summary.datasets {
             guard let relative = dataset.scoresFile else { continue }
             let path = directory.file(relative: relative)
             let file = try JSONFiles.read(ScoresFile.self, from: path, missing: notReduced)
+            scored.append((dataset, file))
             var columns: [ScoreColumn: [Double]] = [:]
             for column in available {
                 let values = file.column(column)
@@ -52,8 +56,8 @@ public struct ReportBuilder: Sendable {
                 oods.append((dataset.name, columns))
                 oodSets.append(
                     Report.OODSet(
-                        dataset: dataset.name, images: dataset.images, scored: dataset.scored ?? 0,
-                        failed: dataset.failed, noTokens: dataset.noTokens, metrics: [:]))
+                        dataset: dataset.name, group: dataset.group, images: dataset.images,
+                        scored: dataset.scored ?? 0, failed: dataset.failed, noTokens: dataset.noTokens, metrics: [:]))
             }
         }
         guard !idSummary.datasets.isEmpty else {
@@ -85,8 +89,10 @@ public struct ReportBuilder: Sendable {
                 sourceJob: summary.centersSourceJob, sourceDatasets: summary.centersSourceDatasets,
                 classes: summary.classes, knnBank: summary.knnBank, knnK: summary.knnK,
                 mahalanobisRidge: summary.mahalanobisRidge),
-            columns: summary.columns, ood: oodSets, average: average, notes: summary.notes)
+            columns: summary.columns, ood: oodSets, groups: Report.groups(of: oodSets, columns: available),
+            average: average, notes: summary.notes)
         idScores = id
+        self.scored = scored
         oodScores = oods.map { (dataset: $0.0, scores: $0.1) }
     }
 

@@ -11,7 +11,8 @@ public enum ReportTables {
     /// A metric as a percentage with two decimals.
     public static func percent(_ x: Double) -> String { String(format: "%.2f", x * 100) }
 
-    /// One score in detail: a row per OOD set and the average; every metric in percent.
+    /// One score in detail: a row per OOD set, a row per group (its sets' mean), and the average; every
+    /// metric in percent.
     public static func detail(_ report: Report, column: ScoreColumn) -> Table {
         let header = ["OOD set", "FPR95 ↓", "AUROC ↑", "AUPR-In ↑", "AUPR-Out ↑", "FPR95 OpenOOD ↓", "no tokens"]
         var rows: [[String]] = []
@@ -22,20 +23,33 @@ public enum ReportTables {
                     String(format: "%.1f%%", Double(set.noTokens) / Double(max(set.scored, 1)) * 100)
                 ])
         }
+        for group in report.groups {
+            if let m = group.metrics[column.rawValue] { rows.append([groupLabel(group)] + cells(m) + [""]) }
+        }
         if let m = report.average[column.rawValue] { rows.append(["Average"] + cells(m) + [""]) }
         return Table(header: header, rows: rows)
+    }
+
+    /// A group's row label: `near (mean of 2)`.
+    public static func groupLabel(_ group: Report.Group) -> String {
+        "\(group.group) (mean of \(group.datasets.count))"
     }
 
     private static func cells(_ m: OODMetrics) -> [String] {
         [percent(m.fpr95TagOOD), percent(m.auroc), percent(m.auprIn), percent(m.auprOut), percent(m.fpr95OpenOOD)]
     }
 
-    /// Every score side by side: "FPR95 / AUROC" (TagOOD convention, percent) per OOD set and the average.
+    /// Every score side by side: "FPR95 / AUROC" (TagOOD convention, percent) per OOD set, per group and
+    /// the average.
     public static func comparison(_ report: Report) -> Table {
         let header = ["OOD set"] + report.scoreColumns.map(\.title)
         var rows: [[String]] = []
         for set in report.ood {
             rows.append([set.dataset] + report.scoreColumns.map { c in set.metrics[c.rawValue].map(pair) ?? "" })
+        }
+        for group in report.groups {
+            rows.append(
+                [groupLabel(group)] + report.scoreColumns.map { c in group.metrics[c.rawValue].map(pair) ?? "" })
         }
         rows.append(["Average"] + report.scoreColumns.map { c in report.average[c.rawValue].map(pair) ?? "" })
         return Table(header: header, rows: rows)

@@ -63,7 +63,7 @@ enum Scoring {
             try JSONFiles.write(file, to: job.directory.file(relative: relative), pretty: false)
             var entry = ReduceSummary.Dataset(
                 name: name, role: s.dataset.spec.role.rawValue, images: s.images, failed: s.failed,
-                noTokens: s.noTokens, scored: s.count, scoresFile: relative)
+                noTokens: s.noTokens, scored: s.count, scoresFile: relative, group: s.dataset.spec.group)
             if s.dataset.spec.role == .idVal {
                 var c = 0, l = 0
                 for i in range where queries.labels[i] >= 0 {
