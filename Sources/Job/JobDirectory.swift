@@ -79,6 +79,15 @@ public struct JobDirectory: Sendable, Equatable {
     public var trainCheckpointFile: String { trainFolder + "/checkpoint.safetensors" }
     /// `train/history.jsonl`: one line per trained epoch.
     public var trainHistoryFile: String { trainFolder + "/history.jsonl" }
+    /// `train/pth/`: the checkpoints in the authors' layout (`checkpoint_<epoch>.pth`, `checkpoint_init.pth`),
+    /// alone in their folder because the authors' `ood_inference_distance.py` reads every name containing
+    /// "checkpoint" in it.
+    public var trainPthFolder: String { trainFolder + "/pth" }
+    /// `train/pth/checkpoint_<epoch>.pth`: the authors' checkpoint after the epoch of index `epoch` (from 0,
+    /// as their `classifier_training_ema.py` counts).
+    public func trainPthFile(epoch: Int) -> String { trainPthFolder + "/checkpoint_\(epoch).pth" }
+    /// `train/pth/checkpoint_init.pth`: the initial projector, `{"projector": state_dict}`.
+    public var trainPthInitFile: String { trainPthFolder + "/checkpoint_init.pth" }
     /// `train/data-index.json`: the usable-image counts of the `id-train` shards, keyed by shard checksum.
     public var trainDataIndexFile: String { trainFolder + "/data-index.json" }
     /// `keys/` (mode 0700): the job's CURVE keys, readable by the job's owner only.

@@ -22,13 +22,17 @@ struct TrainCommand: ParsableCommand {
             After every epoch <job>/train/checkpoint.safetensors is replaced atomically (weights under the authors' \
             state-dict names, the centers, AdamW's moments, the schedule and RNG position) and a line is added to \
             <job>/train/history.jsonl. A killed run loses at most one epoch: --resume continues it bit for bit. \
+            The authors' checkpoints go to <job>/train/pth/ (checkpoint_init.pth, and checkpoint_<epoch>.pth every \
+            --pth-every epochs and after the last, epochs counted from 0 as theirs): torch.save files of \
+            {"projector", "ema", "optimizer", "scheduler"} that their ood_inference_distance.py loads unchanged. \
             `tagood reduce` then adds the tagood-learned score: max_c mean_p cos(f_p, center_c,p) x best tag probability.
 
             Examples:
               tagood train runs/imagenet                     the authors' 100 epochs
               tagood train runs/imagenet --epochs 10 --threads 16
               tagood train runs/imagenet --resume            after a kill or a lost node
-              tagood train runs/imagenet --init classifier.safetensors   start from a PyTorch state dict
+              tagood train runs/imagenet --init-from classifier.safetensors   start from a PyTorch state dict
+              tagood train runs/imagenet --init-from outputs/checkpoint_99.pth  or from the authors' checkpoint
             """
     )
 
@@ -54,14 +58,22 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from <job>/train/checkpoint.safetensors.") var resume = false
     @Flag(help: "Delete an existing checkpoint and train from scratch.") var restart = false
     @Option(
-        help: "Start from this safetensors state dict of the authors' Classifier (weights, and centers when present).")
+        help:
+            "Start from this state dict of the authors' Classifier: safetensors, or a torch.save .pth (a state dict, or the authors' checkpoint_<epoch>.pth with its projector and ema); weights, and centers when present."
+    )
     var initFrom: String?
+    @Option(
+        help:
+            "Write the authors' checkpoint_<epoch>.pth to <job>/train/pth/ after every N-th epoch and the last (0: never)."
+    )
+    var pthEvery = 10
     @Flag(help: "Print only errors.") var quiet = false
 
     mutating func validate() throws {
         if [resume, restart, initFrom != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--resume, --restart and --init-from exclude each other")
         }
+        if pthEvery < 0 { throw ValidationError("--pth-every must be 0 (off) or a positive number of epochs") }
     }
 
     mutating func run() throws {
@@ -82,7 +94,7 @@ struct TrainCommand: ParsableCommand {
         let quiet = self.quiet
         let bar = TrainingProgressBar(enabled: !quiet)
         let outcome = try Trainer.run(
-            directory: directory, options: options, start: start,
+            directory: directory, options: options, start: start, pthEvery: pthEvery,
             progress: bar.update
         ) { line in
             if !quiet { bar.clear(); print("train: \(line)") }

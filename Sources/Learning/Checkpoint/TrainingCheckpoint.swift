@@ -204,10 +204,11 @@ public struct TrainingCheckpoint: Sendable, Equatable {
         }
     }
 
-    /// Copies the `centers` tensor of `stateDict` into `centers`.
+    /// Copies the `centers` tensor of `stateDict` (or `ema`, the authors' `.pth` name) into `centers`.
     public static func loadCenters(_ stateDict: StateDict, into centers: ClassCenters<Float>) throws(LearningError) {
-        guard let stored = stateDict.tensors["centers"], stored.elementCount == centers.values.count,
-            let values = try? stored.floats(name: "centers")
+        let name = stateDict.tensors["centers"] == nil && stateDict.tensors["ema"] != nil ? "ema" : "centers"
+        guard let stored = stateDict.tensors[name], stored.elementCount == centers.values.count,
+            let values = try? stored.floats(name: name)
         else {
             throw LearningError(
                 .checkpoint, "\(stateDict.path) has no centers tensor of \(centers.classes) × \(centers.width) values",

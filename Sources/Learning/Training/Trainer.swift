@@ -66,9 +66,11 @@ public enum Trainer {
     }
 
     /// Trains the projector of the job in `jobDirectory`. `progress` is called after every step; `log`
-    /// gets one line per event worth a line.
+    /// gets one line per event worth a line. With `pthEvery` > 0 the authors' checkpoints are written too
+    /// (``AuthorsCheckpoint``, in `train/pth/`): `checkpoint_init.pth` at the start and `checkpoint_<epoch>.pth`
+    /// after every `pthEvery`-th epoch and the last one.
     public static func run(
-        directory jobDirectory: JobDirectory, options requested: TrainingOptions, start: Start,
+        directory jobDirectory: JobDirectory, options requested: TrainingOptions, start: Start, pthEvery: Int = 0,
         progress: (Progress) -> Void = { _ in }, log: (String) -> Void = { _ in }
     ) throws(LearningError) -> Outcome {
         if let problem = requested.problem { throw LearningError(.option, problem) }
@@ -86,6 +88,9 @@ public enum Trainer {
         // A run killed while it wrote its checkpoint, history or data index left the temporary file:
         // nothing will rename it.
         for name in removeTemporaryFiles(in: directory.trainFolder) { log("removed \(name), left by a killed run") }
+        for name in removeTemporaryFiles(in: directory.trainPthFolder) {
+            log("removed pth/\(name), left by a killed run")
+        }
         let data = try TrainingShards.open(snapshot, indexPath: directory.trainDataIndexFile) { done, total in
             if done == total || done % 50 == 0 { log("counted \(done)/\(total) id-train shards") }
         }
@@ -183,10 +188,15 @@ public enum Trainer {
             centers.initialise(seed: options.seed &+ 1)
             if let initial {
                 try projector.parameters.load(from: initial)
-                if initial.tensors["centers"] != nil { try TrainingCheckpoint.loadCenters(initial, into: centers) }
+                if initial.tensors["centers"] != nil || initial.tensors["ema"] != nil {
+                    try TrainingCheckpoint.loadCenters(initial, into: centers)
+                }
                 log("initial weights from \(initial.path)")
             }
             history = []
+        }
+        if pthEvery > 0 {
+            try preparePthFolder(directory, fresh: restored == nil, config: config, seed: options.seed, projector, log)
         }
         log(
             "training on \(data.usable) images of \(data.shards.count) shards (\(data.noTokens) without tokens and \(data.failed) failed skipped), "
@@ -242,6 +252,10 @@ public enum Trainer {
                 rngState: ShuffledStream.epochSeed(seed: options.seed, epoch: epoch + 1),
                 dataIdentity: data.identity)
             try checkpoint.write(step, to: checkpointPath)
+            if pthEvery > 0 && ((epoch + 1) % pthEvery == 0 || epoch + 1 == options.epochs) {
+                try AuthorsCheckpoint.write(
+                    AuthorsCheckpoint.epoch(step, options: options), to: directory.trainPthFile(epoch: epoch))
+            }
             history.append(record)
             try writeHistory(history, to: directory.trainHistoryFile)
             trained.append(record)
@@ -249,6 +263,30 @@ public enum Trainer {
         return Outcome(
             checkpoint: checkpointPath, data: data, config: config, options: options, epochs: trained,
             epochsDone: options.epochs, resumedFrom: restored.map { $0.0.epochsDone })
+    }
+
+    /// Makes `train/pth/` hold what the authors' inference script expects. A new run deletes the
+    /// `checkpoint*` files an earlier one left there and writes `checkpoint_init.pth` (the initial projector);
+    /// a resumed run keeps them, and writes a missing `checkpoint_init.pth` from the seed's initialisation.
+    static func preparePthFolder(
+        _ directory: JobDirectory, fresh: Bool, config: ProjectorConfig, seed: UInt64, _ projector: Projector<Float>,
+        _ log: (String) -> Void
+    ) throws(LearningError) {
+        let folder = directory.trainPthFolder
+        do { try FileSystem.makeDirectories(folder) } catch {
+            throw LearningError(.write, "cannot create \(folder): \(error)", subject: folder)
+        }
+        if fresh {
+            for name in FileSystem.list(folder) where name.contains("checkpoint") {
+                unlink(Path.join(folder, name))
+            }
+            try AuthorsCheckpoint.write(AuthorsCheckpoint.initial(projector.parameters), to: directory.trainPthInitFile)
+        } else if !FileSystem.exists(directory.trainPthInitFile) {
+            let initial = ParameterSet<Float>(config: config)
+            initial.initialise(config: config, seed: seed)
+            try AuthorsCheckpoint.write(AuthorsCheckpoint.initial(initial), to: directory.trainPthInitFile)
+            log("wrote \(directory.trainPthInitFile) from the seed's initial weights (the run had no pth folder)")
+        }
     }
 
     /// Deletes the temporary files (`<name>.tmp-<tag>`, ``AtomicFile/target(ofTemporary:)``) in the train

@@ -1,7 +1,10 @@
 /// PyTorch's `torch.save` zip format: `<archive>/data.pkl` (a pickle whose tensors name storages by
 /// persistent id) and one STORED member `<archive>/data/<key>` per storage. The archive prefix is the
 /// saved file's stem, so it is found, not assumed. A top-level `{"model": state_dict}` (or
-/// `"state_dict"`) wrapper is unwrapped, and a DataParallel `module.` prefix is removed.
+/// `"state_dict"`) wrapper is unwrapped, and a DataParallel `module.` prefix is removed. The authors' training
+/// checkpoint `{"projector": state_dict, "ema": centers, "optimizer": …, "scheduler": …}` gives the projector's
+/// tensors under their names and its top-level tensors (`ema`) under theirs; the optimizer and scheduler
+/// dicts are not read.
 enum TorchCheckpoint {
     static func read(_ file: MappedFile) throws(ModelError) -> StateDict {
         let path = file.path
@@ -34,7 +37,12 @@ enum TorchCheckpoint {
         let hasTensors = dict.items.contains {
             if case .tensor = $0.1 { return true }; return false
         }
-        if !hasTensors {
+        let projector = dict.items.first { $0.0.stringValue == "projector" }?.1
+        if case .dict(let inner) = projector {
+            let merged = PickleDict()
+            merged.items = inner.items + dict.items.filter { if case .tensor = $0.1 { true } else { false } }
+            dict = merged
+        } else if !hasTensors {
             for key in ["model", "state_dict", "model_state_dict", "module"] {
                 if let inner = dict.items.first(where: { $0.0.stringValue == key })?.1, case .dict(let d) = inner {
                     dict = d
