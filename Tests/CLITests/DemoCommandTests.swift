@@ -67,9 +67,13 @@ import Testing
         let args = [
             "train", job, "--epochs", "3", "--batch", "32", "--threads", "2", "--center-momentum", "0.9", "--quiet"
         ]
-        let straight = try TagoodProcess.run(args + ["--restart"])
+        let straight = try TagoodProcess.run(args + ["--restart", "--pth-every", "1"])
         #expect(straight.status == 0, "\(straight.stdout)\n\(straight.stderr)")
         let expected = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+        // The authors' layout beside it: their script lists names containing "checkpoint", drops `init` and
+        // takes the highest `split("_")[1]` epoch, counting from 0.
+        let pth = FileSystem.list(job + "/train/pth").filter { $0.contains("checkpoint") }.sorted()
+        #expect(pth == ["checkpoint_0.pth", "checkpoint_1.pth", "checkpoint_2.pth", "checkpoint_init.pth"], "\(pth)")
 
         unlink(job + "/train/history.jsonl")
         unlink(checkpoint)
